@@ -1,0 +1,37 @@
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/talentmatch db upgrade
+	$(BIN)/talentmatch bootstrap --scale small
+	$(BIN)/talentmatch serve --host 127.0.0.1 --port 8000
+
+test: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check service models training tests benchmarks
+	$(BIN)/ruff format --check service models training tests benchmarks
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix service models training tests benchmarks
+	$(BIN)/ruff format service models training tests benchmarks
+
+bench: install
+	$(BIN)/python -m benchmarks --scale small
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,9 @@
+"""``talentmatch demo``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    pass

@@ -1,0 +1,9 @@
+"""``talentmatch evaluate``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    pass

@@ -1,0 +1,41 @@
+"""Runtime configuration, read from ``TALENTMATCH_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure. Nothing connects when this is built."""
+
+    model_config = SettingsConfigDict(env_prefix="TALENTMATCH_", extra="ignore")
+
+    database_url: str = "sqlite:///var/talentmatch.db"
+    artifacts_dir: Path = Path("var/artifacts")
+
+    # Model registry and serving
+    model_poll_seconds: float = 10.0
+    gate_tolerance: float = 0.02
+    keep_versions: int = 5
+    serving_threads: int = 1
+
+    # HTTP limits
+    max_body_bytes: int = 1_000_000
+    max_page_size: int = 100
+    rate_limit_per_minute: int = 1200
+    cors_origins: list[str] = []
+
+    # Web pages
+    session_secret: str = "change-me-in-production"
+    session_https_only: bool = False
+
+    # Personal data
+    retention_days: int = 365
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,84 @@
+"""Shared fixtures: a migrated store on SQLite and on PostgreSQL, each isolated per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from service.store.migrate import upgrade
+from service.store.session import make_engine, make_sessionmaker
+
+POSTGRES_URL = os.environ.get(
+    "TALENTMATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_available() -> bool:
+    try:
+        engine = make_engine(POSTGRES_URL)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'talentmatch.db'}"
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(sqlite_url(tmp_path))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards.
+
+    Skips when the server is not reachable, except in CI (CI=true), where it fails.
+    """
+    if not _postgres_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}; CI must run the PostgreSQL tests")
+        pytest.skip("PostgreSQL is not reachable")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def postgres_engine(postgres_url: str) -> Iterator[Engine]:
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    """A migrated, empty store; every test using it runs on SQLite and on PostgreSQL."""
+    name = "sqlite_engine" if request.param == "sqlite" else "postgres_engine"
+    return request.getfixturevalue(name)
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with make_sessionmaker(engine)() as session:
+        yield session
