@@ -1,0 +1,502 @@
+"""The whole talent market in and out of the store, in bulk.
+
+``import_market`` upserts a :class:`~models.data.MarketData` (from a CSV bundle or the demo
+generator) by id; ``load_market`` reads the store back as a ``MarketData`` for training and
+serving. Both use Core statements on whole tables and diff in pandas, so a million
+interactions take seconds, not an ORM object each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from models.columns import Columns as C
+from models.data import ENTITY_COLUMNS, MarketData
+from service.store.session import bump_data_version
+from service.store.tables import Base
+
+CHUNK = 20_000
+DELETE_CHUNK = 500
+
+ENTITIES = ("skills", "enterprises", "schools", "programs", "graduates", "vacancies", "interactions")
+ID_COLUMN = {
+    "skills": C.skill,
+    "enterprises": C.enterprise,
+    "schools": C.school,
+    "programs": C.program,
+    "graduates": C.graduate,
+    "vacancies": C.vacancy,
+}
+# Columns kept in the entity's own table (the rest are lists in association tables).
+SCALAR_COLUMNS: dict[str, tuple[str, ...]] = {
+    "skills": (C.skill, C.name_zh, C.name_en, C.category, C.aliases),
+    "enterprises": (C.enterprise, C.name, C.segment, C.district),
+    "schools": (C.school, C.name, C.kind, C.district),
+    "programs": (C.program, C.school, C.name, C.kind, C.sponsor, C.cohort_year),
+    "graduates": (C.graduate, C.program, C.education, C.major, C.available_from, C.status),
+    "vacancies": (
+        C.vacancy,
+        C.enterprise,
+        C.title,
+        C.role,
+        C.min_education,
+        C.district,
+        C.headcount,
+        C.salary_min,
+        C.salary_max,
+        C.posted_at,
+        C.closes_at,
+        C.status,
+        C.description,
+    ),
+}
+DATETIME_COLUMNS = frozenset({C.available_from, C.posted_at, C.closes_at, C.occurred_at})
+DATE_ONLY_COLUMNS = frozenset({C.available_from})
+NUMBER_COLUMNS = frozenset({C.cohort_year, C.headcount, C.salary_min, C.salary_max})
+# Text columns the store keeps NOT NULL: a missing value is stored as "".
+NOT_NULL_TEXT = frozenset({C.name_en, C.category, C.aliases, C.major, C.description, C.district, C.role})
+
+
+@dataclass(frozen=True)
+class ListColumn:
+    """One list column of an entity and the association table that holds it."""
+
+    table: str
+    value: str  # the table's column holding a list element
+    required: bool | None = None  # vacancy_skills: which of the two lists
+
+
+LIST_TABLES: dict[str, dict[str, ListColumn]] = {
+    "programs": {C.skills: ListColumn("program_skills", C.skill)},
+    "graduates": {
+        C.skills: ListColumn("graduate_skills", C.skill),
+        C.preferred_districts: ListColumn("graduate_districts", C.district),
+    },
+    "vacancies": {
+        C.required_skills: ListColumn("vacancy_skills", C.skill, required=True),
+        C.preferred_skills: ListColumn("vacancy_skills", C.skill, required=False),
+    },
+}
+_LIST_SEP = "\x1f"  # joins a list into one comparable string; never inside an id
+
+
+@dataclass
+class ImportReport:
+    """What an import did, per entity."""
+
+    added: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ENTITIES, 0))
+    updated: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ENTITIES, 0))
+    unchanged: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ENTITIES, 0))
+
+    @property
+    def changed(self) -> bool:
+        return any(self.added.values()) or any(self.updated.values())
+
+    def lines(self) -> list[str]:
+        """One human-readable line per entity, e.g. ``graduates: 12 added, 0 updated, 3 unchanged``."""
+        return [
+            f"{entity}: {self.added[entity]} added, {self.updated[entity]} updated, "
+            f"{self.unchanged[entity]} unchanged"
+            for entity in ENTITIES
+        ]
+
+    def to_dict(self) -> dict[str, dict[str, int]]:
+        return {
+            entity: {
+                "added": self.added[entity],
+                "updated": self.updated[entity],
+                "unchanged": self.unchanged[entity],
+            }
+            for entity in ENTITIES
+        }
+
+
+def _table(name: str) -> Table:
+    return Base.metadata.tables[name]
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# --- canonical forms, shared by both sides of a diff ---------------------------------------------
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    return isinstance(value, float) and np.isnan(value)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Object series of str, with missing as None."""
+    values = series.astype(object).to_numpy()
+    return pd.Series([None if _is_missing(v) else str(v) for v in values], index=series.index, dtype=object)
+
+
+def _times(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series, errors="raise").astype("datetime64[us]")
+
+
+def _joined(values: Iterable[Any]) -> list[str]:
+    """Each list as one string (for comparing lists without Python list equality per row)."""
+    out = []
+    for value in values:
+        if _is_missing(value) if not isinstance(value, list | tuple | np.ndarray) else False:
+            out.append("")
+        else:
+            out.append(_LIST_SEP.join(str(v) for v in value))
+    return out
+
+
+def _canonical(entity: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The scalar columns of ``frame`` in one comparable form, indexed by id."""
+    out = {}
+    for column in SCALAR_COLUMNS[entity]:
+        series = frame[column]
+        if column in DATETIME_COLUMNS:
+            out[column] = _times(series)
+            if column in DATE_ONLY_COLUMNS:
+                out[column] = out[column].dt.normalize()
+        elif column in NUMBER_COLUMNS:
+            out[column] = pd.to_numeric(series, errors="raise").astype("float64")
+        elif column == C.aliases:
+            out[column] = pd.Series(
+                [";".join(v) if isinstance(v, list | tuple | np.ndarray) else v for v in series],
+                index=series.index,
+                dtype=object,
+            )
+            out[column] = _text(out[column])
+        else:
+            out[column] = _text(series)
+        if column in NOT_NULL_TEXT:
+            out[column] = out[column].where(out[column].notna(), "")
+        if column == C.sponsor:
+            out[column] = out[column].where(out[column] != "", None)
+    canonical = pd.DataFrame(out, index=frame.index)
+    return canonical.set_index(ID_COLUMN[entity], drop=False)
+
+
+def _equal_rows(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
+    """Row-wise equality of two aligned frames, treating missing == missing."""
+    equal = np.ones(len(a), dtype=bool)
+    for column in a.columns:
+        left, right = a[column], b[column]
+        same = (left == right).fillna(False).to_numpy(dtype=bool)
+        both_missing = left.isna().to_numpy() & right.isna().to_numpy()
+        equal &= same | both_missing
+    return equal
+
+
+# --- reading the store -----------------------------------------------------------------------------
+
+
+def _select_frame(connection: Connection, table: Table, columns: Sequence[str]) -> pd.DataFrame:
+    result = connection.execute(select(*(table.c[c] for c in columns)))
+    return pd.DataFrame.from_records(result.all(), columns=list(columns))
+
+
+def _load_lists(connection: Connection, entity: str) -> dict[str, pd.Series]:
+    """Each list column of ``entity`` as a Series of joined strings, indexed by id, in stored order."""
+    id_column = ID_COLUMN[entity]
+    lists: dict[str, pd.Series] = {}
+    by_table: dict[str, list[tuple[str, ListColumn]]] = {}
+    for column, spec in LIST_TABLES.get(entity, {}).items():
+        by_table.setdefault(spec.table, []).append((column, spec))
+    for table_name, specs in by_table.items():
+        table = _table(table_name)
+        value = specs[0][1].value
+        columns = [id_column, value, "position"] + (["required"] if specs[0][1].required is not None else [])
+        rows = _select_frame(connection, table, columns)
+        for column, spec in specs:
+            part = rows if spec.required is None else rows[rows["required"].astype(bool) == spec.required]
+            part = part.sort_values([id_column, "position"], kind="mergesort")
+            grouped = part.groupby(id_column, sort=False)[value].agg(list)
+            lists[column] = grouped
+    return lists
+
+
+def _store_lists(lists: dict[str, pd.Series], column: str, ids: pd.Index) -> list[list[str]]:
+    grouped = lists[column]
+    mapping = grouped.to_dict()
+    return [list(mapping.get(i, [])) for i in ids]
+
+
+def load_market(
+    *, session: Session, seeking_only: bool = False, with_interactions: bool = True
+) -> MarketData:
+    """The store as a :class:`MarketData`.
+
+    Parameters
+    ----------
+    session
+        An open session; only reads.
+    seeking_only
+        Keep only graduates whose status is ``seeking`` (the candidate pool). Interactions of
+        other graduates are kept: they are history, not candidates.
+    with_interactions
+        Leave the interactions frame empty when False (the service's candidate index does not
+        need them).
+
+    Returns
+    -------
+    MarketData
+        List columns rebuilt from the association tables in their stored order; times naive UTC;
+        ``salary_min``/``salary_max`` float with NaN when empty; a missing sponsor is None.
+    """
+    connection = session.connection()
+    frames: dict[str, pd.DataFrame] = {}
+    for entity in ENTITIES[:-1]:
+        table = _table(entity)
+        columns = list(SCALAR_COLUMNS[entity])
+        scalar = _select_frame(connection, table, columns)
+        if entity == "graduates" and seeking_only:
+            scalar = scalar[scalar[C.status] == "seeking"]
+        scalar = scalar.sort_values(ID_COLUMN[entity], kind="mergesort").reset_index(drop=True)
+        ids = pd.Index(scalar[ID_COLUMN[entity]])
+        lists = _load_lists(connection, entity)
+        for column in LIST_TABLES.get(entity, {}):
+            scalar[column] = _store_lists(lists, column, ids)
+        if entity == "skills":
+            scalar[C.aliases] = [
+                [a for a in (v or "").split(";") if a] for v in scalar[C.aliases].astype(object)
+            ]
+        frames[entity] = _typed(entity, scalar)
+    if with_interactions:
+        table = _table("interactions")
+        inter = _select_frame(connection, table, list(ENTITY_COLUMNS["interactions"]))
+        frames["interactions"] = _typed("interactions", inter)
+    else:
+        frames["interactions"] = MarketData().interactions
+    return MarketData(**frames)
+
+
+def _typed(entity: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Give a frame read from the store the MarketData dtypes and column order."""
+    columns = ENTITY_COLUMNS[entity]
+    out = pd.DataFrame(index=frame.index)
+    for column in columns:
+        series = frame[column]
+        if column in DATETIME_COLUMNS:
+            out[column] = _times(series)
+        elif column in (C.salary_min, C.salary_max):
+            out[column] = pd.to_numeric(series).astype("float64")
+        elif column in (C.headcount, C.cohort_year):
+            out[column] = pd.to_numeric(series).astype("int64")
+        elif column == C.sponsor:
+            out[column] = _text(series)
+        elif series.dtype == object and len(series) and isinstance(series.iloc[0], list):
+            out[column] = series
+        elif column in (C.aliases, C.skills, C.preferred_districts, C.required_skills, C.preferred_skills):
+            out[column] = series.astype(object)
+        else:
+            out[column] = series.astype(str) if len(series) else series.astype(object)
+    return out.reset_index(drop=True)
+
+
+# --- writing the store -----------------------------------------------------------------------------
+
+
+def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """Parameter dicts for executemany, with Python scalars (None, int, date, datetime)."""
+    arrays = []
+    for column in columns:
+        series = frame[column]
+        if column in DATE_ONLY_COLUMNS:
+            values = [None if v is pd.NaT else v.date() for v in series]
+        elif column in DATETIME_COLUMNS:
+            values = [None if v is pd.NaT else v for v in series.dt.to_pydatetime()]
+        elif column in NUMBER_COLUMNS:
+            values = [None if np.isnan(v) else int(v) for v in series.to_numpy(dtype="float64")]
+        else:
+            values = series.astype(object).tolist()
+        arrays.append(values)
+    return [dict(zip(columns, row, strict=True)) for row in zip(*arrays, strict=True)]
+
+
+def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    for chunk in _chunks(rows, CHUNK):
+        connection.execute(insert(table), list(chunk))
+
+
+def _update(connection: Connection, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    values: dict[str, Any] = {column: bindparam(column) for column in rows[0] if column != key}
+    statement = update(table).where(table.c[key] == bindparam("_key")).values(values)
+    params = [{**row, "_key": row[key]} for row in rows]
+    for chunk in _chunks(params, CHUNK):
+        connection.execute(statement, list(chunk))
+
+
+def _replace_lists(
+    connection: Connection, entity: str, frame: pd.DataFrame, ids: Sequence[str], replace: bool
+) -> None:
+    """Write the association rows of ``ids``, deleting the old ones first when ``replace``."""
+    id_column = ID_COLUMN[entity]
+    by_table: dict[str, list[tuple[str, ListColumn]]] = {}
+    for column, spec in LIST_TABLES.get(entity, {}).items():
+        by_table.setdefault(spec.table, []).append((column, spec))
+    if not ids:
+        return
+    subset = frame.loc[list(ids)]
+    for table_name, specs in by_table.items():
+        table = _table(table_name)
+        if replace:
+            for chunk in _chunks(list(ids), DELETE_CHUNK):
+                connection.execute(delete(table).where(table.c[id_column].in_(chunk)))
+        rows: list[dict[str, Any]] = []
+        for column, spec in specs:
+            for owner, values in zip(subset.index, subset[column], strict=True):
+                if not isinstance(values, list | tuple | np.ndarray):
+                    continue
+                for position, value in enumerate(values):
+                    row = {id_column: owner, spec.value: value, "position": position}
+                    if spec.required is not None:
+                        row["required"] = spec.required
+                    rows.append(row)
+        _insert(connection, table, rows)
+
+
+def _import_entity(connection: Connection, entity: str, frame: pd.DataFrame, report: ImportReport) -> bool:
+    id_column = ID_COLUMN[entity]
+    table = _table(entity)
+    if len(frame) == 0:
+        return False
+    frame = frame.drop_duplicates(id_column, keep="last")
+    incoming = _canonical(entity, frame)
+    frame = frame.set_index(id_column, drop=False)
+    list_columns = list(LIST_TABLES.get(entity, {}))
+    incoming_lists = {column: pd.Series(_joined(frame[column]), index=frame.index) for column in list_columns}
+
+    existing_rows = _select_frame(connection, table, SCALAR_COLUMNS[entity])
+    existing = _canonical(entity, existing_rows) if len(existing_rows) else incoming.iloc[0:0]
+    known = incoming.index.isin(existing.index)
+    new_ids = incoming.index[~known]
+    old_ids = incoming.index[known]
+
+    scalar_changed = pd.Index([])
+    lists_changed = pd.Index([])
+    if len(old_ids):
+        before = existing.loc[old_ids]
+        after = incoming.loc[old_ids]
+        scalar_changed = old_ids[~_equal_rows(after, before)]
+        if list_columns:
+            stored = _load_lists(connection, entity)
+            differs = np.zeros(len(old_ids), dtype=bool)
+            for column in list_columns:
+                stored_joined = pd.Series(
+                    _joined(_store_lists(stored, column, old_ids)), index=old_ids, dtype=object
+                )
+                differs |= (stored_joined != incoming_lists[column].loc[old_ids]).to_numpy()
+            lists_changed = old_ids[differs]
+
+    now = _utcnow()
+    columns = list(SCALAR_COLUMNS[entity])
+    new_rows = _records(incoming.loc[new_ids], columns)
+    if entity == "graduates":
+        for row in new_rows:
+            row["status_changed_at"] = now
+    _insert(connection, table, new_rows)
+    _replace_lists(connection, entity, frame, list(new_ids), replace=False)
+
+    if len(scalar_changed):
+        rows = _records(incoming.loc[scalar_changed], columns)
+        if entity == "graduates":
+            status_moved = (
+                incoming.loc[scalar_changed, C.status] != existing.loc[scalar_changed, C.status]
+            ).to_numpy()
+            rows_moved = [r for r, moved in zip(rows, status_moved, strict=True) if moved]
+            rows_kept = [r for r, moved in zip(rows, status_moved, strict=True) if not moved]
+            for row in rows_moved:
+                row["status_changed_at"] = now
+            _update(connection, table, id_column, rows_moved)
+            _update(connection, table, id_column, rows_kept)
+        else:
+            _update(connection, table, id_column, rows)
+    _replace_lists(connection, entity, frame, list(lists_changed), replace=True)
+
+    updated = scalar_changed.union(lists_changed)
+    report.added[entity] = len(new_ids)
+    report.updated[entity] = len(updated)
+    report.unchanged[entity] = len(incoming) - len(new_ids) - len(updated)
+    return bool(len(new_ids) or len(updated))
+
+
+def _import_interactions(connection: Connection, frame: pd.DataFrame, report: ImportReport) -> bool:
+    columns = list(ENTITY_COLUMNS["interactions"])
+    if len(frame) == 0:
+        return False
+    incoming = pd.DataFrame(
+        {
+            C.graduate: frame[C.graduate].astype(str).to_numpy(),
+            C.vacancy: frame[C.vacancy].astype(str).to_numpy(),
+            C.event: frame[C.event].astype(str).to_numpy(),
+            C.occurred_at: _times(frame[C.occurred_at]).to_numpy(),
+        }
+    ).drop_duplicates()
+    table = _table("interactions")
+    existing = _select_frame(connection, table, columns)
+    if len(existing):
+        existing = pd.DataFrame(
+            {
+                C.graduate: existing[C.graduate].astype(str).to_numpy(),
+                C.vacancy: existing[C.vacancy].astype(str).to_numpy(),
+                C.event: existing[C.event].astype(str).to_numpy(),
+                C.occurred_at: _times(existing[C.occurred_at]).to_numpy(),
+            }
+        )
+        merged = incoming.merge(existing.drop_duplicates(), on=columns, how="left", indicator=True)
+        new = merged.loc[merged["_merge"] == "left_only", columns]
+    else:
+        new = incoming
+    _insert(connection, table, _records(new, columns))
+    report.added["interactions"] = len(new)
+    report.unchanged["interactions"] = len(incoming) - len(new)
+    return bool(len(new))
+
+
+def import_market(*, session: Session, data: MarketData) -> ImportReport:
+    """Upsert ``data`` into the store inside the caller's transaction.
+
+    Every entity is matched by id: new ids are inserted, rows whose values differ are updated,
+    and a changed list (a graduate's skills, a vacancy's required skills, ...) replaces the stored
+    list. Interactions are unique on all four columns; the ones already stored are skipped.
+    Nothing is deleted. The caller validates ``data`` first (``training.bundle.read_bundle``).
+
+    Returns
+    -------
+    ImportReport
+        Added, updated and unchanged counts per entity. The data version is bumped when anything
+        changed.
+    """
+    connection = session.connection()
+    report = ImportReport()
+    changed = False
+    for entity in ENTITIES[:-1]:
+        changed |= _import_entity(connection, entity, getattr(data, entity), report)
+    changed |= _import_interactions(connection, data.interactions, report)
+    if changed:
+        bump_data_version(session)
+    return report
+
+
+def export_market(*, session: Session, directory: str | Path) -> list[Path]:
+    """Write the store as a CSV bundle (see :func:`training.bundle.write_bundle`)."""
+    from training.bundle import write_bundle
+
+    return write_bundle(load_market(session=session), directory)

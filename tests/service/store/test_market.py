@@ -1,0 +1,112 @@
+"""import_market / load_market on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Engine, func, select
+
+from models.columns import Columns as C
+from service.store.market import ENTITIES, import_market, load_market
+from service.store.session import data_version, transaction
+from service.store.tables import Base
+from tests.bundles import tiny_market
+
+TABLES = (
+    "skills",
+    "enterprises",
+    "schools",
+    "programs",
+    "program_skills",
+    "graduates",
+    "graduate_skills",
+    "graduate_districts",
+    "vacancies",
+    "vacancy_skills",
+    "interactions",
+)
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {
+            name: connection.execute(
+                select(func.count()).select_from(Base.metadata.tables[name])
+            ).scalar_one()
+            for name in TABLES
+        }
+
+
+def test_import_adds_everything_then_nothing(engine: Engine) -> None:
+    data = tiny_market()
+    with transaction(engine) as session:
+        first = import_market(session=session, data=data)
+    assert first.added == data.counts()
+    with transaction(engine) as session:
+        version = data_version(session)
+        second = import_market(session=session, data=data)
+        assert data_version(session) == version
+    assert not second.changed
+    assert second.unchanged == data.counts()
+    assert row_counts(engine)["interactions"] == 30
+
+
+def test_load_returns_what_was_imported(engine: Engine) -> None:
+    data = tiny_market()
+    with transaction(engine) as session:
+        import_market(session=session, data=data)
+    with transaction(engine) as session:
+        loaded = load_market(session=session)
+    for entity in ENTITIES:
+        expected = getattr(data, entity)
+        got = getattr(loaded, entity)
+        assert list(got.columns) == list(expected.columns)
+        keys = list(got.columns[:1]) if entity != "interactions" else list(got.columns)
+        left = expected.sort_values(keys).reset_index(drop=True).astype(object)
+        right = got.sort_values(keys).reset_index(drop=True).astype(object)
+        pd.testing.assert_frame_equal(left, right, check_dtype=False)
+
+
+def test_update_replaces_lists_and_bumps_version(engine: Engine) -> None:
+    data = tiny_market()
+    with transaction(engine) as session:
+        import_market(session=session, data=data)
+        version = data_version(session)
+    data.graduates.at[0, C.skills] = ["spc", "etching"]
+    data.graduates.at[0, C.preferred_districts] = []
+    data.vacancies.at[0, C.preferred_skills] = []
+    data.vacancies.at[1, C.salary_max] = 9000.0
+    data.programs.at[0, C.skills] = ["spc"]
+    with transaction(engine) as session:
+        report = import_market(session=session, data=data)
+        assert data_version(session) == version + 1
+    assert report.updated["graduates"] == 1
+    assert report.updated["vacancies"] == 2
+    assert report.updated["programs"] == 1
+    with transaction(engine) as session:
+        loaded = load_market(session=session)
+    graduate = loaded.graduates.set_index(C.graduate).loc["G01"]
+    assert graduate[C.skills] == ["spc", "etching"]
+    assert graduate[C.preferred_districts] == []
+    vacancies = loaded.vacancies.set_index(C.vacancy)
+    assert vacancies.loc["V1", C.preferred_skills] == []
+    assert vacancies.loc["V1", C.required_skills] == ["lithography"]
+    assert vacancies.loc["V2", C.salary_max] == 9000.0
+
+
+def test_seeking_only_and_without_interactions(engine: Engine) -> None:
+    with transaction(engine) as session:
+        import_market(session=session, data=tiny_market())
+    with transaction(engine) as session:
+        loaded = load_market(session=session, seeking_only=True, with_interactions=False)
+    assert set(loaded.graduates[C.status]) == {"seeking"}
+    assert len(loaded.graduates) == 9
+    assert len(loaded.interactions) == 0
+
+
+def test_duplicate_interactions_in_data_are_added_once(engine: Engine) -> None:
+    data = tiny_market()
+    data.interactions = pd.concat([data.interactions, data.interactions.iloc[:3]], ignore_index=True)
+    with transaction(engine) as session:
+        report = import_market(session=session, data=data)
+    assert report.added["interactions"] == 30
+    assert row_counts(engine)["interactions"] == 30
