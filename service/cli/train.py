@@ -1,9 +1,149 @@
-"""Model commands: ``train``, ``evaluate``, ``models``."""
+"""Model commands: ``train`` and ``models list|show|promote|rollback``.
+
+Exit codes of ``train``: 0 promoted, 3 trained but not promoted, 2 bad input or nothing to train on,
+1 anything else (including another train already running).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from service.settings import get_settings
+from training.lock import LockBusy
+from training.registry import ArtifactError, Registry
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    pass
+    train = subparsers.add_parser(
+        "train",
+        help="retrain the model, evaluate it, and promote it if it passes the quality gate",
+        description="Exit 0 promoted, 3 trained but not promoted, 2 no data or bad bundle, 1 other.",
+    )
+    train.add_argument("--bundle", type=Path, help="train on this CSV bundle instead of the store")
+    train.add_argument("--force", action="store_true", help="promote even if the gate fails on quality")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument("--seed", type=int, help="random seed for the model (default: the config's)")
+    train.set_defaults(handler=run_train)
+
+    models = subparsers.add_parser("models", help="list, inspect, promote and roll back model versions")
+    sub = models.add_subparsers(dest="models_command", required=True)
+    sub.add_parser("list", help="versions with time, key metrics and which is current").set_defaults(
+        handler=run_list
+    )
+    show = sub.add_parser("show", help="print a version's manifest")
+    show.add_argument("version")
+    show.set_defaults(handler=run_show)
+    promote = sub.add_parser("promote", help="verify a version and make it current")
+    promote.add_argument("version")
+    promote.set_defaults(handler=run_promote)
+    sub.add_parser("rollback", help="make the previous version current again").set_defaults(
+        handler=run_rollback
+    )
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from training.pipeline import TrainingError, train
+
+    quiet = bool(args.quiet) or not sys.stderr.isatty()
+    try:
+        outcome = train(get_settings(), bundle=args.bundle, force=args.force, quiet=quiet, seed=args.seed)
+    except LockBusy as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except TrainingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return error.exit_code
+    except ArtifactError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception:  # noqa: BLE001 - exit 1 with the traceback in the log; nothing became current
+        log.exception("train failed")
+        return EXIT_FAILURE
+    print(outcome.summary())
+    return outcome.exit_code
+
+
+def _registry() -> Registry:
+    return Registry(get_settings().artifacts_dir)
+
+
+def _metric(manifest: dict[str, Any], model: str) -> str:
+    values = ((manifest.get("evaluation") or {}).get("metrics") or {}).get(model) or {}
+    value = values.get("ndcg")
+    return f"{value:.4f}" if isinstance(value, int | float) else "-"
+
+
+def run_list(args: argparse.Namespace) -> int:
+    registry = _registry()
+    try:
+        pointer = registry.read_pointer()
+    except ArtifactError as error:
+        print(f"warning: {error}", file=sys.stderr)
+        pointer = None
+    versions = registry.versions()
+    if not versions:
+        print(f"no model versions in {registry.root}")
+        return EXIT_OK
+    header = f"{'':2}{'version':27}{'created (UTC)':22}{'ndcg':>8}{'keyword':>9}{'gate':>7}"
+    print(header)
+    for version in reversed(versions):
+        mark = "* " if pointer and version == pointer.version else "  "
+        if pointer and version == pointer.previous:
+            mark = "p "
+        try:
+            manifest = registry.manifest(version)
+        except ArtifactError as error:
+            print(f"{mark}{version:27}unreadable: {error}")
+            continue
+        gate = manifest.get("gate") or {}
+        verdict = "pass" if gate.get("passed") else ("forced" if gate.get("forced") else "fail")
+        created = str(manifest.get("created_at", "?"))[:19]
+        print(
+            f"{mark}{version:27}{created:22}{_metric(manifest, 'new'):>8}"
+            f"{_metric(manifest, 'keyword'):>9}{verdict:>7}"
+        )
+    print("(* current, p previous; ndcg = holdout NDCG@10, mean of both directions)")
+    return EXIT_OK
+
+
+def run_show(args: argparse.Namespace) -> int:
+    try:
+        manifest = _registry().manifest(args.version)
+    except ArtifactError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False))
+    return EXIT_OK
+
+
+def run_promote(args: argparse.Namespace) -> int:
+    try:
+        pointer = _registry().promote(args.version)
+    except ArtifactError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"current model is now {pointer.version} (previous {pointer.previous})")
+    return EXIT_OK
+
+
+def run_rollback(args: argparse.Namespace) -> int:
+    try:
+        pointer = _registry().rollback()
+    except ArtifactError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"rolled back: current model is now {pointer.version} (previous {pointer.previous})")
+    return EXIT_OK
