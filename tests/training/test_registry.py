@@ -247,9 +247,8 @@ def test_crash_while_writing_leaves_nothing_current(registry: Registry) -> None:
 
 
 def test_train_lock_is_exclusive_and_released(registry: Registry) -> None:
-    with registry.train_lock():
-        with pytest.raises(LockBusy, match=f"pid {os.getpid()}"):
-            registry.train_lock().acquire()
+    with registry.train_lock(), pytest.raises(LockBusy, match=f"pid {os.getpid()}"):
+        registry.train_lock().acquire()
     lock = FileLock(registry.root / ".train.lock")
     lock.acquire()
     assert lock.held
