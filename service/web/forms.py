@@ -1,0 +1,179 @@
+"""Form parsing for the pages: every value is kept as typed, every error names its field.
+
+A form that fails validation is rendered again with the user's text in place and one message next to
+each bad field, in the page's language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from models.columns import EDUCATION_LEVELS
+from models.skill_extraction import SkillExtractor
+from service.api.schemas import MAX_DESCRIPTION, MAX_HEADCOUNT, MAX_SALARY, VacancyCreate
+
+TEXT_FIELDS = (
+    "title",
+    "role",
+    "description",
+    "district",
+    "min_education",
+    "headcount",
+    "salary_min",
+    "salary_max",
+    "closes_at",
+    "enterprise_id",
+    "add_skills",
+)
+MAX_LENGTHS = {"title": 300, "role": 100, "district": 100, "description": MAX_DESCRIPTION, "add_skills": 2000}
+
+
+@dataclass
+class FieldError:
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class VacancyForm:
+    """The "post a vacancy" form: raw values, confirmed skills and per-field errors."""
+
+    values: dict[str, str]
+    required: list[str] = field(default_factory=list)
+    preferred: list[str] = field(default_factory=list)
+    errors: dict[str, FieldError] = field(default_factory=dict)
+    extracted: bool = False
+
+    @classmethod
+    def empty(cls) -> VacancyForm:
+        values = dict.fromkeys(TEXT_FIELDS, "")
+        values.update(min_education="associate", headcount="1")
+        return cls(values=values)
+
+    @classmethod
+    def from_form(cls, form: FormData) -> VacancyForm:
+        values = {name: str(form.get(name) or "") for name in TEXT_FIELDS}
+        kept = [str(s) for s in form.getlist("skill") if str(s).strip()]
+        marked = {str(s) for s in form.getlist("preferred")}
+        required = [s for s in dict.fromkeys(kept) if s not in marked]
+        preferred = [s for s in dict.fromkeys(kept) if s in marked]
+        return cls(
+            values=values, required=required, preferred=preferred, extracted=form.get("extracted") == "1"
+        )
+
+    @property
+    def skills(self) -> list[str]:
+        return self.required + self.preferred
+
+    def error(self, name: str, key: str, **values: Any) -> None:
+        self.errors.setdefault(name, FieldError(key, values))
+
+    def validate(self, *, need_enterprise: bool, enterprises: set[str]) -> None:
+        """Field checks with messages in the user's language (the API schema checks again on save)."""
+        v = self.values
+        for name in ("title", "district"):
+            if not v[name].strip():
+                self.error(name, "valid.required")
+        for name, limit in MAX_LENGTHS.items():
+            if len(v[name]) > limit:
+                self.error(name, "valid.too_long", n=limit)
+        for name in ("title", "role", "district"):
+            if any(ch in v[name] for ch in "\r\n\t"):
+                self.error(name, "valid.required")
+        if v["min_education"] not in EDUCATION_LEVELS:
+            self.error("min_education", "valid.choice")
+        self._int("headcount", required=True, low=1, high=MAX_HEADCOUNT)
+        low = self._int("salary_min", required=False, low=0, high=MAX_SALARY)
+        high = self._int("salary_max", required=False, low=0, high=MAX_SALARY)
+        if low is not None and high is not None and low > high:
+            self.error("salary_max", "valid.salary_order")
+        if v["closes_at"].strip():
+            try:
+                date.fromisoformat(v["closes_at"].strip())
+            except ValueError:
+                self.error("closes_at", "valid.date")
+        if need_enterprise and v["enterprise_id"] not in enterprises:
+            self.error("enterprise_id", "valid.choice")
+
+    def _int(self, name: str, *, required: bool, low: int, high: int) -> int | None:
+        raw = self.values[name].strip().replace(",", "")
+        if not raw:
+            if required:
+                self.error(name, "valid.required")
+            return None
+        try:
+            number = int(raw)
+        except ValueError:
+            self.error(name, "valid.int")
+            return None
+        if not low <= number <= high:
+            self.error(name, "valid.range", lo=low, hi=high)
+            return None
+        return number
+
+    def add_typed_skills(self, extractor: SkillExtractor, known_ids: set[str]) -> None:
+        """Resolve the "add skills" box (ids, Chinese or English names, comma-separated) into skills."""
+        unknown = []
+        for token in _split_tokens(self.values["add_skills"]):
+            found = [token] if token in known_ids else extractor.extract(token)
+            if not found:
+                unknown.append(token)
+                continue
+            for skill in found:
+                if skill not in self.skills:
+                    self.required.append(skill)
+        if unknown:
+            self.error("add_skills", "valid.unknown_skills", names="、".join(unknown))
+        else:
+            self.values["add_skills"] = ""
+
+    def to_create(self, *, enterprise_id: str | None) -> VacancyCreate:
+        v = self.values
+        closes = v["closes_at"].strip()
+        optional: dict[str, Any] = {"role": v["role"].strip()} if v["role"].strip() else {}
+        return VacancyCreate(
+            **optional,
+            enterprise_id=enterprise_id,
+            title=v["title"].strip(),
+            required_skills=self.required,
+            preferred_skills=self.preferred,
+            min_education=v["min_education"],
+            district=v["district"].strip(),
+            headcount=int(v["headcount"].strip().replace(",", "")),
+            salary_min=_optional_int(v["salary_min"]),
+            salary_max=_optional_int(v["salary_max"]),
+            closes_at=datetime.fromisoformat(closes) if closes else None,
+            description=v["description"],
+        )
+
+    def absorb(self, error: ValidationError) -> None:
+        """Put the schema's remaining complaints next to their fields."""
+        for item in error.errors():
+            loc = item.get("loc") or ("title",)
+            name = str(loc[0]) if str(loc[0]) in self.values else "title"
+            self.errors.setdefault(name, FieldError("valid.raw", {"message": str(item.get("msg", ""))}))
+
+
+def _optional_int(raw: str) -> int | None:
+    raw = raw.strip().replace(",", "")
+    return int(raw) if raw else None
+
+
+def _split_tokens(text: str) -> list[str]:
+    for sep in ("，", "、", ";", "；", "\n"):
+        text = text.replace(sep, ",")
+    return [token.strip() for token in text.split(",") if token.strip()]
+
+
+def known_skill_ids(session: Session) -> set[str]:
+    from sqlalchemy import select
+
+    from service.store.tables import Skill
+
+    return set(session.scalars(select(Skill.skill_id)))

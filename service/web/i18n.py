@@ -1,0 +1,397 @@
+"""Words on the web pages, in Simplified Chinese (the default) and English.
+
+Templates call ``t("key", **values)``; a key missing in a language falls back to the other, then to the
+key itself, so a forgotten translation shows up as a readable key rather than an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+HTML_LANG = {"zh": "zh-CN", "en": "en"}
+
+# key -> (Chinese, English)
+MESSAGES: dict[str, tuple[str, str]] = {
+    # layout
+    "app.name": ("绍兴集成电路人才匹配", "Shaoxing IC Talent Match"),
+    "app.tagline": (
+        "为订单班、培训项目和学历专业的毕业生匹配企业岗位",
+        "Matching graduates of order classes, training programmes and degree tracks to vacancies",
+    ),
+    "nav.skip": ("跳到正文", "Skip to content"),
+    "nav.home": ("首页", "Home"),
+    "nav.vacancies": ("岗位", "Vacancies"),
+    "nav.new_vacancy": ("发布岗位", "Post a vacancy"),
+    "nav.programs": ("培养项目", "Programmes"),
+    "nav.status": ("模型状态", "Model status"),
+    "nav.signout": ("退出", "Sign out"),
+    "nav.language": ("语言", "Language"),
+    "nav.signed_in_as": ("当前身份：{who}", "Signed in as {who}"),
+    "lang.switch": ("English", "中文"),
+    "role.admin": ("管理员", "Administrator"),
+    "role.hr": ("企业人事", "HR"),
+    "role.school": ("学校就业办", "Placement office"),
+    # sign-in
+    "signin.title": ("登录", "Sign in"),
+    "signin.intro": (
+        "请输入管理员为您发放的 API 密钥。密钥只保存在本浏览器的加密会话中。",
+        "Enter the API key your administrator gave you. It is kept only in this browser's signed session.",
+    ),
+    "signin.key": ("API 密钥", "API key"),
+    "signin.submit": ("登录", "Sign in"),
+    "signin.empty": ("请输入 API 密钥。", "Please enter an API key."),
+    "signin.wrong": (
+        "密钥无效或已被吊销，请检查后重试。",
+        "This key is unknown or has been revoked. Please check it and try again.",
+    ),
+    "signin.signed_out": ("您已退出。", "You have signed out."),
+    "signin.expired": ("请先登录。", "Please sign in first."),
+    # errors
+    "error.title": ("出错了", "Something went wrong"),
+    "error.back_home": ("返回首页", "Back to the home page"),
+    "error.404.title": ("找不到页面", "Page not found"),
+    "error.404.body": (
+        "您要找的内容不存在，或者您没有权限查看。",
+        "What you are looking for does not exist, or you may not see it.",
+    ),
+    "error.403.title": ("无权访问", "Not allowed"),
+    "error.403.body": ("您的角色不能使用这个页面。", "Your role cannot use this page."),
+    "error.401.title": ("请先登录", "Please sign in"),
+    "error.401.body": ("您的会话已失效，请重新登录。", "Your session has ended; please sign in again."),
+    "error.csrf.title": ("表单已过期", "The form has expired"),
+    "error.csrf.body": (
+        "为保护您的账户，这个表单不能提交。请返回上一页刷新后重试。",
+        "To protect your account this form could not be sent. Go back, reload the page and try again.",
+    ),
+    "error.model.title": ("模型尚未就绪", "The model is not ready"),
+    "error.model.body": (
+        "匹配模型还没有训练或加载，请稍后再试或联系管理员。",
+        "The matching model has not been trained or loaded yet. Try again later or ask an administrator.",
+    ),
+    "error.conflict.title": ("无法完成操作", "This cannot be done"),
+    "error.500.title": ("服务器出错", "Server error"),
+    "error.500.body": (
+        "服务器处理请求时出错，我们已记录此问题。请稍后再试。",
+        "The server could not handle this request; the problem was logged. Please try again later.",
+    ),
+    "error.400.title": ("请求无效", "Bad request"),
+    "error.400.body": ("请求中的数据无效。", "The request contained invalid data."),
+    # HR: vacancy list
+    "hr.vacancies.title": ("本企业岗位", "Our vacancies"),
+    "hr.vacancies.empty": ("还没有岗位。", "No vacancies yet."),
+    "hr.vacancies.filter": ("状态筛选", "Filter by status"),
+    "hr.vacancies.all": ("全部", "All"),
+    "hr.vacancies.apply": ("筛选", "Filter"),
+    "col.title": ("岗位名称", "Title"),
+    "col.role": ("职位类别", "Role"),
+    "col.district": ("地区", "District"),
+    "col.headcount": ("招聘人数", "Headcount"),
+    "col.status": ("状态", "Status"),
+    "col.posted_at": ("发布时间", "Posted"),
+    "col.closes_at": ("截止日期", "Closes"),
+    "col.actions": ("操作", "Actions"),
+    "col.skills": ("技能", "Skills"),
+    "col.enterprise": ("企业", "Enterprise"),
+    "col.score": ("匹配度", "Match"),
+    "col.graduate": ("毕业生", "Graduate"),
+    "col.vacancy": ("岗位", "Vacancy"),
+    "col.program": ("培养项目", "Programme"),
+    "col.school": ("学校", "School"),
+    "col.education": ("学历", "Education"),
+    "col.kind": ("类型", "Kind"),
+    "col.cohort": ("届别", "Cohort"),
+    "col.sponsor": ("合作企业", "Sponsor"),
+    "col.graduates": ("毕业生人数", "Graduates"),
+    "col.seeking": ("求职中", "Seeking"),
+    "col.reason": ("原因", "Reason"),
+    "col.alternatives": ("备选岗位", "Alternatives"),
+    "col.salary": ("月薪（元）", "Salary (CNY/month)"),
+    "hr.candidates.link": ("查看候选人", "Candidates"),
+    "hr.close": ("关闭岗位", "Close vacancy"),
+    "hr.closed_ok": ("岗位已关闭。", "The vacancy is closed."),
+    "pager.prev": ("上一页", "Previous"),
+    "pager.next": ("下一页", "Next"),
+    "pager.range": ("第 {first}–{last} 条，共 {total} 条", "{first}–{last} of {total}"),
+    # HR: new vacancy
+    "hr.new.title": ("发布岗位", "Post a vacancy"),
+    "hr.new.intro": (
+        "粘贴岗位描述后点击“提取技能”，系统会识别其中的技能，您可以确认或修改后再保存。",
+        "Paste the job description and press “Extract skills”; confirm or edit the skills found, then save.",
+    ),
+    "field.title": ("岗位名称", "Title"),
+    "field.role": ("职位类别", "Role"),
+    "field.description": ("岗位描述", "Description"),
+    "field.description.hint": (
+        "例如：熟悉引线键合和倒装焊工艺，有SPC经验",
+        "e.g. 熟悉引线键合和倒装焊工艺，有SPC经验 (Chinese or English)",
+    ),
+    "field.min_education": ("最低学历", "Minimum education"),
+    "field.district": ("工作地区", "District"),
+    "field.headcount": ("招聘人数", "Headcount"),
+    "field.salary_min": ("最低月薪（元）", "Salary from (CNY/month)"),
+    "field.salary_max": ("最高月薪（元）", "Salary to (CNY/month)"),
+    "field.closes_at": ("截止日期", "Closing date"),
+    "field.enterprise": ("企业", "Enterprise"),
+    "field.required_skills": ("必备技能", "Required skills"),
+    "field.preferred_skills": ("优先技能", "Preferred skills"),
+    "field.add_skills": (
+        "添加技能（技能编号、中文或英文名，用逗号分隔）",
+        "Add skills (ids or names, comma-separated)",
+    ),
+    "field.optional": ("选填", "optional"),
+    "hr.new.extract": ("提取技能", "Extract skills"),
+    "hr.new.save": ("保存岗位", "Save vacancy"),
+    "hr.new.extracted": (
+        "从描述中识别出以下技能。取消勾选可去掉某项技能；勾选“优先”表示非必备。",
+        "These skills were found in the description. Untick a skill to drop it; "
+        "tick “preferred” if it is not required.",
+    ),
+    "hr.new.none_found": (
+        "没有从描述中识别出技能，请在下方添加。",
+        "No skills were found in the description; add them below.",
+    ),
+    "hr.new.keep": ("保留", "keep"),
+    "hr.new.preferred": ("优先", "preferred"),
+    "hr.new.saved": ("岗位已保存，以下是推荐的候选人。", "The vacancy is saved; here are its candidates."),
+    "hr.new.fix_errors": ("请修改标出的字段。", "Please correct the fields marked below."),
+    "valid.required": ("此项必填。", "This field is required."),
+    "valid.too_long": ("最多 {n} 个字。", "At most {n} characters."),
+    "valid.int": ("请输入整数。", "Please enter a whole number."),
+    "valid.positive": ("必须大于 0。", "Must be greater than 0."),
+    "valid.range": ("必须在 {lo} 到 {hi} 之间。", "Must be between {lo} and {hi}."),
+    "valid.salary_order": ("最高月薪不能低于最低月薪。", "The upper salary cannot be below the lower one."),
+    "valid.date": ("请输入日期，格式 YYYY-MM-DD。", "Please enter a date as YYYY-MM-DD."),
+    "valid.choice": ("请选择一项。", "Please choose one."),
+    "valid.unknown_skills": ("未知技能：{names}", "Unknown skills: {names}"),
+    "valid.no_skills": ("至少需要一项技能。", "At least one skill is needed."),
+    "valid.raw": ("{message}", "{message}"),
+    # HR: candidates
+    "hr.candidates.title": ("候选人：{title}", "Candidates: {title}"),
+    "hr.candidates.summary": (
+        "{district} · 招聘 {headcount} 人 · 学历要求 {education} 及以上",
+        "{district} · {headcount} to hire · {education} or above",
+    ),
+    "hr.candidates.empty": ("暂时没有符合条件的候选人。", "No candidates match yet."),
+    "hr.candidates.matched": ("已具备", "Has"),
+    "hr.candidates.missing": ("欠缺", "Missing"),
+    "hr.candidates.reasons": ("推荐理由", "Why"),
+    "hr.candidates.record": ("记录进展", "Record"),
+    "hr.candidates.recorded": ("已记录：{graduate} {event}。", "Recorded: {graduate} {event}."),
+    "hr.candidates.history": ("已记录", "Recorded"),
+    "hr.candidates.filters": ("筛选候选人", "Filter candidates"),
+    "hr.candidates.model": ("模型版本 {version}", "Model version {version}"),
+    "hr.required_skills": ("必备技能", "Required skills"),
+    "hr.preferred_skills": ("优先技能", "Preferred skills"),
+    "filter.district": ("地区", "District"),
+    "filter.program_kind": ("项目类型", "Programme kind"),
+    "filter.any": ("不限", "Any"),
+    "filter.apply": ("应用筛选", "Apply"),
+    "filter.min_score": ("最低匹配度（0–1）", "Minimum match (0–1)"),
+    # school
+    "school.programs.title": ("本校培养项目", "Our programmes"),
+    "school.programs.empty": ("还没有培养项目。", "No programmes yet."),
+    "school.placement": ("安置方案", "Placement plan"),
+    "school.gaps": ("技能缺口", "Skill gaps"),
+    "school.graduates": ("毕业生", "Graduates"),
+    "school.placement.title": ("安置方案：{name}", "Placement plan: {name}"),
+    "school.placement.intro": (
+        "为每位求职中的毕业生最多安排一个岗位，任何岗位都不会超过其剩余招聘人数；订单班优先满足合作企业。",
+        "Each seeking graduate gets at most one vacancy and no vacancy gets more than its remaining "
+        "headcount; order classes fill their sponsor's vacancies first.",
+    ),
+    "school.placement.assigned": ("已安排（{n}）", "Assigned ({n})"),
+    "school.placement.unassigned": ("未安排（{n}）", "Not assigned ({n})"),
+    "school.placement.none_unassigned": ("所有求职毕业生都已安排。", "Every seeking graduate is assigned."),
+    "school.placement.none": ("没有可安排的毕业生。", "No graduates to place."),
+    "school.placement.headcount": ("岗位名额使用", "Headcount use per vacancy"),
+    "school.placement.seats": ("已用 / 剩余名额", "Seats used / remaining"),
+    "school.placement.suggestions": ("岗位建议", "Suggestions"),
+    "metric.coverage": ("覆盖率", "Coverage"),
+    "metric.mean_score": ("平均匹配度", "Mean match"),
+    "metric.headcount_used": ("占用名额", "Seats used"),
+    "metric.congestion_vs_top1": ("拥挤度（对比各自首选）", "Congestion vs. each one's top choice"),
+    "chart.coverage": ("覆盖率与名额使用", "Coverage and headcount use"),
+    "chart.assigned": ("已安排", "assigned"),
+    "chart.unassigned": ("未安排", "not assigned"),
+    "chart.used": ("已用", "used"),
+    "chart.free": ("剩余", "free"),
+    "chart.demanded": ("岗位需求占比", "Share of vacancies requiring it"),
+    "chart.held": ("毕业生掌握占比", "Share of the cohort holding it"),
+    "school.graduate.title": ("岗位建议：{graduate}", "Job suggestions: {graduate}"),
+    "school.graduate.profile": ("{program} · {education} · {major}", "{program} · {education} · {major}"),
+    "school.graduate.empty": ("暂时没有合适的在招岗位。", "No open vacancy suits this graduate yet."),
+    "school.graduate.districts": ("意向地区", "Preferred districts"),
+    "school.gaps.title": ("技能缺口：{name}", "Skill gaps: {name}"),
+    "school.gaps.intro": (
+        "适合本项目的在招岗位最常要求、但本项目毕业生较少掌握的技能，以及讲授这些技能的培训项目。",
+        "Skills most demanded by open vacancies suited to this programme that few of its graduates hold, "
+        "and the training programmes that teach them.",
+    ),
+    "school.gaps.empty": ("没有明显的技能缺口。", "No notable skill gaps."),
+    "school.gaps.taught_by": ("可参加的培训项目", "Taught by"),
+    "school.gaps.none_teach": ("暂无培训项目", "No programme yet"),
+    "school.graduates.title": ("毕业生：{name}", "Graduates: {name}"),
+    # admin
+    "admin.title": ("模型与数据状态", "Model and data status"),
+    "admin.current": ("当前模型", "Current model"),
+    "admin.no_model": (
+        "还没有训练好的模型。运行 talentmatch train。",
+        "No trained model yet. Run talentmatch train.",
+    ),
+    "admin.version": ("版本", "Version"),
+    "admin.trained_at": ("训练时间", "Trained at"),
+    "admin.metrics": ("评估指标", "Metrics"),
+    "admin.versions": ("历史版本", "Versions"),
+    "admin.is_current": ("当前", "current"),
+    "admin.counts": ("数据量", "Data counts"),
+    "admin.data_version": ("数据版本号", "Data version"),
+    "admin.serving": ("服务中的模型", "Serving"),
+    "entity.skills": ("技能", "Skills"),
+    "entity.enterprises": ("企业", "Enterprises"),
+    "entity.schools": ("学校", "Schools"),
+    "entity.programs": ("培养项目", "Programmes"),
+    "entity.graduates": ("毕业生", "Graduates"),
+    "entity.vacancies": ("岗位", "Vacancies"),
+    "entity.interactions": ("互动记录", "Interactions"),
+    "entity.api_keys": ("API 密钥", "API keys"),
+    # enums
+    "event.viewed": ("已查看", "viewed"),
+    "event.applied": ("已投递", "applied"),
+    "event.shortlisted": ("入围", "shortlisted"),
+    "event.interviewed": ("已面试", "interviewed"),
+    "event.offered": ("已发录用", "offered"),
+    "event.hired": ("已录用", "hired"),
+    "event.rejected": ("未通过", "rejected"),
+    "event.declined": ("已婉拒", "declined"),
+    "status.open": ("招聘中", "open"),
+    "status.closed": ("已关闭", "closed"),
+    "status.filled": ("已招满", "filled"),
+    "status.seeking": ("求职中", "seeking"),
+    "status.placed": ("已就业", "placed"),
+    "status.withdrawn": ("已退出", "withdrawn"),
+    "education.secondary": ("中专", "secondary"),
+    "education.associate": ("大专", "associate"),
+    "education.bachelor": ("本科", "bachelor"),
+    "education.master": ("硕士", "master"),
+    "education.doctor": ("博士", "doctor"),
+    "kind.order_class": ("订单式特色班", "order class"),
+    "kind.training": ("培训项目", "training"),
+    "kind.degree": ("学历专业", "degree track"),
+    "segment.foundry": ("晶圆制造", "foundry"),
+    "segment.packaging": ("封装", "packaging"),
+    "segment.testing": ("测试", "testing"),
+    "segment.design": ("设计", "design"),
+    "segment.equipment": ("设备", "equipment"),
+    "segment.materials": ("材料", "materials"),
+    "segment.display": ("显示", "display"),
+    "segment.other": ("其他", "other"),
+    # reasons (Reason.code from the matcher; the English message is the fallback)
+    "reason.sponsor_class": ("来自本企业冠名的订单班", "From this enterprise's own order class"),
+    "reason.district_preference": ("意向工作地区与岗位一致", "Wants to work in this district"),
+    "reason.program_segment_history": (
+        "所在项目的毕业生曾被同领域企业录用",
+        "Graduates of the programme were hired in this segment before",
+    ),
+    "reason.skill_overlap": ("掌握岗位要求的技能", "Holds the skills the job requires"),
+    "reason.required_skills": ("掌握岗位要求的技能", "Holds the skills the job requires"),
+    "reason.matched_skills": ("掌握岗位要求的技能", "Holds the skills the job requires"),
+    "reason.preferred_skills": ("掌握岗位的优先技能", "Holds preferred skills"),
+    "reason.missing_skills": ("缺少部分必备技能", "Lacks some required skills"),
+    "reason.education": ("学历符合要求", "Meets the education requirement"),
+    "reason.education_match": ("学历符合要求", "Meets the education requirement"),
+    "reason.education_above": ("学历高于要求", "Education above the requirement"),
+    "reason.program_skills": ("所在项目的课程覆盖岗位技能", "The programme teaches the job's skills"),
+    "reason.similar_hires": ("与该企业以往录用的人选相似", "Similar to people this enterprise hired"),
+    "reason.collaborative": ("与该企业以往录用的人选相似", "Similar to people this enterprise hired"),
+    "reason.model_score": ("模型综合评分较高", "High overall model score"),
+    "reason.segment_match": ("专业方向与企业领域一致", "Studies match the enterprise's segment"),
+    "reason.school_history": ("同校毕业生曾被该企业录用", "The enterprise hired from this school before"),
+    "reason.other": ("其他因素：{message}", "{message}"),
+    # placement: why a graduate was not assigned (reason codes from models/placement.py)
+    "unassigned.below_min_score": ("没有达到最低匹配度的岗位", "No vacancy reaches the minimum match"),
+    "unassigned.no_candidates": ("没有符合条件的在招岗位", "No open vacancy fits"),
+    "unassigned.no_vacancy": ("没有符合条件的在招岗位", "No open vacancy fits"),
+    "unassigned.capacity": ("合适岗位的名额已被占满", "Suitable vacancies are full"),
+    "unassigned.headcount_full": ("合适岗位的名额已被占满", "Suitable vacancies are full"),
+    "unassigned.other": ("{message}", "{message}"),
+}
+
+
+def normalise_language(value: str | None) -> str:
+    """``"en"``, ``"en-US"`` → ``"en"``; anything unknown → the default (Chinese)."""
+    if not value:
+        return DEFAULT_LANGUAGE
+    short = value.strip().lower().split("-")[0].split("_")[0]
+    return short if short in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def translate(key: str, lang: str = DEFAULT_LANGUAGE, /, **values: object) -> str:
+    """The text of ``key`` in ``lang``, with ``{name}`` placeholders filled from ``values``."""
+    pair = MESSAGES.get(key)
+    if pair is None:
+        return key
+    text = pair[1] if lang == "en" else pair[0]
+    if not text:
+        text = pair[0] or pair[1]
+    if values:
+        try:
+            return text.format(**values)
+        except (KeyError, IndexError, ValueError):
+            return text
+    return text
+
+
+def has(key: str) -> bool:
+    return key in MESSAGES
+
+
+def enum_label(prefix: str, value: object, lang: str) -> str:
+    """A translated enum value (``enum_label("event", "hired", "zh") == "已录用"``); unknown values as is."""
+    key = f"{prefix}.{value}"
+    return translate(key, lang) if key in MESSAGES else str(value)
+
+
+def reason_text(code: str, message: str, lang: str) -> str:
+    """A matcher :class:`Reason` in plain words; unknown codes keep the matcher's English message."""
+    key = f"reason.{code}"
+    if key in MESSAGES:
+        return translate(key, lang)
+    return translate("reason.other", lang, message=message)
+
+
+def unassigned_text(code: str, message: str, lang: str) -> str:
+    key = f"unassigned.{code}"
+    if key in MESSAGES:
+        return translate(key, lang)
+    return message or code
+
+
+class Translator:
+    """Bound to one language; what templates receive as ``t``."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = normalise_language(lang)
+
+    def __call__(self, key: str, /, **values: object) -> str:
+        return translate(key, self.lang, **values)
+
+    def enum(self, prefix: str, value: object) -> str:
+        return enum_label(prefix, value, self.lang)
+
+    def reason(self, reason: object) -> str:
+        return reason_text(_attr(reason, "code"), _attr(reason, "message"), self.lang)
+
+    def unassigned(self, code: str, message: str = "") -> str:
+        return unassigned_text(code, message, self.lang)
+
+    @property
+    def html_lang(self) -> str:
+        return HTML_LANG[self.lang]
+
+
+def _attr(obj: object, name: str) -> str:
+    if isinstance(obj, Mapping):
+        return str(obj.get(name, "") or "")
+    return str(getattr(obj, name, "") or "")
