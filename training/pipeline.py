@@ -299,14 +299,15 @@ def _train_locked(
     quiet: bool,
     seed: int | None,
 ) -> TrainOutcome:
-    from models.keyword import KeywordMatcher
-    from models.matcher import Matcher
-
-    from training.evaluate import holdout_metrics, time_split
-
     started = time.perf_counter()
     data, source = read_training_data(settings, bundle)
     check_trainable(data)
+    # Imported here: checking the data needs no model code.
+    from models.keyword import KeywordMatcher
+
+    from models.matcher import Matcher
+    from training.evaluate import holdout_metrics, time_split
+
     snapshot = data_snapshot(data, source)
     log.info("training data: %s", ", ".join(f"{k} {v}" for k, v in snapshot["counts"].items()))
     config = make_config(seed)
