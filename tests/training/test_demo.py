@@ -1,0 +1,225 @@
+"""The demo world: deterministic, the stated sizes, consistent references, and a ground truth that holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.columns import (
+    EDUCATION_LEVELS,
+    EVENTS,
+    GRADUATE_STATUSES,
+    PROGRAM_KINDS,
+    SEGMENTS,
+    VACANCY_STATUSES,
+)
+from models.columns import Columns as C
+from models.data import ENTITY_COLUMNS, MarketData
+from service.cli import main
+from training.demo import DemoWorld, generate, load_ground_truth, write_demo_bundle
+
+# Pipeline order of events for one (graduate, vacancy) pair.
+STAGE = {"viewed": 0, "applied": 1, "shortlisted": 2, "interviewed": 3, "offered": 4, "hired": 5}
+
+
+@pytest.fixture(scope="module")
+def world() -> DemoWorld:
+    return generate("small", seed=7)
+
+
+def _frames_equal(a: MarketData, b: MarketData) -> bool:
+    for name in a.entity_names():
+        left, right = getattr(a, name), getattr(b, name)
+        if list(left.columns) != list(right.columns) or len(left) != len(right):
+            return False
+        if not left.astype(str).equals(right.astype(str)):
+            return False
+    return True
+
+
+def test_same_seed_same_world(world: DemoWorld) -> None:
+    again = generate("small", seed=7)
+    assert _frames_equal(world.data, again.data)
+    g = world.truth.graduate_ids[:50]
+    v = world.truth.vacancy_ids[:50]
+    np.testing.assert_array_equal(world.truth.utility(g, v), again.truth.utility(g, v))
+
+
+def test_different_seed_different_world(world: DemoWorld) -> None:
+    other = generate("small", seed=8)
+    assert not _frames_equal(world.data, other.data)
+
+
+def test_small_sizes(world: DemoWorld) -> None:
+    d = world.data
+    assert 80 <= len(d.skills) <= 128
+    assert 90 <= len(d.enterprises) <= 110
+    assert 1000 <= len(d.graduates) <= 2000
+    assert 250 <= len(d.vacancies) <= 350
+    assert len(d.interactions) > 5 * len(d.vacancies)
+    order_classes = d.programs[d.programs[C.kind] == "order_class"]
+    assert len(order_classes) == 3
+    in_classes = d.graduates[C.program].isin(order_classes[C.program]).sum()
+    assert 110 <= in_classes <= 150
+    advanced = d.programs[d.programs[C.name].str.contains("高级工程师")]
+    assert len(advanced) == 1
+    assert (d.graduates[C.program] == advanced[C.program].iloc[0]).sum() == 57
+    assert (d.programs[C.kind] == "degree").sum() >= 3
+
+
+def test_columns_and_enums(world: DemoWorld) -> None:
+    d = world.data
+    for name, frame in d.frames().items():
+        assert tuple(frame.columns) == ENTITY_COLUMNS[name], name
+    assert set(d.enterprises[C.segment]) == set(SEGMENTS)
+    assert set(d.programs[C.kind]) == set(PROGRAM_KINDS)
+    assert set(d.graduates[C.education]) <= set(EDUCATION_LEVELS)
+    assert set(d.graduates[C.status]) == set(GRADUATE_STATUSES)
+    assert (d.graduates[C.status] == "seeking").mean() > 0.5
+    assert set(d.vacancies[C.status]) == set(VACANCY_STATUSES)
+    assert set(d.interactions[C.event]) == set(EVENTS)
+    assert (d.vacancies[C.headcount] >= 1).all()
+    salaries = d.vacancies[[C.salary_min, C.salary_max]].dropna()
+    assert (salaries[C.salary_min] <= salaries[C.salary_max]).all()
+    assert d.graduates[C.preferred_districts].map(len).between(1, 3).all()
+    assert d.vacancies[C.required_skills].map(len).between(2, 5).all()
+    assert d.vacancies[C.preferred_skills].map(len).between(0, 3).all()
+    assert (d.vacancies[C.posted_at] < d.vacancies[C.closes_at]).all()
+
+
+def test_references_resolve(world: DemoWorld) -> None:
+    d = world.data
+    skills = set(d.skills[C.skill])
+    for frame, column in [
+        (d.programs, C.skills),
+        (d.graduates, C.skills),
+        (d.vacancies, C.required_skills),
+        (d.vacancies, C.preferred_skills),
+    ]:
+        assert set(frame[column].explode().dropna()) <= skills, column
+    assert set(d.programs[C.school]) <= set(d.schools[C.school])
+    sponsors = d.programs[C.sponsor]
+    is_class = d.programs[C.kind] == "order_class"
+    assert sponsors[is_class].notna().all() and sponsors[~is_class].isna().all()
+    assert set(sponsors.dropna()) <= set(d.enterprises[C.enterprise])
+    assert set(d.graduates[C.program]) <= set(d.programs[C.program])
+    assert set(d.vacancies[C.enterprise]) <= set(d.enterprises[C.enterprise])
+    assert set(d.interactions[C.graduate]) <= set(d.graduates[C.graduate])
+    assert set(d.interactions[C.vacancy]) <= set(d.vacancies[C.vacancy])
+    for name, key in [("skills", C.skill), ("enterprises", C.enterprise), ("graduates", C.graduate)]:
+        assert getattr(d, name)[key].is_unique
+    assert not d.interactions.duplicated().any()
+    # Every vacancy's district is its enterprise's.
+    merged = d.vacancies.merge(d.enterprises, on=C.enterprise, suffixes=("", "_e"))
+    assert (merged[C.district] == merged[C.district + "_e"]).all()
+
+
+def test_headcount_never_exceeded(world: DemoWorld) -> None:
+    d = world.data
+    hires = d.interactions[d.interactions[C.event] == "hired"]
+    per_vacancy = hires.groupby(C.vacancy).size()
+    headcount = d.vacancies.set_index(C.vacancy)[C.headcount]
+    assert (per_vacancy <= headcount.loc[per_vacancy.index]).all()
+    filled = d.vacancies[d.vacancies[C.status] == "filled"].set_index(C.vacancy)
+    assert (per_vacancy.reindex(filled.index, fill_value=0) == filled[C.headcount]).all()
+    # One hire per graduate, and exactly the hired graduates are placed.
+    assert hires[C.graduate].is_unique
+    placed = set(d.graduates.loc[d.graduates[C.status] == "placed", C.graduate])
+    assert placed == set(hires[C.graduate])
+
+
+def test_event_order_per_pair(world: DemoWorld) -> None:
+    inter = world.data.interactions.sort_values([C.graduate, C.vacancy, C.occurred_at], kind="mergesort")
+    pair = [C.graduate, C.vacancy]
+    # Times strictly increase along each pair.
+    same_pair = (inter[C.graduate].shift() == inter[C.graduate]) & (
+        inter[C.vacancy].shift() == inter[C.vacancy]
+    )
+    assert (inter[C.occurred_at].diff()[same_pair] > pd.Timedelta(0)).all()
+    # viewed < applied < shortlisted < interviewed < offered < hired, without gaps.
+    pipeline = inter[inter[C.event].isin(list(STAGE))]
+    position = pipeline.groupby(pair).cumcount()
+    assert (pipeline[C.event].map(STAGE) == position).all()
+    # rejected / declined / hired close a pair: nothing of that pair comes after them.
+    last = inter.groupby(pair).tail(1)
+    enders = inter[inter[C.event].isin(["rejected", "declined", "hired"])]
+    assert len(enders.merge(last, on=[*pair, C.event, C.occurred_at])) == len(enders)
+
+
+def test_vacancy_events_inside_its_window(world: DemoWorld) -> None:
+    d = world.data
+    views = d.interactions[d.interactions[C.event].isin(["viewed", "applied"])].merge(
+        d.vacancies, on=C.vacancy
+    )
+    assert (views[C.occurred_at] >= views[C.posted_at]).all()
+    assert (views[C.occurred_at] <= views[C.closes_at]).all()
+    as_of = pd.Timestamp(world.truth.params["as_of"])
+    assert (d.interactions[C.occurred_at] < as_of).all()
+
+
+def test_ground_truth_round_trips(world: DemoWorld, tmp_path: Path) -> None:
+    world.truth.save(tmp_path / "ground_truth")
+    loaded = load_ground_truth(tmp_path)
+    rng = np.random.default_rng(0)
+    g = rng.choice(world.truth.graduate_ids, 500)
+    v = rng.choice(world.truth.vacancy_ids, 500)
+    np.testing.assert_array_equal(loaded.utility(g, v), world.truth.utility(g, v))
+    assert loaded.params == world.truth.params
+    with pytest.raises(KeyError):
+        loaded.utility(["nobody"], [v[0]])
+
+
+def test_utility_rises_with_required_skills(world: DemoWorld) -> None:
+    truth = world.truth
+    rng = np.random.default_rng(1)
+    g = rng.integers(0, len(truth.graduate_ids), 20000)
+    v = rng.integers(0, len(truth.vacancy_ids), 20000)
+    share = truth.components_at(g, v)["required"]
+    utility = truth.utility_at(g, v)
+    none, some, most = (
+        utility[share == 0].mean(),
+        utility[(share > 0) & (share < 0.5)].mean(),
+        utility[share >= 0.5].mean(),
+    )
+    assert none < some < most
+
+
+def test_signals_show_in_interactions(world: DemoWorld) -> None:
+    """Applications concentrate on high-utility pairs: what a model can learn."""
+    d = world.data
+    truth = world.truth
+    views = d.interactions[d.interactions[C.event] == "viewed"]
+    applied = set(
+        map(
+            tuple,
+            d.interactions.loc[d.interactions[C.event] == "applied", [C.graduate, C.vacancy]].to_numpy(),
+        )
+    )
+    u = truth.utility(views[C.graduate].to_numpy(), views[C.vacancy].to_numpy())
+    was_applied = np.array([(g, v) in applied for g, v in views[[C.graduate, C.vacancy]].to_numpy()])
+    assert u[was_applied].mean() > u[~was_applied].mean() + 0.5
+
+
+def test_write_bundle_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo-data", str(tmp_path / "demo"), "--scale", "small", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "graduates" in out and "interactions" in out
+    for name in ENTITY_COLUMNS:
+        assert (tmp_path / "demo" / f"{name}.csv").exists()
+    truth = load_ground_truth(tmp_path / "demo")
+    assert truth.params["seed"] == 3
+    bundle = pd.read_csv(tmp_path / "demo" / "graduates.csv")
+    assert list(bundle[C.graduate]) == sorted(truth.graduate_ids)
+
+
+def test_written_bundle_reads_back(tmp_path: Path) -> None:
+    bundle = pytest.importorskip("training.bundle")
+    read_bundle = getattr(bundle, "read_bundle", None)
+    if read_bundle is None:
+        pytest.skip("training.bundle.read_bundle has not landed yet")
+    world = write_demo_bundle(tmp_path, "small", 5)
+    data = read_bundle(tmp_path)
+    assert data.counts() == world.data.counts()
