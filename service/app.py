@@ -2,31 +2,74 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import text
+from threadpoolctl import threadpool_limits
 
+from service.api.errors import install_error_handlers
+from service.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from service.api.routes import ROUTERS
+from service.matching import MatchingService
 from service.settings import Settings, get_settings
 from service.store.session import make_engine, make_sessionmaker
+from service.web import install_web
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Matches graduates and trainees of Shaoxing's IC schools to enterprise vacancies.
+
+Every `/api/v1` route needs `Authorization: Bearer <key>` (create keys with `talentmatch apikey create`).
+Missing, unknown or revoked key → 401; a role not allowed on a route → 403; a resource of another
+enterprise or school → 404 (existence does not leak). Errors always read
+`{"error": {"code", "message", "details"}}`.
+"""
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def _make_holder(settings: Settings) -> Any:
+    from service.model_holder import ModelHolder
+
+    return ModelHolder(settings)
+
+
+def create_app(settings: Settings | None = None, *, model_holder: Any | None = None) -> FastAPI:
+    """Build the app. ``model_holder`` (anything with ``get()``, optionally ``start()``/``stop()``)
+    replaces the registry-backed :class:`~service.model_holder.ModelHolder`, e.g. in tests."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # One BLAS/OpenMP thread per worker: requests run in parallel threads, not parallel math.
+        limiter = threadpool_limits(limits=max(1, settings.serving_threads))
         engine = make_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        holder = model_holder if model_holder is not None else _make_holder(settings)
+        app.state.model_holder = holder
+        app.state.matching = MatchingService(holder.get)
+        if hasattr(holder, "start"):
+            holder.start()
         try:
             yield
         finally:
+            if hasattr(holder, "stop"):
+                holder.stop()
             engine.dispose()
+            limiter.restore_original_limits()
 
-    app = FastAPI(title="talentmatch", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="talentmatch", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    # Added last = outermost: the request id wraps everything, including 413 answers.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, object]:
@@ -37,10 +80,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 connection.execute(text("SELECT 1"))
         except Exception:  # noqa: BLE001 - any failure means "not ok"
             database = "error"
+        model = app.state.model_holder.get()
         return {
             "status": "ok" if database == "ok" else "degraded",
             "database": database,
-            "model_version": None,
+            "model_version": model.version if model is not None else None,
         }
 
+    # Web pages last: their HTML error pages wrap the API's handlers above.
+    install_web(app, settings)
     return app

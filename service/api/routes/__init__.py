@@ -1,0 +1,17 @@
+"""Routers of the API. Each area appends its router here (one line) and ``create_app`` includes them all."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from service.api.routes import admin_models, audit, candidates, graduates, programs, skills, vacancies
+
+ROUTERS: list[APIRouter] = [
+    vacancies.router,
+    candidates.router,
+    skills.router,
+    audit.router,
+    admin_models.router,
+    programs.router,
+    graduates.router,
+]

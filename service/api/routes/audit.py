@@ -1,0 +1,35 @@
+"""The audit log (admin only): which key listed which candidates or plans, and when."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from service.api.deps import AdminKey, SessionDep
+from service.api.routes.common import API_PREFIX, AUTH_ERRORS, Limit, Offset
+from service.api.schemas import AuditEntryPublic, Page
+from service.store.audit import list_entries
+
+router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"], responses=AUTH_ERRORS)
+
+
+@router.get("/audit", response_model=Page[AuditEntryPublic])
+def list_audit(
+    session: SessionDep,
+    key: AdminKey,
+    key_id: Annotated[str | None, Query(max_length=32, description="Only entries of this key.")] = None,
+    action: Annotated[
+        str | None, Query(max_length=64, description="Only this action, e.g. list_candidates.")
+    ] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[AuditEntryPublic]:
+    """Audit entries, newest first."""
+    items, total = list_entries(session=session, key_id=key_id, action=action, limit=limit, offset=offset)
+    return Page[AuditEntryPublic](
+        items=[AuditEntryPublic.model_validate(e, from_attributes=True) for e in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )

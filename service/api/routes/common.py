@@ -1,0 +1,43 @@
+"""Shared bits of the routers: the documented error responses and pagination parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from fastapi import Query
+
+from service.api.schemas import ErrorResponse
+
+API_PREFIX = "/api/v1"
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorResponse, "description": description}
+
+
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _error("Missing, unknown or revoked API key."),
+    403: _error("This key's role may not use this route."),
+    422: _error("The request is not valid; `details` name each field."),
+}
+NOT_FOUND: dict[int, dict[str, Any]] = {
+    404: _error("No such resource, or one of another enterprise or school.")
+}
+CONFLICT: dict[int, dict[str, Any]] = {
+    409: _error("The resource's state does not allow this (e.g. a closed vacancy).")
+}
+MODEL_NOT_READY: dict[int, dict[str, Any]] = {503: _error("No trained model is served yet.")}
+
+
+def responses(*parts: Mapping[int, dict[str, Any]]) -> dict[int | str, dict[str, Any]]:
+    """Merge documented responses for a route's ``responses=``."""
+    merged: dict[int | str, dict[str, Any]] = {}
+    for part in parts:
+        for status_code, spec in part.items():
+            merged[status_code] = spec
+    return merged
+
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size (at most 100).")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]

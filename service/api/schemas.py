@@ -1,0 +1,297 @@
+"""Request and response schemas of the HTTP API, one family per entity (Create/Update/Public)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from models.columns import EDUCATION_LEVELS, FEEDBACK_EVENTS, PROGRAM_KINDS, VACANCY_STATUSES
+
+Education = Literal[EDUCATION_LEVELS]  # type: ignore[valid-type]
+VacancyStatus = Literal[VACANCY_STATUSES]  # type: ignore[valid-type]
+FeedbackEvent = Literal[FEEDBACK_EVENTS]  # type: ignore[valid-type]
+ProgramKind = Literal[PROGRAM_KINDS]  # type: ignore[valid-type]
+
+MAX_SKILLS = 100
+MAX_DESCRIPTION = 20_000
+MAX_SALARY = 10_000_000
+MAX_HEADCOUNT = 10_000
+Id = Field(min_length=1, max_length=64)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAK = re.compile(r"[\r\n\t]")
+
+T = TypeVar("T")
+
+
+def _one_line(value: str | None) -> str | None:
+    if value is None:
+        return value
+    if _CONTROL.search(value) or _LINE_BREAK.search(value):
+        raise ValueError("must be a single line without control characters")
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+def _no_control(value: str | None) -> str | None:
+    if value is not None and _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def _unique_ids(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return list(dict.fromkeys(v.strip() for v in values if v.strip()))
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class ErrorItem(BaseModel):
+    code: str = Field(examples=["vacancy_not_found"])
+    message: str = Field(examples=["vacancy 'v_1a2b3c' not found"])
+    details: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of the API."""
+
+    error: ErrorItem
+
+
+class _VacancyFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("title", "role", "district", check_fields=False)
+    @classmethod
+    def _single_line(cls, value: str | None) -> str | None:
+        return _one_line(value)
+
+    @field_validator("description", check_fields=False)
+    @classmethod
+    def _description(cls, value: str | None) -> str | None:
+        return _no_control(value)
+
+    @field_validator("required_skills", "preferred_skills", check_fields=False)
+    @classmethod
+    def _skills(cls, value: list[str] | None) -> list[str] | None:
+        return _unique_ids(value)
+
+    @field_validator("closes_at", check_fields=False)
+    @classmethod
+    def _closes_at(cls, value: datetime | None) -> datetime | None:
+        return _naive_utc(value)
+
+    @model_validator(mode="after")
+    def _salary_range(self) -> _VacancyFields:
+        low, high = getattr(self, "salary_min", None), getattr(self, "salary_max", None)
+        if low is not None and high is not None and low > high:
+            raise ValueError("salary_min must not be greater than salary_max")
+        return self
+
+
+class VacancyCreate(_VacancyFields):
+    """A vacancy to post. Leave out both skill lists to have them extracted from the description."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "封装工艺工程师",
+                    "role": "process_engineer",
+                    "min_education": "associate",
+                    "district": "越城区",
+                    "headcount": 3,
+                    "salary_min": 6000,
+                    "salary_max": 9000,
+                    "closes_at": "2027-03-31T00:00:00",
+                    "description": "熟悉引线键合和倒装焊工艺，有SPC经验",
+                }
+            ]
+        },
+    )
+
+    enterprise_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Required for admin keys; HR keys post for their own.",
+    )
+    title: str = Field(min_length=1, max_length=300)
+    role: str = Field(default="", max_length=100)
+    required_skills: list[str] | None = Field(default=None, max_length=MAX_SKILLS)
+    preferred_skills: list[str] | None = Field(default=None, max_length=MAX_SKILLS)
+    min_education: Education = "secondary"
+    district: str = Field(min_length=1, max_length=100)
+    headcount: int = Field(default=1, ge=1, le=MAX_HEADCOUNT)
+    salary_min: int | None = Field(default=None, ge=0, le=MAX_SALARY)
+    salary_max: int | None = Field(default=None, ge=0, le=MAX_SALARY)
+    closes_at: datetime | None = None
+    description: str = Field(default="", max_length=MAX_DESCRIPTION)
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        # role may be empty, but not multi-line
+        return _one_line(value) if value.strip() else ""  # type: ignore[return-value]
+
+
+class VacancyUpdate(_VacancyFields):
+    """Fields to change; absent fields stay as they are. Status changes go through ``/close``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"headcount": 5, "preferred_skills": ["spc"]}]},
+    )
+
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    role: str | None = Field(default=None, max_length=100)
+    required_skills: list[str] | None = Field(default=None, max_length=MAX_SKILLS)
+    preferred_skills: list[str] | None = Field(default=None, max_length=MAX_SKILLS)
+    min_education: Education | None = None
+    district: str | None = Field(default=None, min_length=1, max_length=100)
+    headcount: int | None = Field(default=None, ge=1, le=MAX_HEADCOUNT)
+    salary_min: int | None = Field(default=None, ge=0, le=MAX_SALARY)
+    salary_max: int | None = Field(default=None, ge=0, le=MAX_SALARY)
+    closes_at: datetime | None = None
+    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return value if value is None else ""
+        return _one_line(value)
+
+
+class VacancyPublic(BaseModel):
+    """A stored vacancy."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "vacancy_id": "v_3f9a1c2b7d4e",
+                    "enterprise_id": "E001",
+                    "title": "封装工艺工程师",
+                    "role": "process_engineer",
+                    "required_skills": ["wire_bonding", "flip_chip", "spc"],
+                    "preferred_skills": [],
+                    "min_education": "associate",
+                    "district": "越城区",
+                    "headcount": 3,
+                    "hires": 0,
+                    "remaining_headcount": 3,
+                    "salary_min": 6000,
+                    "salary_max": 9000,
+                    "posted_at": "2026-11-27T09:00:00",
+                    "closes_at": "2027-03-31T00:00:00",
+                    "status": "open",
+                    "description": "熟悉引线键合和倒装焊工艺，有SPC经验",
+                    "skills_extracted": True,
+                }
+            ]
+        }
+    )
+
+    vacancy_id: str
+    enterprise_id: str
+    title: str
+    role: str
+    required_skills: list[str]
+    preferred_skills: list[str]
+    min_education: str
+    district: str
+    headcount: int
+    hires: int = Field(description="Graduates hired through feedback so far.")
+    remaining_headcount: int = Field(description="headcount minus hires, never below zero.")
+    salary_min: int | None
+    salary_max: int | None
+    posted_at: datetime
+    closes_at: datetime | None
+    status: str
+    description: str
+    skills_extracted: bool = Field(
+        default=False, description="True when the skill lists were extracted from the description."
+    )
+
+
+class FeedbackCreate(BaseModel):
+    """An outcome HR records for one candidate of a vacancy."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"graduate_id": "G00042", "event": "shortlisted"}]}
+    )
+
+    graduate_id: str = Field(min_length=1, max_length=64)
+    event: FeedbackEvent
+
+
+class FeedbackPublic(BaseModel):
+    vacancy_id: str
+    graduate_id: str
+    event: str
+    occurred_at: datetime
+    created: bool = Field(description="False when the same event had been recorded before (idempotent).")
+    vacancy_status: str
+    remaining_headcount: int
+
+
+class ReasonPublic(BaseModel):
+    code: str = Field(examples=["skill_overlap"])
+    message: str = Field(examples=["has 3 of 3 required skills"])
+
+
+class CandidatePublic(BaseModel):
+    graduate_id: str
+    score: float = Field(ge=0.0, le=1.0)
+    program_id: str
+    program_name: str
+    school_name: str
+    education: str
+    skills: list[str]
+    matched_skills: list[str]
+    missing_skills: list[str]
+    reasons: list[ReasonPublic]
+
+
+class CandidatesPublic(BaseModel):
+    vacancy_id: str
+    model_version: str
+    items: list[CandidatePublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class SkillPublic(BaseModel):
+    skill_id: str
+    name_zh: str
+    name_en: str
+    category: str
+    aliases: list[str]
+
+
+class AuditEntryPublic(BaseModel):
+    id: int
+    at: datetime
+    key_id: str | None
+    action: str
+    resource: str
+    detail: str

@@ -1,0 +1,224 @@
+"""Matching for the service: a cached candidate index per (model version, data version).
+
+The index is the matcher's precomputed view of the store's seeking graduates and vacancies. It is
+rebuilt when the model or the data version changes, so a vacancy posted a second ago gets candidates
+without retraining. A request takes the model once (:class:`Snapshot`) and answers wholly from it,
+so a model swap never mixes two versions in one answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from models.columns import Columns as C
+from models.data import MarketData
+from service.store.session import data_version
+
+log = logging.getLogger(__name__)
+
+
+class ModelNotReady(RuntimeError):
+    """No trained model is being served yet (run ``talentmatch train``)."""
+
+    def __init__(
+        self, message: str = "no trained model is being served yet; run `talentmatch train`"
+    ) -> None:
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class GraduateInfo:
+    program_id: str
+    program_name: str
+    program_kind: str
+    school_id: str
+    school_name: str
+    education: str
+    skills: list[str]
+
+
+@dataclass(frozen=True)
+class VacancyInfo:
+    title: str
+    enterprise_id: str
+    enterprise_name: str
+    district: str
+    status: str
+
+
+@dataclass
+class Snapshot:
+    """One model and the index built from one data version; everything a request answers from."""
+
+    model_version: str
+    data_version: int
+    model: Any  # the registry's LoadedModel
+    index: Any  # the matcher's MatchIndex
+    data: MarketData
+    graduates: dict[str, GraduateInfo] = field(default_factory=dict)
+    vacancies: dict[str, VacancyInfo] = field(default_factory=dict)
+    built_seconds: float = 0.0
+
+    @property
+    def matcher(self) -> Any:
+        return self.model.matcher
+
+
+def _graduate_infos(data: MarketData) -> dict[str, GraduateInfo]:
+    schools = dict(zip(data.schools[C.school], data.schools[C.name], strict=True))
+    programs = {
+        row[0]: (row[1], row[2], row[3])
+        for row in data.programs[[C.program, C.name, C.kind, C.school]].itertuples(index=False, name=None)
+    }
+    infos = {}
+    for graduate_id, program_id, education, skills in data.graduates[
+        [C.graduate, C.program, C.education, C.skills]
+    ].itertuples(index=False, name=None):
+        name, kind, school_id = programs.get(program_id, ("", "", ""))
+        infos[graduate_id] = GraduateInfo(
+            program_id=program_id,
+            program_name=name,
+            program_kind=kind,
+            school_id=school_id,
+            school_name=schools.get(school_id, ""),
+            education=education,
+            skills=list(skills),
+        )
+    return infos
+
+
+def _vacancy_infos(data: MarketData) -> dict[str, VacancyInfo]:
+    enterprises = dict(zip(data.enterprises[C.enterprise], data.enterprises[C.name], strict=True))
+    return {
+        vacancy_id: VacancyInfo(
+            title=title,
+            enterprise_id=enterprise_id,
+            enterprise_name=enterprises.get(enterprise_id, ""),
+            district=district,
+            status=status,
+        )
+        for vacancy_id, enterprise_id, title, district, status in data.vacancies[
+            [C.vacancy, C.enterprise, C.title, C.district, C.status]
+        ].itertuples(index=False, name=None)
+    }
+
+
+class MatchingService:
+    """Answers candidates, recommendations and pair scores from a cached :class:`Snapshot`.
+
+    Parameters
+    ----------
+    model_source
+        Returns the model to serve now (``ModelHolder.get``), or None before the first model.
+    load
+        Reads the store as a :class:`MarketData`; defaults to ``service.store.market.load_market``
+        with seeking graduates only and no interactions.
+    """
+
+    def __init__(
+        self,
+        model_source: Callable[[], Any],
+        *,
+        load: Callable[[Session], MarketData] | None = None,
+    ) -> None:
+        self.model_source = model_source
+        self._load = load or _load_candidate_pool
+        self._snapshot: Snapshot | None = None
+        self._build_lock = threading.Lock()
+        self.builds = 0  # how many indexes were built (tests check concurrent requests build one)
+
+    def current_model(self) -> Any:
+        model = self.model_source()
+        if model is None:
+            raise ModelNotReady()
+        return model
+
+    def snapshot(self, *, session: Session, model: Any | None = None) -> Snapshot:
+        """The snapshot for the served model and the store's current data version (built at most once)."""
+        model = model if model is not None else self.current_model()
+        version = data_version(session)
+        cached = self._snapshot
+        if cached is not None and cached.model is model and cached.data_version == version:
+            return cached
+        with self._build_lock:
+            cached = self._snapshot
+            if cached is not None and cached.model is model and cached.data_version == version:
+                return cached
+            started = time.perf_counter()
+            data = self._load(session)
+            index = model.matcher.index(data)
+            snapshot = Snapshot(
+                model_version=model.version,
+                data_version=version,
+                model=model,
+                index=index,
+                data=data,
+                graduates=_graduate_infos(data),
+                vacancies=_vacancy_infos(data),
+            )
+            snapshot.built_seconds = time.perf_counter() - started
+            self.builds += 1
+            log.info(
+                "built candidate index for model %s, data version %d in %.2fs (%d graduates, %d vacancies)",
+                model.version,
+                version,
+                snapshot.built_seconds,
+                len(data.graduates),
+                len(data.vacancies),
+            )
+            self._snapshot = snapshot
+            return snapshot
+
+    def candidates(
+        self,
+        *,
+        session: Session,
+        vacancy: str | Mapping[str, Any],
+        limit: int = 20,
+        offset: int = 0,
+        filters: Any | None = None,
+    ) -> tuple[Snapshot, Any]:
+        """Ranked graduates for a vacancy (an id in the store, or the vacancy as data)."""
+        snapshot = self.snapshot(session=session)
+        result = snapshot.matcher.candidates_for(
+            vacancy, index=snapshot.index, limit=limit, offset=offset, filters=filters
+        )
+        return snapshot, result
+
+    def recommendations(
+        self,
+        *,
+        session: Session,
+        graduate: str | Mapping[str, Any],
+        limit: int = 10,
+        offset: int = 0,
+        filters: Any | None = None,
+    ) -> tuple[Snapshot, Any]:
+        """Ranked vacancies for a graduate (an id of a seeking graduate, or the graduate as data)."""
+        snapshot = self.snapshot(session=session)
+        result = snapshot.matcher.vacancies_for(
+            graduate, index=snapshot.index, limit=limit, offset=offset, filters=filters
+        )
+        return snapshot, result
+
+    def score_pairs(
+        self, *, session: Session, graduate_ids: Sequence[str], vacancy_ids: Sequence[str]
+    ) -> tuple[Snapshot, np.ndarray]:
+        """Match probabilities of each (graduate, vacancy) pair, elementwise."""
+        snapshot = self.snapshot(session=session)
+        scores = snapshot.matcher.score_pairs(list(graduate_ids), list(vacancy_ids), index=snapshot.index)
+        return snapshot, np.asarray(scores, dtype=float)
+
+
+def _load_candidate_pool(session: Session) -> MarketData:
+    from service.store.market import load_market
+
+    return load_market(session=session, seeking_only=True, with_interactions=False)

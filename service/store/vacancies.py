@@ -1,0 +1,287 @@
+"""Vacancy queries and writes: post, list, edit, close, and HR feedback on candidates.
+
+Functions take keyword-only arguments and work in the caller's transaction (they flush, never commit).
+Every write that changes what matching sees bumps the data version.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from service.api.schemas import VacancyCreate, VacancyUpdate
+from service.store.session import bump_data_version
+from service.store.skills import check_skills, extractor
+from service.store.tables import Enterprise, Graduate, Interaction, Vacancy, VacancySkill
+
+HIRED = "hired"
+
+
+class UnknownVacancy(LookupError):
+    """No such vacancy, or not one the caller may see (the two are not told apart)."""
+
+    def __init__(self, vacancy_id: str) -> None:
+        self.vacancy_id = vacancy_id
+        super().__init__(f"vacancy {vacancy_id!r} not found")
+
+
+class UnknownGraduate(LookupError):
+    def __init__(self, graduate_id: str) -> None:
+        self.graduate_id = graduate_id
+        super().__init__(f"graduate {graduate_id!r} not found")
+
+
+class UnknownEnterprise(ValueError):
+    def __init__(self, enterprise_id: str | None) -> None:
+        self.enterprise_id = enterprise_id
+        if enterprise_id is None:
+            message = "enterprise_id is required for this key"
+        else:
+            message = f"enterprise {enterprise_id!r} does not exist"
+        self.details = [{"field": "body.enterprise_id", "message": message}]
+        super().__init__(message)
+
+
+class VacancyClosed(Exception):
+    """The vacancy is closed or filled and takes no more feedback or edits."""
+
+    def __init__(self, vacancy_id: str, status: str) -> None:
+        self.vacancy_id = vacancy_id
+        self.status = status
+        super().__init__(f"vacancy {vacancy_id!r} is {status}")
+
+
+class GraduateNotSeeking(Exception):
+    def __init__(self, graduate_id: str, status: str) -> None:
+        self.graduate_id = graduate_id
+        super().__init__(f"graduate {graduate_id!r} is {status}, not seeking")
+
+
+class InvalidVacancy(ValueError):
+    """An edit that would leave the vacancy inconsistent; ``details`` name the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.details = [{"field": f"body.{field}", "message": message}]
+        super().__init__(message)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_vacancy_id() -> str:
+    return f"v_{secrets.token_hex(6)}"
+
+
+def required_skills(vacancy: Vacancy) -> list[str]:
+    return [s.skill_id for s in vacancy.skills if s.required]
+
+
+def preferred_skills(vacancy: Vacancy) -> list[str]:
+    return [s.skill_id for s in vacancy.skills if not s.required]
+
+
+def _set_skills(vacancy: Vacancy, required: Sequence[str], preferred: Sequence[str]) -> None:
+    required = list(dict.fromkeys(required))
+    preferred = [s for s in dict.fromkeys(preferred) if s not in set(required)]
+    vacancy.skills = [
+        VacancySkill(skill_id=skill, required=True, position=i) for i, skill in enumerate(required)
+    ] + [
+        VacancySkill(skill_id=skill, required=False, position=len(required) + i)
+        for i, skill in enumerate(preferred)
+    ]
+
+
+def get_vacancy(*, session: Session, vacancy_id: str, enterprise_id: str | None = None) -> Vacancy:
+    """The vacancy, restricted to ``enterprise_id`` when given; :class:`UnknownVacancy` otherwise."""
+    vacancy = session.get(Vacancy, vacancy_id, options=[selectinload(Vacancy.skills)])
+    if vacancy is None or (enterprise_id is not None and vacancy.enterprise_id != enterprise_id):
+        raise UnknownVacancy(vacancy_id)
+    return vacancy
+
+
+def create_vacancy(*, session: Session, data: VacancyCreate, enterprise_id: str) -> tuple[Vacancy, bool]:
+    """Post a vacancy; returns it and whether its skills were extracted from the description.
+
+    Skills are extracted when neither ``required_skills`` nor ``preferred_skills`` is given;
+    when only one list is given the other is empty.
+    """
+    if session.get(Enterprise, enterprise_id) is None:
+        raise UnknownEnterprise(enterprise_id)
+    extracted = data.required_skills is None and data.preferred_skills is None
+    if extracted:
+        required, preferred = extractor(session=session).extract_split(f"{data.title}\n{data.description}")
+    else:
+        required, preferred = list(data.required_skills or []), list(data.preferred_skills or [])
+        check_skills(session=session, skill_ids=required, field="body.required_skills")
+        check_skills(session=session, skill_ids=preferred, field="body.preferred_skills")
+    vacancy = Vacancy(
+        vacancy_id=new_vacancy_id(),
+        enterprise_id=enterprise_id,
+        title=data.title,
+        role=data.role,
+        min_education=data.min_education,
+        district=data.district,
+        headcount=data.headcount,
+        salary_min=data.salary_min,
+        salary_max=data.salary_max,
+        posted_at=utcnow(),
+        closes_at=data.closes_at,
+        status="open",
+        description=data.description,
+    )
+    _set_skills(vacancy, required, preferred)
+    session.add(vacancy)
+    session.flush()
+    bump_data_version(session)
+    return vacancy, extracted
+
+
+def list_vacancies(
+    *,
+    session: Session,
+    enterprise_id: str | None = None,
+    status: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> tuple[list[Vacancy], int]:
+    """A page of vacancies (newest first) and the total, for one enterprise or all (``None``)."""
+    query = select(Vacancy)
+    if enterprise_id is not None:
+        query = query.where(Vacancy.enterprise_id == enterprise_id)
+    if status is not None:
+        query = query.where(Vacancy.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = session.scalars(
+        query.options(selectinload(Vacancy.skills))
+        .order_by(Vacancy.posted_at.desc(), Vacancy.vacancy_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(page), int(total)
+
+
+def hires(*, session: Session, vacancy_ids: Iterable[str]) -> dict[str, int]:
+    """Number of distinct graduates hired per vacancy (0 for none)."""
+    ids = list(vacancy_ids)
+    counts = dict.fromkeys(ids, 0)
+    if ids:
+        rows = session.execute(
+            select(Interaction.vacancy_id, func.count(func.distinct(Interaction.graduate_id)))
+            .where(Interaction.vacancy_id.in_(ids), Interaction.event == HIRED)
+            .group_by(Interaction.vacancy_id)
+        )
+        counts.update({vacancy_id: int(n) for vacancy_id, n in rows})
+    return counts
+
+
+def update_vacancy(*, session: Session, vacancy: Vacancy, data: VacancyUpdate) -> Vacancy:
+    """Apply the fields set in ``data``; closed or filled vacancies cannot be edited."""
+    if vacancy.status != "open":
+        raise VacancyClosed(vacancy.vacancy_id, vacancy.status)
+    changes = data.model_dump(exclude_unset=True)
+    for field in ("title", "role", "min_education", "district", "headcount", "description"):
+        if field in changes and changes[field] is None:
+            raise InvalidVacancy(field, "may not be null")
+    low = changes.get("salary_min", vacancy.salary_min)
+    high = changes.get("salary_max", vacancy.salary_max)
+    if low is not None and high is not None and low > high:
+        raise InvalidVacancy("salary_min", "salary_min must not be greater than salary_max")
+    hired = hires(session=session, vacancy_ids=[vacancy.vacancy_id])[vacancy.vacancy_id]
+    if "headcount" in changes and changes["headcount"] < hired:
+        raise InvalidVacancy("headcount", f"headcount must be at least the {hired} graduate(s) already hired")
+    if "required_skills" in changes or "preferred_skills" in changes:
+        required = changes.pop("required_skills", None)
+        preferred = changes.pop("preferred_skills", None)
+        required = required_skills(vacancy) if required is None else required
+        preferred = preferred_skills(vacancy) if preferred is None else preferred
+        check_skills(session=session, skill_ids=required, field="body.required_skills")
+        check_skills(session=session, skill_ids=preferred, field="body.preferred_skills")
+        _set_skills(vacancy, required, preferred)
+    for field, value in changes.items():
+        setattr(vacancy, field, value)
+    if vacancy.headcount <= hired:
+        vacancy.status = "filled"
+    session.flush()
+    bump_data_version(session)
+    return vacancy
+
+
+def close_vacancy(*, session: Session, vacancy: Vacancy) -> Vacancy:
+    """Close an open vacancy (a closed or filled one is left as it is)."""
+    if vacancy.status == "open":
+        vacancy.status = "closed"
+        session.flush()
+        bump_data_version(session)
+    return vacancy
+
+
+def record_feedback(
+    *, session: Session, vacancy: Vacancy, graduate_id: str, event: str
+) -> tuple[Interaction, bool]:
+    """Store HR's outcome for one candidate as an interaction; returns it and whether it is new.
+
+    Idempotent: the same graduate, vacancy and event again returns the first row. ``hired`` places
+    the graduate and, when the hires reach the headcount, marks the vacancy filled.
+
+    Raises
+    ------
+    UnknownGraduate
+        No such graduate, or one who is neither seeking nor already in this vacancy's pipeline.
+    VacancyClosed
+        The vacancy is closed or filled.
+    GraduateNotSeeking
+        ``hired`` for a graduate who is placed or withdrawn.
+    """
+    graduate = session.get(Graduate, graduate_id)
+    if graduate is None:
+        raise UnknownGraduate(graduate_id)
+    existing = session.scalars(
+        select(Interaction)
+        .where(
+            Interaction.vacancy_id == vacancy.vacancy_id,
+            Interaction.graduate_id == graduate_id,
+            Interaction.event == event,
+        )
+        .order_by(Interaction.occurred_at)
+        .limit(1)
+    ).first()
+    if existing is not None:
+        return existing, False
+    if vacancy.status != "open":
+        raise VacancyClosed(vacancy.vacancy_id, vacancy.status)
+    if graduate.status != "seeking":
+        in_pipeline = session.scalar(
+            select(func.count())
+            .select_from(Interaction)
+            .where(Interaction.vacancy_id == vacancy.vacancy_id, Interaction.graduate_id == graduate_id)
+        )
+        if not in_pipeline:
+            raise UnknownGraduate(graduate_id)
+        if event == HIRED:
+            raise GraduateNotSeeking(graduate_id, graduate.status)
+    now = utcnow()
+    interaction = Interaction(
+        graduate_id=graduate_id, vacancy_id=vacancy.vacancy_id, event=event, occurred_at=now
+    )
+    session.add(interaction)
+    if event == HIRED:
+        graduate.status = "placed"
+        graduate.status_changed_at = now
+        session.flush()
+        hired = hires(session=session, vacancy_ids=[vacancy.vacancy_id])[vacancy.vacancy_id]
+        if hired >= vacancy.headcount:
+            vacancy.status = "filled"
+    session.flush()
+    bump_data_version(session)
+    return interaction, True
+
+
+def lock_vacancy(*, session: Session, vacancy_id: str) -> None:
+    """Lock the vacancy row until the transaction ends (PostgreSQL), so hires do not race."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        session.execute(select(Vacancy.vacancy_id).where(Vacancy.vacancy_id == vacancy_id).with_for_update())

@@ -1,0 +1,98 @@
+"""An app on a migrated store holding ``tiny_market()``, with one API key per role and tenant.
+
+Keys: ``admin``; ``hr_e1`` and ``hr_e2`` (enterprises E1, E2); ``school_s1`` and ``school_s2``;
+``revoked`` (a revoked admin key). ``api.headers[name]`` is the ``Authorization`` header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.app import create_app
+from service.settings import Settings
+from service.store.api_keys import revoke_api_key
+from service.store.market import import_market
+from service.store.session import make_sessionmaker
+from tests.bundles import tiny_market
+from tests.factories import make_api_key
+
+KEY_SPECS: dict[str, dict[str, Any]] = {
+    "admin": {"role": "admin"},
+    "hr_e1": {"role": "hr", "enterprise_id": "E1"},
+    "hr_e2": {"role": "hr", "enterprise_id": "E2"},
+    "school_s1": {"role": "school", "school_id": "S1"},
+    "school_s2": {"role": "school", "school_id": "S2"},
+    "revoked": {"role": "admin"},
+}
+
+
+class StaticHolder:
+    """A model holder serving one fixed model (or none)."""
+
+    def __init__(self, model: Any = None) -> None:
+        self.model = model
+
+    def get(self) -> Any:
+        return self.model
+
+
+@dataclass
+class Api:
+    client: TestClient
+    engine: Engine
+    sessions: sessionmaker[Session]
+    holder: StaticHolder
+    key_ids: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def session(self) -> Session:
+        return self.sessions()
+
+
+def seed(engine: Engine) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Import tiny_market and create the keys; returns key ids and headers by key name."""
+    key_ids, headers = {}, {}
+    with make_sessionmaker(engine)() as session, session.begin():
+        import_market(session=session, data=tiny_market())
+        for name, spec in KEY_SPECS.items():
+            key_id, plaintext = make_api_key(session, name=name, **spec)
+            key_ids[name] = key_id
+            headers[name] = {"Authorization": f"Bearer {plaintext}"}
+        revoke_api_key(session=session, key_id=key_ids["revoked"])
+    return key_ids, headers
+
+
+def settings_for(engine: Engine, tmp_path: Path, **overrides: Any) -> Settings:
+    return Settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        artifacts_dir=tmp_path / "artifacts",
+        **overrides,
+    )
+
+
+def make_api(engine: Engine, tmp_path: Path, model: Any = None, **settings: Any) -> Iterator[Api]:
+    key_ids, headers = seed(engine)
+    holder = StaticHolder(model)
+    app = create_app(settings_for(engine, tmp_path, **settings), model_holder=holder)
+    with TestClient(app) as client:
+        yield Api(client, engine, make_sessionmaker(engine), holder, key_ids, headers)
+
+
+@pytest.fixture
+def api(sqlite_engine: Engine, tmp_path: Path) -> Iterator[Api]:
+    """The app on SQLite, no model served."""
+    yield from make_api(sqlite_engine, tmp_path)
+
+
+@pytest.fixture
+def api_any_db(engine: Engine, tmp_path: Path) -> Iterator[Api]:
+    """The app on SQLite and on PostgreSQL, no model served."""
+    yield from make_api(engine, tmp_path)

@@ -1,0 +1,298 @@
+"""Vacancy routes through HTTP: post (with skill extraction), list, get, patch, close, feedback."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from service.store.tables import Graduate, Interaction, Vacancy
+from tests.service.api.conftest import Api
+
+BASE = {
+    "title": "封装工艺工程师",
+    "role": "process_engineer",
+    "min_education": "associate",
+    "district": "滨海新区",
+    "headcount": 2,
+    "salary_min": 6000,
+    "salary_max": 9000,
+}
+
+
+def post(api: Api, key: str = "hr_e2", **fields: object):
+    return api.client.post("/api/v1/vacancies", json={**BASE, **fields}, headers=api.headers[key])
+
+
+def test_hr_posts_for_own_enterprise_with_skills_extracted_from_chinese(api: Api) -> None:
+    response = post(api, description="熟悉引线键合和倒装焊工艺，有SPC经验")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["enterprise_id"] == "E2"
+    assert body["vacancy_id"].startswith("v_")
+    assert body["required_skills"] == ["wire_bonding", "flip_chip", "spc"]
+    assert body["preferred_skills"] == []
+    assert body["skills_extracted"] is True
+    assert body["status"] == "open" and body["remaining_headcount"] == 2 and body["hires"] == 0
+    assert response.headers["location"] == f"/api/v1/vacancies/{body['vacancy_id']}"
+    stored = api.client.get(f"/api/v1/vacancies/{body['vacancy_id']}", headers=api.headers["hr_e2"]).json()
+    assert stored == {**body, "skills_extracted": False}
+
+
+def test_preference_clauses_become_preferred_skills(api: Api) -> None:
+    response = post(api, description="Wire bonding required. Flip chip experience preferred; ATE 优先")
+    assert response.status_code == 201, response.text
+    assert response.json()["required_skills"] == ["wire_bonding"]
+    assert response.json()["preferred_skills"] == ["flip_chip", "ate_test"]
+
+
+def test_given_skills_are_kept_and_not_extracted(api: Api) -> None:
+    response = post(api, required_skills=["spc"], description="熟悉引线键合")
+    assert response.status_code == 201
+    assert response.json()["required_skills"] == ["spc"]
+    assert response.json()["preferred_skills"] == []
+    assert response.json()["skills_extracted"] is False
+
+
+def test_unknown_skill_ids_are_named(api: Api) -> None:
+    response = post(api, required_skills=["spc", "telepathy"], preferred_skills=["levitation"])
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "unknown_skill"
+    assert "telepathy" in error["message"]
+    assert {d["value"] for d in error["details"]} == {"telepathy"}
+    assert error["details"][0]["field"] == "body.required_skills"
+
+
+def test_admin_must_name_an_existing_enterprise(api: Api) -> None:
+    missing = post(api, key="admin")
+    assert missing.status_code == 422
+    assert missing.json()["error"]["details"][0]["field"] == "body.enterprise_id"
+    unknown = post(api, key="admin", enterprise_id="E999")
+    assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "unknown_enterprise"
+    ok = post(api, key="admin", enterprise_id="E1")
+    assert ok.status_code == 201 and ok.json()["enterprise_id"] == "E1"
+
+
+def test_hr_cannot_post_for_another_enterprise(api: Api) -> None:
+    response = post(api, key="hr_e2", enterprise_id="E1")
+    assert response.status_code == 422
+    assert "E1" not in response.text or "own enterprise" in response.text
+    with api.session() as session:
+        assert (
+            session.scalar(select(func.count()).select_from(Vacancy).where(Vacancy.title == BASE["title"]))
+            == 0
+        )
+
+
+def test_bad_inputs_answer_422_with_field_paths(api: Api) -> None:
+    cases = {
+        "body.min_education": {"min_education": "kindergarten"},
+        "body.headcount": {"headcount": -1},
+        "body": {"salary_min": 9000, "salary_max": 6000},
+        "body.title": {"title": ""},
+        "body.unexpected": {"unexpected": 1},
+        "body.district": {"district": "越城\n区"},
+        "body.salary_max": {"salary_max": 10**30},
+    }
+    for field, fields in cases.items():
+        response = post(api, **fields)
+        assert response.status_code == 422, (fields, response.text)
+        error = response.json()["error"]
+        assert error["code"] == "validation_error"
+        assert field in [d["field"] for d in error["details"]], (field, error)
+
+
+def test_malformed_json_is_400_in_the_error_shape(api: Api) -> None:
+    response = api.client.post(
+        "/api/v1/vacancies",
+        content=b'{"title": "x",',
+        headers={**api.headers["hr_e1"], "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed_json"
+
+
+def test_list_is_own_enterprise_paginated_and_filtered(api: Api) -> None:
+    response = api.client.get("/api/v1/vacancies", headers=api.headers["hr_e1"])
+    assert response.status_code == 200
+    body = response.json()
+    assert {v["vacancy_id"] for v in body["items"]} == {"V1", "V2", "V6"}
+    assert body["total"] == 3 and body["limit"] == 20 and body["offset"] == 0
+    page = api.client.get("/api/v1/vacancies?limit=2&offset=2", headers=api.headers["hr_e1"]).json()
+    assert len(page["items"]) == 1 and page["total"] == 3
+    filled = api.client.get("/api/v1/vacancies?status=filled", headers=api.headers["hr_e1"]).json()
+    assert [v["vacancy_id"] for v in filled["items"]] == ["V6"]
+    assert filled["items"][0]["hires"] == 1 and filled["items"][0]["remaining_headcount"] == 0
+    everything = api.client.get("/api/v1/vacancies?limit=100", headers=api.headers["admin"]).json()
+    assert everything["total"] == 6
+
+
+def test_list_limits_and_bad_status(api: Api) -> None:
+    for query in ("limit=101", "limit=0", "offset=-1", "status=pending", "limit=abc"):
+        response = api.client.get(f"/api/v1/vacancies?{query}", headers=api.headers["hr_e1"])
+        assert response.status_code == 422, query
+        assert response.json()["error"]["details"][0]["field"].startswith("query.")
+
+
+def test_foreign_vacancy_is_404_like_a_missing_one(api: Api) -> None:
+    foreign = api.client.get("/api/v1/vacancies/V3", headers=api.headers["hr_e1"])
+    missing = api.client.get("/api/v1/vacancies/NOPE", headers=api.headers["hr_e1"])
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json()["error"]["code"] == missing.json()["error"]["code"] == "vacancy_not_found"
+    for method, suffix, body in (
+        ("PATCH", "", {"headcount": 9}),
+        ("POST", "/close", None),
+        ("POST", "/feedback", {"graduate_id": "G05", "event": "shortlisted"}),
+        ("GET", "/candidates", None),
+    ):
+        response = api.client.request(
+            method, f"/api/v1/vacancies/V3{suffix}", json=body, headers=api.headers["hr_e1"]
+        )
+        assert response.status_code == 404, (method, suffix, response.text)
+        assert "封装" not in response.text  # nothing of the foreign vacancy leaks
+    with api.session() as session:
+        vacancy = session.get(Vacancy, "V3")
+        assert vacancy is not None and vacancy.headcount == 4 and vacancy.status == "open"
+
+
+def test_patch_changes_fields_and_checks_consistency(api: Api) -> None:
+    headers = api.headers["hr_e1"]
+    response = api.client.patch(
+        "/api/v1/vacancies/V1", json={"headcount": 5, "preferred_skills": ["etching"]}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["headcount"] == 5
+    assert response.json()["required_skills"] == ["lithography"]
+    assert response.json()["preferred_skills"] == ["etching"]
+    bad_salary = api.client.patch("/api/v1/vacancies/V1", json={"salary_min": 20000}, headers=headers)
+    assert bad_salary.status_code == 422 and bad_salary.json()["error"]["code"] == "invalid_vacancy"
+    unknown = api.client.patch("/api/v1/vacancies/V1", json={"required_skills": ["nope"]}, headers=headers)
+    assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "unknown_skill"
+    null_title = api.client.patch("/api/v1/vacancies/V1", json={"title": None}, headers=headers)
+    assert null_title.status_code == 422
+    filled = api.client.patch("/api/v1/vacancies/V6", json={"headcount": 3}, headers=headers)
+    assert filled.status_code == 409 and filled.json()["error"]["code"] == "vacancy_closed"
+
+
+def test_close_is_idempotent(api: Api) -> None:
+    first = api.client.post("/api/v1/vacancies/V2/close", headers=api.headers["hr_e1"])
+    again = api.client.post("/api/v1/vacancies/V2/close", headers=api.headers["hr_e1"])
+    assert first.status_code == again.status_code == 200
+    assert first.json()["status"] == again.json()["status"] == "closed"
+
+
+def _interactions(api: Api, graduate: str, vacancy: str, event: str) -> int:
+    with api.session() as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(Interaction)
+                .where(
+                    Interaction.graduate_id == graduate,
+                    Interaction.vacancy_id == vacancy,
+                    Interaction.event == event,
+                )
+            )
+            or 0
+        )
+
+
+def test_feedback_is_stored_once(api: Api) -> None:
+    url, headers = "/api/v1/vacancies/V3/feedback", api.headers["hr_e2"]
+    first = api.client.post(url, json={"graduate_id": "G05", "event": "interviewed"}, headers=headers)
+    again = api.client.post(url, json={"graduate_id": "G05", "event": "interviewed"}, headers=headers)
+    assert first.status_code == 201 and first.json()["created"] is True
+    assert again.status_code == 200 and again.json()["created"] is False
+    assert first.json()["occurred_at"] == again.json()["occurred_at"]
+    assert _interactions(api, "G05", "V3", "interviewed") == 1
+
+
+def test_hires_use_up_the_headcount_and_fill_the_vacancy(api: Api) -> None:
+    headers = api.headers["hr_e1"]
+    url = "/api/v1/vacancies/V1/feedback"  # headcount 2, G12 hired before
+    first = api.client.post(url, json={"graduate_id": "G01", "event": "hired"}, headers=headers)
+    assert first.status_code == 201
+    assert first.json()["remaining_headcount"] == 0 and first.json()["vacancy_status"] == "filled"
+    api.client.post(
+        "/api/v1/vacancies/V2/feedback", json={"graduate_id": "G02", "event": "hired"}, headers=headers
+    )
+    url = "/api/v1/vacancies/V2/feedback"  # headcount 3
+    second = api.client.post(url, json={"graduate_id": "G03", "event": "hired"}, headers=headers)
+    assert second.json()["remaining_headcount"] == 1 and second.json()["vacancy_status"] == "open"
+    api.client.patch("/api/v1/vacancies/V2", json={"headcount": 2}, headers=headers)
+    repeated = api.client.post(url, json={"graduate_id": "G02", "event": "hired"}, headers=headers)
+    assert repeated.status_code == 200 and repeated.json()["created"] is False
+    closed = api.client.post(url, json={"graduate_id": "G10", "event": "shortlisted"}, headers=headers)
+    assert closed.status_code == 409 and closed.json()["error"]["code"] == "vacancy_closed"
+    with api.session() as session:
+        assert session.get(Graduate, "G01").status == "placed"  # type: ignore[union-attr]
+        assert session.get(Graduate, "G02").status_changed_at is not None  # type: ignore[union-attr]
+        assert session.get(Vacancy, "V1").status == "filled"  # type: ignore[union-attr]
+        assert session.get(Vacancy, "V2").status == "filled"  # type: ignore[union-attr]
+
+
+def test_feedback_needs_a_seeking_or_known_graduate(api: Api) -> None:
+    headers = api.headers["hr_e1"]
+    unknown = api.client.post(
+        "/api/v1/vacancies/V2/feedback", json={"graduate_id": "G999", "event": "shortlisted"}, headers=headers
+    )
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "graduate_not_found"
+    placed_elsewhere = api.client.post(
+        "/api/v1/vacancies/V2/feedback", json={"graduate_id": "G04", "event": "shortlisted"}, headers=headers
+    )
+    assert placed_elsewhere.status_code == 404
+    bad_event = api.client.post(
+        "/api/v1/vacancies/V2/feedback", json={"graduate_id": "G01", "event": "viewed"}, headers=headers
+    )
+    assert bad_event.status_code == 422
+    assert bad_event.json()["error"]["details"][0]["field"] == "body.event"
+
+
+def test_closed_vacancy_refuses_feedback(api: Api) -> None:
+    response = api.client.post(
+        "/api/v1/vacancies/V4/feedback",
+        json={"graduate_id": "G07", "event": "interviewed"},
+        headers=api.headers["hr_e2"],
+    )
+    assert response.status_code == 409
+
+
+def test_writes_bump_the_data_version(api: Api) -> None:
+    from service.store.session import data_version
+
+    def version() -> int:
+        with api.session() as session:
+            return data_version(session)
+
+    before = version()
+    post(api)
+    after_post = version()
+    api.client.post(
+        "/api/v1/vacancies/V3/feedback",
+        json={"graduate_id": "G05", "event": "offered"},
+        headers=api.headers["hr_e2"],
+    )
+    after_feedback = version()
+    api.client.post("/api/v1/vacancies/V3/close", headers=api.headers["hr_e2"])
+    assert before < after_post < after_feedback < version()
+
+
+def test_any_db_round_trip(api_any_db: Api) -> None:
+    api = api_any_db
+    created = post(api, description="熟悉引线键合和倒装焊工艺，有SPC经验").json()
+    vacancy_id = created["vacancy_id"]
+    patched = api.client.patch(
+        f"/api/v1/vacancies/{vacancy_id}", json={"headcount": 1}, headers=api.headers["hr_e2"]
+    )
+    assert patched.status_code == 200
+    hired = api.client.post(
+        f"/api/v1/vacancies/{vacancy_id}/feedback",
+        json={"graduate_id": "G05", "event": "hired"},
+        headers=api.headers["hr_e2"],
+    )
+    assert hired.status_code == 201 and hired.json()["vacancy_status"] == "filled"
+    assert (
+        api.client.get("/api/v1/skills?q=SPC", headers=api.headers["school_s1"]).json()["items"][0][
+            "skill_id"
+        ]
+        == "spc"
+    )
