@@ -1,0 +1,172 @@
+"""Graduate queries and writes for schools: read one, erase one, import a programme's graduates from CSV.
+
+Functions take keyword-only arguments and work in the caller's transaction (they flush, never commit).
+``school_id`` restricts a lookup to one school; a graduate of another school is reported exactly like a
+missing one (:class:`UnknownGraduate`, 404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from models.columns import Columns as C
+from models.data import MarketData
+from service.store.session import bump_data_version
+from service.store.tables import (
+    AuditEntry,
+    Graduate,
+    GraduateDistrict,
+    GraduateSkill,
+    Interaction,
+    Program,
+    Skill,
+)
+from service.store.vacancies import UnknownGraduate
+
+ERASED = "graduate:[erased]"
+# Every table holding a row per graduate; erasure empties them all for that graduate.
+GRADUATE_TABLES: tuple[type[Any], ...] = (Interaction, GraduateSkill, GraduateDistrict, Graduate)
+
+
+class GraduateImportError(ValueError):
+    """A graduates upload failed validation; nothing was stored.
+
+    ``problems`` are ``training.bundle.Problem`` objects; ``details`` is the API's list of
+    ``{"line", "column", "message"}`` (the header is line 1).
+    """
+
+    def __init__(self, problems: list[Any]) -> None:
+        self.problems = problems
+        self.details = [
+            {"line": p.line, "column": p.column, "message": p.message, "text": str(p)} for p in problems
+        ]
+        shown = "; ".join(f"{p.line}: {p.column}: {p.message}" for p in problems[:3])
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        super().__init__(f"{len(problems)} problem(s) in the upload, nothing imported: {shown}{more}")
+
+
+@dataclass(frozen=True)
+class GraduateImport:
+    added: int
+    updated: int
+    unchanged: int
+
+
+def get_graduate(*, session: Session, graduate_id: str, school_id: str | None = None) -> Graduate:
+    """The graduate, restricted to ``school_id`` (via its programme) when given."""
+    graduate = session.get(
+        Graduate, graduate_id, options=[selectinload(Graduate.skills), selectinload(Graduate.districts)]
+    )
+    if graduate is None:
+        raise UnknownGraduate(graduate_id)
+    if school_id is not None:
+        program = session.get(Program, graduate.program_id)
+        if program is None or program.school_id != school_id:
+            raise UnknownGraduate(graduate_id)
+    return graduate
+
+
+def graduate_record(graduate: Graduate) -> dict[str, Any]:
+    """The graduate as the matcher takes a graduate given as data (MarketData graduate columns)."""
+    return {
+        C.graduate: graduate.graduate_id,
+        C.program: graduate.program_id,
+        C.education: graduate.education,
+        C.major: graduate.major or "",
+        C.skills: [s.skill_id for s in graduate.skills],
+        C.preferred_districts: [d.district for d in graduate.districts],
+        C.available_from: pd.Timestamp(graduate.available_from) if graduate.available_from else pd.NaT,
+        C.status: graduate.status,
+    }
+
+
+def erase_graduate(*, session: Session, graduate: Graduate) -> dict[str, int]:
+    """Erase a graduate: their interactions, skills, districts and the graduate row.
+
+    Audit entries that named the graduate keep the fact of access but lose the id. The data version is
+    bumped, so the graduate leaves matching answers at once; training reads the store, so the next
+    model never sees them. Hires recorded for the graduate go too, so a vacancy's remaining headcount
+    grows back by their seat. Returns the rows deleted per table.
+    """
+    graduate_id = graduate.graduate_id
+    session.expunge(graduate)  # the rows go by SQL below; keep the ORM from flushing the stale object
+    deleted: dict[str, int] = {}
+    for table in GRADUATE_TABLES:
+        result = session.execute(delete(table).where(table.graduate_id == graduate_id))
+        deleted[table.__tablename__] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    result = session.execute(
+        update(AuditEntry).where(AuditEntry.resource == f"graduate:{graduate_id}").values(resource=ERASED)
+    )
+    deleted["audit_log (redacted)"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    bump_data_version(session)
+    return deleted
+
+
+def _known_ids(session: Session) -> Any:
+    from training.bundle import KnownIds
+
+    # Programmes are checked below against the one programme of the upload, not against the store.
+    return KnownIds(skills=set(session.scalars(select(Skill.skill_id))))
+
+
+def _row_lines(content: bytes, n_rows: int) -> list[int]:
+    """Spreadsheet line of each parsed row (the header is line 1; blank rows are skipped)."""
+    from training.bundle import ProblemList, read_table
+
+    table = read_table(content, "graduates.csv", ProblemList())
+    if table is not None and len(table[1]) == n_rows:
+        return [int(i) for i in table[1].index]
+    return list(range(2, n_rows + 2))
+
+
+def import_graduates(*, session: Session, program_id: str, content: bytes) -> GraduateImport:
+    """Validate a graduates CSV for one programme and upsert it, all or nothing.
+
+    Same rules as the bundle import (``training.bundle.parse_entity_csv`` with the store's skill ids),
+    plus: every row's ``program_id`` is this programme, and a ``graduate_id`` already used by a graduate of
+    another programme cannot be taken over. Raises :class:`GraduateImportError` listing every problem.
+    """
+    from service.store.market import import_market
+    from training.bundle import Problem, parse_entity_csv
+
+    file = "graduates.csv"
+    frame, problems = parse_entity_csv("graduates", content, known=_known_ids(session))
+    problems = list(problems)
+    if len(frame):
+        lines = _row_lines(content, len(frame))
+        for line, value in zip(lines, frame[C.program].tolist(), strict=True):
+            if isinstance(value, str) and value and value != program_id:
+                problems.append(
+                    Problem(file, line, C.program, f"must be {program_id!r}, the programme of this upload")
+                )
+        ids = [str(g) for g in frame[C.graduate].tolist() if isinstance(g, str)]
+        taken = (
+            dict(
+                session.execute(
+                    select(Graduate.graduate_id, Graduate.program_id).where(Graduate.graduate_id.in_(ids))
+                ).all()
+            )
+            if ids
+            else {}
+        )
+        for line, value in zip(lines, frame[C.graduate].tolist(), strict=True):
+            if value in taken and taken[value] != program_id:
+                problems.append(
+                    Problem(file, line, C.graduate, f"id {value!r} is taken; choose another graduate_id")
+                )
+    if not len(frame) and not problems:
+        problems.append(Problem(file, 2, "-", "the file has a header but no graduates"))
+    if problems:
+        problems.sort(key=lambda p: (p.line, p.column))
+        raise GraduateImportError(problems)
+    report = import_market(session=session, data=MarketData(graduates=frame))
+    return GraduateImport(
+        added=report.added["graduates"],
+        updated=report.updated["graduates"],
+        unchanged=report.unchanged["graduates"],
+    )
