@@ -14,7 +14,6 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/talentmatch db upgrade
 	$(BIN)/talentmatch bootstrap --scale small
 	$(BIN)/talentmatch serve --host 127.0.0.1 --port 8000
 
