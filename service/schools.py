@@ -9,6 +9,7 @@ scores, the remaining headcounts (headcount minus hires) and the sponsor to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +62,78 @@ def program_sponsor(program: Program) -> str | None:
     return None
 
 
+@dataclass
+class CohortScores:
+    """Model scores of a cohort against its candidate vacancies, as a sparse graduates x vacancies matrix."""
+
+    graduate_ids: list[str]
+    vacancy_ids: list[str]
+    matrix: sparse.csr_array
+    reasons: dict[tuple[str, str], list[Reason]]
+    found: dict[str, int]  # vacancies passing the matcher's hard filters, per graduate
+
+
+def cohort_scores(
+    *,
+    matcher: Any,
+    index: Any,
+    graduates: Sequence[tuple[str, str]],
+    open_vacancies: pd.DataFrame,
+    sponsor: str | None,
+    as_of: pd.Timestamp,
+    top_k: int = 20,
+) -> CohortScores:
+    """Each graduate's ``top_k`` open vacancies from ``vacancies_for``, plus the sponsor's open vacancies.
+
+    ``graduates`` are ``(graduate_id, education)`` of graduates in ``index``; ``open_vacancies`` the frame
+    of open vacancies (used for the sponsor's).
+    """
+    graduate_ids = [g for g, _ in graduates]
+    columns: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    values: list[float] = []
+    reasons: dict[tuple[str, str], list[Reason]] = {}
+    found: dict[str, int] = {}
+    filters = VacancyFilters(as_of=as_of)
+    for row, graduate_id in enumerate(graduate_ids):
+        result = matcher.vacancies_for(graduate_id, index=index, limit=top_k, filters=filters)
+        found[graduate_id] = int(result.total)
+        for match in result.items:
+            rows.append(row)
+            cols.append(columns.setdefault(match.vacancy_id, len(columns)))
+            values.append(float(match.score))
+            reasons[(graduate_id, match.vacancy_id)] = list(match.reasons)
+
+    if sponsor is not None and graduate_ids:
+        sponsor_vacancies = open_vacancies[open_vacancies[C.enterprise] == sponsor]
+        pairs = [
+            (row, vacancy_id)
+            for row, (graduate_id, education) in enumerate(graduates)
+            for vacancy_id, minimum in zip(
+                sponsor_vacancies[C.vacancy], sponsor_vacancies[C.min_education], strict=True
+            )
+            if (graduate_id, vacancy_id) not in reasons
+            and EDUCATION_RANK.get(education, -1) >= EDUCATION_RANK.get(minimum, 0)
+        ]
+        if pairs:
+            scores = matcher.score_pairs(
+                [graduate_ids[r] for r, _ in pairs], [v for _, v in pairs], index=index
+            )
+            for (row, vacancy_id), score in zip(pairs, np.asarray(scores, dtype=float), strict=True):
+                rows.append(row)
+                cols.append(columns.setdefault(vacancy_id, len(columns)))
+                values.append(float(score))
+                reasons[(graduate_ids[row], vacancy_id)] = [SPONSOR_REASON]
+
+    # A stored score of exactly 0 would vanish from a sparse matrix; the floor keeps the pair known.
+    matrix = sparse.csr_array(
+        (np.maximum(np.asarray(values, dtype=float), 1e-12), (rows, cols)),
+        shape=(len(graduate_ids), len(columns)),
+    )
+    return CohortScores(graduate_ids, list(columns), matrix, reasons, found)
+
+
 def plan_program(
     *,
     session: Session,
@@ -73,55 +146,20 @@ def plan_program(
 ) -> ProgramPlan:
     """Plan where the programme's seeking ``graduates`` should go (see the module docstring)."""
     snapshot: Snapshot = matching.snapshot(session=session)
-    matcher, index = snapshot.matcher, snapshot.index
     now = _now()
-    graduate_ids = [g.graduate_id for g in graduates]
-    columns: dict[str, int] = {}
-    rows, cols, values = [], [], []
-    reasons: dict[tuple[str, str], list[Reason]] = {}
-    found: dict[str, int] = {}
-    for row, graduate_id in enumerate(graduate_ids):
-        result = matcher.vacancies_for(
-            graduate_id, index=index, limit=top_k, filters=VacancyFilters(as_of=now)
-        )
-        found[graduate_id] = int(result.total)
-        for match in result.items:
-            col = columns.setdefault(match.vacancy_id, len(columns))
-            rows.append(row)
-            cols.append(col)
-            values.append(float(match.score))
-            reasons[(graduate_id, match.vacancy_id)] = list(match.reasons)
-
     open_vacancies = _open_vacancies(snapshot.data, now)
     sponsor = program_sponsor(program)
-    if sponsor is not None and graduate_ids:
-        sponsor_vacancies = open_vacancies[open_vacancies[C.enterprise] == sponsor]
-        pairs = [
-            (row, vacancy_id)
-            for row, graduate in enumerate(graduates)
-            for vacancy_id, minimum in zip(
-                sponsor_vacancies[C.vacancy], sponsor_vacancies[C.min_education], strict=True
-            )
-            if (graduate.graduate_id, vacancy_id) not in reasons
-            and EDUCATION_RANK.get(graduate.education, -1) >= EDUCATION_RANK.get(minimum, 0)
-        ]
-        if pairs:
-            scores = matcher.score_pairs(
-                [graduate_ids[r] for r, _ in pairs], [v for _, v in pairs], index=index
-            )
-            for (row, vacancy_id), score in zip(pairs, np.asarray(scores, dtype=float), strict=True):
-                col = columns.setdefault(vacancy_id, len(columns))
-                rows.append(row)
-                cols.append(col)
-                values.append(float(score))
-                reasons[(graduate_ids[row], vacancy_id)] = [SPONSOR_REASON]
-
-    vacancy_ids = list(columns)
-    # A stored score of exactly 0 would vanish from a sparse matrix; the floor keeps the pair known.
-    matrix = sparse.csr_array(
-        (np.maximum(np.asarray(values, dtype=float), 1e-12), (rows, cols)),
-        shape=(len(graduate_ids), len(vacancy_ids)),
+    scored = cohort_scores(
+        matcher=snapshot.matcher,
+        index=snapshot.index,
+        graduates=[(g.graduate_id, g.education) for g in graduates],
+        open_vacancies=open_vacancies,
+        sponsor=sponsor,
+        as_of=now,
+        top_k=top_k,
     )
+    graduate_ids, vacancy_ids, matrix = scored.graduate_ids, scored.vacancy_ids, scored.matrix
+    reasons, found = scored.reasons, scored.found
     by_id = snapshot.data.vacancies.set_index(C.vacancy)
     hired = hires(session=session, vacancy_ids=vacancy_ids)
     capacities = [max(0, int(by_id.at[v, C.headcount]) - hired[v]) for v in vacancy_ids]
