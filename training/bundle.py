@@ -1,13 +1,22 @@
 """The CSV bundle: the data contract between schools, enterprises and talentmatch.
 
 A bundle is a folder of UTF-8 CSV files, one per entity (see ``BUNDLE_FILES``), with a header row.
-Lists are ``;``-separated; dates are ISO 8601.
+Lists are ``;``-separated; dates are ISO 8601. :func:`read_bundle` validates a whole bundle
+(see :mod:`training.bundle_checks` for the rules) and :func:`write_bundle` writes one,
+deterministically.
+
+Cells of text columns that a spreadsheet would run as a formula (they start with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return) are written with a leading ``'``; reading strips one
+leading ``'`` in front of such a character again, so export → import is exact.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
+import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +40,74 @@ SORT_KEYS: dict[str, list[str]] = {
     "vacancies": [C.vacancy],
     "interactions": [C.occurred_at, C.graduate, C.vacancy, C.event],
 }
+# Columns whose cells are never text, so never neutralised.
+NON_TEXT_COLUMNS = frozenset(
+    {
+        C.cohort_year,
+        C.headcount,
+        C.salary_min,
+        C.salary_max,
+        C.available_from,
+        C.posted_at,
+        C.closes_at,
+        C.occurred_at,
+    }
+)
+FORMULA_START = "=+-@\t\r"
+_NEEDS_QUOTE = re.compile(r"^'*[=+\-@\t\r]")
+QUOTED_FORMULA = re.compile(r"^'+[=+\-@\t\r]")
+MAX_PROBLEMS = 10_000
+SPARE_COLUMNS = 4
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a bundle, located as a spreadsheet shows it (header = line 1).
+
+    ``line`` 0 means the file (or folder) as a whole; ``column`` ``-`` means no single column.
+    """
+
+    file: str
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.column}: {self.message}"
+
+
+class BundleError(ValueError):
+    """A bundle failed validation; ``problems`` lists what is wrong (up to ``MAX_PROBLEMS``).
+
+    ``total`` counts every problem found, including those not kept.
+    """
+
+    def __init__(self, problems: list[Problem], total: int | None = None) -> None:
+        self.problems = problems
+        self.total = len(problems) if total is None else total
+        shown = "; ".join(str(p) for p in problems[:3])
+        more = f" (and {self.total - 3} more)" if self.total > 3 else ""
+        super().__init__(f"{self.total} problem(s) in the bundle: {shown}{more}")
+
+
+@dataclass
+class KnownIds:
+    """Ids that references may point at, e.g. those already in the store.
+
+    A field left as None is not checked (a reference into that entity is accepted as is).
+    """
+
+    skills: set[str] | None = None
+    programs: set[str] | None = None
+    schools: set[str] | None = None
+    enterprises: set[str] | None = None
+    graduates: set[str] | None = None
+    vacancies: set[str] | None = None
+
+
+def neutralise(text: str) -> str:
+    """Prefix ``'`` to a cell a spreadsheet would read as a formula (and to one already so quoted)."""
+    return "'" + text if _NEEDS_QUOTE.match(text) else text
 
 
 def format_cell(value: Any, column: str) -> str:
@@ -38,7 +115,7 @@ def format_cell(value: Any, column: str) -> str:
     if column in LIST_COLUMNS:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return ""
-        return LIST_SEPARATOR.join(str(v) for v in value)
+        return neutralise(LIST_SEPARATOR.join(str(v) for v in value))
     if value is None or value is pd.NaT:
         return ""
     if isinstance(value, float):
@@ -49,10 +126,14 @@ def format_cell(value: Any, column: str) -> str:
         ts = pd.Timestamp(value)
         if ts.hour == ts.minute == ts.second == 0 and ts.microsecond == 0 and column == C.available_from:
             return ts.strftime("%Y-%m-%d")
+        if ts.microsecond:
+            return ts.strftime("%Y-%m-%dT%H:%M:%S.%f")
         return ts.strftime("%Y-%m-%dT%H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    if column in NON_TEXT_COLUMNS:
+        return str(value)
+    return neutralise(str(value))
 
 
 def write_bundle(data: MarketData, directory: str | Path) -> list[Path]:
@@ -74,3 +155,193 @@ def write_bundle(data: MarketData, directory: str | Path) -> list[Path]:
                 )
         written.append(path)
     return written
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+class ProblemList:
+    """Collects problems; keeps the first ``limit`` and counts the rest."""
+
+    def __init__(self, limit: int = MAX_PROBLEMS) -> None:
+        self.limit = limit
+        self.items: list[Problem] = []
+        self.total = 0
+
+    def add(self, file: str, line: int, column: str, message: str) -> None:
+        self.total += 1
+        if len(self.items) < self.limit:
+            self.items.append(Problem(file, line, column, message))
+
+    def add_rows(self, file: str, lines: Any, column: str, messages: Any) -> None:
+        """Add one problem per line; ``messages`` is one string or one per line."""
+        lines = list(lines)
+        if not lines:
+            return
+        self.total += len(lines)
+        room = self.limit - len(self.items)
+        if room <= 0:
+            return
+        if isinstance(messages, str):
+            messages = [messages] * len(lines)
+        for line, message in zip(lines[:room], messages, strict=False):
+            self.items.append(Problem(file, int(line), column, message))
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+
+def _decode(raw: bytes, file: str, problems: ProblemList) -> str | None:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        problems.add(
+            file,
+            line,
+            "-",
+            f"not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start}); save the file as UTF-8",
+        )
+        return None
+    return text.removeprefix("\ufeff")
+
+
+def read_table(raw: bytes, file: str, problems: ProblemList) -> tuple[list[str], pd.DataFrame] | None:
+    """Decode and split one CSV file into its header and a frame of strings.
+
+    The frame's index is the spreadsheet line of each row (the header is line 1); wholly
+    empty rows are dropped. Returns None (after adding a problem) when the file cannot be read.
+    """
+    text = _decode(raw, file, problems)
+    if text is None:
+        return None
+    if not text.strip():
+        problems.add(file, 1, "-", "the file is empty; it needs at least the header row")
+        return None
+    if "\x00" in text:  # no database takes it, and no spreadsheet writes it
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        problems.add(file, line, "-", "contains a NUL character (is it really a CSV file?)")
+        return None
+    width = len(next(csv.reader(io.StringIO(text.split("\n", 1)[0]))))
+    try:
+        # A few spare columns catch rows longer than the header as problems instead of a crash.
+        table = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            names=list(range(width + SPARE_COLUMNS)),
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+        )
+    except (pd.errors.ParserError, ValueError) as error:
+        message = str(error).strip().removeprefix("Error tokenizing data. C error: ")
+        match = re.search(r"line (\d+)", message)
+        problems.add(file, int(match.group(1)) if match else 0, "-", f"not a valid CSV file: {message}")
+        return None
+    header = [str(name).strip() for name in table.iloc[0, :width]]
+    body = table.iloc[1:]
+    body.index = pd.RangeIndex(2, len(table) + 1)
+    if len(body):
+        spare = body.iloc[:, width:]
+        overlong = (spare != "").any(axis=1)
+        if overlong.any():
+            problems.add_rows(
+                file,
+                body.index[overlong.to_numpy()],
+                "-",
+                f"the row has more cells than the header ({width})",
+            )
+        body = body.iloc[:, :width]
+        empty = (body == "").all(axis=1)
+        body = body[~empty.to_numpy()]
+    else:
+        body = body.iloc[:, :width]
+    body.columns = pd.RangeIndex(width)
+    return header, body
+
+
+def parse_entity_csv(
+    entity: str, source: Path | bytes, *, known: KnownIds | None = None
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Validate one entity's CSV file (e.g. a school's graduates upload).
+
+    Parameters
+    ----------
+    entity
+        One of ``BUNDLE_FILES`` (``"graduates"``, ``"vacancies"``, ...).
+    source
+        A file path or the file's bytes.
+    known
+        Ids references may point at (usually what the store holds); None checks no references.
+
+    Returns
+    -------
+    frame, problems
+        The rows as MarketData columns and dtypes, and every problem found (empty when valid).
+        Use the frame only when there are no problems.
+    """
+    from training.bundle_checks import check_entity
+
+    if entity not in BUNDLE_FILES:
+        raise ValueError(f"unknown entity {entity!r}; expected one of {sorted(BUNDLE_FILES)}")
+    file = source.name if isinstance(source, Path) else BUNDLE_FILES[entity]
+    problems = ProblemList()
+    raw = source.read_bytes() if isinstance(source, Path) else source
+    references = _reference_sets(known)
+    table = read_table(raw, file, problems)
+    frame = None
+    if table is not None:
+        frame = check_entity(entity, file, *table, references=references, problems=problems)
+    if frame is None:
+        frame = getattr(MarketData(), entity)
+    return frame, problems.items
+
+
+def _reference_sets(known: KnownIds | None) -> dict[str, Any]:
+    if known is None:
+        return {}
+    return {name: pd.Index(sorted(ids)) for name, ids in vars(known).items() if ids is not None}
+
+
+def read_bundle(directory: str | Path) -> MarketData:
+    """Read and validate a whole bundle; raise :class:`BundleError` listing every problem.
+
+    Files are checked in reference order; a reference into a file that could not be read is
+    not checked again (its own problem is reported once). Other files and folders in the
+    directory (such as ``ground_truth/``) are ignored.
+    """
+    from training.bundle_checks import check_entity, id_column
+
+    directory = Path(directory)
+    problems = ProblemList()
+    if not directory.is_dir():
+        problems.add(str(directory), 0, "-", "the bundle folder does not exist")
+        raise BundleError(problems.items, problems.total)
+    frames: dict[str, pd.DataFrame] = {}
+    references: dict[str, Any] = {}
+    for entity in ENTITY_ORDER:
+        file = BUNDLE_FILES[entity]
+        path = directory / file
+        if not path.is_file():
+            problems.add(file, 0, "-", f"the file is missing from the bundle folder {directory}")
+            continue
+        table = read_table(path.read_bytes(), file, problems)
+        if table is None:
+            continue
+        frame = check_entity(entity, file, *table, references=references, problems=problems)
+        if frame is None:
+            continue
+        frames[entity] = frame
+        key = id_column(entity)
+        if key is not None:
+            references[entity] = pd.Index(frame[key].unique())
+    if problems:
+        items = sorted(problems.items, key=lambda p: (_file_rank(p.file), p.line, p.column))
+        raise BundleError(items, problems.total)
+    return MarketData(**frames)
+
+
+def _file_rank(file: str) -> int:
+    names = [BUNDLE_FILES[e] for e in ENTITY_ORDER]
+    return names.index(file) if file in names else -1

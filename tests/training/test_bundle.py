@@ -1,0 +1,297 @@
+"""read_bundle / write_bundle / parse_entity_csv: the CSV contract."""
+
+from __future__ import annotations
+
+import filecmp
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from models.columns import Columns as C
+from models.data import ENTITY_COLUMNS
+from tests.bundles import tiny_market, write_tiny_bundle
+from training.bundle import (
+    BUNDLE_FILES,
+    BundleError,
+    KnownIds,
+    Problem,
+    neutralise,
+    parse_entity_csv,
+    read_bundle,
+    write_bundle,
+)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def problems_of(directory: Path) -> list[str]:
+    with pytest.raises(BundleError) as caught:
+        read_bundle(directory)
+    return [str(p) for p in caught.value.problems]
+
+
+@pytest.fixture
+def bundle(tmp_path: Path) -> Path:
+    return write_tiny_bundle(tmp_path / "bundle")
+
+
+def test_reads_what_was_written(bundle: Path) -> None:
+    data = read_bundle(bundle)
+    expected = tiny_market()
+    for entity in ENTITY_COLUMNS:
+        got, want = getattr(data, entity), getattr(expected, entity)
+        assert list(got.columns) == list(ENTITY_COLUMNS[entity])
+        key = list(ENTITY_COLUMNS[entity]) if entity == "interactions" else [got.columns[0]]
+        pd.testing.assert_frame_equal(
+            got.sort_values(key).reset_index(drop=True).astype(object),
+            want.sort_values(key).reset_index(drop=True).astype(object),
+            check_dtype=False,
+        )
+    assert data.vacancies[C.headcount].dtype == "int64"
+    assert data.vacancies[C.salary_min].dtype == "float64"
+    assert data.programs[C.cohort_year].dtype == "int64"
+    assert data.programs.set_index(C.program).loc["P2", C.sponsor] is None
+
+
+def test_write_read_write_is_byte_identical(bundle: Path, tmp_path: Path) -> None:
+    write_bundle(read_bundle(bundle), tmp_path / "again")
+    for name in BUNDLE_FILES.values():
+        assert filecmp.cmp(bundle / name, tmp_path / "again" / name, shallow=False), name
+
+
+def test_formula_cells_are_quoted_on_export_and_unquoted_on_import(bundle: Path) -> None:
+    text = (bundle / "vacancies.csv").read_text(encoding="utf-8")
+    assert ",'=SUM(A1:A2) 不是公式" in text
+    assert '"\'+Verilog, -SystemVerilog"' in text
+    descriptions = read_bundle(bundle).vacancies.set_index(C.vacancy)[C.description]
+    assert descriptions["V2"] == "=SUM(A1:A2) 不是公式"
+    assert descriptions["V5"] == "+Verilog, -SystemVerilog"
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("=1+1", "'=1+1"),
+        ("-x", "'-x"),
+        ("@a", "'@a"),
+        ("\tx", "'\tx"),
+        ("'=x", "''=x"),
+        ("ok", "ok"),
+        ("'a", "'a"),
+    ],
+)
+def test_neutralise(text: str, written: str, tmp_path: Path) -> None:
+    assert neutralise(text) == written
+    data = tiny_market()
+    data.enterprises.loc[0, C.name] = text
+    write_bundle(data, tmp_path)
+    assert read_bundle(tmp_path).enterprises.set_index(C.enterprise).loc["E1", C.name] == text
+
+
+def test_bom_extra_files_and_ground_truth_are_fine(bundle: Path) -> None:
+    path = bundle / "skills.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    (bundle / "ground_truth").mkdir()
+    (bundle / "ground_truth" / "utility.csv").write_text("nonsense\n")
+    (bundle / "README.txt").write_text("hello")
+    assert len(read_bundle(bundle).skills) == 8
+
+
+def test_column_order_is_free_and_aliases_optional(bundle: Path) -> None:
+    frame = pd.read_csv(bundle / "skills.csv", dtype=str, keep_default_na=False)
+    frame[[C.category, C.name_en, C.skill, C.name_zh]].to_csv(bundle / "skills.csv", index=False)
+    skills = read_bundle(bundle).skills.set_index(C.skill)
+    assert skills.loc["spc", C.name_en] == "statistical process control"
+    assert skills.loc["spc", C.aliases] == []
+
+
+def test_spaces_around_ids_and_list_entries_are_trimmed(bundle: Path) -> None:
+    edit(
+        bundle / "graduates.csv",
+        "G01,P1,associate,微电子技术,lithography;etching",
+        " G01 ,P1 ,associate,微电子技术, lithography ; etching;",
+    )
+    graduate = read_bundle(bundle).graduates.set_index(C.graduate).loc["G01"]
+    assert graduate[C.program] == "P1"
+    assert graduate[C.skills] == ["lithography", "etching"]
+
+
+# Each case: (file, mutation, expected problem prefix).
+Mutation = Callable[[Path], None]
+BAD: dict[str, tuple[str, Mutation, str]] = {
+    "bad enum": (
+        "enterprises.csv",
+        lambda p: edit(p, "foundry", "fab"),
+        "enterprises.csv:2: segment: 'fab' is not one of",
+    ),
+    "dangling programme": (
+        "graduates.csv",
+        lambda p: edit(p, "G03,P1", "G03,P9"),
+        "graduates.csv:4: program_id: unknown programme 'P9'",
+    ),
+    "dangling skill": (
+        "vacancies.csv",
+        lambda p: edit(
+            p, "V3,E2,封装工艺技术员,technician,wire_bonding", "V3,E2,封装工艺技术员,technician,soldering"
+        ),
+        "vacancies.csv:4: required_skills: unknown skill 'soldering'",
+    ),
+    "dangling sponsor": (
+        "programs.csv",
+        lambda p: edit(p, "order_class,E1", "order_class,E7"),
+        "programs.csv:2: sponsor_enterprise_id: unknown enterprise 'E7'",
+    ),
+    "dangling vacancy of interaction": (
+        "interactions.csv",
+        lambda p: edit(p, "G02,V1,rejected", "G02,V9,rejected"),
+        "interactions.csv:7: vacancy_id: unknown vacancy 'V9'",
+    ),
+    "duplicate id": (
+        "schools.csv",
+        lambda p: edit(p, "S2,", "S1,"),
+        "schools.csv:3: school_id: duplicate id 'S1' (first on line 2)",
+    ),
+    "bad date": (
+        "vacancies.csv",
+        lambda p: edit(p, "2026-01-10T10:30:00", "2026-13-10"),
+        "vacancies.csv:3: posted_at: '2026-13-10' is not a valid date",
+    ),
+    "date with time where a day is expected": (
+        "graduates.csv",
+        lambda p: edit(p, "2026-03-01,seeking", "2026-03-01T08:00:00,seeking"),
+        "graduates.csv:6: available_from: must be a day without a time",
+    ),
+    "negative headcount": (
+        "vacancies.csv",
+        lambda p: edit(p, ",越城区,3,", ",越城区,-3,"),
+        "vacancies.csv:3: headcount: must be at least 1 (got -3)",
+    ),
+    "fractional headcount": (
+        "vacancies.csv",
+        lambda p: edit(p, ",越城区,3,", ",越城区,2.5,"),
+        "vacancies.csv:3: headcount: '2.5' is not a whole number",
+    ),
+    "salary_min above salary_max": (
+        "vacancies.csv",
+        lambda p: edit(p, "6000,8000", "9000,8000"),
+        "vacancies.csv:3: salary_min: salary_min 9000 is above salary_max 8000",
+    ),
+    "negative salary": (
+        "vacancies.csv",
+        lambda p: edit(p, "6000,8000", "-6000,8000"),
+        "vacancies.csv:3: salary_min: must not be negative",
+    ),
+    "unknown column": (
+        "skills.csv",
+        lambda p: edit(p, "category,aliases", "category,aliases,phone"),
+        "skills.csv:1: phone: unknown column",
+    ),
+    "missing column": (
+        "schools.csv",
+        lambda p: edit(p, "school_id,name,kind,district\n", "school_id,name,kind\n"),
+        "schools.csv:1: district: missing column",
+    ),
+    "non-UTF-8 file": (
+        "schools.csv",
+        lambda p: p.write_bytes(p.read_text(encoding="utf-8").encode("gbk")),
+        "schools.csv:2: -: not UTF-8 text",
+    ),
+    "empty file": ("programs.csv", lambda p: p.write_bytes(b""), "programs.csv:1: -: the file is empty"),
+    "missing file": ("programs.csv", lambda p: p.unlink(), "programs.csv:0: -: the file is missing"),
+    "sponsor missing for an order class": (
+        "programs.csv",
+        lambda p: edit(p, "order_class,E1", "order_class,"),
+        "programs.csv:2: sponsor_enterprise_id: an order_class needs its sponsor",
+    ),
+    "sponsor on a training programme": (
+        "programs.csv",
+        lambda p: edit(p, "training,,", "training,E2,"),
+        "programs.csv:3: sponsor_enterprise_id: only an order_class has a sponsor",
+    ),
+    "required cell empty": (
+        "vacancies.csv",
+        lambda p: edit(p, "V4,E2,测试工程师", "V4,E2,"),
+        "vacancies.csv:5: title: required; the cell is empty",
+    ),
+    "skill both required and preferred": (
+        "vacancies.csv",
+        lambda p: edit(p, "lithography,spc", "lithography,lithography"),
+        "vacancies.csv:2: preferred_skills: lithography also listed as required",
+    ),
+    "skill listed twice": (
+        "graduates.csv",
+        lambda p: edit(p, "lithography;etching", "lithography;lithography"),
+        "graduates.csv:2: skills: 'lithography' is listed twice",
+    ),
+    "too many fields": (
+        "interactions.csv",
+        lambda p: edit(p, "2026-01-06T11:00:00", "2026-01-06T11:00:00,extra"),
+        "interactions.csv:",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_is_reported_with_file_line_and_column(case: str, bundle: Path) -> None:
+    file, mutate, expected = BAD[case]
+    mutate(bundle / file)
+    found = problems_of(bundle)
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_all_problems_of_all_files_are_collected(bundle: Path) -> None:
+    edit(bundle / "enterprises.csv", "foundry", "fab")
+    edit(bundle / "vacancies.csv", "6000,8000", "9000,8000")
+    edit(bundle / "interactions.csv", "2026-01-06T10:00:00", "yesterday")
+    found = problems_of(bundle)
+    assert len(found) == 3
+    assert [p.split(":")[0] for p in found] == ["enterprises.csv", "vacancies.csv", "interactions.csv"]
+
+
+def test_a_broken_file_does_not_cascade_into_dangling_references(bundle: Path) -> None:
+    (bundle / "graduates.csv").write_bytes(b"")
+    found = problems_of(bundle)
+    assert found == ["graduates.csv:1: -: the file is empty; it needs at least the header row"]
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    found = problems_of(tmp_path / "nowhere")
+    assert found == [f"{tmp_path / 'nowhere'}:0: -: the bundle folder does not exist"]
+
+
+def test_problem_format() -> None:
+    assert str(Problem("a.csv", 3, "x", "bad")) == "a.csv:3: x: bad"
+
+
+def test_many_problems_are_counted_beyond_the_kept_ones(bundle: Path) -> None:
+    lines = ["graduate_id,vacancy_id,event,occurred_at"] + [f"G01,V1,applied,day {i}" for i in range(12_000)]
+    (bundle / "interactions.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(BundleError) as caught:
+        read_bundle(bundle)
+    assert caught.value.total == 12_000
+    assert len(caught.value.problems) == 10_000
+
+
+def test_parse_entity_csv_checks_against_known_ids(bundle: Path) -> None:
+    source = (bundle / "graduates.csv").read_bytes()
+    known = KnownIds(skills={"lithography", "etching", "spc"}, programs={"P1", "P2"})
+    frame, problems = parse_entity_csv("graduates", source, known=known)
+    messages = {str(p) for p in problems}
+    assert "graduates.csv:10: program_id: unknown programme 'P3'" in messages
+    assert any(m.startswith("graduates.csv:6: skills: unknown skill 'wire_bonding'") for m in messages)
+    frame, problems = parse_entity_csv("graduates", bundle / "graduates.csv", known=None)
+    assert problems == []
+    assert len(frame) == 12
+    assert frame.set_index(C.graduate).loc["G02", C.preferred_districts] == ["越城区", "柯桥区"]
+
+
+def test_parse_entity_csv_reports_encoding(tmp_path: Path) -> None:
+    frame, problems = parse_entity_csv("skills", "skill_id,name_zh\nx,光刻\n".encode("gbk"), known=None)
+    assert [str(p) for p in problems][0].startswith("skills.csv:2: -: not UTF-8 text")
+    assert len(frame) == 0
