@@ -1,0 +1,234 @@
+"""How a graduate and a vacancy become features.
+
+Two kinds of features live here:
+
+* **tokens** for LightFM: each graduate/vacancy is a weighted bag of tokens (``skill:SK01``,
+  ``program:P1``, ``segment:packaging``...). There are **no per-entity identity features**: a brand-new
+  graduate or vacancy gets its representation from its tokens alone, without retraining, and the model
+  cannot memorise ids it will never see again (held-out vacancies are always new). Each token group has a
+  fixed share of the row's weight (so twenty skills do not drown the programme) and every row sums to 1
+  (unnormalised weights can train LightFM into non-finite scores).
+* **joined entity frames**: graduates joined with their programme, school and sponsor; vacancies joined
+  with their enterprise's segment. The pair features (``models.pairs``) are computed from these.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from models.columns import Columns as C
+from models.data import MarketData
+from models.ids import IdMap
+
+SCHOOL_DISTRICT = "school_district"
+GRADUATE_KIND = "program_kind"
+SEGMENT = C.segment
+
+# Share of a row's weight that each token group gets (split equally among the group's tokens).
+GRADUATE_GROUPS: dict[str, float] = {
+    "skill": 3.0,
+    "program": 1.0,
+    "kind": 0.5,
+    "school": 0.5,
+    "sponsor": 1.0,
+    "edu": 0.5,
+    "major": 0.5,
+    "district": 1.0,
+}
+VACANCY_GROUPS: dict[str, float] = {
+    "req": 3.0,
+    "pref": 1.0,
+    "ent": 1.0,
+    "segment": 1.0,
+    "role": 0.5,
+    "minedu": 0.5,
+    "district": 1.0,
+    "salary": 0.5,
+}
+SALARY_EDGES = (5000.0, 8000.0, 12000.0, 20000.0)
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return []
+    if isinstance(value, str):
+        return [v for v in value.split(";") if v]
+    return [str(v) for v in value]
+
+
+def _text(value: Any) -> str:
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def salary_band(salary_min: pd.Series, salary_max: pd.Series) -> pd.Series:
+    """Monthly salary band label (``b0``..``b4``; ``na`` when both ends are empty)."""
+    low = pd.to_numeric(salary_min, errors="coerce")
+    high = pd.to_numeric(salary_max, errors="coerce")
+    mid = pd.concat([low, high], axis=1).mean(axis=1, skipna=True)
+    band = np.searchsorted(np.asarray(SALARY_EDGES), mid.fillna(-1.0).to_numpy(), side="right")
+    labels = pd.Series([f"b{b}" for b in band], index=mid.index, dtype=object)
+    labels[mid.isna()] = "na"
+    return labels
+
+
+# ---------------------------------------------------------------- joined frames
+
+
+def graduate_frame(graduates: pd.DataFrame, programs: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
+    """Graduates with their programme's kind, school, sponsor and the school's district.
+
+    List columns become lists (never NaN); unknown programmes give empty strings.
+    """
+    frame = graduates.reset_index(drop=True).copy()
+    prog = programs.set_index(C.program) if len(programs) else None
+    school_district = schools.set_index(C.school)[C.district] if len(schools) else pd.Series(dtype=object)
+    program_ids = frame[C.program].map(_text)
+    if prog is not None:
+        frame[C.school] = program_ids.map(prog[C.school]).map(_text)
+        frame[GRADUATE_KIND] = program_ids.map(prog[C.kind]).map(_text)
+        frame[C.sponsor] = program_ids.map(prog[C.sponsor]).map(_text)
+    else:
+        frame[C.school] = frame[GRADUATE_KIND] = frame[C.sponsor] = ""
+    frame[C.program] = program_ids
+    frame[SCHOOL_DISTRICT] = frame[C.school].map(school_district).map(_text)
+    frame[C.skills] = frame[C.skills].map(_as_list)
+    frame[C.preferred_districts] = frame[C.preferred_districts].map(_as_list)
+    for column in (C.education, C.major, C.status):
+        frame[column] = frame[column].map(_text)
+    return frame
+
+
+def vacancy_frame(vacancies: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame:
+    """Vacancies with their enterprise's segment; list columns as lists, times as Timestamps."""
+    frame = vacancies.reset_index(drop=True).copy()
+    segment = enterprises.set_index(C.enterprise)[C.segment] if len(enterprises) else pd.Series(dtype=object)
+    frame[C.enterprise] = frame[C.enterprise].map(_text)
+    frame[SEGMENT] = frame[C.enterprise].map(segment).map(_text)
+    frame[C.required_skills] = frame[C.required_skills].map(_as_list)
+    frame[C.preferred_skills] = frame[C.preferred_skills].map(_as_list)
+    for column in (C.role, C.min_education, C.district, C.status):
+        frame[column] = frame[column].map(_text)
+    for column in (C.posted_at, C.closes_at):
+        frame[column] = pd.to_datetime(frame[column], errors="coerce")
+    for column in (C.salary_min, C.salary_max):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return frame
+
+
+def market_frames(data: MarketData) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Joined graduate and vacancy frames of a whole market."""
+    return (
+        graduate_frame(data.graduates, data.programs, data.schools),
+        vacancy_frame(data.vacancies, data.enterprises),
+    )
+
+
+def mapping_frame(record: Mapping[str, Any], columns: tuple[str, ...]) -> pd.DataFrame:
+    """A one-row frame from a vacancy/graduate given as data (missing keys become empty)."""
+    return pd.DataFrame([{column: record.get(column) for column in columns}], columns=list(columns))
+
+
+# ---------------------------------------------------------------- LightFM tokens
+
+
+def _token_table(
+    frame: pd.DataFrame, groups: dict[str, tuple[str, bool]], shares: dict[str, float]
+) -> pd.DataFrame:
+    """Rows of ``(row, token, weight)``; ``groups`` maps group -> (column, is_list)."""
+    parts = []
+    for group, (column, is_list) in groups.items():
+        values = frame[column]
+        if is_list:
+            exploded = values.explode()
+            part = pd.DataFrame({"row": exploded.index.to_numpy(), "value": exploded.to_numpy()})
+        else:
+            part = pd.DataFrame({"row": np.arange(len(frame)), "value": values.to_numpy()})
+        part = part[part["value"].notna() & (part["value"].astype(str) != "")]
+        if part.empty:
+            continue
+        part = part.drop_duplicates()
+        part["token"] = group + ":" + part["value"].astype(str)
+        size = part.groupby("row")["token"].transform("size")
+        part["weight"] = shares[group] / size
+        parts.append(part[["row", "token", "weight"]])
+    if not parts:
+        return pd.DataFrame({"row": [], "token": [], "weight": []})
+    return pd.concat(parts, ignore_index=True)
+
+
+def graduate_tokens(frame: pd.DataFrame) -> pd.DataFrame:
+    groups = {
+        "skill": (C.skills, True),
+        "program": (C.program, False),
+        "kind": (GRADUATE_KIND, False),
+        "school": (C.school, False),
+        "sponsor": (C.sponsor, False),
+        "edu": (C.education, False),
+        "major": (C.major, False),
+        "district": (C.preferred_districts, True),
+    }
+    return _token_table(frame, groups, GRADUATE_GROUPS)
+
+
+def vacancy_tokens(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.assign(_salary=salary_band(frame[C.salary_min], frame[C.salary_max]))
+    groups = {
+        "req": (C.required_skills, True),
+        "pref": (C.preferred_skills, True),
+        "ent": (C.enterprise, False),
+        "segment": (SEGMENT, False),
+        "role": (C.role, False),
+        "minedu": (C.min_education, False),
+        "district": (C.district, False),
+        "salary": ("_salary", False),
+    }
+    return _token_table(frame, groups, VACANCY_GROUPS)
+
+
+class FeatureSpace:
+    """The token vocabularies of graduates and vacancies, fitted on training data.
+
+    ``transform_*`` returns a row-normalised CSR matrix (rows sum to 1; unknown tokens are dropped,
+    a row with no known token stays all-zero and so gets a zero embedding).
+    """
+
+    def __init__(self) -> None:
+        self.graduate_vocab_: IdMap | None = None
+        self.vacancy_vocab_: IdMap | None = None
+
+    def fit(self, graduates: pd.DataFrame, vacancies: pd.DataFrame) -> FeatureSpace:
+        self.graduate_vocab_ = IdMap(sorted(graduate_tokens(graduates)["token"].unique()))
+        self.vacancy_vocab_ = IdMap(sorted(vacancy_tokens(vacancies)["token"].unique()))
+        return self
+
+    @staticmethod
+    def _matrix(tokens: pd.DataFrame, vocab: IdMap, n_rows: int) -> sp.csr_matrix:
+        cols = vocab.rows(tokens["token"].to_numpy())
+        keep = cols >= 0
+        matrix = sp.csr_matrix(
+            (
+                tokens["weight"].to_numpy(dtype=np.float32)[keep],
+                (tokens["row"].to_numpy(dtype=np.int64)[keep], cols[keep]),
+            ),
+            shape=(n_rows, len(vocab)),
+            dtype=np.float32,
+        )
+        sums = np.asarray(matrix.sum(axis=1)).ravel()
+        scale = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums > 0)
+        return sp.csr_matrix(sp.diags(scale.astype(np.float32)) @ matrix, dtype=np.float32)
+
+    def transform_graduates(self, graduates: pd.DataFrame) -> sp.csr_matrix:
+        assert self.graduate_vocab_ is not None
+        return self._matrix(graduate_tokens(graduates), self.graduate_vocab_, len(graduates))
+
+    def transform_vacancies(self, vacancies: pd.DataFrame) -> sp.csr_matrix:
+        assert self.vacancy_vocab_ is not None
+        return self._matrix(vacancy_tokens(vacancies), self.vacancy_vocab_, len(vacancies))

@@ -1,0 +1,156 @@
+"""History rates from past interactions: what a programme's graduates applied to, what an employer attracts.
+
+Always fitted on events **before** a cut, so the ranker never sees the future (during training the cut is
+the start of the ranker's example window; at serving time it is the end of the training data).
+Rates are smoothed log-lifts: ``log(P(x | programme) / P(x))`` with a prior of ``alpha`` pseudo-events, so
+a programme with no history (a new class) gets 0, i.e. "no signal".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from models.columns import EVENT_WEIGHTS
+from models.columns import Columns as C
+from models.features import SEGMENT
+from models.ids import IdMap
+
+FIRST_AT = "first_at"
+VIEWED = "viewed"
+# (graduate-side key, vacancy-side key) pairs whose co-occurrence rates the ranker sees.
+PAIR_STATS = {
+    "program_segment": (C.program, SEGMENT),
+    "program_enterprise": (C.program, C.enterprise),
+    "program_district": (C.program, C.district),
+    "program_role": (C.program, C.role),
+    "school_enterprise": (C.school, C.enterprise),
+}
+
+
+def positive_pairs(interactions: pd.DataFrame, *, before: pd.Timestamp | None = None) -> pd.DataFrame:
+    """One row per (graduate, vacancy) that went at least as far as ``applied``.
+
+    Columns: graduate_id, vacancy_id, weight (the deepest event's ``EVENT_WEIGHTS``), first_at (time of the
+    first positive event). ``viewed``, ``rejected`` and ``declined`` alone never make a positive.
+    """
+    events = interactions
+    if before is not None:
+        events = events[events[C.occurred_at] < before]
+    weights = events[C.event].map(EVENT_WEIGHTS)
+    positive = events.assign(**{C.weight: weights})[weights.notna()]
+    if positive.empty:
+        return pd.DataFrame({C.graduate: [], C.vacancy: [], C.weight: [], FIRST_AT: []})
+    grouped = positive.groupby([C.graduate, C.vacancy], sort=True)
+    out = grouped.agg(**{C.weight: (C.weight, "max"), FIRST_AT: (C.occurred_at, "min")}).reset_index()
+    return out
+
+
+def impression_pairs(
+    interactions: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp | None
+) -> pd.DataFrame:
+    """Pairs viewed in ``[start, end)`` that never became positive (before ``end``): shown and passed over."""
+    window = interactions[interactions[C.occurred_at] >= start]
+    if end is not None:
+        window = window[window[C.occurred_at] < end]
+    views = (
+        window[window[C.event] == VIEWED].groupby([C.graduate, C.vacancy])[C.occurred_at].min().reset_index()
+    )
+    positive = positive_pairs(interactions, before=end)
+    if positive.empty or views.empty:
+        return views.rename(columns={C.occurred_at: FIRST_AT})
+    merged = views.merge(positive[[C.graduate, C.vacancy]], how="left", indicator=True)
+    views = merged[merged["_merge"] == "left_only"].drop(columns="_merge")
+    return views.rename(columns={C.occurred_at: FIRST_AT}).reset_index(drop=True)
+
+
+@dataclass
+class HistoryStats:
+    """Counts of positive pairs by (graduate key, vacancy key), by enterprise and by graduate."""
+
+    alpha: float = 5.0
+    pair_counts: dict[str, pd.Series] = field(default_factory=dict)
+    left_totals: dict[str, pd.Series] = field(default_factory=dict)
+    right_shares: dict[str, pd.Series] = field(default_factory=dict)
+    enterprise_appeal: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    graduate_activity: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    n_positive: int = 0
+
+    @classmethod
+    def fit(
+        cls,
+        positives: pd.DataFrame,
+        graduates: pd.DataFrame,
+        vacancies: pd.DataFrame,
+        *,
+        alpha: float = 5.0,
+    ) -> HistoryStats:
+        """Count ``positives`` (from :func:`positive_pairs`) against the joined entity frames."""
+        stats = cls(alpha=alpha, n_positive=len(positives))
+        g_cols = sorted({left for left, _ in PAIR_STATS.values()})
+        v_cols = sorted({right for _, right in PAIR_STATS.values()} | {C.enterprise})
+        joined = positives.merge(graduates[[C.graduate, *g_cols]], on=C.graduate, how="inner").merge(
+            vacancies[[C.vacancy, *v_cols]].rename(columns={c: f"v_{c}" for c in v_cols}),
+            on=C.vacancy,
+            how="inner",
+        )
+        for name, (left, right) in PAIR_STATS.items():
+            right_col = f"v_{right}"
+            counts = joined.groupby([left, right_col]).size()
+            stats.pair_counts[name] = counts.astype(float)
+            stats.left_totals[name] = joined.groupby(left).size().astype(float)
+            right_counts = joined.groupby(right_col).size().astype(float)
+            stats.right_shares[name] = (right_counts + 1.0) / (right_counts.sum() + len(right_counts) + 1.0)
+        per_enterprise = joined.groupby(f"v_{C.enterprise}").size().astype(float)
+        vacancies_per_enterprise = vacancies.groupby(C.enterprise).size().astype(float)
+        appeal = (per_enterprise.reindex(vacancies_per_enterprise.index).fillna(0.0) + 1.0) / (
+            vacancies_per_enterprise + 1.0
+        )
+        stats.enterprise_appeal = np.log(appeal)
+        stats.graduate_activity = np.log1p(positives.groupby(C.graduate).size().astype(float))
+        return stats
+
+    def lift_matrix(self, name: str, left_ids: IdMap, right_ids: IdMap) -> np.ndarray:
+        """Dense ``(len(left)+1, len(right)+1)`` smoothed log-lift; the last row/column (code -1) is 0."""
+        out = np.zeros((len(left_ids) + 1, len(right_ids) + 1), dtype=np.float32)
+        counts = self.pair_counts.get(name)
+        if counts is None or counts.empty:
+            return out
+        shares = self.right_shares[name]
+        totals = self.left_totals[name]
+        frame = counts.rename("n").reset_index()
+        frame.columns = ["left", "right", "n"]
+        rows = left_ids.rows(frame["left"].to_numpy())
+        cols = right_ids.rows(frame["right"].to_numpy())
+        keep = (rows >= 0) & (cols >= 0)
+        frame = frame[keep]
+        share = frame["right"].map(shares).to_numpy(dtype=float)
+        total = frame["left"].map(totals).to_numpy(dtype=float)
+        # Unseen (left, right) combinations of a left key with history get log((0 + a*s)/(n + a) / s) < 0.
+        left_rows = left_ids.rows(totals.index.to_numpy())
+        known = left_rows >= 0
+        base = np.log(self.alpha / (totals.to_numpy(dtype=float) + self.alpha))
+        out[left_rows[known], :-1] = base[known, None]
+        lift = ((frame["n"].to_numpy(dtype=float) + self.alpha * share) / (total + self.alpha)) / share
+        out[rows[keep], cols[keep]] = np.log(lift)
+        return out
+
+    def enterprise_vector(self, enterprise_ids: IdMap) -> np.ndarray:
+        """Log positives per vacancy of each enterprise (+1 smoothed); extra last entry for unknown."""
+        out = np.zeros(len(enterprise_ids) + 1, dtype=np.float32)
+        if len(self.enterprise_appeal):
+            rows = enterprise_ids.rows(self.enterprise_appeal.index.to_numpy())
+            keep = rows >= 0
+            out[rows[keep]] = self.enterprise_appeal.to_numpy(dtype=np.float32)[keep]
+        return out
+
+    def graduate_vector(self, graduate_ids: IdMap) -> np.ndarray:
+        """log(1 + number of positive pairs) per graduate."""
+        out = np.zeros(len(graduate_ids), dtype=np.float32)
+        if len(self.graduate_activity):
+            rows = graduate_ids.rows(self.graduate_activity.index.to_numpy())
+            keep = rows >= 0
+            out[rows[keep]] = self.graduate_activity.to_numpy(dtype=np.float32)[keep]
+        return out

@@ -1,0 +1,231 @@
+"""The precomputed arrays a matcher serves from: one block of graduates, one of vacancies.
+
+Built once per (model, data version) by the service and reused by every request; everything a request needs
+is an array lookup, a sparse mat-vec or one dense matrix product. A vacancy or graduate given as data (not yet
+in the store) becomes a one-row block built with the same code, so it is treated exactly like a stored one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from models.columns import EDUCATION_RANK, PROGRAM_KINDS, SEGMENTS
+from models.columns import Columns as C
+from models.data import MarketData
+from models.features import GRADUATE_KIND, SCHOOL_DISTRICT, SEGMENT, market_frames
+from models.ids import IdMap
+
+NOT_A_TIME = np.iinfo(np.int64).max
+
+
+class Encoder(Protocol):
+    """What a model adds to a block: per-entity arrays (e.g. LightFM representations)."""
+
+    def encode_graduates(self, frame: pd.DataFrame, block: GraduateBlock) -> dict[str, np.ndarray]: ...
+
+    def encode_vacancies(self, frame: pd.DataFrame, block: VacancyBlock) -> dict[str, np.ndarray]: ...
+
+
+@dataclass
+class Vocabularies:
+    """Codes of the categorical values in one index (``-1`` = unknown)."""
+
+    skills: IdMap
+    districts: IdMap
+    programs: IdMap
+    schools: IdMap
+    enterprises: IdMap
+    roles: IdMap
+    segments: IdMap = field(default_factory=lambda: IdMap(SEGMENTS))
+    kinds: IdMap = field(default_factory=lambda: IdMap(PROGRAM_KINDS))
+
+    @classmethod
+    def from_frames(cls, data: MarketData, graduates: pd.DataFrame, vacancies: pd.DataFrame) -> Vocabularies:
+        skills = [
+            *data.skills[C.skill].tolist(),
+            *graduates[C.skills].explode().dropna().tolist(),
+            *vacancies[C.required_skills].explode().dropna().tolist(),
+            *vacancies[C.preferred_skills].explode().dropna().tolist(),
+        ]
+        districts = [
+            *data.enterprises[C.district].dropna().tolist(),
+            *data.schools[C.district].dropna().tolist(),
+            *vacancies[C.district].tolist(),
+            *graduates[C.preferred_districts].explode().dropna().tolist(),
+        ]
+        return cls(
+            skills=IdMap(sorted(set(map(str, skills)))),
+            districts=IdMap(sorted({str(d) for d in districts if d})),
+            programs=IdMap(data.programs[C.program].astype(str)),
+            schools=IdMap(data.schools[C.school].astype(str)),
+            enterprises=IdMap(data.enterprises[C.enterprise].astype(str)),
+            roles=IdMap(sorted({r for r in vacancies[C.role] if r})),
+        )
+
+
+def list_matrix(values: pd.Series, vocab: IdMap) -> sp.csr_matrix:
+    """Binary CSR (rows x vocab) of a list-valued column; unknown values are dropped."""
+    exploded = values.reset_index(drop=True).explode()
+    exploded = exploded[exploded.notna()]
+    cols = vocab.rows(exploded.astype(str).to_numpy())
+    rows = exploded.index.to_numpy(dtype=np.int64)
+    keep = cols >= 0
+    matrix = sp.csr_matrix(
+        (np.ones(int(keep.sum()), dtype=np.float32), (rows[keep], cols[keep])),
+        shape=(len(values), len(vocab)),
+    )
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0
+    return matrix
+
+
+def _education(values: pd.Series) -> np.ndarray:
+    return values.map(EDUCATION_RANK).fillna(-1).to_numpy(dtype=np.int8)
+
+
+@dataclass
+class GraduateBlock:
+    ids: IdMap
+    skill_lists: np.ndarray  # object array of lists, for explanations
+    skills: sp.csr_matrix
+    n_skills: np.ndarray
+    education: np.ndarray
+    seeking: np.ndarray
+    program: np.ndarray
+    kind: np.ndarray
+    school: np.ndarray
+    sponsor: np.ndarray
+    school_district: np.ndarray
+    districts: sp.csr_matrix
+    has_preference: np.ndarray
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
+class VacancyBlock:
+    ids: IdMap
+    required_lists: np.ndarray
+    preferred_lists: np.ndarray
+    required: sp.csr_matrix
+    preferred: sp.csr_matrix
+    n_required: np.ndarray
+    n_preferred: np.ndarray
+    min_education: np.ndarray
+    open: np.ndarray
+    closes_at: np.ndarray
+    enterprise: np.ndarray
+    segment: np.ndarray
+    district: np.ndarray
+    role: np.ndarray
+    salary: np.ndarray
+    headcount: np.ndarray
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def build_graduate_block(
+    frame: pd.DataFrame, vocab: Vocabularies, encoder: Encoder | None = None
+) -> GraduateBlock:
+    """Arrays of the joined graduate ``frame`` (see :func:`models.features.graduate_frame`)."""
+    skills = list_matrix(frame[C.skills], vocab.skills)
+    districts = list_matrix(frame[C.preferred_districts], vocab.districts)
+    block = GraduateBlock(
+        ids=IdMap(frame[C.graduate].astype(str)),
+        skill_lists=np.asarray(frame[C.skills].tolist() + [None], dtype=object)[:-1],
+        skills=skills,
+        n_skills=frame[C.skills].map(len).to_numpy(dtype=np.float32),
+        education=_education(frame[C.education]),
+        seeking=(frame[C.status] == "seeking").to_numpy(),
+        program=vocab.programs.rows(frame[C.program].to_numpy()).astype(np.int32),
+        kind=vocab.kinds.rows(frame[GRADUATE_KIND].to_numpy()).astype(np.int32),
+        school=vocab.schools.rows(frame[C.school].to_numpy()).astype(np.int32),
+        sponsor=vocab.enterprises.rows(frame[C.sponsor].to_numpy()).astype(np.int32),
+        school_district=vocab.districts.rows(frame[SCHOOL_DISTRICT].to_numpy()).astype(np.int32),
+        districts=districts,
+        has_preference=np.diff(districts.indptr) > 0,
+    )
+    if encoder is not None:
+        block.arrays.update(encoder.encode_graduates(frame, block))
+    return block
+
+
+def build_vacancy_block(
+    frame: pd.DataFrame, vocab: Vocabularies, encoder: Encoder | None = None
+) -> VacancyBlock:
+    """Arrays of the joined vacancy ``frame`` (see :func:`models.features.vacancy_frame`)."""
+    closes = frame[C.closes_at]
+    closes_ns = np.where(closes.isna(), NOT_A_TIME, closes.astype("datetime64[ns]").astype(np.int64))
+    salary = frame[[C.salary_min, C.salary_max]].mean(axis=1, skipna=True)
+    block = VacancyBlock(
+        ids=IdMap(frame[C.vacancy].astype(str)),
+        required_lists=np.asarray(frame[C.required_skills].tolist() + [None], dtype=object)[:-1],
+        preferred_lists=np.asarray(frame[C.preferred_skills].tolist() + [None], dtype=object)[:-1],
+        required=list_matrix(frame[C.required_skills], vocab.skills),
+        preferred=list_matrix(frame[C.preferred_skills], vocab.skills),
+        n_required=frame[C.required_skills].map(len).to_numpy(dtype=np.float32),
+        n_preferred=frame[C.preferred_skills].map(len).to_numpy(dtype=np.float32),
+        min_education=_education(frame[C.min_education]),
+        open=(frame[C.status] == "open").to_numpy(),
+        closes_at=closes_ns.astype(np.int64),
+        enterprise=vocab.enterprises.rows(frame[C.enterprise].to_numpy()).astype(np.int32),
+        segment=vocab.segments.rows(frame[SEGMENT].to_numpy()).astype(np.int32),
+        district=vocab.districts.rows(frame[C.district].to_numpy()).astype(np.int32),
+        role=vocab.roles.rows(frame[C.role].to_numpy()).astype(np.int32),
+        salary=salary.to_numpy(dtype=np.float32),
+        headcount=pd.to_numeric(frame[C.headcount], errors="coerce").fillna(1).to_numpy(dtype=np.float32),
+    )
+    if encoder is not None:
+        block.arrays.update(encoder.encode_vacancies(frame, block))
+    return block
+
+
+@dataclass
+class MatchIndex:
+    """Everything a matcher needs at query time for one snapshot of the market.
+
+    ``tables`` holds model-specific lookups in this index's codes (history lift matrices...);
+    ``programs``/``enterprises`` keep the entity tables so a graduate or vacancy given as data can be joined.
+    """
+
+    vocab: Vocabularies
+    graduates: GraduateBlock
+    vacancies: VacancyBlock
+    programs: pd.DataFrame
+    schools: pd.DataFrame
+    enterprises: pd.DataFrame
+    tables: dict[str, np.ndarray] = field(default_factory=dict)
+    owner: str = ""
+
+    @classmethod
+    def build(cls, data: MarketData, encoder: Encoder | None = None, *, owner: str = "") -> MatchIndex:
+        graduates, vacancies = market_frames(data)
+        vocab = Vocabularies.from_frames(data, graduates, vacancies)
+        return cls(
+            vocab=vocab,
+            graduates=build_graduate_block(graduates, vocab, encoder),
+            vacancies=build_vacancy_block(vacancies, vocab, encoder),
+            programs=data.programs.copy(),
+            schools=data.schools.copy(),
+            enterprises=data.enterprises.copy(),
+            owner=owner,
+        )
+
+
+def time_ns(moment: pd.Timestamp | None) -> int:
+    """Nanoseconds of a naive-UTC timestamp (now when ``None``)."""
+    if moment is None:
+        moment = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    ts = pd.Timestamp(moment)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return int(ts.value)

@@ -1,0 +1,87 @@
+"""The keyword baseline: rank by the share of the vacancy's required skills the graduate holds.
+
+Education is a hard filter (as for every matcher); ties are broken by the share of preferred skills held.
+It has the same interface as :class:`models.matcher.Matcher`, so evaluation and the quality gate compare
+them on equal terms.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+
+from models.base import BaseMatcher
+from models.data import MarketData
+from models.index import GraduateBlock, MatchIndex, VacancyBlock
+from models.results import Reason
+
+STATE_FILE = "keyword.joblib"
+
+
+def skill_coverage(
+    graduates: GraduateBlock, g_rows: np.ndarray, vacancies: VacancyBlock, v_rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(required share, preferred share) of aligned pairs; a vacancy without required skills has share 1."""
+    g_skills = graduates.skills[g_rows]
+    req = np.asarray(g_skills.multiply(vacancies.required[v_rows]).sum(axis=1)).ravel()
+    pref = np.asarray(g_skills.multiply(vacancies.preferred[v_rows]).sum(axis=1)).ravel()
+    n_req, n_pref = vacancies.n_required[v_rows], vacancies.n_preferred[v_rows]
+    required = np.where(n_req > 0, req / np.maximum(n_req, 1), 1.0)
+    preferred = np.where(n_pref > 0, pref / np.maximum(n_pref, 1), 0.0)
+    return required, preferred
+
+
+class KeywordMatcher(BaseMatcher):
+    """Share of required skills held (ties: preferred skills); ``fit`` learns nothing."""
+
+    def __init__(self) -> None:
+        pass
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {}
+
+    def fit(self, data: MarketData | None = None, *, progress: bool = False) -> KeywordMatcher:
+        self.fitted_ = True
+        return self
+
+    def _pair_scores(
+        self,
+        index: MatchIndex,
+        graduates: GraduateBlock,
+        g_rows: np.ndarray,
+        vacancies: VacancyBlock,
+        v_rows: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        required, preferred = skill_coverage(graduates, g_rows, vacancies, v_rows)
+        return required + 0.01 * preferred, required, None
+
+    def _reasons(self, features: np.ndarray | None, n: int, probabilities: np.ndarray) -> list[list[Reason]]:
+        return [
+            [Reason(code="required_skills", message=f"holds {p:.0%} of the required skills", weight=float(p))]
+            for p in probabilities
+        ]
+
+    def learned_arrays(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def save(self, directory: str | Path) -> list[Path]:
+        path = Path(directory) / STATE_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump({}, path)
+        return [path]
+
+    @classmethod
+    def load(cls, directory: str | Path) -> KeywordMatcher:
+        return cls().fit()
+
+    @property
+    def config(self) -> Any:
+        return _EmptyConfig()
+
+
+class _EmptyConfig:
+    def to_dict(self) -> dict[str, Any]:
+        return {}

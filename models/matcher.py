@@ -1,0 +1,453 @@
+"""The trained matcher the service asks: LightFM hybrid for representations, a scikit-learn ranker on top.
+
+Two stages, both directions:
+
+1. **Retrieval** — one matrix product over precomputed representations (LightFM scores standardised per
+   graduate and per vacancy, so they compare across both) plus one sparse product for required-skill
+   coverage; the union of the top few hundred of each is kept (``argpartition``).
+2. **Ranking** — the gradient-boosted :class:`~models.ranker.PairRanker` over explicit pair features
+   (``models.pairs``) and the two LightFM scores; it outputs a calibrated match probability.
+
+Training (``fit``) keeps the future out of the ranker's features: LightFM and the history rates used for the
+ranker's examples are fitted on events before the example window; the serving LightFM and rates are then
+refitted on everything.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from models.base import BaseMatcher
+from models.columns import Columns as C
+from models.data import MarketData
+from models.explain import GROUPS, reasons_for
+from models.features import FeatureSpace, market_frames
+from models.history import FIRST_AT, HistoryStats, positive_pairs
+from models.hybrid import HybridModel, with_one
+from models.index import GraduateBlock, MatchIndex, VacancyBlock
+from models.keyword import skill_coverage
+from models.pairs import (
+    CATEGORICAL,
+    FEATURE_NAMES,
+    LIGHTFM_FEATURES,
+    RETRIEVAL,
+    history_tables,
+    pair_features,
+)
+from models.ranker import PairRanker
+from models.results import (
+    CandidateFilters,
+    Match,
+    MatchResult,
+    ModelNotFitted,
+    Reason,
+    UnknownGraduate,
+    UnknownVacancy,
+    VacancyFilters,
+)
+from models.training_set import build_examples
+
+__all__ = [
+    "CandidateFilters",
+    "Match",
+    "MatchIndex",
+    "MatchResult",
+    "Matcher",
+    "MatcherConfig",
+    "ModelNotFitted",
+    "NoTrainingData",
+    "Reason",
+    "UnknownGraduate",
+    "UnknownVacancy",
+    "VacancyFilters",
+]
+
+log = logging.getLogger(__name__)
+STATE_FILE = "matcher.joblib"
+
+
+class NoTrainingData(ValueError):
+    """The data has no positive interactions (applied or further) to learn from."""
+
+    code = "no_training_data"
+
+
+@dataclass
+class MatcherConfig:
+    """Hyper-parameters of the whole matcher (saved in the artifact manifest)."""
+
+    no_components: int = 32
+    epochs: int = 20
+    learning_rate: float = 0.05
+    max_sampled: int = 10
+    embedding_alpha: float = 1e-6
+    num_threads: int = 2
+    ranker_window: float = 0.3
+    random_negatives: int = 2
+    hard_negatives: int = 3
+    hard_pool: int = 100
+    calibration_fraction: float = 0.2
+    max_iter: int = 300
+    ranker_learning_rate: float = 0.06
+    max_leaf_nodes: int = 31
+    min_samples_leaf: int = 40
+    retrieval_pool: int = 300
+    use_lightfm: bool = True
+    seed: int = 7
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> MatcherConfig:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+
+class _Encoder:
+    """Adds LightFM representations and history arrays to index blocks."""
+
+    def __init__(
+        self,
+        features: FeatureSpace,
+        by_graduate: HybridModel | None,
+        by_vacancy: HybridModel | None,
+        stats: HistoryStats,
+    ) -> None:
+        self.features = features
+        self.by_graduate = by_graduate  # graduates as users, vacancies as items
+        self.by_vacancy = by_vacancy  # vacancies as users, graduates as items
+        self.stats = stats
+
+    def encode_graduates(self, frame: pd.DataFrame, block: GraduateBlock) -> dict[str, np.ndarray]:
+        out = {"activity": self.stats.graduate_vector(block.ids)}
+        if self.by_graduate is not None and self.by_vacancy is not None:
+            x = self.features.transform_graduates(frame)
+            out[RETRIEVAL] = np.hstack(
+                [
+                    self.by_graduate.normalised_user_representations(x),
+                    with_one(self.by_vacancy.item_representations(x)),
+                ]
+            )
+        return out
+
+    def encode_vacancies(self, frame: pd.DataFrame, block: VacancyBlock) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        if self.by_graduate is not None and self.by_vacancy is not None:
+            x = self.features.transform_vacancies(frame)
+            out[RETRIEVAL] = np.hstack(
+                [
+                    with_one(self.by_graduate.item_representations(x)),
+                    self.by_vacancy.normalised_user_representations(x),
+                ]
+            )
+        return out
+
+
+def fit_hybrids(
+    config: MatcherConfig,
+    features: FeatureSpace,
+    graduates: pd.DataFrame,
+    vacancies: pd.DataFrame,
+    positives: pd.DataFrame,
+    *,
+    progress: bool = False,
+) -> tuple[HybridModel, HybridModel]:
+    """LightFM in both orientations on ``positives`` (weighted by how far each pair went)."""
+    g_rows = pd.Index(graduates[C.graduate]).get_indexer(positives[C.graduate])
+    v_rows = pd.Index(vacancies[C.vacancy]).get_indexer(positives[C.vacancy])
+    keep = (g_rows >= 0) & (v_rows >= 0)
+    g_rows, v_rows = g_rows[keep], v_rows[keep]
+    weight = positives[C.weight].to_numpy(dtype=np.float32)[keep]
+    ones = np.ones(len(g_rows), dtype=np.float32)
+    x_g = features.transform_graduates(graduates)
+    x_v = features.transform_vacancies(vacancies)
+    params = dict(
+        no_components=config.no_components,
+        learning_rate=config.learning_rate,
+        item_alpha=config.embedding_alpha,
+        user_alpha=config.embedding_alpha,
+        max_sampled=config.max_sampled,
+        epochs=config.epochs,
+        random_state=config.seed,
+        num_threads=config.num_threads,
+    )
+    by_graduate = HybridModel(**params).fit(  # type: ignore[arg-type]
+        sp.coo_matrix((ones, (g_rows, v_rows)), shape=(len(graduates), len(vacancies))),
+        x_g,
+        x_v,
+        sample_weight=weight,
+        progress=progress,
+        description="LightFM graduates->vacancies",
+    )
+    by_vacancy = HybridModel(**params).fit(  # type: ignore[arg-type]
+        sp.coo_matrix((ones, (v_rows, g_rows)), shape=(len(vacancies), len(graduates))),
+        x_v,
+        x_g,
+        sample_weight=weight,
+        progress=progress,
+        description="LightFM vacancies->graduates",
+    )
+    return by_graduate, by_vacancy
+
+
+class Matcher(BaseMatcher):
+    """LightFM hybrid + calibrated gradient-boosted ranker; see the module docstring.
+
+    Parameters
+    ----------
+    config
+        Hyper-parameters; defaults when ``None``.
+    """
+
+    def __init__(self, config: MatcherConfig | None = None) -> None:
+        self.config = config or MatcherConfig()
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {"config": self.config}
+
+    def set_params(self, **params: Any) -> Matcher:
+        if "config" in params:
+            self.config = params.pop("config")
+        for key, value in params.items():
+            setattr(self.config, key, value)
+        return self
+
+    # ------------------------------------------------------------------ training
+    def fit(self, data: MarketData, *, progress: bool = False) -> Matcher:
+        """Fit on every interaction in ``data``; a second call forgets the first."""
+        for name in ("features_", "by_graduate_", "by_vacancy_", "stats_", "ranker_", "trained_until_"):
+            self.__dict__.pop(name, None)
+        config = self.config
+        graduates, vacancies = market_frames(data)
+        positives = positive_pairs(data.interactions)
+        if positives.empty:
+            raise NoTrainingData("no interaction went as far as 'applied': nothing to train on")
+        features = FeatureSpace().fit(graduates, vacancies)
+
+        cut = positives[FIRST_AT].quantile(1.0 - config.ranker_window)
+        before = positives[positives[FIRST_AT] < cut]
+        if before.empty:
+            before = positives
+        log.info(
+            "ranker examples from %s; %d positives before, %d in window",
+            cut,
+            len(before),
+            len(positives) - len(before),
+        )
+        hybrids_a: tuple[HybridModel | None, HybridModel | None] = (None, None)
+        if config.use_lightfm:
+            hybrids_a = fit_hybrids(config, features, graduates, vacancies, before, progress=progress)
+        early_vacancies = vacancies[~(vacancies[C.posted_at] >= cut)]
+        stats_a = HistoryStats.fit(before, graduates, early_vacancies)
+        index_a = MatchIndex.build(data, _Encoder(features, *hybrids_a, stats_a))
+        index_a.tables = history_tables(stats_a, index_a)
+        examples = build_examples(
+            data, index_a, positives, cut=cut, config=config, retrieve=self._retrieval_scores
+        )
+        X = pair_features(
+            index_a.graduates, examples["g_row"], index_a.vacancies, examples["v_row"], index_a.tables
+        )
+        if not config.use_lightfm:
+            X[:, [FEATURE_NAMES.index(f) for f in LIGHTFM_FEATURES]] = np.nan
+        y = examples["label"].to_numpy()
+        late = examples["at"] >= examples["at"].quantile(1.0 - config.calibration_fraction)
+        if late.all() or (~late).all() or len(np.unique(y[~late.to_numpy()])) < 2:
+            late = pd.Series(np.zeros(len(examples), dtype=bool))
+        late_mask = late.to_numpy()
+        ranker = PairRanker(
+            max_iter=config.max_iter,
+            learning_rate=config.ranker_learning_rate,
+            max_leaf_nodes=config.max_leaf_nodes,
+            min_samples_leaf=min(config.min_samples_leaf, max(2, len(examples) // 50)),
+            categorical=tuple(FEATURE_NAMES.index(c) for c in CATEGORICAL),
+            random_state=config.seed,
+            n_threads=config.num_threads,
+        )
+        ranker.fit(
+            X[~late_mask],
+            y[~late_mask],
+            sample_weight=examples["weight"].to_numpy()[~late_mask],
+            X_calibration=X[late_mask] if late_mask.any() else None,
+            y_calibration=y[late_mask] if late_mask.any() else None,
+        )
+        log.info(
+            "ranker fitted on %d examples (%d positive)", int((~late_mask).sum()), int(y[~late_mask].sum())
+        )
+
+        # Serving parts: everything refitted on all events.
+        self.by_graduate_: HybridModel | None = None
+        self.by_vacancy_: HybridModel | None = None
+        if config.use_lightfm:
+            self.by_graduate_, self.by_vacancy_ = fit_hybrids(
+                config, features, graduates, vacancies, positives, progress=progress
+            )
+        self.stats_ = HistoryStats.fit(positives, graduates, vacancies)
+        self.features_ = features
+        self.ranker_ = ranker
+        self.trained_until_ = pd.Timestamp(data.interactions[C.occurred_at].max())
+        self.n_examples_ = len(examples)
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "ranker_"):
+            raise ModelNotFitted("the matcher has not been fitted")
+
+    # ------------------------------------------------------------------ hooks
+    def _encoder(self) -> _Encoder:
+        self._check_fitted()
+        return _Encoder(self.features_, self.by_graduate_, self.by_vacancy_, self.stats_)
+
+    def _tables(self, index: MatchIndex) -> dict[str, np.ndarray]:
+        return history_tables(self.stats_, index)
+
+    @staticmethod
+    def _retrieval_scores(
+        query: GraduateBlock | VacancyBlock, query_row: int, others: GraduateBlock | VacancyBlock
+    ) -> tuple[np.ndarray | None, np.ndarray]:
+        """(LightFM score, skill score) of every row of ``others`` for the query row."""
+        lightfm = None
+        q_rep, o_rep = query.arrays.get(RETRIEVAL), others.arrays.get(RETRIEVAL)
+        if q_rep is not None and o_rep is not None:
+            lightfm = o_rep @ q_rep[query_row]
+        if isinstance(query, VacancyBlock):
+            assert isinstance(others, GraduateBlock)
+            req = others.skills @ query.required[query_row].T
+            pref = others.skills @ query.preferred[query_row].T
+            n_req, n_pref = max(query.n_required[query_row], 1.0), max(query.n_preferred[query_row], 1.0)
+        else:
+            assert isinstance(others, VacancyBlock)
+            vec = query.skills[query_row].T
+            req, pref = others.required @ vec, others.preferred @ vec
+            n_req, n_pref = np.maximum(others.n_required, 1.0), np.maximum(others.n_preferred, 1.0)
+        skill = np.asarray(req.todense()).ravel() / n_req + 0.5 * np.asarray(pref.todense()).ravel() / n_pref
+        return lightfm, skill
+
+    def _retrieve(
+        self,
+        index: MatchIndex,
+        query: GraduateBlock | VacancyBlock,
+        query_row: int,
+        others: GraduateBlock | VacancyBlock,
+        rows: np.ndarray,
+        k: int,
+    ) -> np.ndarray:
+        pool = max(self.config.retrieval_pool, k)
+        if len(rows) <= pool:
+            return rows
+        lightfm, skill = self._retrieval_scores(query, query_row, others)
+        chosen = [_top(rows, skill[rows], pool // 2 if lightfm is not None else pool)]
+        if lightfm is not None:
+            chosen.append(_top(rows, lightfm[rows], pool // 2))
+        return np.unique(np.concatenate(chosen))
+
+    def _pair_scores(
+        self,
+        index: MatchIndex,
+        graduates: GraduateBlock,
+        g_rows: np.ndarray,
+        vacancies: VacancyBlock,
+        v_rows: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        self._check_fitted()
+        X = pair_features(graduates, g_rows, vacancies, v_rows, index.tables)
+        if not self.config.use_lightfm:
+            X[:, [FEATURE_NAMES.index(f) for f in LIGHTFM_FEATURES]] = np.nan
+        raw = self.ranker_.decision(X)
+        # Skill coverage breaks ties (and orders sensibly when a tiny training set gives a flat ranker).
+        required, preferred = skill_coverage(graduates, g_rows, vacancies, v_rows)
+        key = raw + 1e-6 * (required + 0.5 * preferred)
+        return key, self.ranker_.calibrate(raw), X
+
+    def _reasons(self, features: np.ndarray | None, n: int, probabilities: np.ndarray) -> list[list[Reason]]:
+        if features is None or n == 0:
+            return [[] for _ in range(n)]
+        contributions, names = self.ranker_.contributions(features, GROUPS)
+        return reasons_for(features, contributions, names)
+
+    # ------------------------------------------------------------------ persistence
+    def learned_arrays(self) -> dict[str, np.ndarray]:
+        """Every learned numeric array (for the finite check before promotion)."""
+        self._check_fitted()
+        arrays: dict[str, np.ndarray] = {}
+        for prefix, model in (("by_graduate", self.by_graduate_), ("by_vacancy", self.by_vacancy_)):
+            if model is not None:
+                arrays.update({f"{prefix}.{k}": v for k, v in model.learned_arrays().items()})
+        calibrator = self.ranker_.calibrator_
+        arrays["calibration.x"] = np.asarray(calibrator.X_thresholds_, dtype=np.float64)
+        arrays["calibration.y"] = np.asarray(calibrator.y_thresholds_, dtype=np.float64)
+        arrays["ranker.reference"] = np.nan_to_num(self.ranker_.reference_, nan=0.0)
+        return arrays
+
+    def save(self, directory: str | Path) -> list[Path]:
+        """Write the model as joblib (small objects) and .npy (LightFM arrays) files; returns the paths."""
+        self._check_fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        written = []
+        state = dict(self.__dict__)
+        for attr in ("by_graduate_", "by_vacancy_"):
+            model = state.get(attr)
+            if model is None:
+                continue
+            stripped = HybridModel(**model.get_params())
+            for name, array in _hybrid_arrays(model).items():
+                path = directory / f"{attr.rstrip('_')}.{name}.npy"
+                np.save(path, array, allow_pickle=False)
+                written.append(path)
+            state[attr] = stripped
+        state["config"] = self.config.to_dict()
+        path = directory / STATE_FILE
+        joblib.dump(state, path)
+        written.append(path)
+        return written
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Matcher:
+        """Load what :meth:`save` wrote (only from a directory you trust: joblib runs code)."""
+        directory = Path(directory)
+        state = joblib.load(directory / STATE_FILE)
+        matcher = cls(MatcherConfig.from_dict(state.pop("config")))
+        for attr in ("by_graduate_", "by_vacancy_"):
+            model = state.get(attr)
+            if model is None:
+                continue
+            for name in HYBRID_ARRAYS:
+                setattr(
+                    model, name, np.load(directory / f"{attr.rstrip('_')}.{name}.npy", allow_pickle=False)
+                )
+        matcher.__dict__.update(state)
+        return matcher
+
+
+HYBRID_ARRAYS = (
+    "user_embeddings_",
+    "user_biases_",
+    "item_embeddings_",
+    "item_biases_",
+    "item_ref_mean_",
+    "item_ref_cov_",
+    "user_ref_mean_",
+    "user_ref_cov_",
+)
+
+
+def _hybrid_arrays(model: HybridModel) -> dict[str, np.ndarray]:
+    return {name: getattr(model, name) for name in HYBRID_ARRAYS}
+
+
+def _top(rows: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+    if len(rows) <= k:
+        return rows
+    # Deterministic: ties broken by row via a stable sort of the partitioned block.
+    part = np.argpartition(-scores, k - 1)[:k]
+    return rows[part]

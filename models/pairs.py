@@ -1,0 +1,138 @@
+"""Explicit features of a (graduate, vacancy) pair, computed vectorised over aligned row arrays.
+
+Each feature belongs to a *reason group*; explanations are computed per group (``models.explain``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.history import PAIR_STATS, HistoryStats
+from models.index import GraduateBlock, MatchIndex, VacancyBlock
+
+# name -> reason group
+FEATURES: dict[str, str] = {
+    "required_coverage": "required_skills",
+    "required_missing": "required_skills",
+    "preferred_coverage": "preferred_skills",
+    "preferred_matched": "preferred_skills",
+    "skill_focus": "skill_focus",
+    "n_required": "vacancy_profile",
+    "education_gap": "education",
+    "district_preference": "district_preference",
+    "school_district": "local_school",
+    "sponsor_match": "sponsor_class",
+    "other_sponsor": "sponsor_class",
+    "program_segment": "program_segment_history",
+    "program_enterprise": "employer_history",
+    "school_enterprise": "employer_history",
+    "program_district": "program_district_history",
+    "program_role": "program_role_history",
+    "enterprise_appeal": "employer_appeal",
+    "graduate_activity": "graduate_activity",
+    "salary": "salary",
+    "program_kind": "program_kind",
+    "segment": "vacancy_profile",
+    "lightfm_graduate": "collaborative",
+    "lightfm_vacancy": "collaborative",
+}
+FEATURE_NAMES = tuple(FEATURES)
+CATEGORICAL = ("program_kind", "segment")
+LIGHTFM_FEATURES = ("lightfm_graduate", "lightfm_vacancy")
+RETRIEVAL = "retrieval"  # per-entity array name holding the concatenated normalised LightFM representations
+
+
+def history_tables(stats: HistoryStats, index: MatchIndex) -> dict[str, np.ndarray]:
+    """Lift matrices of ``stats`` in the codes of ``index`` (the last row/column is "unknown")."""
+    v = index.vocab
+    left = {"program_id": v.programs, "school_id": v.schools}
+    right = {"segment": v.segments, "enterprise_id": v.enterprises, "district": v.districts, "role": v.roles}
+    tables = {name: stats.lift_matrix(name, left[a], right[b]) for name, (a, b) in PAIR_STATS.items()}
+    tables["enterprise_appeal"] = stats.enterprise_vector(v.enterprises)
+    return tables
+
+
+def _rowwise_overlap(a, b) -> np.ndarray:  # type: ignore[no-untyped-def]
+    return np.asarray(a.multiply(b).sum(axis=1), dtype=np.float32).ravel()
+
+
+def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", a, b).astype(np.float32)
+
+
+def pair_features(
+    graduates: GraduateBlock,
+    g_rows: np.ndarray,
+    vacancies: VacancyBlock,
+    v_rows: np.ndarray,
+    tables: dict[str, np.ndarray],
+) -> np.ndarray:
+    """The ``(n, len(FEATURE_NAMES))`` float32 matrix of aligned pairs ``(g_rows[i], v_rows[i])``.
+
+    Missing values are NaN (the gradient-boosted ranker handles them natively).
+    """
+    g_rows = np.asarray(g_rows, dtype=np.int64)
+    v_rows = np.asarray(v_rows, dtype=np.int64)
+    n = len(g_rows)
+    out = np.full((n, len(FEATURE_NAMES)), np.nan, dtype=np.float32)
+    if n == 0:
+        return out
+    col = {name: i for i, name in enumerate(FEATURE_NAMES)}
+    g_skills = graduates.skills[g_rows]
+    matched_req = _rowwise_overlap(g_skills, vacancies.required[v_rows])
+    matched_pref = _rowwise_overlap(g_skills, vacancies.preferred[v_rows])
+    n_req = vacancies.n_required[v_rows]
+    n_pref = vacancies.n_preferred[v_rows]
+    out[:, col["required_coverage"]] = np.where(n_req > 0, matched_req / np.maximum(n_req, 1), 1.0)
+    out[:, col["required_missing"]] = n_req - matched_req
+    out[:, col["preferred_coverage"]] = np.where(n_pref > 0, matched_pref / np.maximum(n_pref, 1), np.nan)
+    out[:, col["preferred_matched"]] = matched_pref
+    n_skills = graduates.n_skills[g_rows]
+    out[:, col["skill_focus"]] = np.where(
+        n_skills > 0, (matched_req + matched_pref) / np.maximum(n_skills, 1), 0
+    )
+    out[:, col["n_required"]] = n_req
+
+    edu = graduates.education[g_rows].astype(np.float32)
+    min_edu = vacancies.min_education[v_rows].astype(np.float32)
+    gap = edu - np.where(min_edu < 0, 0, min_edu)
+    out[:, col["education_gap"]] = np.where(edu < 0, np.nan, gap)
+
+    district = vacancies.district[v_rows]
+    prefers = np.asarray(graduates.districts[g_rows, np.maximum(district, 0)], dtype=np.float32).ravel()
+    prefers = np.where(district < 0, 0.0, prefers)
+    out[:, col["district_preference"]] = np.where(graduates.has_preference[g_rows], prefers, np.nan)
+    school_district = graduates.school_district[g_rows]
+    out[:, col["school_district"]] = ((school_district == district) & (district >= 0)).astype(np.float32)
+
+    sponsor = graduates.sponsor[g_rows]
+    enterprise = vacancies.enterprise[v_rows]
+    out[:, col["sponsor_match"]] = ((sponsor == enterprise) & (sponsor >= 0)).astype(np.float32)
+    out[:, col["other_sponsor"]] = ((sponsor != enterprise) & (sponsor >= 0)).astype(np.float32)
+
+    program = graduates.program[g_rows]
+    school = graduates.school[g_rows]
+    if tables:
+        out[:, col["program_segment"]] = tables["program_segment"][program, vacancies.segment[v_rows]]
+        out[:, col["program_enterprise"]] = tables["program_enterprise"][program, enterprise]
+        out[:, col["school_enterprise"]] = tables["school_enterprise"][school, enterprise]
+        out[:, col["program_district"]] = tables["program_district"][program, district]
+        out[:, col["program_role"]] = tables["program_role"][program, vacancies.role[v_rows]]
+        out[:, col["enterprise_appeal"]] = tables["enterprise_appeal"][enterprise]
+    activity = graduates.arrays.get("activity")
+    if activity is not None:
+        out[:, col["graduate_activity"]] = activity[g_rows]
+    out[:, col["salary"]] = vacancies.salary[v_rows]
+    kind = graduates.kind[g_rows].astype(np.float32)
+    out[:, col["program_kind"]] = np.where(kind < 0, np.nan, kind)
+    segment = vacancies.segment[v_rows].astype(np.float32)
+    out[:, col["segment"]] = np.where(segment < 0, np.nan, segment)
+
+    g_retrieval = graduates.arrays.get(RETRIEVAL)
+    v_retrieval = vacancies.arrays.get(RETRIEVAL)
+    if g_retrieval is not None and v_retrieval is not None:
+        half = g_retrieval.shape[1] // 2
+        g_part, v_part = g_retrieval[g_rows], v_retrieval[v_rows]
+        out[:, col["lightfm_graduate"]] = _rowdot(g_part[:, :half], v_part[:, :half])
+        out[:, col["lightfm_vacancy"]] = _rowdot(g_part[:, half:], v_part[:, half:])
+    return out

@@ -1,0 +1,175 @@
+"""Contract tests of the trained matcher (the session fixture ``trained`` is fitted once)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.columns import Columns as C
+from models.data import MarketData
+from models.matcher import (
+    CandidateFilters,
+    Matcher,
+    MatcherConfig,
+    ModelNotFitted,
+    NoTrainingData,
+    UnknownGraduate,
+    UnknownVacancy,
+    VacancyFilters,
+)
+from tests.models.conftest import FAST
+
+
+def _answers(matcher: Matcher, data: MarketData) -> list[tuple[str, float]]:
+    index = matcher.index(data)
+    out = []
+    for vacancy in ("V001", "V030"):
+        out += [
+            (m.graduate_id, m.score) for m in matcher.candidates_for(vacancy, index=index, limit=10).items
+        ]
+    out += [(m.vacancy_id, m.score) for m in matcher.vacancies_for("G0007", index=index, limit=10).items]
+    return out
+
+
+def test_new_vacancy_gets_sensible_candidates(trained: Matcher, market: MarketData) -> None:
+    index = trained.index(market)
+    vacancy = {
+        C.enterprise: "E3",
+        C.title: "新岗位",
+        C.role: "technician",
+        C.required_skills: ["SK13", "SK14"],
+        C.preferred_skills: [],
+        C.min_education: "associate",
+        C.district: "柯桥区",
+        C.headcount: 2,
+    }
+    result = trained.candidates_for(vacancy, index=index, limit=300)
+    assert result.total > 0 and result.items
+    held = [len(set(m.matched_skills)) for m in result.items]
+    positions_with = [i for i, h in enumerate(held) if h > 0]
+    positions_none = [i for i, h in enumerate(held) if h == 0]
+    assert positions_with and positions_none
+    # Candidates holding the required skills rank above those holding none.
+    assert np.mean(positions_with) < np.mean(positions_none)
+    top = result.items[:10]
+    assert all(m.matched_skills for m in top)
+    assert all(m.vacancy_id == "new" for m in top)
+
+
+def test_every_result_is_explained_and_scored(trained: Matcher, market: MarketData) -> None:
+    index = trained.index(market)
+    result = trained.candidates_for("V005", index=index, limit=20)
+    required = set(market.vacancies.set_index(C.vacancy).loc["V005", C.required_skills])
+    scores = [m.score for m in result.items]
+    assert scores and all(0.0 <= s <= 1.0 for s in scores)
+    for match in result.items:
+        assert match.reasons, match
+        assert set(match.matched_skills) | set(match.missing_skills) == required
+        assert all(r.code and r.message for r in match.reasons)
+
+
+def test_save_load_gives_identical_answers(trained: Matcher, market: MarketData, tmp_path: Path) -> None:
+    paths = trained.save(tmp_path)
+    assert all(p.suffix in {".joblib", ".npy"} for p in paths)
+    loaded = Matcher.load(tmp_path)
+    assert loaded.config == trained.config
+    assert _answers(loaded, market) == _answers(trained, market)
+
+
+def test_fit_twice_same_seed_identical(market: MarketData) -> None:
+    first = Matcher(FAST).fit(market)
+    second = Matcher(FAST).fit(market)
+    assert _answers(first, market) == _answers(second, market)
+    for name, array in first.learned_arrays().items():
+        assert np.array_equal(array, second.learned_arrays()[name]), name
+
+
+def test_second_fit_forgets_the_first(trained: Matcher, market: MarketData) -> None:
+    matcher = Matcher(FAST).fit(market)
+    smaller = replace(market, interactions=market.interactions.iloc[: len(market.interactions) // 2])
+    matcher.fit(smaller)
+    fresh = Matcher(FAST).fit(smaller)
+    assert _answers(matcher, market) == _answers(fresh, market)
+
+
+def test_get_params_and_finite_arrays(trained: Matcher) -> None:
+    assert trained.get_params()["config"] == FAST
+    assert trained.config.to_dict()["seed"] == FAST.seed
+    assert MatcherConfig.from_dict(FAST.to_dict()) == FAST
+    arrays = trained.learned_arrays()
+    assert arrays and all(np.isfinite(a).all() for a in arrays.values())
+    assert trained.ranker_.get_params()["random_state"] == FAST.seed
+
+
+def test_hard_filters(trained: Matcher, market: MarketData) -> None:
+    data = replace(market, graduates=market.graduates.copy(), vacancies=market.vacancies.copy())
+    data.graduates.loc[data.graduates[C.graduate] == "G0001", C.status] = "placed"
+    data.graduates.loc[data.graduates[C.graduate] == "G0002", C.education] = "secondary"
+    data.vacancies.loc[data.vacancies[C.vacancy] == "V002", C.status] = "closed"
+    data.vacancies.loc[data.vacancies[C.vacancy] == "V003", C.closes_at] = np.datetime64("2020-01-01")
+    index = trained.index(data)
+    result = trained.candidates_for("V001", index=index, limit=500)
+    ids = {m.graduate_id for m in result.items}
+    assert "G0001" not in ids and "G0002" not in ids
+    assert result.total == len(ids) == len(data.graduates) - 2
+    vacancies = {m.vacancy_id for m in trained.vacancies_for("G0005", index=index, limit=500).items}
+    assert "V002" not in vacancies and "V003" not in vacancies
+    district = trained.candidates_for(
+        "V001",
+        index=index,
+        limit=500,
+        filters=CandidateFilters(district="上虞区", program_kind="order_class"),
+    )
+    assert district.total > 0
+    by_id = data.graduates.set_index(C.graduate)
+    for m in district.items:
+        assert by_id.loc[m.graduate_id, C.program] in {"P0", "P3"}
+    none = trained.candidates_for("V001", index=index, filters=CandidateFilters(district="火星"))
+    assert none.total == 0 and none.items == []
+    only = trained.vacancies_for("G0005", index=index, filters=VacancyFilters(enterprise_id="E1"))
+    assert {m.vacancy_id for m in only.items} <= set(
+        data.vacancies.loc[data.vacancies[C.enterprise] == "E1", C.vacancy]
+    )
+
+
+def test_paging_is_consistent_and_deterministic(trained: Matcher, market: MarketData) -> None:
+    index = trained.index(market)
+    whole = trained.candidates_for("V010", index=index, limit=30)
+    pages = (
+        trained.candidates_for("V010", index=index, limit=15).items
+        + trained.candidates_for("V010", index=index, limit=15, offset=15).items
+    )
+    assert [m.graduate_id for m in whole.items] == [m.graduate_id for m in pages]
+    assert [m.graduate_id for m in trained.candidates_for("V010", index=index, limit=30).items] == [
+        m.graduate_id for m in whole.items
+    ]
+
+
+def test_new_graduate_and_score_pairs(trained: Matcher, market: MarketData) -> None:
+    index = trained.index(market)
+    graduate = {
+        C.program: "P1",
+        C.education: "bachelor",
+        C.skills: ["SK06", "SK07", "SK08"],
+        C.preferred_districts: ["越城区"],
+    }
+    result = trained.vacancies_for(graduate, index=index, limit=5)
+    assert len(result.items) == 5 and all(m.graduate_id == "new" for m in result.items)
+    scores = trained.score_pairs(["G0001", "G0002"], ["V001", "V002"], index=index)
+    assert scores.shape == (2,) and np.all((scores >= 0) & (scores <= 1))
+
+
+def test_errors(trained: Matcher, market: MarketData) -> None:
+    index = trained.index(market)
+    with pytest.raises(UnknownVacancy):
+        trained.candidates_for("nope", index=index)
+    with pytest.raises(UnknownGraduate):
+        trained.vacancies_for("nope", index=index)
+    with pytest.raises(ModelNotFitted):
+        Matcher().index(market)
+    empty = replace(market, interactions=market.interactions.iloc[:0])
+    with pytest.raises(NoTrainingData):
+        Matcher(FAST).fit(empty)
