@@ -6,6 +6,7 @@ Keys: ``admin``; ``hr_e1`` and ``hr_e2`` (enterprises E1, E2); ``school_s1`` and
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,8 @@ from service.app import create_app
 from service.settings import Settings
 from service.store.api_keys import revoke_api_key
 from service.store.market import import_market
-from service.store.session import make_sessionmaker
+from service.store.migrate import upgrade
+from service.store.session import make_engine, make_sessionmaker
 from tests.bundles import tiny_market
 from tests.factories import make_api_key
 
@@ -86,13 +88,72 @@ def make_api(engine: Engine, tmp_path: Path, model: Any = None, **settings: Any)
         yield Api(client, engine, make_sessionmaker(engine), holder, key_ids, headers)
 
 
+@dataclass(frozen=True)
+class Template:
+    """A migrated, seeded SQLite file copied for each test (migrating per test is the slow part)."""
+
+    path: Path
+    key_ids: dict[str, str]
+    headers: dict[str, dict[str, str]]
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    path = tmp_path_factory.mktemp("api-template") / "talentmatch.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    key_ids, headers = seed(engine)
+    engine.dispose()
+    return Template(path, key_ids, headers)
+
+
 @pytest.fixture
-def api(sqlite_engine: Engine, tmp_path: Path) -> Iterator[Api]:
+def seeded_sqlite(seeded_template: Template, tmp_path: Path) -> Iterator[Engine]:
+    """A private copy of the seeded template store."""
+    target = tmp_path / "talentmatch.db"
+    shutil.copyfile(seeded_template.path, target)
+    engine = make_engine(f"sqlite:///{target}")
+    yield engine
+    engine.dispose()
+
+
+def make_seeded_api(
+    engine: Engine, template: Template, tmp_path: Path, model: Any = None, **settings: Any
+) -> Iterator[Api]:
+    holder = StaticHolder(model)
+    app = create_app(settings_for(engine, tmp_path, **settings), model_holder=holder)
+    with TestClient(app) as client:
+        yield Api(client, engine, make_sessionmaker(engine), holder, template.key_ids, template.headers)
+
+
+@pytest.fixture
+def api(seeded_sqlite: Engine, seeded_template: Template, tmp_path: Path) -> Iterator[Api]:
     """The app on SQLite, no model served."""
-    yield from make_api(sqlite_engine, tmp_path)
+    yield from make_seeded_api(seeded_sqlite, seeded_template, tmp_path)
 
 
 @pytest.fixture
 def api_any_db(engine: Engine, tmp_path: Path) -> Iterator[Api]:
     """The app on SQLite and on PostgreSQL, no model served."""
     yield from make_api(engine, tmp_path)
+
+
+MODEL_VERSION = "api-tiny-1"
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> Any:
+    """A real Matcher trained on ``tiny_market()`` (seeded, one thread), as the registry would serve it."""
+    from models.matcher import Matcher, MatcherConfig
+    from training.registry import LoadedModel
+
+    config = MatcherConfig(no_components=8, epochs=5, num_threads=1, max_iter=60, seed=7)
+    return LoadedModel(version=MODEL_VERSION, matcher=Matcher(config).fit(tiny_market()), manifest={})
+
+
+@pytest.fixture
+def api_with_model(
+    seeded_sqlite: Engine, seeded_template: Template, tmp_path: Path, tiny_model: Any
+) -> Iterator[Api]:
+    """The app on SQLite serving the tiny trained model."""
+    yield from make_seeded_api(seeded_sqlite, seeded_template, tmp_path, model=tiny_model)

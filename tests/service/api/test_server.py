@@ -1,0 +1,106 @@
+"""The app behind a real uvicorn process on a free port (tmp SQLite, empty artifacts dir)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from tests.service.api.conftest import seed
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(sqlite_engine: Engine, tmp_path: Path) -> Iterator[tuple[str, dict[str, dict[str, str]]]]:
+    _, headers = seed(sqlite_engine)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "TALENTMATCH_DATABASE_URL": sqlite_engine.url.render_as_string(hide_password=False),
+        "TALENTMATCH_ARTIFACTS_DIR": str(tmp_path / "artifacts"),
+        "TALENTMATCH_MAX_BODY_BYTES": "20000",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "service.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode() if process.stdout else ""
+                pytest.fail(f"uvicorn did not start: {output}")
+            time.sleep(0.1)
+        yield base, headers
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_real_server_round_trip(server: tuple[str, dict[str, dict[str, str]]]) -> None:
+    base, headers = server
+    with httpx.Client(base_url=base, timeout=10) as client:
+        assert client.get("/healthz").json()["model_version"] is None
+        assert client.get("/api/v1/vacancies").status_code == 401
+        posted = client.post(
+            "/api/v1/vacancies",
+            json={
+                "title": "封装技术员",
+                "district": "滨海新区",
+                "description": "熟悉引线键合和倒装焊工艺，有SPC经验",
+            },
+            headers=headers["hr_e2"],
+        )
+        assert posted.status_code == 201, posted.text
+        assert posted.json()["required_skills"] == ["wire_bonding", "flip_chip", "spc"]
+        listed = client.get("/api/v1/vacancies", headers=headers["hr_e2"]).json()
+        assert posted.json()["vacancy_id"] in {v["vacancy_id"] for v in listed["items"]}
+        no_model = client.get(
+            f"/api/v1/vacancies/{posted.json()['vacancy_id']}/candidates", headers=headers["hr_e2"]
+        )
+        assert no_model.status_code == 503 and no_model.json()["error"]["code"] == "model_not_ready"
+        too_big = client.post(
+            "/api/v1/vacancies",
+            content=b"{" + b" " * 30000 + b"}",
+            headers={**headers["hr_e2"], "Content-Type": "application/json"},
+        )
+        assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "payload_too_large"
+        assert client.get("/api/v1/vacancies/V1", headers=headers["hr_e2"]).status_code == 404
+        assert client.get("/api/v1/nowhere").json()["error"]["code"] == "not_found"
+        assert client.get("/healthz").headers["x-request-id"]
