@@ -1,7 +1,7 @@
 """Latency of ``GET /api/v1/vacancies/{id}/candidates`` against a running uvicorn server.
 
 Uses the store and artifacts named by ``TALENTMATCH_DATABASE_URL`` / ``TALENTMATCH_ARTIFACTS_DIR`` (e.g. after
-``talentmatch bootstrap --scale medium``). Starts ``talentmatch``'s app under uvicorn on a free port (one worker),
+``talentmatch bootstrap --scale medium``). Starts the app under uvicorn on a free port (one worker),
 creates a throw-away admin key, then measures:
 
 - the first request (it builds the candidate index for the model and data version),
