@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from threadpoolctl import threadpool_limits
 
+from service.api.auth import RateLimiter
 from service.api.errors import install_error_handlers
 from service.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from service.api.routes import ROUTERS
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, model_holder: Any | None = N
 
     app = FastAPI(title="talentmatch", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.store.api_keys import InvalidKeyRequest
@@ -188,6 +189,20 @@ def _domain_handler(status_code: int, code: str) -> Callable[..., Any]:
     return handle
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # Locked or unreachable database: retryable, and the driver's text (SQL, paths) stays in the log.
+    request_id = request.scope.get("state", {}).get("request_id", "-")
+    logger.warning(
+        "database error in %s %s (request %s): %s", request.method, request.url.path, request_id, exc
+    )
+    return error_response(
+        503,
+        "database_unavailable",
+        "the database is busy or unreachable; retry shortly",
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     request_id = request.scope.get("state", {}).get("request_id", "-")
     logger.exception("unhandled error in %s %s (request %s)", request.method, request.url.path, request_id)
@@ -204,4 +219,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for exception, (status_code, code) in _DOMAIN_ERRORS.items():
         app.add_exception_handler(exception, _domain_handler(status_code, code))
+    app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)
