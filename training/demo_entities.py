@@ -48,9 +48,9 @@ class ScaleSpec:
 
 
 SCALES: dict[str, ScaleSpec] = {
-    "small": ScaleSpec(enterprises=100, vacancies=300, graduates=1500, views_per_year=30.0),
-    "medium": ScaleSpec(enterprises=600, vacancies=3000, graduates=20000, views_per_year=30.0),
-    "large": ScaleSpec(enterprises=3000, vacancies=20000, graduates=200000, views_per_year=30.0),
+    "small": ScaleSpec(enterprises=100, vacancies=300, graduates=1500, views_per_year=46.0),
+    "medium": ScaleSpec(enterprises=600, vacancies=3000, graduates=20000, views_per_year=46.0),
+    "large": ScaleSpec(enterprises=3000, vacancies=20000, graduates=200000, views_per_year=46.0),
 }
 
 
@@ -271,11 +271,11 @@ def sample_programs(
     while total < spec.graduates:
         u = rng.random()
         cohort = cur if rng.random() < 0.6 else nxt
-        if u < 0.09:
+        if u < 0.2:
             prog = _order_class(
                 rng, ent, _pick_sponsor(rng, ent), int(rng.choice(order_schools)), cohort, None
             )
-        elif u < 0.16:
+        elif u < 0.27:
             track = training_tracks[int(rng.integers(len(training_tracks)))]
             prog = _track_program(
                 rng, track.key, int(rng.choice(_school_rows("training_center"))), cur, None, sim_days

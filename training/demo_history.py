@@ -19,7 +19,7 @@ from models.columns import EVENTS
 from training.demo_truth import GroundTruth
 
 WEEK = 7.0
-CHUNK = 20_000
+CHUNK = 5_000  # graduates per exposure chunk: bounds memory at large scale
 EVENT_CODE = {name: i for i, name in enumerate(EVENTS)}
 # Each tuple: (delay floor in days, mean extra delay in days) after the previous stage.
 DELAYS = {
@@ -42,8 +42,9 @@ SIMULATION: dict[str, float] = {
     "accept_temperature": 0.4,
     "reject_notice": 0.75,  # share of failed applications that get an explicit "rejected"
     "withdraw_share": 0.03,
-    "search_keep_floor": 0.25,  # view kept with floor + (1 - floor) * required fit ...
-    "search_other_district": 0.6,  # ... times this when the district is not preferred
+    "search_results": 12,  # listings a search shows; the graduate opens one of them ...
+    "view_temperature": 0.35,  # ... with probability softmax(perceived score / this)
+    "sponsor_channel": 0.15,  # share of an order-class graduate's results from the sponsor's openings
 }
 
 
@@ -69,6 +70,13 @@ def _delay(rng: np.random.Generator, stage: str, n: int) -> np.ndarray:
     return floor + rng.exponential(mean, size=n)
 
 
+def perceived_score(truth: GroundTruth, g: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """What a graduate sees in a listing before reading it: the utility without its pair noise."""
+    parts = truth.components_at(g, v, noise=False)
+    w = truth.params["utility_weights"]
+    return sum((w[name] * parts[name] for name in w if name != "noise"), np.zeros(len(g)))
+
+
 def sample_views(
     rng: np.random.Generator,
     truth: GroundTruth,
@@ -83,61 +91,73 @@ def sample_views(
     sim_days: float,
     views_per_year: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Viewed (graduate row, vacancy row, day), one row per pair (its first view)."""
+    """Viewed (graduate row, vacancy row, day), one row per pair (its first view).
+
+    Each view is a search: ``search_results`` listings open that week are drawn by segment (the
+    programme's search profile) and employer popularity (for order-class graduates some come from
+    the sponsor's open vacancies: the school passes them on); the graduate opens one of them with
+    probability ``softmax(perceived_score / view_temperature)``.
+    """
     n_grad = len(search_start)
     n_seg = segment_probs.shape[1]
     n_weeks = int(np.ceil(sim_days / WEEK))
+    m = int(SIMULATION["search_results"])
     week_lo = np.arange(n_weeks) * WEEK
     open_in_week = (posted[None, :] < week_lo[:, None] + WEEK) & (closes[None, :] > week_lo[:, None])
-    pools: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    # One flat, monotone CDF over all (week, segment) pools: pool r occupies (r, r + 1].
+    pool_rank = np.full(n_weeks * (n_seg + 1), -1, dtype=np.int64)
+    flat_idx: list[np.ndarray] = []
+    flat_cdf: list[np.ndarray] = []
     for b in range(n_weeks):
         for s in range(n_seg + 1):  # s == n_seg: every segment (fallback)
             mask = open_in_week[b] & ((vacancy_segment == s) if s < n_seg else True)
             idx = np.flatnonzero(mask)
             if len(idx):
-                pools[b * (n_seg + 1) + s] = (idx, np.cumsum(popularity[idx]))
-    keep_floor = SIMULATION["search_keep_floor"]
-    mean_keep = keep_floor + (1 - keep_floor) * 0.35
-    seg_cdf = np.cumsum(segment_probs, axis=1)
+                cum = np.cumsum(popularity[idx])
+                pool_rank[b * (n_seg + 1) + s] = len(flat_idx)
+                flat_idx.append(idx)
+                flat_cdf.append(len(flat_cdf) + cum / cum[-1])
+    all_idx = np.concatenate(flat_idx) if flat_idx else np.empty(0, dtype=np.int64)
+    all_cdf = np.concatenate(flat_cdf) if flat_cdf else np.empty(0)
+    # Same trick for the segment a search looks in: programme p occupies (p, p + 1].
+    n_prog = segment_probs.shape[0]
+    seg_cdf = (np.cumsum(segment_probs, axis=1) / segment_probs.sum(axis=1, keepdims=True)) + np.arange(
+        n_prog
+    )[:, None]
+    seg_flat = seg_cdf.ravel()
     out_g, out_v, out_t = [], [], []
     for lo in range(0, n_grad, CHUNK):
         g_rows = np.arange(lo, min(lo + CHUNK, n_grad))
         start = np.clip(search_start[g_rows], 0.0, sim_days)
         active = sim_days - start
-        lam = views_per_year * active / 365.0 * activity[g_rows] / mean_keep
-        n_draw = rng.poisson(lam)
-        g = np.repeat(g_rows, n_draw)
-        if not len(g):
+        n_draw = rng.poisson(views_per_year * active / 365.0 * activity[g_rows])
+        slot_g = np.repeat(g_rows, n_draw)
+        if not len(slot_g):
             continue
-        t = np.repeat(start, n_draw) + rng.random(len(g)) * np.repeat(active, n_draw)
-        prog = truth.graduate_program[g]
-        seg = np.minimum((seg_cdf[prog] < rng.random(len(g))[:, None]).sum(axis=1), n_seg - 1)
+        slot_t = np.repeat(start, n_draw) + rng.random(len(slot_g)) * np.repeat(active, n_draw)
+        # m search results per view slot
+        g = np.repeat(slot_g, m)
+        t = np.repeat(slot_t, m)
+        prog = truth.graduate_program[g].astype(np.int64)
+        pos = np.searchsorted(seg_flat, prog + rng.random(len(g)), side="right")
+        seg = np.clip(pos - prog * n_seg, 0, n_seg - 1)
         week = np.minimum((t // WEEK).astype(np.int64), n_weeks - 1)
-        key = week * (n_seg + 1) + seg
-        missing = ~np.isin(key, np.fromiter(pools.keys(), dtype=np.int64))
-        key[missing] = week[missing] * (n_seg + 1) + n_seg
+        rank = pool_rank[week * (n_seg + 1) + seg]
+        fallback = rank < 0
+        rank[fallback] = pool_rank[week[fallback] * (n_seg + 1) + n_seg]
         v = np.full(len(g), -1, dtype=np.int64)
-        u = rng.random(len(g))
-        order = np.argsort(key, kind="stable")
-        keys_sorted = key[order]
-        bounds = np.flatnonzero(np.diff(keys_sorted)) + 1
-        for part in np.split(order, bounds):
-            pool = pools.get(int(key[part[0]]))
-            if pool is None:
-                continue
-            idx, cum = pool
-            v[part] = idx[np.searchsorted(cum, u[part] * cum[-1], side="right").clip(max=len(idx) - 1)]
-        ok = v >= 0
-        g, v, t = g[ok], v[ok], t[ok]
-        t = np.clip(t, posted[v] + 0.01, closes[v] - 0.01)
-        ok = (t >= np.clip(search_start[g], 0.0, None)) & (t >= 0.0) & (t < sim_days)
-        g, v, t = g[ok], v[ok], t[ok]
-        parts = truth.components_at(g, v)
-        p_keep = (keep_floor + (1 - keep_floor) * parts["required"]) * np.where(
-            parts["location"] > 0, 1.0, SIMULATION["search_other_district"]
-        )
-        ok = rng.random(len(g)) < p_keep
-        g, v, t = g[ok], v[ok], t[ok]
+        has = rank >= 0
+        hit = np.searchsorted(all_cdf, rank[has] + rng.random(int(has.sum())), side="right")
+        v[has] = all_idx[np.minimum(hit, len(all_idx) - 1)]
+        _sponsor_channel(rng, truth, g, t, v, posted, closes)
+        valid = v >= 0
+        t = np.where(valid, np.clip(t, posted[v] + 0.01, closes[v] - 0.01), t)
+        valid &= (t >= np.clip(search_start[g], 0.0, None)) & (t >= 0.0) & (t < sim_days)
+        score = np.full(len(g), -np.inf)
+        score[valid] = perceived_score(truth, g[valid], v[valid]) / SIMULATION["view_temperature"]
+        choice = (score + rng.gumbel(size=len(g))).reshape(-1, m).argmax(axis=1) + np.arange(len(slot_g)) * m
+        choice = choice[valid[choice]]
+        g, v, t = g[choice], v[choice], t[choice]
         # First view per pair.
         order = np.lexsort((t, v, g))
         g, v, t = g[order], v[order], t[order]
@@ -150,6 +170,35 @@ def sample_views(
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0)
     return np.concatenate(out_g), np.concatenate(out_v), np.concatenate(out_t)
+
+
+def _sponsor_channel(
+    rng: np.random.Generator,
+    truth: GroundTruth,
+    g: np.ndarray,
+    t: np.ndarray,
+    v: np.ndarray,
+    posted: np.ndarray,
+    closes: np.ndarray,
+) -> None:
+    """Replace some search results of order-class graduates by their sponsor's open vacancies (in place)."""
+    sponsor = truth.graduate_sponsor[g]
+    chosen = (sponsor >= 0) & (rng.random(len(g)) < SIMULATION["sponsor_channel"])
+    if not chosen.any():
+        return
+    rows = np.flatnonzero(chosen)
+    order = np.argsort(sponsor[rows], kind="stable")
+    rows = rows[order]
+    bounds = np.flatnonzero(np.diff(sponsor[rows])) + 1
+    for part in np.split(rows, bounds):
+        own = np.flatnonzero(truth.vacancy_enterprise == sponsor[part[0]])
+        if not len(own):
+            continue
+        is_open = (posted[own][None, :] <= t[part][:, None]) & (closes[own][None, :] > t[part][:, None])
+        keys = np.where(is_open, rng.random(is_open.shape), -1.0)
+        best = keys.argmax(axis=1)
+        has = keys[np.arange(len(part)), best] >= 0
+        v[part[has]] = own[best[has]]
 
 
 def simulate(

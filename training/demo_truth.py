@@ -23,7 +23,7 @@ ARRAYS_FILE = "arrays.npz"
 # Weights of the graduate's utility. Skill fits are shares in [0, 1]; sponsor and location are 0/1;
 # taste, appeal and noise are standardised (std 1); education is a penalty (0 when qualified).
 UTILITY_WEIGHTS: dict[str, float] = {
-    "required": 2.5,
+    "required": 3.0,
     "preferred": 0.6,
     "sponsor": 1.5,
     "location": 0.8,
@@ -71,7 +71,8 @@ def pair_noise(seed: int, salt: int, g: np.ndarray, v: np.ndarray) -> np.ndarray
 
 
 def _popcount(words: np.ndarray) -> np.ndarray:
-    return np.bitwise_count(words).sum(axis=-1).astype(np.float64)
+    counts = np.bitwise_count(words)
+    return (counts[..., 0] + counts[..., 1]).astype(np.float64)
 
 
 def education_penalty(gap: np.ndarray) -> np.ndarray:
@@ -117,6 +118,7 @@ class GroundTruth:
     vacancy_preferred: np.ndarray
     _graduate_index: pd.Index | None = field(default=None, repr=False)
     _vacancy_index: pd.Index | None = field(default=None, repr=False)
+    _vacancy_counts: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def seed(self) -> int:
@@ -138,17 +140,24 @@ class GroundTruth:
         return _rows(self._vacancy_index, vacancy_ids, "vacancy")
 
     # ---- the model --------------------------------------------------------------------------
-    def components_at(self, g: np.ndarray, v: np.ndarray) -> dict[str, np.ndarray]:
-        """Unweighted utility terms of the pairs (graduate row ``g[i]``, vacancy row ``v[i]``)."""
+    def components_at(self, g: np.ndarray, v: np.ndarray, *, noise: bool = True) -> dict[str, np.ndarray]:
+        """Unweighted utility terms of the pairs (graduate row ``g[i]``, vacancy row ``v[i]``).
+
+        ``education_gap`` (education rank minus the minimum) is included for convenience; it is not a
+        term. ``noise=False`` leaves the noise term out (faster; for exposure simulation).
+        """
         g = np.asarray(g, dtype=np.int64)
         v = np.asarray(v, dtype=np.int64)
+        n_req, n_pref = self._skill_counts()
         gs = self.graduate_skills[g]
-        req = self.vacancy_required[v]
-        pref = self.vacancy_preferred[v]
-        n_req = _popcount(req)
-        n_pref = _popcount(pref)
-        required = np.divide(_popcount(gs & req), n_req, out=np.zeros(len(g)), where=n_req > 0)
-        preferred = np.divide(_popcount(gs & pref), n_pref, out=np.zeros(len(g)), where=n_pref > 0)
+        req_n = n_req[v]
+        pref_n = n_pref[v]
+        required = np.divide(
+            _popcount(gs & self.vacancy_required[v]), req_n, out=np.zeros(len(g)), where=req_n > 0
+        )
+        preferred = np.divide(
+            _popcount(gs & self.vacancy_preferred[v]), pref_n, out=np.zeros(len(g)), where=pref_n > 0
+        )
         enterprise = self.vacancy_enterprise[v]
         sponsor = (self.graduate_sponsor[g] == enterprise).astype(np.float64)
         location = (
@@ -156,7 +165,7 @@ class GroundTruth:
         ).astype(np.float64)
         taste = self.taste[self.graduate_program[g], self.vacancy_template[v]]
         gap = self.graduate_education[g].astype(np.int64) - self.vacancy_min_education[v].astype(np.int64)
-        return {
+        parts = {
             "required": required,
             "preferred": preferred,
             "sponsor": sponsor,
@@ -165,8 +174,15 @@ class GroundTruth:
             "appeal": self.appeal[enterprise].astype(np.float64),
             "education": education_penalty(gap),
             "education_gap": gap,
-            "noise": pair_noise(self.seed, _NOISE_SALT, g, v),
         }
+        if noise:
+            parts["noise"] = pair_noise(self.seed, _NOISE_SALT, g, v)
+        return parts
+
+    def _skill_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._vacancy_counts is None:
+            self._vacancy_counts = (_popcount(self.vacancy_required), _popcount(self.vacancy_preferred))
+        return self._vacancy_counts
 
     def utility_at(self, g: np.ndarray, v: np.ndarray) -> np.ndarray:
         """True utility of the pairs given as row positions (vectorised; see :meth:`utility`)."""
@@ -190,7 +206,7 @@ class GroundTruth:
 
     def employer_fit_at(self, g: np.ndarray, v: np.ndarray) -> np.ndarray:
         """The employers' screening score of the pairs (drove shortlists, interviews and offers)."""
-        parts = self.components_at(g, v)
+        parts = self.components_at(g, v, noise=False)
         w = self.params["employer_weights"]
         gap = parts["education_gap"]
         education = np.where(gap < 0, gap * 0.5 - 2.0, 0.0)
