@@ -117,6 +117,7 @@ def coverage_chart(
     unassigned_name: str,
     used_name: str,
     free_name: str,
+    coverage_name: str = "coverage",
     width: int = 560,
     max_rows: int = 12,
 ) -> Markup:
@@ -136,7 +137,7 @@ def coverage_chart(
         f'<svg class="chart" role="img" aria-label="{escape(title)}" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}"><title>{escape(title)}</title>',
         f'<text x="0" y="14" font-size="12" fill="{TEXT}">{escape(assigned_name)} {assigned} · '
-        f"{escape(unassigned_name)} {unassigned} ({percent(share)})</text>",
+        f"{escape(unassigned_name)} {unassigned} · {escape(coverage_name)} {percent(share)}</text>",
         f'<rect x="0" y="22" width="{width - 60}" height="16" rx="3" fill="{TRACK}"/>',
         f'<rect x="0" y="22" width="{_num((width - 60) * share)}" height="16" rx="3" fill="{OK}"/>',
         f'<rect x="0" y="46" width="10" height="10" fill="{PRIMARY}"/>'

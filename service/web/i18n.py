@@ -6,6 +6,7 @@ key itself, so a forgotten translation shows up as a readable key rather than an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 LANGUAGES = ("zh", "en")
@@ -167,6 +168,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "valid.unknown_skills": ("未知技能：{names}", "Unknown skills: {names}"),
     "valid.no_skills": ("至少需要一项技能。", "At least one skill is needed."),
     "valid.raw": ("{message}", "{message}"),
+    "valid.number01": ("请输入 0 到 1 之间的数。", "Please enter a number between 0 and 1."),
+    "valid.file_too_big": ("文件不能超过 {n} MB。", "The file may be at most {n} MB."),
     # HR: candidates
     "hr.candidates.title": ("候选人：{title}", "Candidates: {title}"),
     "hr.candidates.summary": (
@@ -212,6 +215,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "metric.mean_score": ("平均匹配度", "Mean match"),
     "metric.headcount_used": ("占用名额", "Seats used"),
     "metric.congestion_vs_top1": ("拥挤度（对比各自首选）", "Congestion vs. each one's top choice"),
+    "metric.congestion": (
+        "单一岗位最多人数：方案 / 各自首选",
+        "Most graduates sent to one vacancy: plan / everyone's top choice",
+    ),
+    "alt.full": ("名额已满", "full"),
+    "alt.below_min_score": ("低于最低匹配度", "below the minimum match"),
+    "alt.available": ("仍有名额", "seats left"),
     "chart.coverage": ("覆盖率与名额使用", "Coverage and headcount use"),
     "chart.assigned": ("已安排", "assigned"),
     "chart.unassigned": ("未安排", "not assigned"),
@@ -229,10 +239,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Skills most demanded by open vacancies suited to this programme that few of its graduates hold, "
         "and the training programmes that teach them.",
     ),
+    "school.gaps.basis": (
+        "依据 {vacancies} 个适合本项目的在招岗位（领域：{segments}）和 {cohort} 名毕业生。",
+        "Based on {vacancies} open vacancies suiting the programme (segments: {segments}) "
+        "and {cohort} graduates.",
+    ),
+    "school.gaps.in_curriculum": ("已在课程中", "in curriculum"),
     "school.gaps.empty": ("没有明显的技能缺口。", "No notable skill gaps."),
     "school.gaps.taught_by": ("可参加的培训项目", "Taught by"),
     "school.gaps.none_teach": ("暂无培训项目", "No programme yet"),
     "school.graduates.title": ("毕业生：{name}", "Graduates: {name}"),
+    "school.import.title": ("导入毕业生（CSV）", "Import graduates (CSV)"),
+    "school.import.file": ("graduates.csv 文件", "graduates.csv file"),
+    "school.import.hint": (
+        "列与数据包中的 graduates.csv 相同；全部校验通过才会导入。",
+        "Same columns as the bundle's graduates.csv; nothing is imported unless every row is valid.",
+    ),
+    "school.import.submit": ("上传并导入", "Upload and import"),
+    "school.import.done": (
+        "已导入：新增 {added}，更新 {updated}。",
+        "Imported: {added} added, {updated} updated.",
+    ),
+    "school.import.failed": ("文件有误，未导入任何数据：", "The file has problems; nothing was imported:"),
+    "school.erase": ("删除该毕业生的全部数据", "Erase all of this graduate's data"),
+    "school.erase.hint": (
+        "按个人信息保护要求删除：毕业生及其全部记录立即从匹配结果中消失，下次训练也不再使用。",
+        "Erasure on request (PIPL): the graduate and every record of them leave all answers at once "
+        "and the next trained model.",
+    ),
+    "school.erase.confirm": ("确认删除 {graduate} 的全部数据", "I confirm erasing all data of {graduate}"),
+    "school.erase.unconfirmed": ("请先勾选确认。", "Please tick the confirmation first."),
+    "school.erased": ("已删除毕业生 {graduate} 的全部数据。", "All data of graduate {graduate} was erased."),
     # admin
     "admin.title": ("模型与数据状态", "Model and data status"),
     "admin.current": ("当前模型", "Current model"),
@@ -248,6 +285,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.counts": ("数据量", "Data counts"),
     "admin.data_version": ("数据版本号", "Data version"),
     "admin.serving": ("服务中的模型", "Serving"),
+    "admin.reload": ("立即检查新模型", "Check for a new model now"),
+    "admin.reloaded": ("已加载新的当前模型。", "The new current model is loaded."),
+    "admin.unchanged": ("当前模型没有变化。", "The current model has not changed."),
+    "admin.previous": ("上一版", "previous"),
+    "admin.serving_badge": ("服务中", "serving"),
+    "admin.gate": ("质量门槛", "Gate"),
+    "admin.gate.passed": ("通过", "passed"),
+    "admin.gate.failed": ("未通过", "failed"),
+    "admin.problem": ("问题", "Problem"),
+    "admin.audit": ("审计日志（最近 {n} 条，共 {total} 条）", "Audit log (latest {n} of {total})"),
+    "admin.audit.at": ("时间", "At"),
+    "admin.audit.key": ("密钥", "Key"),
+    "admin.audit.action": ("操作", "Action"),
+    "admin.audit.resource": ("对象", "Resource"),
+    "admin.latest_event": ("最新事件时间", "Latest event"),
+    "admin.matcher": ("模型", "Matcher"),
     "entity.skills": ("技能", "Skills"),
     "entity.enterprises": ("企业", "Enterprises"),
     "entity.schools": ("学校", "Schools"),
@@ -287,35 +340,65 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "segment.materials": ("材料", "materials"),
     "segment.display": ("显示", "display"),
     "segment.other": ("其他", "other"),
-    # reasons (Reason.code from the matcher; the English message is the fallback)
-    "reason.sponsor_class": ("来自本企业冠名的订单班", "From this enterprise's own order class"),
-    "reason.district_preference": ("意向工作地区与岗位一致", "Wants to work in this district"),
-    "reason.program_segment_history": (
-        "所在项目的毕业生曾被同领域企业录用",
-        "Graduates of the programme were hired in this segment before",
+    # reasons (Reason.code from models/explain.py; the English message is the fallback for unknown codes)
+    "reason.required_skills": ("掌握岗位要求的必备技能", "Holds the required skills"),
+    "reason.required_skills.count": (
+        "掌握 {held}/{total} 项必备技能",
+        "Holds {held} of {total} required skills",
     ),
-    "reason.skill_overlap": ("掌握岗位要求的技能", "Holds the skills the job requires"),
-    "reason.required_skills": ("掌握岗位要求的技能", "Holds the skills the job requires"),
-    "reason.matched_skills": ("掌握岗位要求的技能", "Holds the skills the job requires"),
+    "reason.required_skills.share": ("掌握 {share}% 的必备技能", "Holds {share}% of the required skills"),
+    "reason.required_skills.none": ("岗位未列出必备技能", "The job lists no required skills"),
     "reason.preferred_skills": ("掌握岗位的优先技能", "Holds preferred skills"),
-    "reason.missing_skills": ("缺少部分必备技能", "Lacks some required skills"),
-    "reason.education": ("学历符合要求", "Meets the education requirement"),
-    "reason.education_match": ("学历符合要求", "Meets the education requirement"),
-    "reason.education_above": ("学历高于要求", "Education above the requirement"),
-    "reason.program_skills": ("所在项目的课程覆盖岗位技能", "The programme teaches the job's skills"),
-    "reason.similar_hires": ("与该企业以往录用的人选相似", "Similar to people this enterprise hired"),
-    "reason.collaborative": ("与该企业以往录用的人选相似", "Similar to people this enterprise hired"),
-    "reason.model_score": ("模型综合评分较高", "High overall model score"),
-    "reason.segment_match": ("专业方向与企业领域一致", "Studies match the enterprise's segment"),
-    "reason.school_history": ("同校毕业生曾被该企业录用", "The enterprise hired from this school before"),
+    "reason.preferred_skills.count": ("掌握 {n} 项优先技能", "Holds {n} of the preferred skills"),
+    "reason.skill_focus": ("技能集中在该岗位所需的方向", "Skills concentrated on what this job needs"),
+    "reason.education": ("学历符合要求", "Meets the education level"),
+    "reason.education.above": ("学历高于要求", "Education above the minimum"),
+    "reason.district_preference": ("意向工作地区与岗位一致", "Prefers this district"),
+    "reason.local_school": ("在该地区就读", "Studied in this district"),
+    "reason.sponsor_class": ("来自本企业冠名的订单班", "From the sponsor's order-based class"),
+    "reason.program_segment_history": (
+        "本项目毕业生常应聘该领域的企业",
+        "Graduates of this programme often apply to this segment",
+    ),
+    "reason.employer_history": (
+        "本项目或本校毕业生曾应聘该企业",
+        "Graduates of this programme or school have applied to this employer",
+    ),
+    "reason.program_district_history": (
+        "本项目毕业生常在该地区工作",
+        "Graduates of this programme often work in this district",
+    ),
+    "reason.program_role_history": (
+        "本项目毕业生常应聘此类职位",
+        "Graduates of this programme often apply to this role",
+    ),
+    "reason.employer_appeal": ("该企业很受求职者欢迎", "This employer attracts many applicants"),
+    "reason.graduate_activity": ("正在积极求职", "Actively applying to jobs"),
+    "reason.salary": ("薪资水平与其背景相称", "Salary suits this profile"),
+    "reason.program_kind": ("这类培养项目适合该岗位", "This kind of programme suits the job"),
+    "reason.vacancy_profile": ("岗位特点与其背景相符", "The job's profile suits this graduate's background"),
+    "reason.collaborative": (
+        "相似的毕业生应聘过类似岗位",
+        "Graduates like this one applied to jobs like this",
+    ),
     "reason.other": ("其他因素：{message}", "{message}"),
-    # placement: why a graduate was not assigned (reason codes from models/placement.py)
-    "unassigned.below_min_score": ("没有达到最低匹配度的岗位", "No vacancy reaches the minimum match"),
-    "unassigned.no_candidates": ("没有符合条件的在招岗位", "No open vacancy fits"),
-    "unassigned.no_vacancy": ("没有符合条件的在招岗位", "No open vacancy fits"),
-    "unassigned.capacity": ("合适岗位的名额已被占满", "Suitable vacancies are full"),
-    "unassigned.headcount_full": ("合适岗位的名额已被占满", "Suitable vacancies are full"),
-    "unassigned.other": ("{message}", "{message}"),
+    # placement: why a graduate was not assigned (codes of models.placement.UNASSIGNED_REASONS)
+    "unassigned.education_below_minimum": (
+        "所有岗位的学历要求都高于该毕业生",
+        "Every vacancy asks for more education than the graduate has",
+    ),
+    "unassigned.no_vacancy_above_min_score": (
+        "没有岗位达到最低匹配度",
+        "No vacancy matches the graduate at or above the minimum match",
+    ),
+    "unassigned.no_remaining_headcount": (
+        "达到最低匹配度的岗位都已没有名额",
+        "Every vacancy matching well enough has no seats left",
+    ),
+    "unassigned.capacity_taken_by_better_matches": (
+        "合适岗位的名额已给了更匹配的毕业生（或合作企业的订单班学生）",
+        "The seats of suitable vacancies went to graduates who fit them better (or to the sponsor's class)",
+    ),
 }
 
 
@@ -353,8 +436,25 @@ def enum_label(prefix: str, value: object, lang: str) -> str:
     return translate(key, lang) if key in MESSAGES else str(value)
 
 
+_COUNT = re.compile(r"holds (\d+) of (\d+) required")
+_SHARE = re.compile(r"holds (\d+)% of the required")
+_PREFERRED = re.compile(r"holds (\d+) of the preferred")
+
+
 def reason_text(code: str, message: str, lang: str) -> str:
-    """A matcher :class:`Reason` in plain words; unknown codes keep the matcher's English message."""
+    """A matcher :class:`Reason` in plain words; numbers in the message are kept, unknown codes keep
+    the matcher's English message."""
+    if code == "required_skills":
+        if found := _COUNT.search(message):
+            return translate("reason.required_skills.count", lang, held=found[1], total=found[2])
+        if found := _SHARE.search(message):
+            return translate("reason.required_skills.share", lang, share=found[1])
+        if "no required skills" in message:
+            return translate("reason.required_skills.none", lang)
+    elif code == "preferred_skills" and (found := _PREFERRED.search(message)):
+        return translate("reason.preferred_skills.count", lang, n=found[1])
+    elif code == "education" and "above" in message:
+        return translate("reason.education.above", lang)
     key = f"reason.{code}"
     if key in MESSAGES:
         return translate(key, lang)

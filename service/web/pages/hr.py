@@ -35,6 +35,7 @@ from service.store.vacancies import (
 from service.web.deps import FormDep, PageError, UserDep, require
 from service.web.forms import VacancyForm, known_skill_ids
 from service.web.lookups import Names, districts, enterprise_names, skill_names
+from service.web.pagination import page_number, pager
 from service.web.rendering import flash, language, redirect, render, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -44,37 +45,13 @@ CANDIDATES_PER_PAGE = 10
 HR_ROLES = ("hr", "admin")
 
 
-def _page_number(raw: str | None) -> int:
-    try:
-        return max(1, min(int(raw or 1), 10_000))
-    except ValueError:
-        return 1
-
-
-def _pager(total: int, page: int, size: int, params: dict[str, str]) -> dict[str, Any]:
-    first = (page - 1) * size + 1 if total else 0
-    last = min(page * size, total)
-    keep = {k: v for k, v in params.items() if v}
-
-    def link(number: int) -> str:
-        return "?" + urlencode({**keep, "page": str(number)})
-
-    return {
-        "first": first,
-        "last": last,
-        "total": total,
-        "prev": link(page - 1) if page > 1 else None,
-        "next": link(page + 1) if last < total else None,
-    }
-
-
 @router.get("/vacancies")
 def vacancy_list(
     request: Request, db: SessionDep, user: UserDep, status: str = "", page: str = "1"
 ) -> Response:
     """The enterprise's vacancies (admin: everyone's), newest first."""
     require(user, *HR_ROLES)
-    number = _page_number(page)
+    number = page_number(page)
     status_filter = status if status in VACANCY_STATUSES else None
     vacancies, total = list_vacancies(
         session=db,
@@ -93,7 +70,7 @@ def vacancy_list(
             "status": status_filter or "",
             "statuses": VACANCY_STATUSES,
             "enterprise": Names(enterprise_names(db)),
-            "pager": _pager(total, number, PAGE_SIZE, {"status": status_filter or ""}),
+            "pager": pager(total, number, PAGE_SIZE, {"status": status_filter or ""}),
         },
     )
 
@@ -174,7 +151,7 @@ def vacancy_candidates(
     """A vacancy's ranked candidates with the match, skills, reasons and outcome buttons."""
     require(user, *HR_ROLES)
     vacancy = get_vacancy(session=db, vacancy_id=vacancy_id, enterprise_id=enterprise_scope(user))
-    number = _page_number(page)
+    number = page_number(page)
     filters = CandidateFilters(
         district=district.strip() or None,
         program_kind=program_kind if program_kind in PROGRAM_KINDS else None,
@@ -222,7 +199,7 @@ def vacancy_candidates(
             "filters": params,
             "back": here,
             "rank_offset": (number - 1) * CANDIDATES_PER_PAGE,
-            "pager": _pager(total, number, CANDIDATES_PER_PAGE, params),
+            "pager": pager(total, number, CANDIDATES_PER_PAGE, params),
         },
     )
 

@@ -1,0 +1,316 @@
+"""Fixtures of the web tests.
+
+- ``live_server`` (session): the small demo world imported with ``talentmatch import``, a real matcher trained
+  on it (a small seeded config) written to the registry and promoted, API keys for each role, and a real
+  uvicorn process serving ``service.app:create_app`` on a free port.
+- ``browser`` (session): Debian's Chromium driven by Playwright (never ``playwright install``). Missing
+  Chromium skips the browser tests locally and fails them in CI (``CI=true``).
+- ``web`` / ``web_with_model``: the app in-process (TestClient) on ``tiny_market()``, for fast page tests.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from service.app import create_app
+from service.settings import Settings
+from service.store.api_keys import create_api_key
+from service.store.market import import_market, load_market
+from service.store.session import make_engine, make_sessionmaker, transaction
+from service.store.tables import Program, Vacancy
+from tests.bundles import tiny_market
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SESSION_SECRET = "web-tests-session-secret"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def small_config() -> Any:
+    from models.matcher import MatcherConfig
+
+    return MatcherConfig(no_components=8, epochs=5, num_threads=1, max_iter=60, retrieval_pool=50, seed=7)
+
+
+# ---------------------------------------------------------------------------------------------- live server
+@dataclass
+class LiveServer:
+    base_url: str
+    database_url: str
+    engine: Engine
+    keys: dict[str, str]
+    ids: dict[str, str]
+    log: Path
+    process: subprocess.Popen[bytes] = field(repr=False)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _train_and_promote(engine: Engine, artifacts: Path) -> str:
+    """Fit the real matcher on the store and make it the registry's current version."""
+    from models.matcher import Matcher
+    from training.registry import Registry, library_versions
+
+    with make_sessionmaker(engine)() as session:
+        data = load_market(session=session)
+    config = small_config()
+    matcher = Matcher(config).fit(data)
+    registry = Registry(artifacts)
+    version = registry.write_version(
+        matcher.save,
+        {
+            "model": "models.matcher.Matcher",
+            "data": {"counts": data.counts()},
+            "parameters": config.to_dict(),
+            "libraries": library_versions(),
+            "evaluation": {"metrics": {"new": {"ndcg": 0.5}}},
+            "gate": {"passed": True},
+        },
+    )
+    registry.promote(version)
+    return version
+
+
+def _pick_ids(engine: Engine) -> dict[str, str]:
+    """An order class with its sponsor and school, and an open vacancy of another enterprise."""
+    with make_sessionmaker(engine)() as session:
+        program = session.scalars(
+            select(Program)
+            .where(Program.kind == "order_class", Program.sponsor_enterprise_id.is_not(None))
+            .order_by(Program.program_id)
+        ).first()
+        assert program is not None and program.sponsor_enterprise_id is not None
+        foreign = session.scalars(
+            select(Vacancy)
+            .where(Vacancy.enterprise_id != program.sponsor_enterprise_id, Vacancy.status == "open")
+            .order_by(Vacancy.vacancy_id)
+        ).first()
+        assert foreign is not None
+        return {
+            "program": program.program_id,
+            "school": program.school_id,
+            "enterprise": program.sponsor_enterprise_id,
+            "foreign_enterprise": foreign.enterprise_id,
+            "foreign_vacancy": foreign.vacancy_id,
+            "foreign_title": foreign.title,
+        }
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"uvicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            health = httpx.get(url + "/healthz", timeout=2.0).json()
+            if health.get("model_version"):
+                return
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"server not ready after {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    from training.demo import write_demo_bundle
+
+    root = tmp_path_factory.mktemp("web-live")
+    database_url = f"sqlite:///{root / 'talentmatch.db'}"
+    artifacts = root / "artifacts"
+    env = {
+        **os.environ,
+        "TALENTMATCH_DATABASE_URL": database_url,
+        "TALENTMATCH_ARTIFACTS_DIR": str(artifacts),
+        "TALENTMATCH_SESSION_SECRET": SESSION_SECRET,
+        "TALENTMATCH_MODEL_POLL_SECONDS": "2",
+        "PYTHONUNBUFFERED": "1",
+    }
+    cli = [sys.executable, "-c", "import sys; from service.cli import main; sys.exit(main())"]
+    write_demo_bundle(root / "bundle", "small", 7)
+    for command in (["db", "upgrade"], ["import", str(root / "bundle")]):
+        subprocess.run(cli + command, env=env, cwd=REPO, check=True, capture_output=True, timeout=300)
+    engine = make_engine(database_url)
+    _train_and_promote(engine, artifacts)
+    ids = _pick_ids(engine)
+    keys = {}
+    with transaction(engine) as session:
+        _, keys["hr"] = create_api_key(
+            session=session, role="hr", enterprise_id=ids["enterprise"], name="HR 王"
+        )
+        _, keys["hr_other"] = create_api_key(
+            session=session, role="hr", enterprise_id=ids["foreign_enterprise"], name="HR other"
+        )
+        _, keys["school"] = create_api_key(
+            session=session, role="school", school_id=ids["school"], name="就业办"
+        )
+        _, keys["admin"] = create_api_key(session=session, role="admin", name="admin")
+    port = _free_port()
+    log = root / "uvicorn.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory",
+             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            env=env,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    server = LiveServer(f"http://127.0.0.1:{port}", database_url, engine, keys, ids, log, process)
+    try:
+        _wait_ready(server.base_url, process, log)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------- browser
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing; CI must run the browser tests (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
+    """A fresh browser context (own cookies) with a wide viewport; fails the test on a page error."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, errors
+
+
+def screenshot(page: Any, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def sign_in(page: Any, server: LiveServer, key: str) -> None:
+    page.goto(server.url("/"))
+    page.get_by_label(re.compile("API 密钥|API key")).fill(key)
+    page.get_by_role("button", name=re.compile("^(登录|Sign in)$")).click()
+
+
+# ---------------------------------------------------------------------------------------------- in-process
+class StaticHolder:
+    def __init__(self, model: Any = None) -> None:
+        self.model = model
+
+    def get(self) -> Any:
+        return self.model
+
+
+@dataclass
+class Web:
+    """The app in-process with keys for each role of ``tiny_market()``."""
+
+    client: TestClient
+    engine: Engine
+    keys: dict[str, str]
+
+    def csrf(self, path: str = "/") -> str:
+        found = CSRF.search(self.client.get(path).text)
+        assert found, f"no CSRF token on {path}"
+        return found[1]
+
+    def sign_in(self, role: str) -> None:
+        self.client.cookies.clear()
+        response = self.client.post(
+            "/signin", data={"api_key": self.keys[role], "csrf_token": self.csrf()}, follow_redirects=False
+        )
+        assert response.status_code == 303, response.text
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> Any:
+    from models.matcher import Matcher
+    from training.registry import LoadedModel
+
+    return LoadedModel(version="web-tiny-1", matcher=Matcher(small_config()).fit(tiny_market()), manifest={})
+
+
+def _make_web(engine: Engine, tmp_path: Path, model: Any) -> Iterator[Web]:
+    keys = {}
+    with transaction(engine) as session:
+        import_market(session=session, data=tiny_market())
+        _, keys["hr"] = create_api_key(session=session, role="hr", enterprise_id="E1", name="HR E1")
+        _, keys["hr_other"] = create_api_key(session=session, role="hr", enterprise_id="E2", name="HR E2")
+        _, keys["school"] = create_api_key(session=session, role="school", school_id="S1", name="S1")
+        _, keys["school_other"] = create_api_key(session=session, role="school", school_id="S2", name="S2")
+        _, keys["admin"] = create_api_key(session=session, role="admin", name="admin")
+    settings = Settings(
+        database_url=str(engine.url.render_as_string(hide_password=False)),
+        artifacts_dir=tmp_path / "artifacts",
+        session_secret=SESSION_SECRET,
+    )
+    app = create_app(settings, model_holder=StaticHolder(model))
+    with TestClient(app) as client:
+        yield Web(client, engine, keys)
+
+
+@pytest.fixture
+def web(sqlite_engine: Engine, tmp_path: Path) -> Iterator[Web]:
+    """Pages in-process on SQLite, no model served."""
+    yield from _make_web(sqlite_engine, tmp_path, None)
+
+
+@pytest.fixture
+def web_with_model(sqlite_engine: Engine, tmp_path: Path, tiny_model: Any) -> Iterator[Web]:
+    """Pages in-process on SQLite with a real matcher trained on ``tiny_market()``."""
+    yield from _make_web(sqlite_engine, tmp_path, tiny_model)
