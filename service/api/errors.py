@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.store.api_keys import InvalidKeyRequest
@@ -203,6 +203,12 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+async def _bad_value(request: Request, exc: Exception) -> JSONResponse:
+    # e.g. a NUL byte PostgreSQL cannot store: the client's fault, answered without the driver's text.
+    logger.info("database refused a value in %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return error_response(422, "invalid_value", "a value in the request cannot be stored or searched for")
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     request_id = request.scope.get("state", {}).get("request_id", "-")
     logger.exception("unhandled error in %s %s (request %s)", request.method, request.url.path, request_id)
@@ -220,4 +226,5 @@ def install_error_handlers(app: FastAPI) -> None:
     for exception, (status_code, code) in _DOMAIN_ERRORS.items():
         app.add_exception_handler(exception, _domain_handler(status_code, code))
     app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(DataError, _bad_value)
     app.add_exception_handler(Exception, _unexpected)

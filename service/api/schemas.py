@@ -45,13 +45,25 @@ def _no_control(value: str | None) -> str | None:
 
 def _naive_utc(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
+        try:
+            return value.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError as exc:
+            raise ValueError("date is out of range") from exc
+    return value
+
+
+def _clean_id(value: str | None) -> str | None:
+    if value is not None and (_CONTROL.search(value) or _LINE_BREAK.search(value) or value != value.strip()):
+        raise ValueError("ids have no spaces at the ends and no control characters")
     return value
 
 
 def _unique_ids(values: list[str] | None) -> list[str] | None:
     if values is None:
         return None
+    for value in values:
+        if _CONTROL.search(value) or len(value) > 64:
+            raise ValueError("skill ids are at most 64 characters, without control characters")
     return list(dict.fromkeys(v.strip() for v in values if v.strip()))
 
 
@@ -242,6 +254,11 @@ class FeedbackCreate(BaseModel):
     graduate_id: str = Field(min_length=1, max_length=64)
     event: FeedbackEvent
 
+    @field_validator("graduate_id")
+    @classmethod
+    def _graduate_id(cls, value: str) -> str:
+        return _clean_id(value)  # type: ignore[return-value]
+
 
 class FeedbackPublic(BaseModel):
     vacancy_id: str
@@ -272,6 +289,39 @@ class CandidatePublic(BaseModel):
 
 
 class CandidatesPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "vacancy_id": "V000123",
+                    "model_version": "20261127T090000-7",
+                    "items": [
+                        {
+                            "graduate_id": "G004711",
+                            "score": 0.83,
+                            "program_id": "P0042",
+                            "program_name": "中芯订单班 2026",
+                            "school_name": "绍兴职业技术学院",
+                            "education": "associate",
+                            "skills": ["lithography", "etching", "spc"],
+                            "matched_skills": ["lithography", "spc"],
+                            "missing_skills": [],
+                            "reasons": [
+                                {
+                                    "code": "sponsor_class",
+                                    "message": "from an order-based class this employer sponsors",
+                                }
+                            ],
+                        }
+                    ],
+                    "total": 412,
+                    "limit": 20,
+                    "offset": 0,
+                }
+            ]
+        }
+    )
+
     vacancy_id: str
     model_version: str
     items: list[CandidatePublic]

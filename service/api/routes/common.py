@@ -20,12 +20,17 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     401: _error("Missing, unknown or revoked API key."),
     403: _error("This key's role may not use this route."),
     422: _error("The request is not valid; `details` name each field."),
+    429: _error("This key went over its rate limit; see `Retry-After`."),
 }
 NOT_FOUND: dict[int, dict[str, Any]] = {
     404: _error("No such resource, or one of another enterprise or school.")
 }
 CONFLICT: dict[int, dict[str, Any]] = {
     409: _error("The resource's state does not allow this (e.g. a closed vacancy).")
+}
+BODY_ERRORS: dict[int, dict[str, Any]] = {
+    400: _error("The body is not valid JSON."),
+    413: _error("The body is larger than the limit."),
 }
 MODEL_NOT_READY: dict[int, dict[str, Any]] = {503: _error("No trained model is served yet.")}
 

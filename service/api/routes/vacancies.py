@@ -8,7 +8,16 @@ from fastapi import APIRouter, Query, Response, status
 
 from service.api.auth import enterprise_scope
 from service.api.deps import HrKey, SessionDep
-from service.api.routes.common import API_PREFIX, AUTH_ERRORS, CONFLICT, NOT_FOUND, Limit, Offset, responses
+from service.api.routes.common import (
+    API_PREFIX,
+    AUTH_ERRORS,
+    BODY_ERRORS,
+    CONFLICT,
+    NOT_FOUND,
+    Limit,
+    Offset,
+    responses,
+)
 from service.api.schemas import (
     FeedbackCreate,
     FeedbackPublic,
@@ -57,7 +66,7 @@ def _public(session: SessionDep, vacancy: Vacancy, *, extracted: bool = False) -
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=VacancyPublic,
-    responses=responses(NOT_FOUND),
+    responses=responses(NOT_FOUND, BODY_ERRORS),
 )
 def post_vacancy(data: VacancyCreate, session: SessionDep, key: HrKey, response: Response) -> VacancyPublic:
     """Post a vacancy; skills left out are extracted from the description."""
@@ -101,7 +110,9 @@ def get_vacancy(vacancy_id: str, session: SessionDep, key: HrKey) -> VacancyPubl
     return _public(session, vacancy)
 
 
-@router.patch("/{vacancy_id}", response_model=VacancyPublic, responses=responses(NOT_FOUND, CONFLICT))
+@router.patch(
+    "/{vacancy_id}", response_model=VacancyPublic, responses=responses(NOT_FOUND, CONFLICT, BODY_ERRORS)
+)
 def patch_vacancy(vacancy_id: str, data: VacancyUpdate, session: SessionDep, key: HrKey) -> VacancyPublic:
     """Change fields of an open vacancy (e.g. correct the extracted skills)."""
     vacancy = store.get_vacancy(session=session, vacancy_id=vacancy_id, enterprise_id=enterprise_scope(key))
@@ -124,7 +135,10 @@ def close_vacancy(vacancy_id: str, session: SessionDep, key: HrKey) -> VacancyPu
     response_model=FeedbackPublic,
     status_code=status.HTTP_201_CREATED,
     responses=responses(
-        {200: {"model": FeedbackPublic, "description": "Already recorded (idempotent)."}}, NOT_FOUND, CONFLICT
+        {200: {"model": FeedbackPublic, "description": "Already recorded (idempotent)."}},
+        NOT_FOUND,
+        CONFLICT,
+        BODY_ERRORS,
     ),
 )
 def post_feedback(

@@ -296,3 +296,29 @@ def test_any_db_round_trip(api_any_db: Api) -> None:
         ]
         == "spc"
     )
+
+
+def test_hostile_values_get_4xx(api: Api) -> None:
+    headers = api.headers["hr_e2"]
+    for fields in (
+        {"closes_at": "0001-01-01T00:00:00+05:00"},
+        {"required_skills": ["spc\x00"]},
+        {"title": "岗位\x07"},
+        {"description": "x\x00y"},
+    ):
+        response = post(api, **fields)
+        assert response.status_code == 422, (fields, response.text)
+    feedback = api.client.post(
+        "/api/v1/vacancies/V3/feedback", json={"graduate_id": "G05\x00", "event": "hired"}, headers=headers
+    )
+    assert feedback.status_code == 422
+    emoji = post(api, title="封装工程师 🚀", description="熟悉倒装焊 😀 and SPC")
+    assert emoji.status_code == 201 and emoji.json()["required_skills"] == ["flip_chip", "spc"]
+
+
+def test_nul_bytes_in_paths_and_queries_never_500(api_any_db: Api) -> None:
+    api = api_any_db
+    headers = api.headers["admin"]
+    assert api.client.get("/api/v1/vacancies/V3%00", headers=headers).status_code in (404, 422)
+    assert api.client.get("/api/v1/skills?q=%00", headers=headers).status_code in (200, 422)
+    assert api.client.get("/api/v1/admin/audit?action=%00", headers=headers).status_code in (200, 422)
