@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, String, Table, bindparam, delete, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from models.columns import Columns as C
@@ -25,6 +25,8 @@ from service.store.session import bump_data_version
 from service.store.tables import Base
 
 CHUNK = 20_000
+REBUILD_INDEXES_AT = 50_000
+SQLITE_CACHE_KIB = 200_000
 DELETE_CHUNK = 500
 
 ENTITIES = ("skills", "enterprises", "schools", "programs", "graduates", "vacancies", "interactions")
@@ -61,7 +63,7 @@ SCALAR_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 DATETIME_COLUMNS = frozenset({C.available_from, C.posted_at, C.closes_at, C.occurred_at})
 DATE_ONLY_COLUMNS = frozenset({C.available_from})
-NUMBER_COLUMNS = frozenset({C.cohort_year, C.headcount, C.salary_min, C.salary_max})
+NUMBER_COLUMNS = frozenset({C.cohort_year, C.headcount, C.salary_min, C.salary_max, "position"})
 # Text columns the store keeps NOT NULL: a missing value is stored as "".
 NOT_NULL_TEXT = frozenset({C.name_en, C.category, C.aliases, C.major, C.description, C.district, C.role})
 
@@ -149,7 +151,10 @@ def _text(series: pd.Series) -> pd.Series:
 
 
 def _times(series: pd.Series) -> pd.Series:
-    return pd.to_datetime(series, errors="raise").astype("datetime64[us]")
+    """Naive datetime64[us] from Timestamps, datetimes or ISO strings (as SQLite stores them)."""
+    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+        return pd.to_datetime(series, format="ISO8601").astype("datetime64[us]")
+    return pd.to_datetime(series).astype("datetime64[us]")
 
 
 def _joined(values: Iterable[Any]) -> list[str]:
@@ -206,8 +211,23 @@ def _equal_rows(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
 
 
 def _select_frame(connection: Connection, table: Table, columns: Sequence[str]) -> pd.DataFrame:
-    result = connection.execute(select(*(table.c[c] for c in columns)))
-    return pd.DataFrame.from_records(result.all(), columns=list(columns))
+    """Whole columns of a table as a DataFrame of Python objects.
+
+    Times are fetched without SQLAlchemy's per-row conversion and parsed by pandas in one go
+    (callers pass them through ``_times``); on SQLite that is most of the cost of a big select.
+    """
+    selected = [type_coerce(table.c[c], String) if c in DATETIME_COLUMNS else table.c[c] for c in columns]
+    sql = str(select(*selected).compile(dialect=connection.dialect))
+    cursor = connection.connection.cursor()  # the driver's own: no Row object per row
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    values = list(zip(*rows, strict=True))
+    return pd.DataFrame({c: np.array(v, dtype=object) for c, v in zip(columns, values, strict=True)})
 
 
 def _load_lists(connection: Connection, entity: str) -> dict[str, pd.Series]:
@@ -318,7 +338,7 @@ def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]
         series = frame[column]
         if column in DATE_ONLY_COLUMNS:
             values = [None if v is pd.NaT else v.date() for v in series]
-        elif column in DATETIME_COLUMNS:
+        elif column in DATETIME_COLUMNS or column == "status_changed_at":
             values = [None if v is pd.NaT else v for v in series.dt.to_pydatetime()]
         elif column in NUMBER_COLUMNS:
             values = [None if np.isnan(v) else int(v) for v in series.to_numpy(dtype="float64")]
@@ -328,8 +348,48 @@ def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]
     return [dict(zip(columns, row, strict=True)) for row in zip(*arrays, strict=True)]
 
 
-def _insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    for chunk in _chunks(rows, CHUNK):
+def _sqlite_columns(frame: pd.DataFrame) -> list[list[Any]]:
+    """Column value lists as SQLAlchemy's SQLite types store them (so ORM writes compare equal)."""
+    arrays = []
+    for column in frame.columns:
+        series = frame[column]
+        if column in DATE_ONLY_COLUMNS:
+            text = series.dt.strftime("%Y-%m-%d")
+        elif column in DATETIME_COLUMNS or column == "status_changed_at":
+            text = series.dt.strftime("%Y-%m-%d %H:%M:%S.%f")
+        elif column in NUMBER_COLUMNS:
+            numbers = series.to_numpy(dtype="float64")
+            arrays.append([None if np.isnan(v) else int(v) for v in numbers])
+            continue
+        elif series.dtype == bool:
+            arrays.append(series.astype(int).tolist())
+            continue
+        else:
+            arrays.append(series.astype(object).where(series.notna(), None).tolist())
+            continue
+        arrays.append(text.astype(object).where(series.notna(), None).tolist())
+    return arrays
+
+
+def _insert_frame(connection: Connection, table: Table, frame: pd.DataFrame) -> None:
+    """Insert every row of ``frame`` (columns named as the table's) with executemany in chunks.
+
+    On SQLite the values are rendered as SQLAlchemy would store them and handed to the driver
+    directly: SQLAlchemy's per-row parameter processing costs more than SQLite's own insert.
+    """
+    if not len(frame):
+        return
+    columns = list(frame.columns)
+    if connection.dialect.name == "sqlite":
+        names = ", ".join(columns)
+        marks = ", ".join("?" for _ in columns)
+        sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
+        rows = list(zip(*_sqlite_columns(frame), strict=True))
+        for chunk in _chunks(rows, CHUNK * 5):
+            connection.exec_driver_sql(sql, list(chunk))
+        return
+    records = _records(frame, columns)
+    for chunk in _chunks(records, CHUNK):
         connection.execute(insert(table), list(chunk))
 
 
@@ -359,17 +419,21 @@ def _replace_lists(
         if replace:
             for chunk in _chunks(list(ids), DELETE_CHUNK):
                 connection.execute(delete(table).where(table.c[id_column].in_(chunk)))
-        rows: list[dict[str, Any]] = []
+        parts = []
         for column, spec in specs:
-            for owner, values in zip(subset.index, subset[column], strict=True):
-                if not isinstance(values, list | tuple | np.ndarray):
-                    continue
-                for position, value in enumerate(values):
-                    row = {id_column: owner, spec.value: value, "position": position}
-                    if spec.required is not None:
-                        row["required"] = spec.required
-                    rows.append(row)
-        _insert(connection, table, rows)
+            lists = subset[column].map(lambda v: list(v) if isinstance(v, list | tuple | np.ndarray) else [])
+            exploded = lists.explode().dropna()
+            part = pd.DataFrame(
+                {
+                    id_column: exploded.index.to_numpy(dtype=object),
+                    spec.value: exploded.to_numpy(dtype=object),
+                    "position": exploded.groupby(level=0, sort=False).cumcount().to_numpy(dtype="float64"),
+                }
+            )
+            if spec.required is not None:
+                part["required"] = spec.required
+            parts.append(part)
+        _insert_frame(connection, table, pd.concat(parts, ignore_index=True))
 
 
 def _import_entity(connection: Connection, entity: str, frame: pd.DataFrame, report: ImportReport) -> bool:
@@ -407,11 +471,10 @@ def _import_entity(connection: Connection, entity: str, frame: pd.DataFrame, rep
 
     now = _utcnow()
     columns = list(SCALAR_COLUMNS[entity])
-    new_rows = _records(incoming.loc[new_ids], columns)
+    new_rows = incoming.loc[new_ids, columns].reset_index(drop=True)
     if entity == "graduates":
-        for row in new_rows:
-            row["status_changed_at"] = now
-    _insert(connection, table, new_rows)
+        new_rows["status_changed_at"] = pd.Series(now, index=new_rows.index, dtype="datetime64[us]")
+    _insert_frame(connection, table, new_rows)
     _replace_lists(connection, entity, frame, list(new_ids), replace=False)
 
     if len(scalar_changed):
@@ -464,7 +527,20 @@ def _import_interactions(connection: Connection, frame: pd.DataFrame, report: Im
         new = merged.loc[merged["_merge"] == "left_only", columns]
     else:
         new = incoming
-    _insert(connection, table, _records(new, columns))
+    rebuild = (
+        connection.dialect.name == "sqlite" and len(new) >= REBUILD_INDEXES_AT and len(new) >= len(existing)
+    )
+    if rebuild:
+        # Building an index once over sorted data beats updating it row by row; SQLite readers
+        # keep their snapshot (WAL), so nobody sees the table without its indexes.
+        for index in table.indexes:
+            index.drop(bind=connection)
+    # In key order, the unique index grows at its end instead of all over its pages.
+    new = new.sort_values(columns, kind="mergesort")
+    _insert_frame(connection, table, new.reset_index(drop=True))
+    if rebuild:
+        for index in table.indexes:
+            index.create(bind=connection)
     report.added["interactions"] = len(new)
     report.unchanged["interactions"] = len(incoming) - len(new)
     return bool(len(new))
@@ -485,6 +561,9 @@ def import_market(*, session: Session, data: MarketData) -> ImportReport:
         changed.
     """
     connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        # The default 2 MB page cache makes every index insert of a big import hit the disk.
+        connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     report = ImportReport()
     changed = False
     for entity in ENTITIES[:-1]:
