@@ -80,14 +80,16 @@ class TrainOutcome:
         return EXIT_PROMOTED if self.promoted else EXIT_NOT_PROMOTED
 
     def summary(self) -> str:
-        lines = [f"trained model {self.version}"]
+        lines = [f"trained model {self.version} (holdout NDCG@{HOLDOUT_K})"]
+        mode = (self.manifest.get("evaluation") or {}).get("current_mode")
         for name in MODEL_NAMES:
             values = self.metrics.get(name)
             if values:
                 parts = ", ".join(
                     f"{key} {values[key]:.4f}" for key in ("ndcg", "ndcg_vacancy", "ndcg_graduate")
                 )
-                lines.append(f"  {name:8s} {parts}")
+                note = f"  [{self.previous_version}, {mode}]" if name == "current" else ""
+                lines.append(f"  {name:8s} {parts}{note}")
             elif name == "current":
                 lines.append("  current  (none serving)")
         verdict = (
@@ -166,18 +168,12 @@ def data_snapshot(data: MarketData, source: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- model
-def make_config(seed: int | None) -> Any:
-    """The matcher's default configuration, with ``seed`` applied when given."""
+def make_config(seed: int | None, base: Any = None) -> Any:
+    """The matcher configuration to train: ``base`` (default: the defaults), with ``seed`` when given."""
     from models.matcher import MatcherConfig
 
-    config = MatcherConfig()
-    if seed is None:
-        return config
-    names = {f.name for f in dataclasses.fields(config)}
-    for name in ("seed", "random_state"):
-        if name in names:
-            return dataclasses.replace(config, **{name: seed})
-    raise TrainingError(f"MatcherConfig has no seed field (fields: {sorted(names)})")
+    config = base if base is not None else MatcherConfig()
+    return config if seed is None else dataclasses.replace(config, seed=seed)
 
 
 def arrays_finite(matcher: Any) -> list[str]:
@@ -249,6 +245,77 @@ def decide(
     return GateDecision(passed=passed, promote=promote, reasons=reasons)
 
 
+# How the current model is compared with the candidate.
+MODE_ARTIFACT = "artifact"  # the serving artifact as it is, on events it has never seen
+MODE_REFIT = "refit"  # its parameters refitted on the candidate's training events (it saw the holdout)
+# The holdout moved past the current model's data must keep at least this many events (and share).
+MIN_UNSEEN_EVENTS = 100
+MIN_UNSEEN_SHARE = 0.05
+
+
+def choose_split(data: MarketData, current: LoadedModel | None) -> tuple[Any, str | None]:
+    """The time split for the evaluation, and how the current model will be compared on it.
+
+    A model scored on events it was trained on looks far better than it is (on the demo world the
+    serving model's NDCG on its own training events was about 1.5x the honest figure), so the current
+    artifact is scored as it is only on events after the latest one it saw: the default holdout (the most
+    recent 20%) when it saw none of them, else a holdout moved to start after its data, when that still
+    holds enough events. Otherwise the current model's parameters are refitted on the same events as the
+    candidate (``refit``): that compares configurations fairly but cannot catch a data regression, which
+    the keyword-matcher check still does.
+
+    Raises
+    ------
+    BadTrainingData
+        The events cannot be split in time.
+    """
+    from training.evaluate import time_split
+
+    try:
+        split = time_split(data)
+    except ValueError as error:
+        raise BadTrainingData(f"cannot make a time-based holdout: {error}") from error
+    if current is None:
+        return split, None
+    seen = (current.manifest.get("data") or {}).get("latest_event_at")
+    seen_until = pd.Timestamp(seen) if seen else None
+    if seen_until is None or pd.isna(seen_until):
+        return split, MODE_REFIT
+    if seen_until < pd.Timestamp(split.cut):
+        return split, MODE_ARTIFACT
+    times = pd.to_datetime(data.interactions[C.occurred_at])
+    unseen = times[times > seen_until]
+    if len(unseen) >= max(MIN_UNSEEN_EVENTS, MIN_UNSEEN_SHARE * len(times)):
+        try:
+            return time_split(data, cut=unseen.min()), MODE_ARTIFACT
+        except ValueError:
+            pass
+    return split, MODE_REFIT
+
+
+def _config_from_manifest(manifest: Mapping[str, Any], fallback: Any) -> Any:
+    from models.matcher import MatcherConfig
+
+    parameters = manifest.get("parameters")
+    return MatcherConfig.from_dict(parameters) if isinstance(parameters, dict) else fallback
+
+
+def _evaluate(
+    holdout_metrics: Any, matchers: dict[str, Any], split: Any
+) -> dict[str, dict[str, float] | None]:
+    """Holdout metrics; a current model that cannot be scored (e.g. made by older code) is left out."""
+    try:
+        return dict(holdout_metrics(matchers, split, k=HOLDOUT_K))
+    except Exception as error:
+        if "current" not in matchers:
+            raise
+        log.warning(
+            "could not evaluate the current model (%r); comparing with the keyword matcher only", error
+        )
+        rest = {name: m for name, m in matchers.items() if name != "current"}
+        return dict(holdout_metrics(rest, split, k=HOLDOUT_K))
+
+
 def _load_current(registry: Registry) -> LoadedModel | None:
     try:
         version = registry.current_version()
@@ -272,8 +339,12 @@ def train(
     force: bool = False,
     quiet: bool = False,
     seed: int | None = None,
+    config: Any = None,
 ) -> TrainOutcome:
     """Train, evaluate, gate, write a version and promote it when the gate passes (or ``force``).
+
+    ``config`` is a ``MatcherConfig`` to train instead of the defaults (tests use small ones);
+    ``seed`` overrides its seed.
 
     Raises
     ------
@@ -287,7 +358,9 @@ def train(
     registry = Registry(settings.artifacts_dir)
     with registry.train_lock():
         registry.clean_temp()
-        return _train_locked(registry, settings, bundle=bundle, force=force, quiet=quiet, seed=seed)
+        return _train_locked(
+            registry, settings, bundle=bundle, force=force, quiet=quiet, seed=seed, config=config
+        )
 
 
 def _train_locked(
@@ -298,53 +371,47 @@ def _train_locked(
     force: bool,
     quiet: bool,
     seed: int | None,
+    config: Any,
 ) -> TrainOutcome:
     started = time.perf_counter()
     data, source = read_training_data(settings, bundle)
     check_trainable(data)
     # Imported here: checking the data needs no model code.
     from models.keyword import KeywordMatcher
-
     from models.matcher import Matcher
-    from training.evaluate import holdout_metrics, time_split
+    from training.evaluate import holdout_metrics
 
     snapshot = data_snapshot(data, source)
     log.info("training data: %s", ", ".join(f"{k} {v}" for k, v in snapshot["counts"].items()))
-    config = make_config(seed)
-
-    try:
-        split = time_split(data)
-    except ValueError as error:
-        raise BadTrainingData(f"cannot make a time-based holdout: {error}") from error
-    if len(split.test.interactions) == 0 or len(split.train.interactions) == 0:
-        raise BadTrainingData("cannot make a time-based holdout: too few distinct event times")
+    config = make_config(seed, config)
 
     current = _load_current(registry)
+    split, mode = choose_split(data, current)
+    if len(split.test.interactions) == 0 or len(split.train.interactions) == 0:
+        raise BadTrainingData("cannot make a time-based holdout: too few distinct event times")
     timings: dict[str, float] = {}
     tick = time.perf_counter()
     log.info("fitting on events before %s for the holdout evaluation", split.cut)
     candidate = Matcher(config).fit(split.train, progress=not quiet)
     timings["fit_holdout_seconds"] = time.perf_counter() - tick
-    keyword = KeywordMatcher().fit(split.train)
 
-    matchers: dict[str, Any] = {"new": candidate, "keyword": keyword}
-    if current is not None:
+    matchers: dict[str, Any] = {"new": candidate, "keyword": KeywordMatcher().fit(split.train)}
+    same_as_new = False
+    if current is not None and mode == MODE_ARTIFACT:
         matchers["current"] = current.matcher
+    elif current is not None and mode == MODE_REFIT:
+        current_config = _config_from_manifest(current.manifest, config)
+        same_as_new = current_config == config
+        if not same_as_new:
+            log.info("refitting the current model's parameters on the same events for the comparison")
+            matchers["current"] = Matcher(current_config).fit(split.train, progress=not quiet)
     tick = time.perf_counter()
-    try:
-        metrics: dict[str, dict[str, float] | None] = dict(holdout_metrics(matchers, split, k=HOLDOUT_K))
-    except Exception as error:
-        if current is None:
-            raise
-        # The serving model could not be scored here (e.g. made by older code): judge against the keyword one.
-        log.warning(
-            "could not evaluate the current model %s (%r); comparing with keyword only",
-            current.version,
-            error,
-        )
-        del matchers["current"]
-        metrics = dict(holdout_metrics(matchers, split, k=HOLDOUT_K))
-        current = None
+    metrics = _evaluate(holdout_metrics, matchers, split)
+    if current is not None and "current" not in metrics and not same_as_new:
+        mode = None  # could not be scored: judged against the keyword matcher only
+    if same_as_new:
+        # The current model's parameters retrained on these events would be this very candidate.
+        metrics["current"] = dict(metrics["new"]) if metrics["new"] is not None else None
     metrics.setdefault("current", None)
     timings["evaluate_seconds"] = time.perf_counter() - tick
 
@@ -376,8 +443,10 @@ def _train_locked(
             "train_interactions": len(split.train.interactions),
             "test_interactions": len(split.test.interactions),
             "current_version": current.version if current else None,
-            # The serving model saw events up to this time; held-out events before it favour it.
             "current_latest_event_at": current_latest,
+            # artifact: the serving model as it is, on events it never saw; refit: its parameters
+            # refitted on the candidate's training events (see choose_split).
+            "current_mode": mode if current else None,
             "metrics": metrics,
         },
         "gate": {
@@ -413,7 +482,7 @@ def _safe_current(registry: Registry) -> str | None:
         return None
 
 
-def ensure_model(settings: Settings) -> bool:
+def ensure_model(settings: Settings, *, config: Any = None) -> bool:
     """Train and promote a first model when no usable current model exists (for ``make run``).
 
     Returns
@@ -434,7 +503,7 @@ def ensure_model(settings: Settings) -> bool:
             return False
     except ArtifactError as error:
         log.warning("current model unusable (%s); training a new one", error)
-    outcome = train(settings, quiet=True)
+    outcome = train(settings, quiet=True, config=config)
     if not outcome.promoted:
         raise TrainingError("the first model was not promoted:\n" + outcome.summary())
     return True

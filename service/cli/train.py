@@ -34,6 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--force", action="store_true", help="promote even if the gate fails on quality")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.add_argument("--seed", type=int, help="random seed for the model (default: the config's)")
+    train.add_argument(
+        "--config",
+        type=Path,
+        metavar="JSON",
+        help="matcher parameters as a JSON object (MatcherConfig fields; the rest keep their defaults)",
+    )
     train.set_defaults(handler=run_train)
 
     models = subparsers.add_parser("models", help="list, inspect, promote and roll back model versions")
@@ -57,7 +63,10 @@ def run_train(args: argparse.Namespace) -> int:
 
     quiet = bool(args.quiet) or not sys.stderr.isatty()
     try:
-        outcome = train(get_settings(), bundle=args.bundle, force=args.force, quiet=quiet, seed=args.seed)
+        config = _read_config(args.config) if args.config else None
+        outcome = train(
+            get_settings(), bundle=args.bundle, force=args.force, quiet=quiet, seed=args.seed, config=config
+        )
     except LockBusy as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILURE
@@ -74,6 +83,24 @@ def run_train(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     print(outcome.summary())
     return outcome.exit_code
+
+
+def _read_config(path: Path) -> Any:
+    """A MatcherConfig from a JSON object; unknown keys are an error, not silently ignored."""
+    from models.matcher import MatcherConfig
+    from training.pipeline import BadTrainingData
+
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BadTrainingData(f"--config {path}: cannot read a JSON object ({error})") from None
+    if not isinstance(values, dict):
+        raise BadTrainingData(f"--config {path}: expected a JSON object")
+    known = set(MatcherConfig().to_dict())
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise BadTrainingData(f"--config {path}: unknown parameter(s) {', '.join(unknown)}")
+    return MatcherConfig.from_dict(values)
 
 
 def _registry() -> Registry:

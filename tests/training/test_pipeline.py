@@ -1,0 +1,284 @@
+"""``talentmatch train`` end to end on a small demo market: gate, exit codes, manifest, crash safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+from threadpoolctl import threadpool_limits
+
+from models.columns import Columns as C
+from models.data import MarketData
+from models.matcher import MatcherConfig
+from service.cli import main
+from service.settings import Settings, get_settings
+from service.store.market import import_market
+from service.store.migrate import upgrade
+from service.store.session import make_engine, make_sessionmaker
+from training.bundle import write_bundle
+from training.demo import generate
+from training.pipeline import ensure_model, train
+from training.registry import Registry
+
+# Small and single-threaded so the suite stays fast and runs are reproducible.
+SMALL = MatcherConfig(epochs=3, no_components=8, num_threads=1, max_iter=40, seed=7)
+# Clearly worse: no LightFM part and a ranker of one two-leaf tree.
+WORSE = replace(SMALL, use_lightfm=False, max_iter=1, max_leaf_nodes=2, min_samples_leaf=200)
+
+
+def small_market(fraction: float = 0.4, seed: int = 0) -> MarketData:
+    """The small demo world thinned to ``fraction`` of its graduates and vacancies (and their events)."""
+    data = generate("small", 7).data
+    graduates = data.graduates.sample(frac=fraction, random_state=seed).reset_index(drop=True)
+    vacancies = data.vacancies.sample(frac=fraction, random_state=seed).reset_index(drop=True)
+    events = data.interactions
+    keep = events[C.graduate].isin(graduates[C.graduate]) & events[C.vacancy].isin(vacancies[C.vacancy])
+    return replace(
+        data, graduates=graduates, vacancies=vacancies, interactions=events[keep].reset_index(drop=True)
+    )
+
+
+@dataclass
+class World:
+    bundle: Path
+    market: MarketData
+    configs: Path
+    first_artifacts: Path
+    first_version: str
+
+
+def write_config(path: Path, config: MatcherConfig) -> Path:
+    path.write_text(json.dumps(config.to_dict()))
+    return path
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    root = tmp_path_factory.mktemp("world")
+    market = small_market()
+    write_bundle(market, root / "bundle")
+    configs = root / "configs"
+    configs.mkdir()
+    write_config(configs / "small.json", SMALL)
+    write_config(configs / "worse.json", WORSE)
+    settings = Settings(artifacts_dir=root / "first", database_url=f"sqlite:///{root / 'unused.db'}")
+    with threadpool_limits(1):
+        outcome = train(settings, bundle=root / "bundle", quiet=True, config=SMALL)
+    assert outcome.promoted, outcome.summary()
+    yield World(root / "bundle", market, configs, root / "first", outcome.version)
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point the CLI at a fresh artifacts dir and store under tmp_path; returns the artifacts dir."""
+    artifacts = tmp_path / "artifacts"
+    monkeypatch.setenv("TALENTMATCH_ARTIFACTS_DIR", str(artifacts))
+    monkeypatch.setenv("TALENTMATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    get_settings.cache_clear()
+    with threadpool_limits(1):
+        yield artifacts
+    get_settings.cache_clear()
+
+
+def with_first_model(world: World, artifacts: Path) -> None:
+    shutil.copytree(world.first_artifacts, artifacts)
+
+
+def test_first_model_promoted_with_complete_manifest(world: World) -> None:
+    registry = Registry(world.first_artifacts)
+    assert registry.current_version() == world.first_version
+    manifest = registry.verify(world.first_version)
+    assert manifest["data"]["counts"] == world.market.counts()
+    assert manifest["data"]["source"].startswith("bundle:")
+    assert len(manifest["data"]["sha256"]) == 64
+    assert manifest["data"]["latest_event_at"] == world.market.interactions[C.occurred_at].max().isoformat()
+    assert manifest["parameters"] == SMALL.to_dict()
+    assert set(manifest["libraries"]) >= {
+        "numpy",
+        "scipy",
+        "scikit-learn",
+        "lightfm",
+        "pandas",
+        "joblib",
+        "python",
+    }
+    metrics = manifest["evaluation"]["metrics"]
+    assert metrics["current"] is None
+    assert metrics["new"]["ndcg"] > metrics["keyword"]["ndcg"]
+    assert manifest["gate"]["passed"] and manifest["gate"]["promote"]
+    assert "matcher.joblib" in manifest["files"] and any(f.endswith(".npy") for f in manifest["files"])
+    # The loaded artifact answers queries.
+    loaded = registry.load()
+    index = loaded.matcher.index(world.market)
+    vacancy = world.market.vacancies[C.vacancy].iloc[0]
+    assert loaded.matcher.candidates_for(vacancy, index=index, limit=5).total >= 0
+
+
+@pytest.mark.slow
+def test_gate_refuses_worse_model_exit_3(
+    world: World, env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with_first_model(world, env)
+    monkeypatch.setenv("TALENTMATCH_GATE_TOLERANCE", "0")
+    get_settings.cache_clear()
+    code = main(
+        ["train", "--bundle", str(world.bundle), "--config", str(world.configs / "worse.json"), "--quiet"]
+    )
+    out = capsys.readouterr().out
+    assert code == 3, out
+    assert "worse than the current model" in out
+    assert "NOT promoted" in out
+    registry = Registry(env)
+    assert registry.current_version() == world.first_version
+    new = [v for v in registry.versions() if v != world.first_version]
+    assert len(new) == 1  # written, kept, not current
+    manifest = registry.manifest(new[0])
+    assert manifest["evaluation"]["current_mode"] == "refit"  # the current model saw these events
+    assert not manifest["gate"]["passed"] and not manifest["gate"]["promote"]
+    metrics = manifest["evaluation"]["metrics"]
+    assert metrics["new"]["ndcg"] < metrics["current"]["ndcg"]
+
+
+@pytest.mark.slow
+def test_force_promotes_worse_model(world: World, env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with_first_model(world, env)
+    code = main(
+        [
+            "train",
+            "--bundle",
+            str(world.bundle),
+            "--config",
+            str(world.configs / "worse.json"),
+            "--quiet",
+            "--force",
+        ]
+    )
+    assert code == 0, capsys.readouterr().out
+    registry = Registry(env)
+    pointer = registry.read_pointer()
+    assert pointer is not None and pointer.previous == world.first_version
+    manifest = registry.manifest(pointer.version)
+    assert manifest["gate"]["forced"] and not manifest["gate"]["passed"]
+    # ... and the operator can roll it back.
+    assert main(["models", "rollback"]) == 0
+    assert registry.current_version() == world.first_version
+
+
+@pytest.mark.slow
+def test_gate_scores_current_artifact_on_events_it_never_saw(world: World, tmp_path: Path) -> None:
+    """A model trained on older events is scored as it is, on the newer events only."""
+    market = world.market
+    cut = market.interactions[C.occurred_at].quantile(0.7)
+    early = replace(market, interactions=market.interactions[market.interactions[C.occurred_at] < cut])
+    write_bundle(early, tmp_path / "early")
+    settings = Settings(artifacts_dir=tmp_path / "artifacts", gate_tolerance=0.5)
+    with threadpool_limits(1):
+        first = train(settings, bundle=tmp_path / "early", quiet=True, config=SMALL, force=True)
+        second = train(settings, bundle=world.bundle, quiet=True, config=SMALL)
+    evaluation = second.manifest["evaluation"]
+    assert evaluation["current_version"] == first.version
+    assert evaluation["current_mode"] == "artifact"
+    assert evaluation["cut"] > evaluation["current_latest_event_at"]
+    assert second.metrics["current"] is not None
+
+
+def test_bad_bundle_exit_2(
+    world: World, env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle = tmp_path / "bad"
+    shutil.copytree(world.bundle, bundle)
+    path = bundle / "interactions.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace("applied", "teleported").replace("viewed", "teleported")
+    lines[3] = ",".join(lines[3].split(",")[:2] + ["teleported", "not-a-date"])
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["train", "--bundle", str(bundle), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "interactions.csv:4" in err
+    assert Registry(env).versions() == []
+
+
+def test_no_positive_interactions_exit_2(world: World, env: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    market = world.market
+    views = market.interactions[market.interactions[C.event] == "viewed"]
+    write_bundle(replace(market, interactions=views), tmp_path / "views")
+    assert main(["train", "--bundle", str(tmp_path / "views"), "--quiet"]) == 2
+    assert "no positive interactions" in capsys.readouterr().err
+
+
+def test_bad_config_exit_2(world: World, env: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "c.json").write_text('{"epochz": 3}')
+    assert main(["train", "--bundle", str(world.bundle), "--config", str(tmp_path / "c.json")]) == 2
+    assert "unknown parameter(s) epochz" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_kill_9_midway_leaves_current_and_next_train_works(world: World, env: Path, tmp_path: Path) -> None:
+    with_first_model(world, env)
+    environment = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from service.cli import main; sys.exit(main())",
+        "train",
+        "--bundle",
+        str(world.bundle),
+        "--config",
+        str(world.configs / "small.json"),
+        "--quiet",
+    ]
+    process = subprocess.Popen(
+        command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        # Kill once it is fitting (the log line is written after the data is read and the lock taken).
+        assert process.stderr is not None
+        for line in process.stderr:
+            if "fitting on events before" in line:
+                break
+        time.sleep(0.5)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    # A write that was cut short leaves a .tmp-* directory at worst; simulate one too.
+    (env / ".tmp-killed").mkdir()
+    (env / ".tmp-killed" / "matcher.joblib").write_bytes(b"half")
+    registry = Registry(env)
+    assert registry.current_version() == world.first_version
+    assert registry.versions() == [world.first_version]
+
+    # The lock died with the process: the next train runs, cleans up, and (same data, same parameters
+    # as the current model: compared by refitting them on the same events) passes the gate.
+    code = main(
+        ["train", "--bundle", str(world.bundle), "--config", str(world.configs / "small.json"), "--quiet"]
+    )
+    assert code == 0
+    assert not any(p.name.startswith(".tmp-") for p in env.iterdir())
+    assert registry.previous_version() == world.first_version
+
+
+@pytest.mark.slow
+def test_ensure_model_trains_from_the_store_once(world: World, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with make_sessionmaker(engine)() as session, session.begin():
+        import_market(session=session, data=world.market)
+    engine.dispose()
+    settings = Settings(database_url=url, artifacts_dir=tmp_path / "artifacts")
+    with threadpool_limits(1):
+        assert ensure_model(settings, config=SMALL) is True
+        version = Registry(settings.artifacts_dir).current_version()
+        assert version is not None
+        assert Registry(settings.artifacts_dir).manifest(version)["data"]["source"] == "store"
+        assert ensure_model(settings, config=SMALL) is False
