@@ -234,10 +234,14 @@ def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     assert not errors, errors
 
 
-def screenshot(page: Any, name: str) -> Path:
+def screenshot(page: Any, name: str, *, top: bool = False) -> Path:
+    """Save the whole page as ``<name>.png``; with ``top`` also the first screen as ``<name>_top.png``
+    (the size the README shows)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    if top:
+        page.screenshot(path=str(SCREENSHOTS / f"{name}_top.png"), full_page=False)
     return path
 
 

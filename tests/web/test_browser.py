@@ -57,7 +57,7 @@ def test_hr_posts_a_vacancy_sees_candidates_and_shortlists_one(page: Any, live_s
     assert re.search(r"\d+%", first.locator(".score").inner_text())
     assert first.locator("svg.bar").count() == 1
     assert first.locator("ul.reasons li").count() >= 1
-    screenshot(page, "hr_candidates")
+    screenshot(page, "hr_candidates", top=True)
 
     first.get_by_role("button", name=re.compile("^入围")).click()
     page.wait_for_url(re.compile(rf"/vacancies/{vacancy_id}"))
@@ -112,7 +112,7 @@ def test_school_officer_opens_a_placement_plan_and_a_graduates_suggestions(
             vacancy = session.get(Vacancy, vacancy_id)
             assert vacancy is not None and vacancy.status == "open"
             assert n <= vacancy.headcount - hired[vacancy_id]
-    screenshot(page, "school_placement")
+    screenshot(page, "school_placement", top=True)
     assert elapsed < 5.0  # the plan page for a cohort answers quickly even with a cold index
 
     graduate_link = page.locator("#assignments tbody tr a").first
