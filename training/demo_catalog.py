@@ -75,7 +75,7 @@ SKILLS: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
         "design",
         ("RTL设计", "前端设计", "RTL"),
     ),
-    ("synthesis", "逻辑综合", "Logic synthesis", "design", ("综合", "Design Compiler")),
+    ("synthesis", "逻辑综合", "Logic synthesis", "design", ("Design Compiler", "DC综合")),
     ("sta", "静态时序分析", "Static timing analysis", "design", ("STA", "PrimeTime", "时序分析")),
     ("backend", "数字后端", "Physical design (P&R)", "design", ("后端设计", "P&R", "布局布线", "Innovus")),
     ("dft", "可测性设计", "Design for test", "design", ("DFT", "扫描链")),
@@ -183,8 +183,8 @@ SEGMENT_NAME_SUFFIXES: dict[str, tuple[str, ...]] = {
     "packaging": ("封装技术有限公司", "微电子封装有限公司", "半导体封测有限公司", "集成电路封装有限公司"),
     "testing": ("半导体测试有限公司", "芯片测试技术有限公司", "检测技术有限公司", "封测科技有限公司"),
     "design": ("微电子科技有限公司", "集成电路设计有限公司", "芯片科技有限公司", "半导体科技有限公司"),
-    "equipment": ("半导体设备有限公司", "精密装备有限公司", "自动化设备有限公司", "智能装备有限公司"),
-    "materials": ("电子材料有限公司", "新材料科技有限公司", "电子化学品有限公司", "半导体材料有限公司"),
+    "equipment": ("半导体设备有限公司", "精密装备有限公司", "精工设备有限公司", "智能装备有限公司"),
+    "materials": ("电子材料有限公司", "新材料科技有限公司", "化工材料有限公司", "半导体材料有限公司"),
     "display": ("光电显示有限公司", "显示科技有限公司", "光电科技有限公司", "新型显示有限公司"),
     "other": ("电子科技有限公司", "智能科技有限公司", "电子有限公司", "信息技术有限公司"),
 }
@@ -207,6 +207,7 @@ class JobTemplate:
     weight: float  # how often this segment posts it
     lifetime_days: tuple[int, int] = (30, 120)
     title_from_skill: bool = False  # "<first required skill>工艺工程师" style titles
+    core: str | None = None  # a skill the title names: always required
 
 
 _OPS = {"secondary": 0.55, "associate": 0.45}
@@ -228,6 +229,7 @@ TEMPLATES: tuple[JobTemplate, ...] = (
         (3, 10),
         3.0,
         (60, 180),
+        core="wafer_fab",
     ),
     JobTemplate(
         "foundry",
@@ -327,6 +329,7 @@ TEMPLATES: tuple[JobTemplate, ...] = (
         (15000, 28000),
         (1, 3),
         1.0,
+        core="advanced_packaging",
     ),
     JobTemplate(
         "packaging",
@@ -402,6 +405,7 @@ TEMPLATES: tuple[JobTemplate, ...] = (
         (10000, 16000),
         (1, 2),
         1.0,
+        core="reliability",
     ),
     JobTemplate(
         "testing",
@@ -447,6 +451,7 @@ TEMPLATES: tuple[JobTemplate, ...] = (
         (18000, 32000),
         (1, 2),
         1.5,
+        core="backend",
     ),
     JobTemplate(
         "design",
@@ -458,6 +463,7 @@ TEMPLATES: tuple[JobTemplate, ...] = (
         (20000, 38000),
         (1, 2),
         1.5,
+        core="analog_design",
     ),
     JobTemplate(
         "design",
@@ -469,6 +475,7 @@ TEMPLATES: tuple[JobTemplate, ...] = (
         (10000, 20000),
         (1, 3),
         1.5,
+        core="analog_layout",
     ),
     JobTemplate(
         "design",
@@ -480,6 +487,7 @@ TEMPLATES: tuple[JobTemplate, ...] = (
         (18000, 30000),
         (1, 2),
         1.0,
+        core="dft",
     ),
     JobTemplate(
         "design",
@@ -491,6 +499,7 @@ TEMPLATES: tuple[JobTemplate, ...] = (
         (12000, 22000),
         (1, 2),
         1.0,
+        core="fpga",
     ),
     JobTemplate(
         "design",
@@ -529,7 +538,7 @@ TEMPLATES: tuple[JobTemplate, ...] = (
     JobTemplate(
         "equipment",
         "automation_engineer",
-        "电气自动化工程师",
+        "设备电气工程师",
         ("plc", "electrical_control", "automation", "secs_gem"),
         ("python", "embedded_c", "linux"),
         _ENG,
@@ -619,6 +628,7 @@ TEMPLATES: tuple[JobTemplate, ...] = (
         (3, 10),
         2.5,
         (60, 180),
+        core="display_module",
     ),
     JobTemplate(
         "display",
@@ -642,6 +652,7 @@ TEMPLATES: tuple[JobTemplate, ...] = (
         (7000, 12000),
         (1, 3),
         2.0,
+        core="smt",
     ),
     JobTemplate(
         "other",
@@ -653,6 +664,7 @@ TEMPLATES: tuple[JobTemplate, ...] = (
         (10000, 18000),
         (1, 2),
         1.5,
+        core="mes",
     ),
     JobTemplate(
         "other",

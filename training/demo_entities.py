@@ -48,9 +48,9 @@ class ScaleSpec:
 
 
 SCALES: dict[str, ScaleSpec] = {
-    "small": ScaleSpec(enterprises=100, vacancies=300, graduates=1500, views_per_year=46.0),
-    "medium": ScaleSpec(enterprises=600, vacancies=3000, graduates=20000, views_per_year=46.0),
-    "large": ScaleSpec(enterprises=3000, vacancies=20000, graduates=200000, views_per_year=46.0),
+    "small": ScaleSpec(enterprises=100, vacancies=300, graduates=1500, views_per_year=50.0),
+    "medium": ScaleSpec(enterprises=600, vacancies=3000, graduates=20000, views_per_year=50.0),
+    "large": ScaleSpec(enterprises=3000, vacancies=20000, graduates=200000, views_per_year=50.0),
 }
 
 
@@ -398,7 +398,10 @@ def sample_vacancies(rng: np.random.Generator, n: int, ent: Enterprises, sim_day
             continue
         req_pool = np.array([SKILL_ROW[s] for s in t.required_pool])
         pref_pool = np.array([SKILL_ROW[s] for s in t.preferred_pool if s not in t.required_pool])
-        req_order = gumbel_top(rng, -np.log1p(0.3 * np.arange(len(req_pool))), len(rows))
+        req_logw = -np.log1p(0.3 * np.arange(len(req_pool)))
+        if t.core is not None:  # the skill the title names is always asked for
+            req_logw[list(t.required_pool).index(t.core)] = 50.0
+        req_order = gumbel_top(rng, req_logw, len(rows))
         k_req = np.minimum(
             rng.choice([2, 3, 4, 5], size=len(rows), p=[0.25, 0.35, 0.25, 0.15]), len(req_pool)
         )

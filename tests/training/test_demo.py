@@ -223,3 +223,12 @@ def test_written_bundle_reads_back(tmp_path: Path) -> None:
     world = write_demo_bundle(tmp_path, "small", 5)
     data = read_bundle(tmp_path)
     assert data.counts() == world.data.counts()
+
+
+def test_descriptions_name_their_skills(world: DemoWorld) -> None:
+    skills = world.data.skills.set_index(C.skill)
+    terms = {sid: [row[C.name_zh], *row[C.aliases]] for sid, row in skills.iterrows()}
+    for row in world.data.vacancies.itertuples():
+        for sid in [*row.required_skills, *row.preferred_skills]:
+            assert any(term in row.description for term in terms[sid]), (row.vacancy_id, sid)
+        assert str(row.headcount) in row.description
