@@ -78,7 +78,8 @@ class ModelHolder:
                 return False
             self._pointer_version = wanted
             if wanted is None or wanted == self.version:
-                self._last_error = None if wanted == self.version else self._last_error
+                if wanted is not None:
+                    self._last_error, self._refused = None, None
                 return False
             try:
                 model = self.registry.load(wanted)
