@@ -286,6 +286,17 @@ def sample_programs(
             prog = _track_program(rng, track.key, int(rng.choice(rows)), cohort, None, sim_days)
         programs.append(prog)
         total += prog.size
+    return _number_classes(programs)
+
+
+def _number_classes(programs: list[ProgramSpec]) -> list[ProgramSpec]:
+    """Parallel classes of one track, school and cohort get numbers: ``…（2026届）2班``, ``…第2期``."""
+    seen: dict[tuple[int, str], int] = {}
+    for p in programs:
+        key = (p.school, p.name)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            p.name = f"{p.name}第{seen[key]}期" if p.kind == "training" else f"{p.name}{seen[key]}班"
     return programs
 
 
