@@ -24,7 +24,7 @@ from models.placement import Plan, SponsorRule, plan_placement
 from models.results import Reason, VacancyFilters
 from models.skill_gaps import SkillGapReport, skill_gaps
 from service.matching import MatchingService, Snapshot
-from service.store.market import load_market
+from service.store.programs import program_market
 from service.store.tables import Graduate, Program
 from service.store.vacancies import hires
 
@@ -55,11 +55,15 @@ def _open_vacancies(data: Any, now: pd.Timestamp) -> pd.DataFrame:
     return vacancies[(vacancies[C.status] == "open") & (closes.isna() | (closes >= now))]
 
 
-def program_sponsor(program: Program) -> str | None:
-    """The enterprise whose vacancies the programme fills first (order classes, sponsored trainings)."""
-    if program.kind in SPONSORED_KINDS and program.sponsor_enterprise_id:
-        return program.sponsor_enterprise_id
+def program_sponsor_of(kind: str, sponsor_enterprise_id: Any) -> str | None:
+    """The enterprise whose vacancies a programme fills first (order classes, sponsored trainings)."""
+    if kind in SPONSORED_KINDS and isinstance(sponsor_enterprise_id, str) and sponsor_enterprise_id:
+        return sponsor_enterprise_id
     return None
+
+
+def program_sponsor(program: Program) -> str | None:
+    return program_sponsor_of(program.kind, program.sponsor_enterprise_id)
 
 
 @dataclass
@@ -194,6 +198,6 @@ def plan_program(
 
 
 def program_skill_gaps(*, session: Session, program_id: str, limit: int = 20) -> SkillGapReport:
-    """The programme's skill gaps over the whole store (every graduate and vacancy, with history)."""
-    data = load_market(session=session)
+    """The programme's skill gaps from the store (open vacancies, its graduates and their history)."""
+    data = program_market(session=session, program_id=program_id)
     return skill_gaps(data, program_id, now=_now(), limit=limit)

@@ -8,11 +8,26 @@ exactly like a missing one (:class:`UnknownProgram`), so existence never leaks a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from service.store.tables import Graduate, Program, School
+from models.columns import Columns as C
+from models.data import ENTITY_COLUMNS, MarketData
+from service.store.tables import (
+    Enterprise,
+    Graduate,
+    GraduateSkill,
+    Interaction,
+    Program,
+    ProgramSkill,
+    School,
+    Skill,
+    Vacancy,
+    VacancySkill,
+)
 
 
 class UnknownProgram(LookupError):
@@ -91,3 +106,161 @@ def program_graduates(
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query)), int(total)
+
+
+def program_market(*, session: Session, program_id: str) -> MarketData:
+    """What :func:`models.skill_gaps.skill_gaps` needs for one programme, without reading the whole store.
+
+    A partial :class:`MarketData`: only the columns ``skill_gaps`` reads.
+
+    Every skill, enterprise and programme (with curricula); the open vacancies (with required skills);
+    the programme's graduates (with skills); their interactions. Other graduates, closed vacancies and
+    other interactions are left out.
+    """
+    skills = pd.DataFrame(
+        session.execute(select(Skill.skill_id, Skill.name_zh, Skill.name_en, Skill.category)).all(),
+        columns=[C.skill, C.name_zh, C.name_en, C.category],
+    )
+    skills[C.aliases] = [[] for _ in range(len(skills))]
+    enterprises = pd.DataFrame(
+        session.execute(
+            select(Enterprise.enterprise_id, Enterprise.name, Enterprise.segment, Enterprise.district)
+        ).all(),
+        columns=[C.enterprise, C.name, C.segment, C.district],
+    )
+    curricula = _lists(
+        session.execute(
+            select(ProgramSkill.program_id, ProgramSkill.skill_id).order_by(
+                ProgramSkill.program_id, ProgramSkill.position
+            )
+        )
+    )
+    program_rows = session.execute(
+        select(
+            Program.program_id,
+            Program.school_id,
+            Program.name,
+            Program.kind,
+            Program.sponsor_enterprise_id,
+            Program.cohort_year,
+        )
+    ).all()
+    programs = pd.DataFrame(
+        [(*row, curricula.get(row[0], [])) for row in program_rows],
+        columns=list(ENTITY_COLUMNS["programs"]),
+    )
+    open_rows = session.execute(
+        select(
+            Vacancy.vacancy_id,
+            Vacancy.enterprise_id,
+            Vacancy.min_education,
+            Vacancy.closes_at,
+            Vacancy.status,
+        ).where(Vacancy.status == "open")
+    ).all()
+    required = _lists(
+        session.execute(
+            select(VacancySkill.vacancy_id, VacancySkill.skill_id)
+            .join(Vacancy, Vacancy.vacancy_id == VacancySkill.vacancy_id)
+            .where(Vacancy.status == "open", VacancySkill.required.is_(True))
+            .order_by(VacancySkill.vacancy_id, VacancySkill.position)
+        )
+    )
+    vacancies = pd.DataFrame(
+        [
+            {
+                C.vacancy: v,
+                C.enterprise: e,
+                C.required_skills: required.get(v, []),
+                C.preferred_skills: [],
+                C.min_education: m,
+                C.closes_at: pd.Timestamp(c) if c is not None else pd.NaT,
+                C.status: s,
+            }
+            for v, e, m, c, s in open_rows
+        ],
+        columns=[
+            C.vacancy,
+            C.enterprise,
+            C.required_skills,
+            C.preferred_skills,
+            C.min_education,
+            C.closes_at,
+            C.status,
+        ],
+    )
+    graduate_rows = session.execute(
+        select(Graduate.graduate_id, Graduate.education, Graduate.status).where(
+            Graduate.program_id == program_id
+        )
+    ).all()
+    held = _lists(
+        session.execute(
+            select(GraduateSkill.graduate_id, GraduateSkill.skill_id)
+            .join(Graduate, Graduate.graduate_id == GraduateSkill.graduate_id)
+            .where(Graduate.program_id == program_id)
+            .order_by(GraduateSkill.graduate_id, GraduateSkill.position)
+        )
+    )
+    graduates = pd.DataFrame(
+        [
+            {C.graduate: g, C.program: program_id, C.education: e, C.skills: held.get(g, []), C.status: s}
+            for g, e, s in graduate_rows
+        ],
+        columns=[C.graduate, C.program, C.education, C.skills, C.status],
+    )
+    interactions = pd.DataFrame(
+        session.execute(
+            select(Interaction.graduate_id, Interaction.vacancy_id, Interaction.event)
+            .join(Graduate, Graduate.graduate_id == Interaction.graduate_id)
+            .where(Graduate.program_id == program_id)
+        ).all(),
+        columns=[C.graduate, C.vacancy, C.event],
+    )
+    # The interactions point at vacancies of any status; their enterprises give the history segments.
+    history = session.execute(
+        select(Vacancy.vacancy_id, Vacancy.enterprise_id).where(
+            Vacancy.vacancy_id.in_(_interacted_vacancies(program_id))
+        )
+    ).all()
+    seen = set(vacancies[C.vacancy])
+    extra = pd.DataFrame(
+        [
+            {
+                C.vacancy: v,
+                C.enterprise: e,
+                C.required_skills: [],
+                C.preferred_skills: [],
+                C.min_education: "secondary",
+                C.closes_at: pd.NaT,
+                C.status: "closed",
+            }
+            for v, e in history
+            if v not in seen
+        ],
+        columns=vacancies.columns,
+    )
+    return MarketData(
+        skills=skills,
+        enterprises=enterprises,
+        programs=programs,
+        graduates=graduates,
+        vacancies=pd.concat([vacancies, extra], ignore_index=True) if len(extra) else vacancies,
+        interactions=interactions,
+    )
+
+
+def _interacted_vacancies(program_id: str) -> Any:
+    return (
+        select(Interaction.vacancy_id)
+        .join(Graduate, Graduate.graduate_id == Interaction.graduate_id)
+        .where(Graduate.program_id == program_id)
+        .distinct()
+    )
+
+
+def _lists(rows: Iterable[Any]) -> dict[str, list[str]]:
+    lists: dict[str, list[str]] = {}
+    for key, value in rows:
+        lists.setdefault(key, []).append(value)
+    return lists
