@@ -52,9 +52,11 @@ def create_app(settings: Settings | None = None, *, model_holder: Any | None = N
         app.state.sessionmaker = make_sessionmaker(engine)
         holder = model_holder if model_holder is not None else _make_holder(settings)
         app.state.model_holder = holder
-        app.state.matching = MatchingService(holder.get)
+        app.state.matching = MatchingService(holder.get, sessionmaker=app.state.sessionmaker)
         if hasattr(holder, "start"):
             holder.start()
+        # Build the candidate index now rather than on the first request.
+        app.state.matching.refresh_in_background()
         try:
             yield
         finally:

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from models.columns import Columns as C
 from models.data import MarketData
 from service.store.session import data_version
+from service.store.vacancies import open_vacancy_ids, seeking_graduate_ids
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +115,21 @@ def _vacancy_infos(data: MarketData) -> dict[str, VacancyInfo]:
 class MatchingService:
     """Answers candidates, recommendations and pair scores from a cached :class:`Snapshot`.
 
+    The first snapshot is built while the caller waits (one build, however many requests arrive).
+    After that, when the data version or the model moves, :meth:`candidates` and
+    :meth:`recommendations` keep answering from the last snapshot while a background thread builds
+    the new one, corrected so that the answer is right at once where it matters: the vacancy is read
+    fresh from the store (a vacancy posted or edited a second ago is ranked as it is now), graduates
+    who stopped seeking or were erased are left out, and vacancies no longer open are not suggested.
+    New graduates and new vacancies join the pools when the background build lands (seconds).
+    Each answer comes wholly from one snapshot, so from one model version.
+
     Parameters
     ----------
     model_source
         Returns the model to serve now (``ModelHolder.get``), or None before the first model.
+    sessionmaker
+        Opens sessions for background builds; without it every change is rebuilt while the caller waits.
     load
         Reads the store as a :class:`MarketData`; defaults to ``service.store.market.load_market``
         with seeking graduates only and no interactions.
@@ -127,12 +139,16 @@ class MatchingService:
         self,
         model_source: Callable[[], Any],
         *,
+        sessionmaker: Callable[[], Session] | None = None,
         load: Callable[[Session], MarketData] | None = None,
     ) -> None:
         self.model_source = model_source
+        self.sessionmaker = sessionmaker
         self._load = load or _load_candidate_pool
         self._snapshot: Snapshot | None = None
         self._build_lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
+        self._refresher: threading.Thread | None = None
         self.builds = 0  # how many indexes were built (tests check concurrent requests build one)
 
     def current_model(self) -> Any:
@@ -141,8 +157,12 @@ class MatchingService:
             raise ModelNotReady()
         return model
 
+    # ------------------------------------------------------------------ snapshots
     def snapshot(self, *, session: Session, model: Any | None = None) -> Snapshot:
-        """The snapshot for the served model and the store's current data version (built at most once)."""
+        """The snapshot for the served model and the store's current data version.
+
+        Built while the caller waits when it does not exist yet (at most one build at a time).
+        """
         model = model if model is not None else self.current_model()
         version = data_version(session)
         cached = self._snapshot
@@ -152,31 +172,80 @@ class MatchingService:
             cached = self._snapshot
             if cached is not None and cached.model is model and cached.data_version == version:
                 return cached
-            started = time.perf_counter()
-            data = self._load(session)
-            index = model.matcher.index(data)
-            snapshot = Snapshot(
-                model_version=model.version,
-                data_version=version,
-                model=model,
-                index=index,
-                data=data,
-                graduates=_graduate_infos(data),
-                vacancies=_vacancy_infos(data),
-            )
-            snapshot.built_seconds = time.perf_counter() - started
-            self.builds += 1
-            log.info(
-                "built candidate index for model %s, data version %d in %.2fs (%d graduates, %d vacancies)",
-                model.version,
-                version,
-                snapshot.built_seconds,
-                len(data.graduates),
-                len(data.vacancies),
-            )
-            self._snapshot = snapshot
-            return snapshot
+            return self._build(session, model, version)
 
+    def _build(self, session: Session, model: Any, version: int) -> Snapshot:
+        started = time.perf_counter()
+        data = self._load(session)
+        index = model.matcher.index(data)
+        snapshot = Snapshot(
+            model_version=model.version,
+            data_version=version,
+            model=model,
+            index=index,
+            data=data,
+            graduates=_graduate_infos(data),
+            vacancies=_vacancy_infos(data),
+        )
+        snapshot.built_seconds = time.perf_counter() - started
+        self.builds += 1
+        log.info(
+            "built candidate index for model %s, data version %d in %.2fs (%d graduates, %d vacancies)",
+            model.version,
+            version,
+            snapshot.built_seconds,
+            len(data.graduates),
+            len(data.vacancies),
+        )
+        self._snapshot = snapshot
+        return snapshot
+
+    def _latest(self, *, session: Session) -> tuple[Snapshot, bool]:
+        """The newest snapshot there is and whether it is stale; starts a background refresh if so."""
+        model = self.current_model()
+        cached = self._snapshot
+        if cached is None or self.sessionmaker is None:
+            return self.snapshot(session=session, model=model), False
+        version = data_version(session)
+        if cached.model is model and cached.data_version == version:
+            return cached, False
+        self.refresh_in_background()
+        return cached, True
+
+    def refresh_in_background(self) -> None:
+        """Build the snapshot for the current model and data version in a daemon thread (one at a time)."""
+        if self.sessionmaker is None:
+            return
+        with self._refresh_lock:
+            if self._refresher is not None and self._refresher.is_alive():
+                return
+            self._refresher = threading.Thread(target=self._refresh, name="matching-refresh", daemon=True)
+            self._refresher.start()
+
+    def _refresh(self) -> None:
+        assert self.sessionmaker is not None
+        try:
+            for _ in range(3):  # catch up with writes that landed during a build, but never spin
+                model = self.model_source()
+                if model is None:
+                    return
+                with self.sessionmaker() as session:
+                    version = data_version(session)
+                    cached = self._snapshot
+                    if cached is not None and cached.model is model and cached.data_version == version:
+                        return
+                    with self._build_lock:
+                        self._build(session, model, version)
+        except Exception:  # noqa: BLE001 - the next request retries; the old snapshot keeps serving
+            log.exception("background rebuild of the candidate index failed")
+
+    def wait_for_refresh(self, timeout: float = 30.0) -> None:
+        """Block until a running background refresh finishes (tests, benchmarks, warm-up)."""
+        refresher = self._refresher
+        if refresher is not None:
+            refresher.join(timeout)
+
+    # ------------------------------------------------------------------ answers
     def candidates(
         self,
         *,
@@ -187,7 +256,18 @@ class MatchingService:
         filters: Any | None = None,
     ) -> tuple[Snapshot, Any]:
         """Ranked graduates for a vacancy (an id in the store, or the vacancy as data)."""
-        snapshot = self.snapshot(session=session)
+        from models.results import CandidateFilters
+
+        snapshot, stale = self._latest(session=session)
+        filters = filters or CandidateFilters()
+        if stale:
+            if isinstance(vacancy, str):
+                vacancy = _vacancy_from_store(session, vacancy)
+            gone = set(snapshot.graduates) - seeking_graduate_ids(session=session)
+            if gone:
+                filters = replace(
+                    filters, exclude_graduates=tuple(filters.exclude_graduates) + tuple(sorted(gone))
+                )
         result = snapshot.matcher.candidates_for(
             vacancy, index=snapshot.index, limit=limit, offset=offset, filters=filters
         )
@@ -203,7 +283,20 @@ class MatchingService:
         filters: Any | None = None,
     ) -> tuple[Snapshot, Any]:
         """Ranked vacancies for a graduate (an id of a seeking graduate, or the graduate as data)."""
-        snapshot = self.snapshot(session=session)
+        from models.results import VacancyFilters
+
+        snapshot, stale = self._latest(session=session)
+        filters = filters or VacancyFilters()
+        if stale:
+            if isinstance(graduate, str) and graduate not in snapshot.graduates:
+                snapshot, stale = self.snapshot(session=session), False  # a new graduate: wait for them
+            else:
+                was_open = {v for v, info in snapshot.vacancies.items() if info.status == "open"}
+                closed = was_open - open_vacancy_ids(session=session)
+                if closed:
+                    filters = replace(
+                        filters, exclude_vacancies=tuple(filters.exclude_vacancies) + tuple(sorted(closed))
+                    )
         result = snapshot.matcher.vacancies_for(
             graduate, index=snapshot.index, limit=limit, offset=offset, filters=filters
         )
@@ -212,10 +305,16 @@ class MatchingService:
     def score_pairs(
         self, *, session: Session, graduate_ids: Sequence[str], vacancy_ids: Sequence[str]
     ) -> tuple[Snapshot, np.ndarray]:
-        """Match probabilities of each (graduate, vacancy) pair, elementwise."""
+        """Match probabilities of each (graduate, vacancy) pair, elementwise (current snapshot)."""
         snapshot = self.snapshot(session=session)
         scores = snapshot.matcher.score_pairs(list(graduate_ids), list(vacancy_ids), index=snapshot.index)
         return snapshot, np.asarray(scores, dtype=float)
+
+
+def _vacancy_from_store(session: Session, vacancy_id: str) -> Mapping[str, Any]:
+    from service.store.vacancies import get_vacancy, vacancy_record
+
+    return vacancy_record(get_vacancy(session=session, vacancy_id=vacancy_id))
 
 
 def _load_candidate_pool(session: Session) -> MarketData:

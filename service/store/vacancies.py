@@ -285,3 +285,39 @@ def lock_vacancy(*, session: Session, vacancy_id: str) -> None:
     """Lock the vacancy row until the transaction ends (PostgreSQL), so hires do not race."""
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         session.execute(select(Vacancy.vacancy_id).where(Vacancy.vacancy_id == vacancy_id).with_for_update())
+
+
+def vacancy_record(vacancy: Vacancy) -> dict[str, object]:
+    """The vacancy with the MarketData ``vacancies`` columns, as the matcher takes a vacancy given as data."""
+    import math
+
+    import pandas as pd
+
+    def salary(value: int | None) -> float:
+        return math.nan if value is None else float(value)
+
+    return {
+        "vacancy_id": vacancy.vacancy_id,
+        "enterprise_id": vacancy.enterprise_id,
+        "title": vacancy.title,
+        "role": vacancy.role,
+        "required_skills": required_skills(vacancy),
+        "preferred_skills": preferred_skills(vacancy),
+        "min_education": vacancy.min_education,
+        "district": vacancy.district,
+        "headcount": int(vacancy.headcount),
+        "salary_min": salary(vacancy.salary_min),
+        "salary_max": salary(vacancy.salary_max),
+        "posted_at": pd.Timestamp(vacancy.posted_at),
+        "closes_at": pd.Timestamp(vacancy.closes_at) if vacancy.closes_at is not None else pd.NaT,
+        "status": vacancy.status,
+        "description": vacancy.description,
+    }
+
+
+def seeking_graduate_ids(*, session: Session) -> set[str]:
+    return set(session.scalars(select(Graduate.graduate_id).where(Graduate.status == "seeking")))
+
+
+def open_vacancy_ids(*, session: Session) -> set[str]:
+    return set(session.scalars(select(Vacancy.vacancy_id).where(Vacancy.status == "open")))
