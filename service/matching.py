@@ -149,6 +149,7 @@ class MatchingService:
         self._build_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
         self._refresher: threading.Thread | None = None
+        self._stale_cache: tuple[Snapshot, int, frozenset[str], frozenset[str]] | None = None
         self.builds = 0  # how many indexes were built (tests check concurrent requests build one)
 
     def current_model(self) -> Any:
@@ -200,17 +201,36 @@ class MatchingService:
         self._snapshot = snapshot
         return snapshot
 
-    def _latest(self, *, session: Session) -> tuple[Snapshot, bool]:
-        """The newest snapshot there is and whether it is stale; starts a background refresh if so."""
+    def _latest(self, *, session: Session) -> tuple[Snapshot, int | None]:
+        """The newest snapshot there is and, when it is stale, the store's data version (else None).
+
+        A stale answer starts a background refresh.
+        """
         model = self.current_model()
         cached = self._snapshot
         if cached is None or self.sessionmaker is None:
-            return self.snapshot(session=session, model=model), False
+            return self.snapshot(session=session, model=model), None
         version = data_version(session)
         if cached.model is model and cached.data_version == version:
-            return cached, False
+            return cached, None
         self.refresh_in_background()
-        return cached, True
+        return cached, version
+
+    def _gone(
+        self, session: Session, snapshot: Snapshot, version: int
+    ) -> tuple[frozenset[str], frozenset[str]]:
+        """Graduates of a stale snapshot no longer seeking, and its open vacancies no longer open.
+
+        Computed once per (snapshot, data version): two id selects, not one per request.
+        """
+        cached = self._stale_cache
+        if cached is not None and cached[0] is snapshot and cached[1] == version:
+            return cached[2], cached[3]
+        graduates = frozenset(set(snapshot.graduates) - seeking_graduate_ids(session=session))
+        was_open = {v for v, info in snapshot.vacancies.items() if info.status == "open"}
+        vacancies = frozenset(was_open - open_vacancy_ids(session=session))
+        self._stale_cache = (snapshot, version, graduates, vacancies)
+        return graduates, vacancies
 
     def refresh_in_background(self) -> None:
         """Build the snapshot for the current model and data version in a daemon thread (one at a time)."""
@@ -258,12 +278,12 @@ class MatchingService:
         """Ranked graduates for a vacancy (an id in the store, or the vacancy as data)."""
         from models.results import CandidateFilters
 
-        snapshot, stale = self._latest(session=session)
+        snapshot, stale_version = self._latest(session=session)
         filters = filters or CandidateFilters()
-        if stale:
+        if stale_version is not None:
             if isinstance(vacancy, str):
                 vacancy = _vacancy_from_store(session, vacancy)
-            gone = set(snapshot.graduates) - seeking_graduate_ids(session=session)
+            gone, _ = self._gone(session, snapshot, stale_version)
             if gone:
                 filters = replace(
                     filters, exclude_graduates=tuple(filters.exclude_graduates) + tuple(sorted(gone))
@@ -285,14 +305,13 @@ class MatchingService:
         """Ranked vacancies for a graduate (an id of a seeking graduate, or the graduate as data)."""
         from models.results import VacancyFilters
 
-        snapshot, stale = self._latest(session=session)
+        snapshot, stale_version = self._latest(session=session)
         filters = filters or VacancyFilters()
-        if stale:
+        if stale_version is not None:
             if isinstance(graduate, str) and graduate not in snapshot.graduates:
-                snapshot, stale = self.snapshot(session=session), False  # a new graduate: wait for them
+                snapshot = self.snapshot(session=session)  # a graduate new to the pool: wait for the build
             else:
-                was_open = {v for v, info in snapshot.vacancies.items() if info.status == "open"}
-                closed = was_open - open_vacancy_ids(session=session)
+                _, closed = self._gone(session, snapshot, stale_version)
                 if closed:
                     filters = replace(
                         filters, exclude_vacancies=tuple(filters.exclude_vacancies) + tuple(sorted(closed))
