@@ -105,7 +105,7 @@ def generate(scale: str = "small", seed: int = 7, *, as_of: pd.Timestamp | str |
         year: (pd.Timestamp(year=year, month=7, day=1) - start_ts) / pd.Timedelta(days=1)
         for year in range(as_of_ts.year - 2, as_of_ts.year + 3)
     }
-    grads = sample_graduates(rng, programs, SIM_DAYS, july_first)
+    grads = sample_graduates(rng, programs, july_first)
     perm = rng.permutation(len(grads.program))  # ids do not follow programmes
     grads = _permute_graduates(grads, perm)
     vacs = sample_vacancies(rng, spec.vacancies, ent, SIM_DAYS)
@@ -381,9 +381,3 @@ def _market_data(
         vacancies=vacancies,
         interactions=interactions,
     )
-
-
-def describe(world: DemoWorld) -> str:
-    """One line per entity count, for the CLI."""
-    counts = world.data.counts()
-    return ", ".join(f"{name} {count:,}" for name, count in counts.items())

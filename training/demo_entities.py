@@ -326,7 +326,7 @@ class Graduates:
 
 
 def sample_graduates(
-    rng: np.random.Generator, programs: list[ProgramSpec], as_of_day: float, july_first: dict[int, float]
+    rng: np.random.Generator, programs: list[ProgramSpec], july_first: dict[int, float]
 ) -> Graduates:
     n = sum(p.size for p in programs)
     program = np.repeat(np.arange(len(programs)), [p.size for p in programs])
@@ -374,7 +374,6 @@ def sample_graduates(
         has = k > j
         masks[has] |= (np.uint8(1) << order[has, j].astype(np.uint8)).astype(np.uint8)
     activity = rng.gamma(2.0, 0.5, size=n)
-    del as_of_day
     return Graduates(program, education, skills, masks, district_order, available, search_start, activity)
 
 
