@@ -109,6 +109,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col.reason": ("原因", "Reason"),
     "col.alternatives": ("备选岗位", "Alternatives"),
     "col.salary": ("月薪（元）", "Salary (CNY/month)"),
+    "hr.hired_of": ("已录用 {hired} / {headcount}", "hired {hired} of {headcount}"),
+    "col.hired_headcount": ("已录用 / 招聘人数", "Hired / headcount"),
     "hr.candidates.link": ("查看候选人", "Candidates"),
     "hr.close": ("关闭岗位", "Close vacancy"),
     "hr.closed_ok": ("岗位已关闭。", "The vacancy is closed."),
