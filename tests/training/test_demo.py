@@ -20,7 +20,7 @@ from models.columns import Columns as C
 from models.data import ENTITY_COLUMNS, MarketData
 from service.cli import main
 from training.bundle import read_bundle
-from training.demo import DemoWorld, generate, load_ground_truth, write_demo_bundle
+from training.demo import DemoWorld, generate, load_ground_truth
 
 # Pipeline order of events for one (graduate, vacancy) pair.
 STAGE = {"viewed": 0, "applied": 1, "shortlisted": 2, "interviewed": 3, "offered": 4, "hired": 5}
@@ -204,20 +204,14 @@ def test_signals_show_in_interactions(world: DemoWorld) -> None:
     assert u[was_applied].mean() > u[~was_applied].mean() + 0.5
 
 
-def test_write_bundle_and_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo-data", str(tmp_path / "demo"), "--scale", "small", "--seed", "3"]) == 0
+def test_cli_writes_a_bundle_that_reads_back(
+    world: DemoWorld, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo-data", str(tmp_path), "--scale", "small", "--seed", "7"]) == 0
     out = capsys.readouterr().out
     assert "graduates" in out and "interactions" in out
-    for name in ENTITY_COLUMNS:
-        assert (tmp_path / "demo" / f"{name}.csv").exists()
-    truth = load_ground_truth(tmp_path / "demo")
-    assert truth.params["seed"] == 3
-    bundle = pd.read_csv(tmp_path / "demo" / "graduates.csv")
-    assert list(bundle[C.graduate]) == sorted(truth.graduate_ids)
-
-
-def test_written_bundle_reads_back(tmp_path: Path) -> None:
-    world = write_demo_bundle(tmp_path, "small", 5)
+    truth = load_ground_truth(tmp_path)
+    assert truth.params["seed"] == 7
     data = read_bundle(tmp_path)  # raises BundleError listing every problem
     assert data.counts() == world.data.counts()
     for name in ("programs", "graduates", "vacancies"):
@@ -226,11 +220,24 @@ def test_written_bundle_reads_back(tmp_path: Path) -> None:
         theirs = getattr(data, name).sort_values(key).reset_index(drop=True)
         for column in (C.skills, C.required_skills, C.status, C.headcount, C.sponsor):
             if column in ours:
-                left = ours[column].map(lambda x: x if isinstance(x, list) else (None if pd.isna(x) else x))
-                right = theirs[column].map(
-                    lambda x: x if isinstance(x, list) else (None if pd.isna(x) else x)
+                assert ours[column].map(_plain).tolist() == theirs[column].map(_plain).tolist(), (
+                    name,
+                    column,
                 )
-                assert left.tolist() == right.tolist(), (name, column)
+
+
+def _plain(value: object) -> object:
+    return value if isinstance(value, list) else (None if pd.isna(value) else value)  # type: ignore[call-overload]
+
+
+def test_cli_rejects_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo-data", str(tmp_path), "--as-of", "someday"]) == 2
+    (tmp_path / "file").write_text("x")
+    assert main(["demo-data", str(tmp_path / "file")]) == 2
+    with pytest.raises(SystemExit):
+        main(["demo-data", str(tmp_path), "--scale", "huge"])
+    with pytest.raises(ValueError, match="unknown scale"):
+        generate("huge")
 
 
 def test_descriptions_name_their_skills(world: DemoWorld) -> None:
