@@ -12,6 +12,7 @@ PostgreSQL when reachable), a second import of the same bundle (nothing to chang
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 import uuid
@@ -36,7 +37,7 @@ from models.columns import Columns as C
 from service.store.market import import_market, load_market
 from service.store.migrate import upgrade
 from service.store.session import make_engine, transaction
-from training.bundle import BUNDLE_FILES, read_bundle
+from training.bundle import BUNDLE_FILES, read_bundle, write_bundle
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DISTRICTS = ("越城区", "柯桥区", "上虞区", "滨海新区", "诸暨市", "嵊州市", "新昌县")
@@ -166,7 +167,7 @@ def _postgres_engine() -> tuple[Engine, Engine, str] | None:
     return engine, admin, schema
 
 
-def _time_store(name: str, engine: Engine, data: Any) -> dict[str, Any]:
+def _time_store(name: str, engine: Engine, data: Any, export_dir: Path) -> dict[str, Any]:
     upgrade(engine)
     start = time.perf_counter()
     with transaction(engine) as session:
@@ -180,6 +181,9 @@ def _time_store(name: str, engine: Engine, data: Any) -> dict[str, Any]:
     with transaction(engine) as session:
         loaded = load_market(session=session)
     load = time.perf_counter() - start
+    start = time.perf_counter()
+    write_bundle(loaded, export_dir)
+    export = time.perf_counter() - start
     assert not again.changed, "re-import changed the store"
     assert loaded.counts() == data.counts(), (loaded.counts(), data.counts())
     return {
@@ -187,6 +191,7 @@ def _time_store(name: str, engine: Engine, data: Any) -> dict[str, Any]:
         "import_s": round(first, 2),
         "reimport_s": round(second, 2),
         "load_market_s": round(load, 2),
+        "export_s": round(export, 2),
         "added_interactions": report.added["interactions"],
     }
 
@@ -213,14 +218,14 @@ def main(argv: list[str] | None = None) -> None:
         stores = []
         sqlite = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
         try:
-            stores.append(_time_store("sqlite", sqlite, data))
+            stores.append(_time_store("sqlite", sqlite, data, Path(tmp) / "export-sqlite"))
         finally:
             sqlite.dispose()
         postgres = None if args.no_postgres else _postgres_engine()
         if postgres is not None:
             engine, admin, schema = postgres
             try:
-                stores.append(_time_store("postgresql", engine, data))
+                stores.append(_time_store("postgresql", engine, data, Path(tmp) / "export-postgresql"))
             finally:
                 engine.dispose()
                 with admin.begin() as connection:
@@ -228,7 +233,8 @@ def main(argv: list[str] | None = None) -> None:
                 admin.dispose()
     print_table(f"Bundle with {counts['interactions']:,} interactions ({counts})", rows)
     print_table("Import into the store", stores)
-    print(f"\npeak memory {peak_rss_mb():.0f} MiB")
+    load = os.getloadavg()[0]
+    print(f"\npeak memory {peak_rss_mb():.0f} MiB; load average {load:.1f} on {os.cpu_count()} cores")
     path = write_result(
         "import",
         {
@@ -236,6 +242,8 @@ def main(argv: list[str] | None = None) -> None:
             "read_validate_s": round(read, 2),
             "stores": stores,
             "peak_rss_mb": round(peak_rss_mb()),
+            # The machine is shared: a load far above the core count means the times are inflated.
+            "load_average_at_end": [round(x, 1) for x in os.getloadavg()],
         },
     )
     print(f"wrote {path}")

@@ -331,8 +331,8 @@ def _typed(entity: str, frame: pd.DataFrame) -> pd.DataFrame:
 # --- writing the store -----------------------------------------------------------------------------
 
 
-def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
-    """Parameter dicts for executemany, with Python scalars (None, int, date, datetime)."""
+def _python_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[Any]]:
+    """Column value lists of Python scalars (None, int, bool, str, date, datetime)."""
     arrays = []
     for column in columns:
         series = frame[column]
@@ -343,8 +343,14 @@ def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]
         elif column in NUMBER_COLUMNS:
             values = [None if np.isnan(v) else int(v) for v in series.to_numpy(dtype="float64")]
         else:
-            values = series.astype(object).tolist()
+            values = series.astype(object).where(series.notna(), None).tolist()
         arrays.append(values)
+    return arrays
+
+
+def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """Parameter dicts for executemany."""
+    arrays = _python_columns(frame, columns)
     return [dict(zip(columns, row, strict=True)) for row in zip(*arrays, strict=True)]
 
 
@@ -388,9 +394,25 @@ def _insert_frame(connection: Connection, table: Table, frame: pd.DataFrame) -> 
         for chunk in _chunks(rows, CHUNK * 5):
             connection.exec_driver_sql(sql, list(chunk))
         return
+    driver = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql" and driver is not None and _has_copy(driver):
+        # COPY is PostgreSQL's bulk path: one stream instead of a statement per batch of rows.
+        values = zip(*_python_columns(frame, columns), strict=True)
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for row in values:
+                copy.write_row(row)
+        return
     records = _records(frame, columns)
     for chunk in _chunks(records, CHUNK):
         connection.execute(insert(table), list(chunk))
+
+
+def _has_copy(driver: Any) -> bool:
+    """Whether the DBAPI connection is psycopg 3's (whose cursors have ``copy``)."""
+    return type(driver).__module__.split(".")[0] == "psycopg"
 
 
 def _update(connection: Connection, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
@@ -532,7 +554,10 @@ def _import_interactions(connection: Connection, frame: pd.DataFrame, report: Im
     )
     if rebuild:
         # Building an index once over sorted data beats updating it row by row; SQLite readers
-        # keep their snapshot (WAL), so nobody sees the table without its indexes.
+        # keep their snapshot (WAL), so nobody sees the table without its indexes. Python's sqlite3
+        # opens a transaction only before DML, and DDL outside one would commit at once, so a
+        # no-op UPDATE first puts the DROP INDEX inside the import's transaction.
+        connection.exec_driver_sql("UPDATE data_version SET counter = counter WHERE id = -1")
         for index in table.indexes:
             index.drop(bind=connection)
     # In key order, the unique index grows at its end instead of all over its pages.

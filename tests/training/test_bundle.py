@@ -295,3 +295,46 @@ def test_parse_entity_csv_reports_encoding(tmp_path: Path) -> None:
     frame, problems = parse_entity_csv("skills", "skill_id,name_zh\nx,光刻\n".encode("gbk"), known=None)
     assert [str(p) for p in problems][0].startswith("skills.csv:2: -: not UTF-8 text")
     assert len(frame) == 0
+
+
+def test_times_with_an_offset_are_stored_as_naive_utc(bundle: Path) -> None:
+    edit(bundle / "interactions.csv", "2026-01-06T10:00:00", "2026-01-06T10:00:00+08:00")
+    edit(bundle / "interactions.csv", "2026-01-06T11:00:00", "2026-01-06 11:00:00Z")
+    times = read_bundle(bundle).interactions[C.occurred_at]
+    assert times.dt.tz is None
+    assert pd.Timestamp("2026-01-06T02:00:00") in set(times)
+    assert pd.Timestamp("2026-01-06T11:00:00") in set(times)
+
+
+@pytest.mark.parametrize("value", ["2026", "2026-05", "20260501", "2026-5-1", "01/05/2026"])
+def test_partial_or_non_iso_dates_are_rejected(value: str, bundle: Path) -> None:
+    edit(bundle / "interactions.csv", "2026-01-06T10:00:00", value)
+    assert problems_of(bundle)[0].startswith(
+        f"interactions.csv:2: occurred_at: {value!r} is not a valid date"
+    )
+
+
+def test_writer_matches_format_cell(tmp_path: Path) -> None:
+    """The vectorised writer renders every cell as format_cell does (the reference)."""
+    from training.bundle import format_cell
+
+    data = tiny_market()
+    data.vacancies.loc[0, C.posted_at] = pd.Timestamp("2026-01-05T09:00:00.250000")
+    data.vacancies.loc[1, C.salary_min] = 6500.5
+    write_bundle(data, tmp_path)
+    frame = data.vacancies.sort_values(C.vacancy)
+    expected = [
+        [format_cell(v, c) for v, c in zip(row, frame.columns, strict=True)]
+        for row in frame.itertuples(index=False, name=None)
+    ]
+    import csv
+
+    with (tmp_path / "vacancies.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))[1:]
+    assert rows == expected
+    assert rows[1][9] == "6500.5"
+    data.vacancies.loc[1, C.salary_min] = 6500.0
+    write_bundle(data, tmp_path)
+    assert read_bundle(tmp_path).vacancies.set_index(C.vacancy).loc["V1", C.posted_at] == pd.Timestamp(
+        "2026-01-05T09:00:00.250000"
+    )

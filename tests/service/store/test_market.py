@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
+import pytest
 from sqlalchemy import Engine, func, select
 
 from models.columns import Columns as C
+from service.store import market
 from service.store.market import ENTITIES, import_market, load_market
 from service.store.session import data_version, transaction
 from service.store.tables import Base
@@ -110,3 +114,39 @@ def test_duplicate_interactions_in_data_are_added_once(engine: Engine) -> None:
         report = import_market(session=session, data=data)
     assert report.added["interactions"] == 30
     assert row_counts(engine)["interactions"] == 30
+
+
+def index_names(engine: Engine) -> set[str]:
+    from sqlalchemy import inspect
+
+    return {index["name"] for index in inspect(engine).get_indexes("interactions")}
+
+
+def test_failed_import_with_index_rebuild_keeps_store_and_indexes(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SQLite bulk path drops and rebuilds indexes; a failure must roll that back too."""
+    data = tiny_market()
+    first = replace(data, interactions=data.interactions.iloc[:10])
+    with transaction(engine) as session:
+        import_market(session=session, data=first)
+    before, indexes = row_counts(engine), index_names(engine)
+    monkeypatch.setattr(market, "REBUILD_INDEXES_AT", 1)
+    real_insert = market._insert_frame
+
+    def failing_insert(connection, table, frame):  # type: ignore[no-untyped-def]
+        real_insert(connection, table, frame)
+        if table.name == "interactions":
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(market, "_insert_frame", failing_insert)
+    with pytest.raises(RuntimeError), transaction(engine) as session:
+        import_market(session=session, data=data)
+    assert row_counts(engine) == before
+    assert index_names(engine) == indexes
+
+    monkeypatch.setattr(market, "_insert_frame", real_insert)
+    with transaction(engine) as session:
+        report = import_market(session=session, data=data)
+    assert report.added["interactions"] == 20
+    assert index_names(engine) == indexes
