@@ -210,6 +210,9 @@ async def _bad_value(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    for kind in type(exc).__mro__:  # a domain error registered after the app was built
+        if kind in _DOMAIN_ERRORS:
+            return await _domain_handler(*_DOMAIN_ERRORS[kind])(request, exc)
     request_id = request.scope.get("state", {}).get("request_id", "-")
     logger.exception("unhandled error in %s %s (request %s)", request.method, request.url.path, request_id)
     return error_response(
