@@ -219,3 +219,22 @@ def test_graduates_import_bad_files_and_tenancy(api: Api) -> None:
     assert api.client.post(url, headers=api.headers["school_s1"], files=header_only).status_code == 422
     missing = api.client.post(url, headers=api.headers["school_s1"])
     assert missing.status_code == 422 and missing.json()["error"]["code"] == "validation_error"
+
+
+def test_placements_of_a_programme_without_seeking_graduates(api_model: Api) -> None:
+    from tests.factories import make_program
+
+    with api_model.session() as session:
+        make_program(
+            session, program_id="P_EMPTY", school_id="S1", kind="order_class", sponsor_enterprise_id="E1"
+        )
+        session.commit()
+    response = api_model.client.get(
+        "/api/v1/programs/P_EMPTY/placements", headers=api_model.headers["school_s1"]
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["assignments"] == [] and body["unassigned"] == []
+    assert body["metrics"]["graduates"] == 0 and body["metrics"]["coverage"] == 0.0
+    gaps = api_model.client.get("/api/v1/programs/P_EMPTY/skill-gaps", headers=api_model.headers["school_s1"])
+    assert gaps.status_code == 200 and gaps.json()["cohort_size"] == 0
