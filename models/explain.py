@@ -60,8 +60,8 @@ REASONS: dict[str, tuple[Callable[[Row], bool], Callable[[Row], str]]] = {
         lambda x: "graduates of this programme often work in this district",
     ),
     "program_role_history": (
-        lambda x: x[COL["program_role"]] > 0,
-        lambda x: "graduates of this programme often apply to this role",
+        lambda x: max(x[COL["program_role"]], x[COL["program_family"]]) > 0,
+        lambda x: "graduates of this programme often apply to this kind of job",
     ),
     "employer_appeal": (lambda x: True, lambda x: "this employer attracts many applicants"),
     "graduate_activity": (lambda x: x[COL["graduate_activity"]] > 0, lambda x: "actively applying to jobs"),

@@ -29,6 +29,8 @@ from models.ids import IdMap
 SCHOOL_DISTRICT = "school_district"
 GRADUATE_KIND = "program_kind"
 SEGMENT = C.segment
+# The kind of job: segment and role together ("packaging/technician").
+JOB_FAMILY = "job_family"
 
 # Share of a row's weight that each token group gets (split equally among the group's tokens).
 GRADUATE_GROUPS: dict[str, float] = {
@@ -116,6 +118,7 @@ def vacancy_frame(vacancies: pd.DataFrame, enterprises: pd.DataFrame) -> pd.Data
     frame[C.preferred_skills] = frame[C.preferred_skills].map(_as_list)
     for column in (C.role, C.min_education, C.district, C.status):
         frame[column] = frame[column].map(_text)
+    frame[JOB_FAMILY] = frame[SEGMENT] + "/" + frame[C.role]
     for column in (C.posted_at, C.closes_at):
         frame[column] = pd.to_datetime(frame[column], errors="coerce")
     for column in (C.salary_min, C.salary_max):

@@ -15,7 +15,7 @@ import pandas as pd
 
 from models.columns import EVENT_WEIGHTS
 from models.columns import Columns as C
-from models.features import SEGMENT
+from models.features import JOB_FAMILY, SEGMENT
 from models.ids import IdMap
 
 FIRST_AT = "first_at"
@@ -26,6 +26,7 @@ PAIR_STATS = {
     "program_enterprise": (C.program, C.enterprise),
     "program_district": (C.program, C.district),
     "program_role": (C.program, C.role),
+    "program_family": (C.program, JOB_FAMILY),
     "school_enterprise": (C.school, C.enterprise),
 }
 

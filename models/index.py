@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from models.columns import EDUCATION_RANK, PROGRAM_KINDS, SEGMENTS
 from models.columns import Columns as C
 from models.data import MarketData
-from models.features import GRADUATE_KIND, SCHOOL_DISTRICT, SEGMENT, market_frames
+from models.features import GRADUATE_KIND, JOB_FAMILY, SCHOOL_DISTRICT, SEGMENT, market_frames
 from models.ids import IdMap
 
 NOT_A_TIME = np.iinfo(np.int64).max
@@ -41,6 +41,7 @@ class Vocabularies:
     schools: IdMap
     enterprises: IdMap
     roles: IdMap
+    families: IdMap
     segments: IdMap = field(default_factory=lambda: IdMap(SEGMENTS))
     kinds: IdMap = field(default_factory=lambda: IdMap(PROGRAM_KINDS))
 
@@ -65,6 +66,7 @@ class Vocabularies:
             schools=IdMap(data.schools[C.school].astype(str)),
             enterprises=IdMap(data.enterprises[C.enterprise].astype(str)),
             roles=IdMap(sorted({r for r in vacancies[C.role] if r})),
+            families=IdMap(sorted(set(vacancies[JOB_FAMILY]))),
         )
 
 
@@ -125,6 +127,7 @@ class VacancyBlock:
     segment: np.ndarray
     district: np.ndarray
     role: np.ndarray
+    family: np.ndarray
     salary: np.ndarray
     headcount: np.ndarray
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
@@ -181,6 +184,7 @@ def build_vacancy_block(
         segment=vocab.segments.rows(frame[SEGMENT].to_numpy()).astype(np.int32),
         district=vocab.districts.rows(frame[C.district].to_numpy()).astype(np.int32),
         role=vocab.roles.rows(frame[C.role].to_numpy()).astype(np.int32),
+        family=vocab.families.rows(frame[JOB_FAMILY].to_numpy()).astype(np.int32),
         salary=salary.to_numpy(dtype=np.float32),
         headcount=pd.to_numeric(frame[C.headcount], errors="coerce").fillna(1).to_numpy(dtype=np.float32),
     )

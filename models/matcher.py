@@ -271,7 +271,8 @@ class Matcher(BaseMatcher):
             min_samples_leaf=min(config.min_samples_leaf, max(2, len(examples) // 50)),
             categorical=tuple(FEATURE_NAMES.index(c) for c in CATEGORICAL),
             random_state=config.seed,
-            n_threads=config.num_threads,
+            # One thread: on a shared 2-core machine OpenMP's spinning costs more than it gains here.
+            n_threads=1,
         )
         ranker.fit(
             X[~late_mask],
@@ -312,24 +313,26 @@ class Matcher(BaseMatcher):
 
     @staticmethod
     def _retrieval_scores(
-        query: GraduateBlock | VacancyBlock, query_row: int, others: GraduateBlock | VacancyBlock
+        query: GraduateBlock | VacancyBlock, query_rows: np.ndarray, others: GraduateBlock | VacancyBlock
     ) -> tuple[np.ndarray | None, np.ndarray]:
-        """(LightFM score, skill score) of every row of ``others`` for the query row."""
+        """(LightFM, skill) scores of every row of ``others`` for each query row, ``(n_others, n_rows)``."""
+        query_rows = np.atleast_1d(np.asarray(query_rows, dtype=np.int64))
         lightfm = None
         q_rep, o_rep = query.arrays.get(RETRIEVAL), others.arrays.get(RETRIEVAL)
         if q_rep is not None and o_rep is not None:
-            lightfm = o_rep @ q_rep[query_row]
+            lightfm = o_rep @ q_rep[query_rows].T
         if isinstance(query, VacancyBlock):
             assert isinstance(others, GraduateBlock)
-            req = others.skills @ query.required[query_row].T
-            pref = others.skills @ query.preferred[query_row].T
-            n_req, n_pref = max(query.n_required[query_row], 1.0), max(query.n_preferred[query_row], 1.0)
+            req = (others.skills @ query.required[query_rows].T).toarray()
+            pref = (others.skills @ query.preferred[query_rows].T).toarray()
+            skill = req / np.maximum(query.n_required[query_rows], 1.0)
+            skill += 0.5 * pref / np.maximum(query.n_preferred[query_rows], 1.0)
         else:
             assert isinstance(others, VacancyBlock)
-            vec = query.skills[query_row].T
-            req, pref = others.required @ vec, others.preferred @ vec
-            n_req, n_pref = np.maximum(others.n_required, 1.0), np.maximum(others.n_preferred, 1.0)
-        skill = np.asarray(req.todense()).ravel() / n_req + 0.5 * np.asarray(pref.todense()).ravel() / n_pref
+            vec = query.skills[query_rows].T
+            req, pref = (others.required @ vec).toarray(), (others.preferred @ vec).toarray()
+            skill = req / np.maximum(others.n_required, 1.0)[:, None]
+            skill += 0.5 * pref / np.maximum(others.n_preferred, 1.0)[:, None]
         return lightfm, skill
 
     def _retrieve(
@@ -344,10 +347,10 @@ class Matcher(BaseMatcher):
         pool = max(self.config.retrieval_pool, k)
         if len(rows) <= pool:
             return rows
-        lightfm, skill = self._retrieval_scores(query, query_row, others)
-        chosen = [_top(rows, skill[rows], pool // 2 if lightfm is not None else pool)]
+        lightfm, skill = self._retrieval_scores(query, np.array([query_row]), others)
+        chosen = [_top(rows, skill[rows, 0], pool // 2 if lightfm is not None else pool)]
         if lightfm is not None:
-            chosen.append(_top(rows, lightfm[rows], pool // 2))
+            chosen.append(_top(rows, lightfm[rows, 0], pool // 2))
         return np.unique(np.concatenate(chosen))
 
     def _pair_scores(

@@ -28,6 +28,7 @@ FEATURES: dict[str, str] = {
     "school_enterprise": "employer_history",
     "program_district": "program_district_history",
     "program_role": "program_role_history",
+    "program_family": "program_role_history",
     "enterprise_appeal": "employer_appeal",
     "graduate_activity": "graduate_activity",
     "salary": "salary",
@@ -46,7 +47,13 @@ def history_tables(stats: HistoryStats, index: MatchIndex) -> dict[str, np.ndarr
     """Lift matrices of ``stats`` in the codes of ``index`` (the last row/column is "unknown")."""
     v = index.vocab
     left = {"program_id": v.programs, "school_id": v.schools}
-    right = {"segment": v.segments, "enterprise_id": v.enterprises, "district": v.districts, "role": v.roles}
+    right = {
+        "segment": v.segments,
+        "enterprise_id": v.enterprises,
+        "district": v.districts,
+        "role": v.roles,
+        "job_family": v.families,
+    }
     tables = {name: stats.lift_matrix(name, left[a], right[b]) for name, (a, b) in PAIR_STATS.items()}
     tables["enterprise_appeal"] = stats.enterprise_vector(v.enterprises)
     return tables
@@ -118,6 +125,7 @@ def pair_features(
         out[:, col["school_enterprise"]] = tables["school_enterprise"][school, enterprise]
         out[:, col["program_district"]] = tables["program_district"][program, district]
         out[:, col["program_role"]] = tables["program_role"][program, vacancies.role[v_rows]]
+        out[:, col["program_family"]] = tables["program_family"][program, vacancies.family[v_rows]]
         out[:, col["enterprise_appeal"]] = tables["enterprise_appeal"][enterprise]
     activity = graduates.arrays.get("activity")
     if activity is not None:

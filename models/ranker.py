@@ -76,8 +76,12 @@ class PairRanker(ClassifierMixin, BaseEstimator):
         y_calibration: np.ndarray | None = None,
     ) -> PairRanker:
         """Fit the trees on ``(X, y)``, then the calibration on the held-out slice (or on ``X`` itself)."""
-        X = np.asarray(X, dtype=np.float32)
+        X = np.array(X, dtype=np.float32)
         y = np.asarray(y).astype(int)
+        # A column with no value at all (e.g. no vacancy lists salaries) carries nothing; the trees cannot
+        # bin it, so it is fixed to 0 here and at prediction time.
+        self.dead_columns_ = np.flatnonzero(np.isnan(X).all(axis=0))
+        X[:, self.dead_columns_] = 0.0
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = X.shape[1]
         mask = np.zeros(X.shape[1], dtype=bool)
@@ -100,13 +104,20 @@ class PairRanker(ClassifierMixin, BaseEstimator):
         raw = self.decision(X_calibration)
         self.calibrator_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
         self.calibrator_.fit(raw, np.asarray(y_calibration, dtype=float))
-        self.reference_ = np.nanmedian(np.where(np.isfinite(X), X, np.nan), axis=0)
+        reference = np.where(np.isfinite(X), X, np.nan)
+        self.reference_ = np.array(
+            [np.nanmedian(c) if np.isfinite(c).any() else np.nan for c in reference.T], dtype=np.float32
+        )
         return self
 
     def decision(self, X: np.ndarray) -> np.ndarray:
         """Uncalibrated probability of the positive class (what ranking sorts by)."""
+        X = np.asarray(X, dtype=np.float32)
+        if len(self.dead_columns_):
+            X = X.copy()
+            X[:, self.dead_columns_] = 0.0
         with openmp_threads(1):
-            return self.model_.predict_proba(np.asarray(X, dtype=np.float32))[:, 1]
+            return self.model_.predict_proba(X)[:, 1]
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """Calibrated probability in [0, 1] of raw decisions."""

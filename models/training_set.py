@@ -23,7 +23,8 @@ from models.data import MarketData
 from models.history import FIRST_AT, impression_pairs
 from models.index import GraduateBlock, MatchIndex, VacancyBlock
 
-Retrieve = Callable[[Any, int, Any], tuple[np.ndarray | None, np.ndarray]]
+# (query block, query rows, other block) -> (LightFM scores, skill scores), each (n_other, n_queries)
+Retrieve = Callable[[Any, np.ndarray, Any], tuple[np.ndarray | None, np.ndarray]]
 
 
 def _frame(
@@ -40,10 +41,25 @@ def _frame(
     )
 
 
-def _top_unique(scores: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
-    if len(candidates) <= k:
-        return candidates
-    return candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
+HARD_CHUNK = 256
+
+
+def _hard_candidates(
+    retrieve: Retrieve, queries: Any, rows: np.ndarray, others: Any, pool: np.ndarray, k: int
+) -> list[np.ndarray]:
+    """For each query row, the union of the top ``k`` of ``pool`` by each retrieval score (chunked)."""
+    lightfm, skill = retrieve(queries, rows, others)
+    out = []
+    for i in range(len(rows)):
+        tops = []
+        for scores in (skill, lightfm):
+            if scores is None:
+                continue
+            column = scores[pool, i]
+            top = pool if len(pool) <= k else pool[np.argpartition(-column, k - 1)[:k]]
+            tops.append(top)
+        out.append(np.unique(np.concatenate(tops)) if tops else pool[:0])
+    return out
 
 
 def build_examples(
@@ -110,35 +126,32 @@ def build_examples(
     h = config.hard_negatives
     if h > 0 and len(wg):
         window = pd.DataFrame({"g": wg, "v": wv, "at": w_at})
-        hard_g, hard_v, hard_at = [], [], []
-        for v, group in window.groupby("v", sort=True):
-            lightfm, skill = retrieve(vacancies, int(v), graduates)
-            eligible = g_pool[graduates.education[g_pool] >= vacancies.min_education[v]]
-            top = [_top_unique(skill, eligible, config.hard_pool)]
-            if lightfm is not None:
-                top.append(_top_unique(lightfm, eligible, config.hard_pool))
-            candidates = np.unique(np.concatenate(top))
-            chosen = rng.choice(candidates, size=min(len(candidates), h * len(group)), replace=False)
-            hard_g.append(chosen)
-            hard_v.append(np.full(len(chosen), v))
-            hard_at.append(np.resize(group["at"].to_numpy(), len(chosen)))
-        for g, group in window.groupby("g", sort=True):
-            lightfm, skill = retrieve(graduates, int(g), vacancies)
-            eligible = v_pool[vacancies.min_education[v_pool] <= graduates.education[g]]
-            top = [_top_unique(skill, eligible, config.hard_pool)]
-            if lightfm is not None:
-                top.append(_top_unique(lightfm, eligible, config.hard_pool))
-            candidates = np.unique(np.concatenate(top))
-            chosen = rng.choice(candidates, size=min(len(candidates), h * len(group)), replace=False)
-            hard_g.append(np.full(len(chosen), g))
-            hard_v.append(chosen)
-            hard_at.append(np.resize(group["at"].to_numpy(), len(chosen)))
-        if hard_g:
-            g = np.concatenate(hard_g).astype(np.int64)
-            v = np.concatenate(hard_v).astype(np.int64)
-            at = np.concatenate(hard_at)
-            ok = keep(g, v)
-            parts.append(_frame(g[ok], v[ok], 0, 1.0, at[ok]))
+        for query_side, query_block, other_block, pool in (
+            ("v", vacancies, graduates, g_pool),
+            ("g", graduates, vacancies, v_pool),
+        ):
+            grouped = window.groupby(query_side, sort=True)
+            queries = np.asarray(list(grouped.groups), dtype=np.int64)
+            counts = grouped.size().to_numpy()
+            first_at = grouped["at"].first().to_numpy()
+            for start in range(0, len(queries), HARD_CHUNK):
+                chunk = queries[start : start + HARD_CHUNK]
+                candidates = _hard_candidates(
+                    retrieve, query_block, chunk, other_block, pool, config.hard_pool
+                )
+                for i, q in enumerate(chunk):
+                    row_candidates = candidates[i]
+                    if query_side == "v":
+                        ok = graduates.education[row_candidates] >= vacancies.min_education[q]
+                    else:
+                        ok = vacancies.min_education[row_candidates] <= graduates.education[q]
+                    row_candidates = row_candidates[ok]
+                    take = min(len(row_candidates), h * int(counts[start + i]))
+                    chosen = rng.choice(row_candidates, size=take, replace=False)
+                    same = np.full(take, q, dtype=np.int64)
+                    g, v = (chosen, same) if query_side == "v" else (same, chosen)
+                    ok = keep(g, v)
+                    parts.append(_frame(g[ok], v[ok], 0, 1.0, np.full(int(ok.sum()), first_at[start + i])))
 
     examples = pd.concat(parts, ignore_index=True)
     examples = examples.drop_duplicates(subset=["g_row", "v_row"], keep="first").reset_index(drop=True)

@@ -61,8 +61,8 @@ def small_market(seed: int = 3, n_graduates: int = 240, n_vacancies: int = 60) -
             C.major: ["微电子"] * n_graduates,
             C.skills: [
                 sorted(
-                    rng.choice(SKILLS[6 * p : 6 * p + 6], 3, replace=False).tolist()
-                    + [SKILLS[rng.integers(24)]]
+                    set(rng.choice(SKILLS[6 * p : 6 * p + 6], 3, replace=False).tolist())
+                    | {SKILLS[rng.integers(24)]}
                 )
                 for p in prog
             ],
@@ -81,7 +81,7 @@ def small_market(seed: int = 3, n_graduates: int = 240, n_vacancies: int = 60) -
             C.title: "工程师",
             C.role: rng.choice(["technician", "engineer"], n_vacancies).tolist(),
             C.required_skills: [
-                sorted(rng.choice(SKILLS[6 * b : 6 * b + 6], 2, replace=False).tolist()) for b in block
+                sorted(rng.choice(SKILLS[6 * b : 6 * b + 5], 2, replace=False).tolist()) for b in block
             ],
             C.preferred_skills: [[SKILLS[6 * b + 5]] for b in block],
             C.min_education: "associate",
