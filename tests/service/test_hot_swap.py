@@ -69,7 +69,8 @@ def server(tmp_path: Path) -> Iterator[Server]:
         _, plaintext = make_api_key(session, role="admin", name="hot-swap")
     engine.dispose()
     with threadpool_limits(1):
-        first = train(settings, quiet=True, config=SMALL)
+        # Forced: this test is about the swap, not the gate (tested in tests/training/test_pipeline.py).
+        first = train(settings, quiet=True, config=SMALL, force=True)
     assert first.promoted, first.summary()
 
     port = free_port()
