@@ -163,3 +163,24 @@ def _wait_for(condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyp
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.02)
+
+
+def test_deleted_pointer_keeps_current(settings: Settings, registry: Registry) -> None:
+    first = write(registry, 1.0)
+    registry.promote(first)
+    holder = ModelHolder(settings, registry=registry)
+    holder.check_now()
+    registry.pointer_path.unlink()
+    assert holder.check_now() is False
+    assert holder.version == first
+
+
+def test_restart_loads_current_without_training(settings: Settings, registry: Registry) -> None:
+    first = write(registry, 1.0)
+    registry.promote(first)
+    for _ in range(2):  # two "service starts" on the same artifacts
+        holder = ModelHolder(settings, registry=registry)
+        holder.start()
+        holder.stop()
+        assert holder.version == first
+    assert registry.versions() == [first]
