@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from models.columns import EDUCATION_LEVELS, FEEDBACK_EVENTS, PROGRAM_KINDS, VACANCY_STATUSES
 
@@ -24,6 +24,20 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAK = re.compile(r"[\r\n\t]")
 
 T = TypeVar("T")
+# Times in answers are naive UTC (as stored), so the schema must not promise RFC 3339 "date-time" (which
+# needs an offset): the fuzzer holds every answer to its documented schema.
+UtcTime = Annotated[
+    datetime,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$",
+            "description": "UTC, ISO 8601 without an offset.",
+            "examples": ["2026-11-27T09:00:00"],
+        },
+        mode="serialization",
+    ),
+]
 
 
 def _one_line(value: str | None) -> str | None:
@@ -235,8 +249,8 @@ class VacancyPublic(BaseModel):
     remaining_headcount: int = Field(description="headcount minus hires, never below zero.")
     salary_min: int | None
     salary_max: int | None
-    posted_at: datetime
-    closes_at: datetime | None
+    posted_at: UtcTime
+    closes_at: UtcTime | None
     status: str
     description: str
     skills_extracted: bool = Field(
@@ -264,7 +278,7 @@ class FeedbackPublic(BaseModel):
     vacancy_id: str
     graduate_id: str
     event: str
-    occurred_at: datetime
+    occurred_at: UtcTime
     created: bool = Field(description="False when the same event had been recorded before (idempotent).")
     vacancy_status: str
     remaining_headcount: int
@@ -340,7 +354,7 @@ class SkillPublic(BaseModel):
 
 class AuditEntryPublic(BaseModel):
     id: int
-    at: datetime
+    at: UtcTime
     key_id: str | None
     action: str
     resource: str
