@@ -27,7 +27,7 @@ from service.store.session import make_engine, make_sessionmaker
 from tests.training.small_world import SMALL, WORSE, small_market
 from training.bundle import write_bundle
 from training.pipeline import decide, ensure_model, train
-from training.registry import Registry
+from training.registry import ArtifactError, Registry
 
 
 @dataclass
@@ -311,3 +311,22 @@ def test_gate_never_promotes_non_finite_even_forced() -> None:
     assert not decision.passed and not decision.promote
     assert any("non-finite" in reason for reason in decision.reasons)
     assert any("--force cannot" in reason for reason in decision.reasons)
+
+
+@pytest.mark.parametrize("damage", ["truncate_joblib", "edit_npy", "drop_npy"])
+def test_real_artifact_damage_refused(world: World, tmp_path: Path, damage: str) -> None:
+    artifacts = tmp_path / "artifacts"
+    shutil.copytree(world.first_artifacts, artifacts)
+    directory = artifacts / world.first_version
+    npy = sorted(directory.glob("*.npy"))[0]
+    if damage == "truncate_joblib":
+        joblib_file = directory / "matcher.joblib"
+        joblib_file.write_bytes(joblib_file.read_bytes()[:100])
+    elif damage == "edit_npy":
+        raw = bytearray(npy.read_bytes())
+        raw[-1] ^= 0xFF
+        npy.write_bytes(bytes(raw))
+    else:
+        npy.unlink()
+    with pytest.raises(ArtifactError, match=world.first_version):
+        Registry(artifacts).load()
