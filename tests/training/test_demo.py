@@ -247,3 +247,17 @@ def test_descriptions_name_their_skills(world: DemoWorld) -> None:
         for sid in [*row.required_skills, *row.preferred_skills]:
             assert any(term in row.description for term in terms[sid]), (row.vacancy_id, sid)
         assert str(row.headcount) in row.description
+
+
+def test_sponsor_affinity_shows(world: DemoWorld) -> None:
+    """Order-class graduates apply to their sponsor far more often than the sponsor's share of postings."""
+    d = world.data
+    sponsor_of = d.graduates[C.program].map(d.programs.set_index(C.program)[C.sponsor])
+    applied = d.interactions[d.interactions[C.event] == "applied"]
+    applied = applied.assign(
+        sponsor=applied[C.graduate].map(dict(zip(d.graduates[C.graduate], sponsor_of, strict=True))),
+        employer=applied[C.vacancy].map(d.vacancies.set_index(C.vacancy)[C.enterprise]),
+    ).dropna(subset=["sponsor"])
+    to_sponsor = (applied["sponsor"] == applied["employer"]).mean()
+    sponsor_share = d.vacancies[C.enterprise].isin(applied["sponsor"].unique()).mean() / 3
+    assert to_sponsor > 3 * sponsor_share
