@@ -36,7 +36,6 @@ from models.hybrid import HybridModel, with_one
 from models.index import GraduateBlock, MatchIndex, VacancyBlock
 from models.keyword import skill_coverage
 from models.pairs import (
-    CATEGORICAL,
     FEATURE_NAMES,
     LIGHTFM_FEATURES,
     RETRIEVAL,
@@ -96,8 +95,8 @@ class MatcherConfig:
     hard_negatives: int = 3
     hard_pool: int = 100
     calibration_fraction: float = 0.2
-    max_iter: int = 300
-    ranker_learning_rate: float = 0.06
+    max_iter: int = 120
+    ranker_learning_rate: float = 0.1
     max_leaf_nodes: int = 31
     min_samples_leaf: int = 40
     retrieval_pool: int = 300
@@ -269,7 +268,6 @@ class Matcher(BaseMatcher):
             learning_rate=config.ranker_learning_rate,
             max_leaf_nodes=config.max_leaf_nodes,
             min_samples_leaf=min(config.min_samples_leaf, max(2, len(examples) // 50)),
-            categorical=tuple(FEATURE_NAMES.index(c) for c in CATEGORICAL),
             random_state=config.seed,
             # One thread: on a shared 2-core machine OpenMP's spinning costs more than it gains here.
             n_threads=1,
@@ -321,18 +319,19 @@ class Matcher(BaseMatcher):
         q_rep, o_rep = query.arrays.get(RETRIEVAL), others.arrays.get(RETRIEVAL)
         if q_rep is not None and o_rep is not None:
             lightfm = o_rep @ q_rep[query_rows].T
+        # Sparse x dense products: much faster than sparse x sparse for a handful of query rows.
         if isinstance(query, VacancyBlock):
             assert isinstance(others, GraduateBlock)
-            req = (others.skills @ query.required[query_rows].T).toarray()
-            pref = (others.skills @ query.preferred[query_rows].T).toarray()
-            skill = req / np.maximum(query.n_required[query_rows], 1.0)
-            skill += 0.5 * pref / np.maximum(query.n_preferred[query_rows], 1.0)
+            wanted = query.required[query_rows].toarray().T / np.maximum(query.n_required[query_rows], 1.0)
+            wanted += (
+                0.5 * query.preferred[query_rows].toarray().T / np.maximum(query.n_preferred[query_rows], 1.0)
+            )
+            skill = np.asarray(others.skills @ wanted)
         else:
             assert isinstance(others, VacancyBlock)
-            vec = query.skills[query_rows].T
-            req, pref = (others.required @ vec).toarray(), (others.preferred @ vec).toarray()
-            skill = req / np.maximum(others.n_required, 1.0)[:, None]
-            skill += 0.5 * pref / np.maximum(others.n_preferred, 1.0)[:, None]
+            held = query.skills[query_rows].toarray().T
+            skill = np.asarray(others.required @ held) / np.maximum(others.n_required, 1.0)[:, None]
+            skill += 0.5 * np.asarray(others.preferred @ held) / np.maximum(others.n_preferred, 1.0)[:, None]
         return lightfm, skill
 
     def _retrieve(
