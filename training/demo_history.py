@@ -47,6 +47,13 @@ SIMULATION: dict[str, float] = {
     "sponsor_channel": 0.15,  # share of an order-class graduate's results from the sponsor's openings
 }
 
+# Which SIMULATION quantile sets each employer stage's threshold.
+_QUANT = {
+    "shortlisted": "shortlist_quantile",
+    "interviewed": "interview_quantile",
+    "offered": "offer_quantile",
+}
+
 
 @dataclass
 class History:
@@ -308,10 +315,3 @@ def simulate(
         fill_day=fill_day,
         thresholds=th,
     )
-
-
-_QUANT = {
-    "shortlisted": "shortlist_quantile",
-    "interviewed": "interview_quantile",
-    "offered": "offer_quantile",
-}
