@@ -23,6 +23,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "nav.skip": ("跳到正文", "Skip to content"),
     "nav.home": ("首页", "Home"),
+    "nav.main": ("主导航", "Main navigation"),
     "nav.vacancies": ("岗位", "Vacancies"),
     "nav.new_vacancy": ("发布岗位", "Post a vacancy"),
     "nav.programs": ("培养项目", "Programmes"),

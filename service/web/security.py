@@ -62,10 +62,14 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        static = scope.get("path", "").startswith("/static/")
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 extra = [(n, v) for n, v in self.headers if n not in present]
+                if static:  # the stylesheet and icon may be cached
+                    extra = [(n, v) for n, v in extra if n != b"cache-control"]
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 

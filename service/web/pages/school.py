@@ -17,7 +17,7 @@ from models.results import VacancyFilters
 from service.api.auth import school_scope
 from service.api.deps import MatchingDep, SessionDep
 from service.matching import VacancyInfo
-from service.schools import plan_program, program_skill_gaps
+from service.schools import ProgramPlan, plan_program, program_skill_gaps
 from service.store import audit
 from service.store.graduates import (
     GraduateImportError,
@@ -33,9 +33,11 @@ from service.store.programs import (
     program_graduates,
     school_names,
 )
+from service.store.session import data_version
 from service.store.tables import Program
 from service.store.vacancies import hires
 from service.web import charts
+from service.web.cache import page_cache
 from service.web.deps import FormDep, UserDep, require
 from service.web.i18n import translate
 from service.web.lookups import Names, enterprise_names, skill_names
@@ -228,11 +230,18 @@ def program_placement(
     context = _program_context(db, user, program_id)
     program = context["program"]
     threshold, error = _min_score(min_score)
-    graduates, _ = program_graduates(session=db, program_id=program.program_id, status="seeking", limit=None)
-    planned = plan_program(
-        session=db, matching=matching, program=program, graduates=graduates, min_score=threshold
-    )
     snapshot = matching.snapshot(session=db)
+
+    def compute() -> ProgramPlan:
+        graduates, _ = program_graduates(
+            session=db, program_id=program.program_id, status="seeking", limit=None
+        )
+        return plan_program(
+            session=db, matching=matching, program=program, graduates=graduates, min_score=threshold
+        )
+
+    key = ("plan", program.program_id, threshold, snapshot.model_version, snapshot.data_version)
+    planned = page_cache(request.app.state).get_or_compute(key, compute)
     plan, g_ids, v_ids = planned.plan, planned.graduate_ids, planned.vacancy_ids
     hired = hires(session=db, vacancy_ids=v_ids)
     by_id = snapshot.data.vacancies.set_index(C.vacancy)
@@ -322,7 +331,10 @@ def program_gaps(request: Request, db: SessionDep, user: UserDep, program_id: st
     """Skills demanded by suiting open vacancies vs held by the cohort, and who teaches them."""
     require(user, *SCHOOL_ROLES)
     context = _program_context(db, user, program_id)
-    report = program_skill_gaps(session=db, program_id=program_id, limit=15)
+    report = page_cache(request.app.state).get_or_compute(
+        ("gaps", program_id, data_version(db)),
+        lambda: program_skill_gaps(session=db, program_id=program_id, limit=15),
+    )
     lang = language(request)
     t = translator(request)
     teaching = sorted({p for gap in report.gaps for p in gap.taught_by})
