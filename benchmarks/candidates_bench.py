@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         env={**os.environ},
     )
     rows: list[dict[str, Any]] = []
+    load_before = os.getloadavg()
     try:
         _wait(base, process)
         with httpx.Client(base_url=base, timeout=60) as client:
@@ -157,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             "limit": args.limit,
             "first_request_ms": round(first, 1),
             "rows": rows,
+            "load_average_before_after": [load_before[0], os.getloadavg()[0]],
         },
     )
     return 0
