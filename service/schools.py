@@ -9,6 +9,8 @@ scores, the remaining headcounts (headcount minus hires) and the sponsor to
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +45,29 @@ class ProgramPlan:
     vacancy_ids: list[str]
     reasons: dict[tuple[str, str], list[Reason]] = field(default_factory=dict)
     reason_override: dict[str, str] = field(default_factory=dict)
+
+
+class _ScoreCache:
+    """A small thread-safe LRU of cohort scores."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, CohortScores] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> CohortScores | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: CohortScores) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 def _now() -> pd.Timestamp:
@@ -138,6 +163,9 @@ def cohort_scores(
     return CohortScores(graduate_ids, list(columns), matrix, reasons, found)
 
 
+_SCORES = _ScoreCache()
+
+
 def plan_program(
     *,
     session: Session,
@@ -153,15 +181,22 @@ def plan_program(
     now = _now()
     open_vacancies = _open_vacancies(snapshot.data, now)
     sponsor = program_sponsor(program)
-    scored = cohort_scores(
-        matcher=snapshot.matcher,
-        index=snapshot.index,
-        graduates=[(g.graduate_id, g.education) for g in graduates],
-        open_vacancies=open_vacancies,
-        sponsor=sponsor,
-        as_of=now,
-        top_k=top_k,
-    )
+    cohort = [(g.graduate_id, g.education) for g in graduates]
+    # Scoring dominates the cost of a plan; the same cohort under the same model and data version (within
+    # the same hour, for closing dates) is scored once. Remaining headcounts are always read fresh.
+    key = (snapshot.model_version, snapshot.data_version, now.floor("h"), sponsor, top_k, tuple(cohort))
+    scored = _SCORES.get(key)
+    if scored is None:
+        scored = cohort_scores(
+            matcher=snapshot.matcher,
+            index=snapshot.index,
+            graduates=cohort,
+            open_vacancies=open_vacancies,
+            sponsor=sponsor,
+            as_of=now.floor("h"),
+            top_k=top_k,
+        )
+        _SCORES.put(key, scored)
     graduate_ids, vacancy_ids, matrix = scored.graduate_ids, scored.vacancy_ids, scored.matrix
     reasons, found = scored.reasons, scored.found
     by_id = snapshot.data.vacancies.set_index(C.vacancy)
