@@ -8,7 +8,9 @@ interactions take seconds, not an ORM object each.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -226,14 +228,13 @@ def _select_frame(connection: Connection, table: Table, columns: Sequence[str]) 
         cursor.close()
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    values = list(zip(*rows, strict=True))
-    return pd.DataFrame({c: np.array(v, dtype=object) for c, v in zip(columns, values, strict=True)})
+    return pd.DataFrame.from_records(rows, columns=list(columns), coerce_float=False)
 
 
-def _load_lists(connection: Connection, entity: str) -> dict[str, pd.Series]:
-    """Each list column of ``entity`` as a Series of joined strings, indexed by id, in stored order."""
+def _load_lists(connection: Connection, entity: str) -> dict[str, dict[str, list[str]]]:
+    """Each list column of ``entity`` as ``{id: [values in stored order]}``."""
     id_column = ID_COLUMN[entity]
-    lists: dict[str, pd.Series] = {}
+    lists: dict[str, dict[str, list[str]]] = {}
     by_table: dict[str, list[tuple[str, ListColumn]]] = {}
     for column, spec in LIST_TABLES.get(entity, {}).items():
         by_table.setdefault(spec.table, []).append((column, spec))
@@ -244,16 +245,40 @@ def _load_lists(connection: Connection, entity: str) -> dict[str, pd.Series]:
         rows = _select_frame(connection, table, columns)
         for column, spec in specs:
             part = rows if spec.required is None else rows[rows["required"].astype(bool) == spec.required]
-            part = part.sort_values([id_column, "position"], kind="mergesort")
-            grouped = part.groupby(id_column, sort=False)[value].agg(list)
-            lists[column] = grouped
+            lists[column] = _group_lists(part, id_column, value)
     return lists
 
 
-def _store_lists(lists: dict[str, pd.Series], column: str, ids: pd.Index) -> list[list[str]]:
-    grouped = lists[column]
-    mapping = grouped.to_dict()
-    return [list(mapping.get(i, [])) for i in ids]
+def _group_lists(rows: pd.DataFrame, key: str, value: str) -> dict[str, list[str]]:
+    """``{key: [value, ...]}`` ordered by position; slices of one sorted array, not a groupby."""
+    if not len(rows):
+        return {}
+    rows = rows.sort_values([key, "position"], kind="mergesort")
+    keys = rows[key].to_numpy(dtype=object)
+    values = rows[value].to_numpy(dtype=object).tolist()
+    cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    starts = [0, *cuts.tolist()]
+    ends = [*cuts.tolist(), len(keys)]
+    with _no_gc():
+        return {keys[start]: values[start:end] for start, end in zip(starts, ends, strict=True)}
+
+
+def _store_lists(lists: dict[str, dict[str, list[str]]], column: str, ids: pd.Index) -> list[list[str]]:
+    mapping = lists[column]
+    with _no_gc():
+        return [list(mapping.get(i, ())) for i in ids.tolist()]
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic collector while building many small lists (it only finds no garbage)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def load_market(
