@@ -1,28 +1,36 @@
 """``talentmatch purge``: erase placed and withdrawn graduates kept longer than the retention period.
 
-A graduate whose status became ``placed`` or ``withdrawn`` more than ``--days`` days ago (default: the
-``TALENTMATCH_RETENTION_DAYS`` setting) is erased with their skills, districts and interactions, exactly as
-``DELETE /api/v1/graduates/{id}`` does; the data version moves, so the next ``train`` never sees them.
+Uses ``TALENTMATCH_RETENTION_DAYS`` (``Settings.retention_days``) unless ``--days`` is given. Prints counts
+only, never ids. The next ``talentmatch train`` reads the store, so purged graduates leave the next model.
 """
 
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime, timedelta
+import sys
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from service.settings import get_settings
-from service.store.audit import record
-from service.store.graduates import purge_expired
+from service.store.migrate import upgrade
+from service.store.retention import purge_expired
 from service.store.session import make_engine, transaction
 
 EXIT_OK = 0
+EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("purge", help="erase placed/withdrawn graduates past the retention period")
-    parser.add_argument("--days", type=int, default=None, help="retention in days (default: the setting)")
-    parser.add_argument("--dry-run", action="store_true", help="only count who would be erased")
+    parser = subparsers.add_parser(
+        "purge",
+        help="erase placed/withdrawn graduates past the retention period (PIPL)",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
+    parser.add_argument("--dry-run", action="store_true", help="count what would be erased; change nothing")
+    parser.add_argument(
+        "--days", type=int, metavar="N", help="retention in days (default: TALENTMATCH_RETENTION_DAYS)"
+    )
     parser.set_defaults(handler=run_purge)
 
 
@@ -30,23 +38,18 @@ def run_purge(args: argparse.Namespace) -> int:
     settings = get_settings()
     days = settings.retention_days if args.days is None else args.days
     if days < 0:
-        print("error: --days must be 0 or more")
+        print("error: --days must be 0 or more", file=sys.stderr)
         return EXIT_BAD_INPUT
-    cutoff = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=days)
     engine = make_engine(settings.database_url)
     try:
+        upgrade(engine)
         with transaction(engine) as session:
-            ids = purge_expired(session=session, older_than=cutoff, dry_run=args.dry_run)
-            if ids and not args.dry_run:
-                record(
-                    session=session,
-                    key_id=None,
-                    action="purge_graduates",
-                    resource="graduates",
-                    detail={"erased": len(ids), "retention_days": days},
-                )
+            report = purge_expired(session=session, retention_days=days, dry_run=args.dry_run)
+    except SQLAlchemyError as error:
+        print(f"purge failed, nothing was deleted: {type(error).__name__}", file=sys.stderr)
+        return EXIT_FAILURE
     finally:
         engine.dispose()
-    verb = "would erase" if args.dry_run else "erased"
-    print(f"{verb} {len(ids)} placed/withdrawn graduate(s) whose status changed before {cutoff:%Y-%m-%d}")
+    for line in report.lines():
+        print(line)
     return EXIT_OK
