@@ -320,8 +320,9 @@ def main(argv: list[str] | None = None) -> int:
 
     payload: dict[str, Any] = {}
     previous = RESULTS_DIR / "placement.json"
-    if args.no_synthetic and previous.exists():
-        payload["synthetic"] = json.loads(previous.read_text(encoding="utf-8")).get("synthetic")
+    stored = json.loads(previous.read_text(encoding="utf-8")) if previous.exists() else {}
+    if args.no_synthetic:
+        payload["synthetic"] = stored.get("synthetic")
     elif not args.no_synthetic:
         rows = synthetic_rows(repeat=args.repeat, min_score=args.min_score, top_k=args.top_k)
         print_table(
@@ -344,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         print_table(f"Demo world ({args.demo}): total TRUE utility of the seeking cohorts", study["rows"])
         payload["demo"] = study
+    elif stored.get("demo"):
+        payload["demo"] = stored["demo"]  # keep the last (slow) demo-world study
     path = write_result("placement", payload)
     print(f"\nwrote {path}")
     return 0
