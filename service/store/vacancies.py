@@ -96,9 +96,12 @@ def _set_skills(vacancy: Vacancy, required: Sequence[str], preferred: Sequence[s
     ]
 
 
-def get_vacancy(*, session: Session, vacancy_id: str, enterprise_id: str | None = None) -> Vacancy:
+def get_vacancy(
+    *, session: Session, vacancy_id: str, enterprise_id: str | None = None, with_skills: bool = True
+) -> Vacancy:
     """The vacancy, restricted to ``enterprise_id`` when given; :class:`UnknownVacancy` otherwise."""
-    vacancy = session.get(Vacancy, vacancy_id, options=[selectinload(Vacancy.skills)])
+    options = [selectinload(Vacancy.skills)] if with_skills else []
+    vacancy = session.get(Vacancy, vacancy_id, options=options)
     if vacancy is None or (enterprise_id is not None and vacancy.enterprise_id != enterprise_id):
         raise UnknownVacancy(vacancy_id)
     return vacancy

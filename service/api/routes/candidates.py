@@ -48,7 +48,9 @@ def list_candidates(
     ] = None,
 ) -> CandidatesPublic:
     """Seeking graduates ranked best first for one of the caller's vacancies, with reasons."""
-    vacancy = get_vacancy(session=session, vacancy_id=vacancy_id, enterprise_id=enterprise_scope(key))
+    vacancy = get_vacancy(
+        session=session, vacancy_id=vacancy_id, enterprise_id=enterprise_scope(key), with_skills=False
+    )
     filters = CandidateFilters(
         district=district or None, program_kind=program_kind or None, program_id=program_id or None
     )
