@@ -8,7 +8,6 @@ missing one (:class:`UnknownGraduate`, 404).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -30,8 +29,6 @@ from service.store.tables import (
 from service.store.vacancies import UnknownGraduate
 
 ERASED = "graduate:[erased]"
-# Graduates in these statuses no longer need their data once the retention period has passed.
-RETAINED_STATUSES = ("placed", "withdrawn")
 # Every table holding a row per graduate; erasure empties them all for that graduate.
 GRADUATE_TABLES: tuple[type[Any], ...] = (Interaction, GraduateSkill, GraduateDistrict, Graduate)
 
@@ -108,32 +105,6 @@ def erase_graduate(*, session: Session, graduate: Graduate) -> dict[str, int]:
     deleted["audit_log (redacted)"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     bump_data_version(session)
     return deleted
-
-
-def expired_graduates(*, session: Session, older_than: datetime) -> list[Graduate]:
-    """Placed or withdrawn graduates whose status last changed before ``older_than`` (by id).
-
-    A graduate with no recorded status change counts as changed long ago.
-    """
-    query = (
-        select(Graduate)
-        .where(
-            Graduate.status.in_(RETAINED_STATUSES),
-            (Graduate.status_changed_at < older_than) | Graduate.status_changed_at.is_(None),
-        )
-        .order_by(Graduate.graduate_id)
-    )
-    return list(session.scalars(query))
-
-
-def purge_expired(*, session: Session, older_than: datetime, dry_run: bool = False) -> list[str]:
-    """Erase every expired graduate (see :func:`expired_graduates`); returns their ids."""
-    expired = expired_graduates(session=session, older_than=older_than)
-    ids = [g.graduate_id for g in expired]
-    if not dry_run:
-        for graduate in expired:
-            erase_graduate(session=session, graduate=graduate)
-    return ids
 
 
 def _known_ids(session: Session) -> Any:
