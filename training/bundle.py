@@ -13,9 +13,12 @@ leading ``'`` in front of such a character again, so export → import is exact.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -105,6 +108,22 @@ class KnownIds:
     enterprises: set[str] | None = None
     graduates: set[str] | None = None
     vacancies: set[str] | None = None
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while building millions of small objects.
+
+    Bulk reads and imports create lists and tuples by the million and no reference cycles;
+    every few thousand of them the collector would otherwise walk them all again.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def neutralise(text: str) -> str:
@@ -348,9 +367,13 @@ def read_bundle(directory: str | Path) -> MarketData:
     not checked again (its own problem is reported once). Other files and folders in the
     directory (such as ``ground_truth/``) are ignored.
     """
+    with paused_gc():
+        return _read_bundle(Path(directory))
+
+
+def _read_bundle(directory: Path) -> MarketData:
     from training.bundle_checks import check_entity, id_column
 
-    directory = Path(directory)
     problems = ProblemList()
     if not directory.is_dir():
         problems.add(str(directory), 0, "-", "the bundle folder does not exist")

@@ -8,9 +8,7 @@ interactions take seconds, not an ORM object each.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +23,7 @@ from models.columns import Columns as C
 from models.data import ENTITY_COLUMNS, MarketData
 from service.store.session import bump_data_version
 from service.store.tables import Base
+from training.bundle import paused_gc
 
 CHUNK = 20_000
 REBUILD_INDEXES_AT = 50_000
@@ -259,26 +258,14 @@ def _group_lists(rows: pd.DataFrame, key: str, value: str) -> dict[str, list[str
     cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
     starts = [0, *cuts.tolist()]
     ends = [*cuts.tolist(), len(keys)]
-    with _no_gc():
+    with paused_gc():
         return {keys[start]: values[start:end] for start, end in zip(starts, ends, strict=True)}
 
 
 def _store_lists(lists: dict[str, dict[str, list[str]]], column: str, ids: pd.Index) -> list[list[str]]:
     mapping = lists[column]
-    with _no_gc():
+    with paused_gc():
         return [list(mapping.get(i, ())) for i in ids.tolist()]
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic collector while building many small lists (it only finds no garbage)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def load_market(
@@ -610,6 +597,11 @@ def import_market(*, session: Session, data: MarketData) -> ImportReport:
         Added, updated and unchanged counts per entity. The data version is bumped when anything
         changed.
     """
+    with paused_gc():
+        return _import_market(session, data)
+
+
+def _import_market(session: Session, data: MarketData) -> ImportReport:
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         # The default 2 MB page cache makes every index insert of a big import hit the disk.
