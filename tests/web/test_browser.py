@@ -179,6 +179,7 @@ def test_admin_sees_model_status_and_switches_to_english(page: Any, live_server:
     page.wait_for_url(re.compile(r"/admin$"))
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("heading", name="Current model").is_visible()
+    screenshot(page, "admin_status_en")
     page.goto(live_server.url("/programs"))
     assert page.get_by_role("heading", name="Our programmes").is_visible()  # the choice sticks
 
