@@ -196,8 +196,8 @@ def _holdout_scores_finite(matcher: Any, data: MarketData, test: MarketData) -> 
     return bool(np.isfinite(scores).all())
 
 
-def _finite_metrics(metrics: Mapping[str, float]) -> bool:
-    return all(isinstance(v, int | float) and math.isfinite(v) for v in metrics.values())
+def _is_finite(value: Any) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
 
 
 def decide(
@@ -209,10 +209,10 @@ def decide(
 ) -> GateDecision:
     """The quality gate.
 
-    Passes when everything learned and scored is finite, the new model's holdout NDCG (mean of both
-    directions) beats the keyword matcher's, and it is not below the current model's by more than
-    ``tolerance`` (relative). ``force`` promotes a model that failed on quality, but never one with
-    non-finite values: it could not serve.
+    Passes when everything learned and scored is finite (``non_finite`` names what is not), the new
+    model's holdout NDCG (mean of both directions) is a number that beats the keyword matcher's, and it
+    is not below the current model's by more than ``tolerance`` (relative). ``force`` promotes a model
+    that failed on quality, but never one with non-finite learned arrays or scores: it could not serve.
     """
     new, keyword, current = metrics.get("new"), metrics.get("keyword"), metrics.get("current")
     if new is None or keyword is None:
@@ -221,12 +221,19 @@ def decide(
     finite = not non_finite
     if not finite:
         reasons.append(f"non-finite values in: {', '.join(non_finite)}")
-    if not new["ndcg"] > keyword["ndcg"]:
+    if not _is_finite(new.get("ndcg")):
+        reasons.append(f"the new model's holdout NDCG is not a finite number ({new.get('ndcg')})")
+    elif not _is_finite(keyword.get("ndcg")):
+        reasons.append(f"the keyword matcher's holdout NDCG is not a finite number ({keyword.get('ndcg')})")
+    elif not new["ndcg"] > keyword["ndcg"]:
         reasons.append(
             f"does not beat the keyword matcher: NDCG@{HOLDOUT_K} {new['ndcg']:.4f} "
             f"<= keyword {keyword['ndcg']:.4f}"
         )
-    if current is not None:
+    if current is not None and not _is_finite(current.get("ndcg")):
+        log.warning("the current model's holdout NDCG is not finite; judging against the keyword matcher")
+        current = None
+    if current is not None and _is_finite(new.get("ndcg")):
         floor = current["ndcg"] * (1.0 - tolerance)
         if not new["ndcg"] >= floor:
             reasons.append(
@@ -418,9 +425,6 @@ def _train_locked(
     non_finite = [f"holdout-fit {name}" for name in arrays_finite(candidate)]
     if not _holdout_scores_finite(candidate, data, split.test):
         non_finite.append("holdout scores")
-    non_finite += [
-        f"{name} metrics" for name, m in metrics.items() if m is not None and not _finite_metrics(m)
-    ]
 
     tick = time.perf_counter()
     log.info("refitting on all the data for the artifact")

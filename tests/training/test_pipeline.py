@@ -304,6 +304,15 @@ def test_gate_decision(
     assert decision.reasons
 
 
+def test_gate_nan_metric_is_a_quality_failure() -> None:
+    decision = decide(metrics(float("nan"), 0.2, 0.3), non_finite=[], tolerance=0.02, force=False)
+    assert not decision.passed and not decision.promote
+    assert "not a finite number" in decision.reasons[0]
+    assert decide(metrics(float("nan"), 0.2, None), non_finite=[], tolerance=0.02, force=True).promote
+    # A current model that could not be scored leaves the keyword comparison.
+    assert decide(metrics(0.3, 0.2, float("nan")), non_finite=[], tolerance=0.02, force=False).passed
+
+
 def test_gate_never_promotes_non_finite_even_forced() -> None:
     decision = decide(
         metrics(0.3, 0.2, None), non_finite=["final by_graduate.user_embeddings_"], tolerance=0.02, force=True
