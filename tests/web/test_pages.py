@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
-from sqlalchemy import select
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
 
-from service.store.api_keys import revoke_api_key
+from service.app import create_app
+from service.settings import Settings
+from service.store.api_keys import create_api_key, revoke_api_key
+from service.store.market import import_market
 from service.store.session import make_sessionmaker, transaction
 from service.store.tables import Graduate, Interaction, Vacancy
-from tests.web.conftest import Web
+from tests.bundles import tiny_market
+from tests.web.conftest import CSRF, SESSION_SECRET, Web
 
 ERROR = re.compile(r'class="error" id="([^"]+)">([^<]+)<')
 
@@ -359,3 +365,68 @@ def test_unknown_pages_are_friendly_and_the_api_keeps_its_json_errors(web: Web) 
     assert "content-security-policy" not in response.headers
     response = web.client.get("/api/v1/no-such-route")
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_hiring_from_the_page_places_the_graduate(web_with_model: Web) -> None:
+    web = web_with_model
+    web.sign_in("hr")
+    html = web.client.get("/vacancies/V1").text
+    graduate_id = re.findall(r'<li class="candidate" data-graduate="([^"]+)"', html)[0]
+    token = web.csrf("/vacancies/V1")
+    response = web.client.post(
+        "/vacancies/V1/feedback", data={"csrf_token": token, "graduate_id": graduate_id, "event": "hired"}
+    )
+    assert response.status_code == 200 and "已录用" in response.text
+    with make_sessionmaker(web.engine)() as session:
+        graduate = session.get(Graduate, graduate_id)
+        assert graduate is not None and graduate.status == "placed"
+
+
+def test_admin_posts_for_a_chosen_enterprise(web: Web) -> None:
+    web.sign_in("admin")
+    page = web.client.get("/vacancies/new").text
+    assert 'id="enterprise_id"' in page and 'value="E2"' in page
+    token = web.csrf("/vacancies/new")
+    data = {
+        "csrf_token": token,
+        "title": "测试工程师",
+        "district": "滨海新区",
+        "headcount": "1",
+        "min_education": "associate",
+        "action": "save",
+        "extracted": "1",
+        "skill": ["ate_test"],
+    }
+    response = web.client.post("/vacancies/new", data=data)
+    assert response.status_code == 422 and form_errors(response.text) == {"enterprise_id": "请选择一项。"}
+    response = web.client.post("/vacancies/new", data={**data, "enterprise_id": "E2"}, follow_redirects=False)
+    assert response.status_code == 303
+    with make_sessionmaker(web.engine)() as session:
+        vacancy = session.get(Vacancy, response.headers["location"].rsplit("/", 1)[-1])
+        assert vacancy is not None and vacancy.enterprise_id == "E2"
+
+
+class BrokenHolder:
+    def get(self) -> None:
+        raise RuntimeError("secret internals")
+
+
+def test_an_unexpected_error_is_a_friendly_500_page(sqlite_engine: Engine, tmp_path: Path) -> None:
+    with transaction(sqlite_engine) as session:
+        import_market(session=session, data=tiny_market())
+        _, key = create_api_key(session=session, role="hr", enterprise_id="E1")
+    settings = Settings(
+        database_url=sqlite_engine.url.render_as_string(hide_password=False),
+        artifacts_dir=tmp_path,
+        session_secret=SESSION_SECRET,
+    )
+    with TestClient(
+        create_app(settings, model_holder=BrokenHolder()), raise_server_exceptions=False
+    ) as client:
+        token = CSRF.search(client.get("/").text)
+        assert token
+        client.post("/signin", data={"api_key": key, "csrf_token": token[1]})
+        response = client.get("/vacancies/V1")
+    assert response.status_code == 500
+    assert "服务器出错" in response.text
+    assert "secret internals" not in response.text and "Traceback" not in response.text
