@@ -8,7 +8,7 @@ interactions take seconds, not an ORM object each.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,16 +16,26 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, String, Table, bindparam, delete, insert, select, type_coerce, update
+from sqlalchemy import Connection, delete
 from sqlalchemy.orm import Session
 
 from models.columns import Columns as C
 from models.data import ENTITY_COLUMNS, MarketData
+from service.store.bulk import (
+    DATE_ONLY_COLUMNS,
+    DATETIME_COLUMNS,
+    NUMBER_COLUMNS,
+    as_records,
+    chunks,
+    insert_frame,
+    select_frame,
+    table_of,
+    times,
+    update_rows,
+)
 from service.store.session import bump_data_version
-from service.store.tables import Base
 from training.bundle import paused_gc
 
-CHUNK = 20_000
 REBUILD_INDEXES_AT = 50_000
 SQLITE_CACHE_KIB = 200_000
 DELETE_CHUNK = 500
@@ -62,9 +72,6 @@ SCALAR_COLUMNS: dict[str, tuple[str, ...]] = {
         C.description,
     ),
 }
-DATETIME_COLUMNS = frozenset({C.available_from, C.posted_at, C.closes_at, C.occurred_at})
-DATE_ONLY_COLUMNS = frozenset({C.available_from})
-NUMBER_COLUMNS = frozenset({C.cohort_year, C.headcount, C.salary_min, C.salary_max, "position"})
 # Text columns the store keeps NOT NULL: a missing value is stored as "".
 NOT_NULL_TEXT = frozenset({C.name_en, C.category, C.aliases, C.major, C.description, C.district, C.role})
 
@@ -123,15 +130,6 @@ class ImportReport:
         }
 
 
-def _table(name: str) -> Table:
-    return Base.metadata.tables[name]
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -151,22 +149,12 @@ def _text(series: pd.Series) -> pd.Series:
     return pd.Series([None if _is_missing(v) else str(v) for v in values], index=series.index, dtype=object)
 
 
-def _times(series: pd.Series) -> pd.Series:
-    """Naive datetime64[us] from Timestamps, datetimes or ISO strings (as SQLite stores them)."""
-    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-        return pd.to_datetime(series, format="ISO8601").astype("datetime64[us]")
-    return pd.to_datetime(series).astype("datetime64[us]")
-
-
 def _joined(values: Iterable[Any]) -> list[str]:
     """Each list as one string (for comparing lists without Python list equality per row)."""
-    out = []
-    for value in values:
-        if _is_missing(value) if not isinstance(value, list | tuple | np.ndarray) else False:
-            out.append("")
-        else:
-            out.append(_LIST_SEP.join(str(v) for v in value))
-    return out
+    return [
+        _LIST_SEP.join(str(v) for v in value) if isinstance(value, list | tuple | np.ndarray) else ""
+        for value in values
+    ]
 
 
 def _canonical(entity: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -175,7 +163,7 @@ def _canonical(entity: str, frame: pd.DataFrame) -> pd.DataFrame:
     for column in SCALAR_COLUMNS[entity]:
         series = frame[column]
         if column in DATETIME_COLUMNS:
-            out[column] = _times(series)
+            out[column] = times(series)
             if column in DATE_ONLY_COLUMNS:
                 out[column] = out[column].dt.normalize()
         elif column in NUMBER_COLUMNS:
@@ -211,25 +199,6 @@ def _equal_rows(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
 # --- reading the store -----------------------------------------------------------------------------
 
 
-def _select_frame(connection: Connection, table: Table, columns: Sequence[str]) -> pd.DataFrame:
-    """Whole columns of a table as a DataFrame of Python objects.
-
-    Times are fetched without SQLAlchemy's per-row conversion and parsed by pandas in one go
-    (callers pass them through ``_times``); on SQLite that is most of the cost of a big select.
-    """
-    selected = [type_coerce(table.c[c], String) if c in DATETIME_COLUMNS else table.c[c] for c in columns]
-    sql = str(select(*selected).compile(dialect=connection.dialect))
-    cursor = connection.connection.cursor()  # the driver's own: no Row object per row
-    try:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    if not rows:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    return pd.DataFrame.from_records(rows, columns=list(columns), coerce_float=False)
-
-
 def _load_lists(connection: Connection, entity: str) -> dict[str, dict[str, list[str]]]:
     """Each list column of ``entity`` as ``{id: [values in stored order]}``."""
     id_column = ID_COLUMN[entity]
@@ -238,10 +207,10 @@ def _load_lists(connection: Connection, entity: str) -> dict[str, dict[str, list
     for column, spec in LIST_TABLES.get(entity, {}).items():
         by_table.setdefault(spec.table, []).append((column, spec))
     for table_name, specs in by_table.items():
-        table = _table(table_name)
+        table = table_of(table_name)
         value = specs[0][1].value
         columns = [id_column, value, "position"] + (["required"] if specs[0][1].required is not None else [])
-        rows = _select_frame(connection, table, columns)
+        rows = select_frame(connection, table, columns)
         for column, spec in specs:
             part = rows if spec.required is None else rows[rows["required"].astype(bool) == spec.required]
             lists[column] = _group_lists(part, id_column, value)
@@ -293,9 +262,9 @@ def load_market(
     connection = session.connection()
     frames: dict[str, pd.DataFrame] = {}
     for entity in ENTITIES[:-1]:
-        table = _table(entity)
+        table = table_of(entity)
         columns = list(SCALAR_COLUMNS[entity])
-        scalar = _select_frame(connection, table, columns)
+        scalar = select_frame(connection, table, columns)
         if entity == "graduates" and seeking_only:
             scalar = scalar[scalar[C.status] == "seeking"]
         scalar = scalar.sort_values(ID_COLUMN[entity], kind="mergesort").reset_index(drop=True)
@@ -309,8 +278,8 @@ def load_market(
             ]
         frames[entity] = _typed(entity, scalar)
     if with_interactions:
-        table = _table("interactions")
-        inter = _select_frame(connection, table, list(ENTITY_COLUMNS["interactions"]))
+        table = table_of("interactions")
+        inter = select_frame(connection, table, list(ENTITY_COLUMNS["interactions"]))
         frames["interactions"] = _typed("interactions", inter)
     else:
         frames["interactions"] = MarketData().interactions
@@ -324,7 +293,7 @@ def _typed(entity: str, frame: pd.DataFrame) -> pd.DataFrame:
     for column in columns:
         series = frame[column]
         if column in DATETIME_COLUMNS:
-            out[column] = _times(series)
+            out[column] = times(series)
         elif column in (C.salary_min, C.salary_max):
             out[column] = pd.to_numeric(series).astype("float64")
         elif column in (C.headcount, C.cohort_year):
@@ -343,100 +312,6 @@ def _typed(entity: str, frame: pd.DataFrame) -> pd.DataFrame:
 # --- writing the store -----------------------------------------------------------------------------
 
 
-def _python_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[Any]]:
-    """Column value lists of Python scalars (None, int, bool, str, date, datetime)."""
-    arrays = []
-    for column in columns:
-        series = frame[column]
-        if column in DATE_ONLY_COLUMNS:
-            values = [None if v is pd.NaT else v.date() for v in series]
-        elif column in DATETIME_COLUMNS or column == "status_changed_at":
-            values = [None if v is pd.NaT else v for v in series.dt.to_pydatetime()]
-        elif column in NUMBER_COLUMNS:
-            values = [None if np.isnan(v) else int(v) for v in series.to_numpy(dtype="float64")]
-        else:
-            values = series.astype(object).where(series.notna(), None).tolist()
-        arrays.append(values)
-    return arrays
-
-
-def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
-    """Parameter dicts for executemany."""
-    arrays = _python_columns(frame, columns)
-    return [dict(zip(columns, row, strict=True)) for row in zip(*arrays, strict=True)]
-
-
-def _sqlite_columns(frame: pd.DataFrame) -> list[list[Any]]:
-    """Column value lists as SQLAlchemy's SQLite types store them (so ORM writes compare equal)."""
-    arrays = []
-    for column in frame.columns:
-        series = frame[column]
-        if column in DATE_ONLY_COLUMNS:
-            text = series.dt.strftime("%Y-%m-%d")
-        elif column in DATETIME_COLUMNS or column == "status_changed_at":
-            text = series.dt.strftime("%Y-%m-%d %H:%M:%S.%f")
-        elif column in NUMBER_COLUMNS:
-            numbers = series.to_numpy(dtype="float64")
-            arrays.append([None if np.isnan(v) else int(v) for v in numbers])
-            continue
-        elif series.dtype == bool:
-            arrays.append(series.astype(int).tolist())
-            continue
-        else:
-            arrays.append(series.astype(object).where(series.notna(), None).tolist())
-            continue
-        arrays.append(text.astype(object).where(series.notna(), None).tolist())
-    return arrays
-
-
-def _insert_frame(connection: Connection, table: Table, frame: pd.DataFrame) -> None:
-    """Insert every row of ``frame`` (columns named as the table's) with executemany in chunks.
-
-    On SQLite the values are rendered as SQLAlchemy would store them and handed to the driver
-    directly: SQLAlchemy's per-row parameter processing costs more than SQLite's own insert.
-    """
-    if not len(frame):
-        return
-    columns = list(frame.columns)
-    if connection.dialect.name == "sqlite":
-        names = ", ".join(columns)
-        marks = ", ".join("?" for _ in columns)
-        sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
-        rows = list(zip(*_sqlite_columns(frame), strict=True))
-        for chunk in _chunks(rows, CHUNK * 5):
-            connection.exec_driver_sql(sql, list(chunk))
-        return
-    driver = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql" and driver is not None and _has_copy(driver):
-        # COPY is PostgreSQL's bulk path: one stream instead of a statement per batch of rows.
-        values = zip(*_python_columns(frame, columns), strict=True)
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
-        ):
-            for row in values:
-                copy.write_row(row)
-        return
-    records = _records(frame, columns)
-    for chunk in _chunks(records, CHUNK):
-        connection.execute(insert(table), list(chunk))
-
-
-def _has_copy(driver: Any) -> bool:
-    """Whether the DBAPI connection is psycopg 3's (whose cursors have ``copy``)."""
-    return type(driver).__module__.split(".")[0] == "psycopg"
-
-
-def _update(connection: Connection, table: Table, key: str, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    values: dict[str, Any] = {column: bindparam(column) for column in rows[0] if column != key}
-    statement = update(table).where(table.c[key] == bindparam("_key")).values(values)
-    params = [{**row, "_key": row[key]} for row in rows]
-    for chunk in _chunks(params, CHUNK):
-        connection.execute(statement, list(chunk))
-
-
 def _replace_lists(
     connection: Connection, entity: str, frame: pd.DataFrame, ids: Sequence[str], replace: bool
 ) -> None:
@@ -449,9 +324,9 @@ def _replace_lists(
         return
     subset = frame.loc[list(ids)]
     for table_name, specs in by_table.items():
-        table = _table(table_name)
+        table = table_of(table_name)
         if replace:
-            for chunk in _chunks(list(ids), DELETE_CHUNK):
+            for chunk in chunks(list(ids), DELETE_CHUNK):
                 connection.execute(delete(table).where(table.c[id_column].in_(chunk)))
         parts = []
         for column, spec in specs:
@@ -467,12 +342,12 @@ def _replace_lists(
             if spec.required is not None:
                 part["required"] = spec.required
             parts.append(part)
-        _insert_frame(connection, table, pd.concat(parts, ignore_index=True))
+        insert_frame(connection, table, pd.concat(parts, ignore_index=True))
 
 
 def _import_entity(connection: Connection, entity: str, frame: pd.DataFrame, report: ImportReport) -> bool:
     id_column = ID_COLUMN[entity]
-    table = _table(entity)
+    table = table_of(entity)
     if len(frame) == 0:
         return False
     frame = frame.drop_duplicates(id_column, keep="last")
@@ -481,7 +356,7 @@ def _import_entity(connection: Connection, entity: str, frame: pd.DataFrame, rep
     list_columns = list(LIST_TABLES.get(entity, {}))
     incoming_lists = {column: pd.Series(_joined(frame[column]), index=frame.index) for column in list_columns}
 
-    existing_rows = _select_frame(connection, table, SCALAR_COLUMNS[entity])
+    existing_rows = select_frame(connection, table, SCALAR_COLUMNS[entity])
     existing = _canonical(entity, existing_rows) if len(existing_rows) else incoming.iloc[0:0]
     known = incoming.index.isin(existing.index)
     new_ids = incoming.index[~known]
@@ -508,11 +383,11 @@ def _import_entity(connection: Connection, entity: str, frame: pd.DataFrame, rep
     new_rows = incoming.loc[new_ids, columns].reset_index(drop=True)
     if entity == "graduates":
         new_rows["status_changed_at"] = pd.Series(now, index=new_rows.index, dtype="datetime64[us]")
-    _insert_frame(connection, table, new_rows)
+    insert_frame(connection, table, new_rows)
     _replace_lists(connection, entity, frame, list(new_ids), replace=False)
 
     if len(scalar_changed):
-        rows = _records(incoming.loc[scalar_changed], columns)
+        rows = as_records(incoming.loc[scalar_changed], columns)
         if entity == "graduates":
             status_moved = (
                 incoming.loc[scalar_changed, C.status] != existing.loc[scalar_changed, C.status]
@@ -521,10 +396,10 @@ def _import_entity(connection: Connection, entity: str, frame: pd.DataFrame, rep
             rows_kept = [r for r, moved in zip(rows, status_moved, strict=True) if not moved]
             for row in rows_moved:
                 row["status_changed_at"] = now
-            _update(connection, table, id_column, rows_moved)
-            _update(connection, table, id_column, rows_kept)
+            update_rows(connection, table, id_column, rows_moved)
+            update_rows(connection, table, id_column, rows_kept)
         else:
-            _update(connection, table, id_column, rows)
+            update_rows(connection, table, id_column, rows)
     _replace_lists(connection, entity, frame, list(lists_changed), replace=True)
 
     updated = scalar_changed.union(lists_changed)
@@ -543,18 +418,18 @@ def _import_interactions(connection: Connection, frame: pd.DataFrame, report: Im
             C.graduate: frame[C.graduate].astype(str).to_numpy(),
             C.vacancy: frame[C.vacancy].astype(str).to_numpy(),
             C.event: frame[C.event].astype(str).to_numpy(),
-            C.occurred_at: _times(frame[C.occurred_at]).to_numpy(),
+            C.occurred_at: times(frame[C.occurred_at]).to_numpy(),
         }
     ).drop_duplicates()
-    table = _table("interactions")
-    existing = _select_frame(connection, table, columns)
+    table = table_of("interactions")
+    existing = select_frame(connection, table, columns)
     if len(existing):
         existing = pd.DataFrame(
             {
                 C.graduate: existing[C.graduate].astype(str).to_numpy(),
                 C.vacancy: existing[C.vacancy].astype(str).to_numpy(),
                 C.event: existing[C.event].astype(str).to_numpy(),
-                C.occurred_at: _times(existing[C.occurred_at]).to_numpy(),
+                C.occurred_at: times(existing[C.occurred_at]).to_numpy(),
             }
         )
         merged = incoming.merge(existing.drop_duplicates(), on=columns, how="left", indicator=True)
@@ -574,7 +449,7 @@ def _import_interactions(connection: Connection, frame: pd.DataFrame, report: Im
             index.drop(bind=connection)
     # In key order, the unique index grows at its end instead of all over its pages.
     new = new.sort_values(columns, kind="mergesort")
-    _insert_frame(connection, table, new.reset_index(drop=True))
+    insert_frame(connection, table, new.reset_index(drop=True))
     if rebuild:
         for index in table.indexes:
             index.create(bind=connection)

@@ -132,20 +132,20 @@ def test_failed_import_with_index_rebuild_keeps_store_and_indexes(
         import_market(session=session, data=first)
     before, indexes = row_counts(engine), index_names(engine)
     monkeypatch.setattr(market, "REBUILD_INDEXES_AT", 1)
-    real_insert = market._insert_frame
+    real_insert = market.insert_frame
 
     def failing_insert(connection, table, frame):  # type: ignore[no-untyped-def]
         real_insert(connection, table, frame)
         if table.name == "interactions":
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr(market, "_insert_frame", failing_insert)
+    monkeypatch.setattr(market, "insert_frame", failing_insert)
     with pytest.raises(RuntimeError), transaction(engine) as session:
         import_market(session=session, data=data)
     assert row_counts(engine) == before
     assert index_names(engine) == indexes
 
-    monkeypatch.setattr(market, "_insert_frame", real_insert)
+    monkeypatch.setattr(market, "insert_frame", real_insert)
     with transaction(engine) as session:
         report = import_market(session=session, data=data)
     assert report.added["interactions"] == 20
