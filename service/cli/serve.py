@@ -27,5 +27,8 @@ def run_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        # The app's own access log (talentmatch.access) has request id, route template, key id and latency,
+        # and no query strings or client addresses; uvicorn's would add both.
+        access_log=False,
     )
     return 0
