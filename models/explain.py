@@ -52,7 +52,10 @@ REASONS: dict[str, tuple[Callable[[Row], bool], Callable[[Row], str]]] = {
         lambda x: "graduates of this programme often apply to this segment",
     ),
     "employer_history": (
-        lambda x: max(x[COL["program_enterprise"]], x[COL["school_enterprise"]]) > 0,
+        lambda x: (
+            max(x[COL["program_enterprise"]], x[COL["school_enterprise"]], x[COL["program_enterprise_rate"]])
+            > 0
+        ),
         lambda x: "graduates of this programme or school have applied to this employer",
     ),
     "program_district_history": (
@@ -60,7 +63,7 @@ REASONS: dict[str, tuple[Callable[[Row], bool], Callable[[Row], str]]] = {
         lambda x: "graduates of this programme often work in this district",
     ),
     "program_role_history": (
-        lambda x: max(x[COL["program_role"]], x[COL["program_family"]]) > 0,
+        lambda x: max(x[COL["program_role"]], x[COL["program_family"]], x[COL["program_family_rate"]]) > 0,
         lambda x: "graduates of this programme often apply to this kind of job",
     ),
     "employer_appeal": (lambda x: True, lambda x: "this employer attracts many applicants"),

@@ -67,6 +67,25 @@ def impression_pairs(
     return views.rename(columns={C.occurred_at: FIRST_AT}).reset_index(drop=True)
 
 
+# Conversion rates: of the pairs that were shown (any event), the share that became positive, by key.
+# Unlike shares of applications, they do not grow with how many vacancies of a kind exist.
+RATE_STATS = {
+    "program_family_rate": (C.program, JOB_FAMILY),
+    "program_enterprise_rate": (C.program, C.enterprise),
+}
+
+
+def exposure_pairs(interactions: pd.DataFrame, *, before: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Every (graduate, vacancy) pair with any event (before ``before``), with ``positive`` 0/1."""
+    events = interactions
+    if before is not None:
+        events = events[events[C.occurred_at] < before]
+    pairs = events[[C.graduate, C.vacancy]].drop_duplicates()
+    positive = positive_pairs(events)[[C.graduate, C.vacancy]].assign(positive=1.0)
+    pairs = pairs.merge(positive, on=[C.graduate, C.vacancy], how="left")
+    return pairs.fillna({"positive": 0.0}).reset_index(drop=True)
+
+
 @dataclass
 class HistoryStats:
     """Counts of positive pairs by (graduate key, vacancy key), by enterprise and by graduate."""
@@ -77,6 +96,7 @@ class HistoryStats:
     right_shares: dict[str, pd.Series] = field(default_factory=dict)
     enterprise_appeal: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     graduate_activity: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    rates: dict[str, pd.Series] = field(default_factory=dict)  # smoothed log(rate / overall rate)
     n_positive: int = 0
 
     @classmethod
@@ -86,9 +106,11 @@ class HistoryStats:
         graduates: pd.DataFrame,
         vacancies: pd.DataFrame,
         *,
+        exposures: pd.DataFrame | None = None,
         alpha: float = 5.0,
     ) -> HistoryStats:
-        """Count ``positives`` (from :func:`positive_pairs`) against the joined entity frames."""
+        """Count ``positives`` (from :func:`positive_pairs`) and the conversion of ``exposures``
+        (from :func:`exposure_pairs`) against the joined entity frames."""
         stats = cls(alpha=alpha, n_positive=len(positives))
         g_cols = sorted({left for left, _ in PAIR_STATS.values()})
         v_cols = sorted({right for _, right in PAIR_STATS.values()} | {C.enterprise})
@@ -111,7 +133,46 @@ class HistoryStats:
         )
         stats.enterprise_appeal = np.log(appeal)
         stats.graduate_activity = np.log1p(positives.groupby(C.graduate).size().astype(float))
+        if exposures is not None and len(exposures):
+            shown = exposures.merge(graduates[[C.graduate, *g_cols]], on=C.graduate, how="inner").merge(
+                vacancies[[C.vacancy, *v_cols]].rename(columns={c: f"v_{c}" for c in v_cols}),
+                on=C.vacancy,
+                how="inner",
+            )
+            overall = (shown["positive"].sum() + 1.0) / (len(shown) + 2.0)
+            keys: dict[str, list[str]] = {
+                name: [left, f"v_{right}"] for name, (left, right) in RATE_STATS.items()
+            }
+            keys["enterprise_rate"] = [f"v_{C.enterprise}"]
+            keys["graduate_rate"] = [C.graduate]
+            for name, columns in keys.items():
+                grouped = shown.groupby(columns)["positive"].agg(["sum", "size"])
+                rate = (grouped["sum"] + alpha * overall) / (grouped["size"] + alpha)
+                stats.rates[name] = np.log(rate / overall).astype(float)
         return stats
+
+    def rate_matrix(self, name: str, left_ids: IdMap, right_ids: IdMap) -> np.ndarray:
+        """Dense ``(len(left)+1, len(right)+1)`` log conversion lift; 0 where unseen."""
+        out = np.zeros((len(left_ids) + 1, len(right_ids) + 1), dtype=np.float32)
+        rates = self.rates.get(name)
+        if rates is None or rates.empty:
+            return out
+        frame = rates.rename("r").reset_index()
+        rows = left_ids.rows(frame.iloc[:, 0].to_numpy())
+        cols = right_ids.rows(frame.iloc[:, 1].to_numpy())
+        keep = (rows >= 0) & (cols >= 0)
+        out[rows[keep], cols[keep]] = frame["r"].to_numpy(dtype=np.float32)[keep]
+        return out
+
+    def rate_vector(self, name: str, ids: IdMap, *, extra: bool = True) -> np.ndarray:
+        """Log conversion lift per id (plus a trailing 0 for unknown when ``extra``)."""
+        out = np.zeros(len(ids) + int(extra), dtype=np.float32)
+        rates = self.rates.get(name)
+        if rates is not None and len(rates):
+            rows = ids.rows(rates.index.to_numpy())
+            keep = rows >= 0
+            out[rows[keep]] = rates.to_numpy(dtype=np.float32)[keep]
+        return out
 
     def lift_matrix(self, name: str, left_ids: IdMap, right_ids: IdMap) -> np.ndarray:
         """Dense ``(len(left)+1, len(right)+1)`` smoothed log-lift; the last row/column (code -1) is 0."""

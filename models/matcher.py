@@ -31,7 +31,7 @@ from models.columns import Columns as C
 from models.data import MarketData
 from models.explain import GROUPS, reasons_for
 from models.features import FeatureSpace, market_frames
-from models.history import FIRST_AT, HistoryStats, positive_pairs
+from models.history import FIRST_AT, HistoryStats, exposure_pairs, positive_pairs
 from models.hybrid import HybridModel, with_one
 from models.index import GraduateBlock, MatchIndex, VacancyBlock
 from models.keyword import skill_coverage
@@ -91,6 +91,10 @@ class MatcherConfig:
     embedding_alpha: float = 1e-6
     num_threads: int = 2
     ranker_window: float = 0.3
+    # Weight of "viewed, never applied" negatives. Views follow what the job board showed, so they are
+    # biased towards pairs that already look good; at full weight they teach the ranker to distrust
+    # exactly the signals (programme taste) that decide what a graduate looks at.
+    impression_weight: float = 0.25
     random_negatives: int = 2
     hard_negatives: int = 3
     hard_pool: int = 100
@@ -128,7 +132,10 @@ class _Encoder:
         self.stats = stats
 
     def encode_graduates(self, frame: pd.DataFrame, block: GraduateBlock) -> dict[str, np.ndarray]:
-        out = {"activity": self.stats.graduate_vector(block.ids)}
+        out = {
+            "activity": self.stats.graduate_vector(block.ids),
+            "apply_rate": self.stats.rate_vector("graduate_rate", block.ids, extra=False),
+        }
         if self.by_graduate is not None and self.by_vacancy is not None:
             x = self.features.transform_graduates(frame)
             out[RETRIEVAL] = np.hstack(
@@ -247,7 +254,9 @@ class Matcher(BaseMatcher):
         if config.use_lightfm:
             hybrids_a = fit_hybrids(config, features, graduates, vacancies, before, progress=progress)
         early_vacancies = vacancies[~(vacancies[C.posted_at] >= cut)]
-        stats_a = HistoryStats.fit(before, graduates, early_vacancies)
+        stats_a = HistoryStats.fit(
+            before, graduates, early_vacancies, exposures=exposure_pairs(data.interactions, before=cut)
+        )
         index_a = MatchIndex.build(data, _Encoder(features, *hybrids_a, stats_a))
         index_a.tables = history_tables(stats_a, index_a)
         examples = build_examples(
@@ -290,7 +299,9 @@ class Matcher(BaseMatcher):
             self.by_graduate_, self.by_vacancy_ = fit_hybrids(
                 config, features, graduates, vacancies, positives, progress=progress
             )
-        self.stats_ = HistoryStats.fit(positives, graduates, vacancies)
+        self.stats_ = HistoryStats.fit(
+            positives, graduates, vacancies, exposures=exposure_pairs(data.interactions)
+        )
         self.features_ = features
         self.ranker_ = ranker
         self.trained_until_ = pd.Timestamp(data.interactions[C.occurred_at].max())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.history import PAIR_STATS, HistoryStats
+from models.history import PAIR_STATS, RATE_STATS, HistoryStats
 from models.index import GraduateBlock, MatchIndex, VacancyBlock
 
 # name -> reason group
@@ -29,6 +29,10 @@ FEATURES: dict[str, str] = {
     "program_district": "program_district_history",
     "program_role": "program_role_history",
     "program_family": "program_role_history",
+    "program_family_rate": "program_role_history",
+    "program_enterprise_rate": "employer_history",
+    "enterprise_rate": "employer_appeal",
+    "graduate_rate": "graduate_activity",
     "enterprise_appeal": "employer_appeal",
     "graduate_activity": "graduate_activity",
     "salary": "salary",
@@ -55,7 +59,9 @@ def history_tables(stats: HistoryStats, index: MatchIndex) -> dict[str, np.ndarr
         "job_family": v.families,
     }
     tables = {name: stats.lift_matrix(name, left[a], right[b]) for name, (a, b) in PAIR_STATS.items()}
+    tables.update({name: stats.rate_matrix(name, left[a], right[b]) for name, (a, b) in RATE_STATS.items()})
     tables["enterprise_appeal"] = stats.enterprise_vector(v.enterprises)
+    tables["enterprise_rate"] = stats.rate_vector("enterprise_rate", v.enterprises)
     return tables
 
 
@@ -127,9 +133,15 @@ def pair_features(
         out[:, col["program_role"]] = tables["program_role"][program, vacancies.role[v_rows]]
         out[:, col["program_family"]] = tables["program_family"][program, vacancies.family[v_rows]]
         out[:, col["enterprise_appeal"]] = tables["enterprise_appeal"][enterprise]
+        out[:, col["program_family_rate"]] = tables["program_family_rate"][program, vacancies.family[v_rows]]
+        out[:, col["program_enterprise_rate"]] = tables["program_enterprise_rate"][program, enterprise]
+        out[:, col["enterprise_rate"]] = tables["enterprise_rate"][enterprise]
     activity = graduates.arrays.get("activity")
     if activity is not None:
         out[:, col["graduate_activity"]] = activity[g_rows]
+    apply_rate = graduates.arrays.get("apply_rate")
+    if apply_rate is not None:
+        out[:, col["graduate_rate"]] = apply_rate[g_rows]
     out[:, col["salary"]] = vacancies.salary[v_rows]
     kind = graduates.kind[g_rows].astype(np.float32)
     out[:, col["program_kind"]] = np.where(kind < 0, np.nan, kind)

@@ -91,7 +91,9 @@ def build_examples(
         vg = graduates.ids.rows(views[C.graduate].to_numpy())
         vv = vacancies.ids.rows(views[C.vacancy].to_numpy())
         ok = (vg >= 0) & (vv >= 0)
-        parts.append(_frame(vg[ok], vv[ok], 0, 1.0, views[FIRST_AT].to_numpy()[ok]))
+        weight = float(getattr(config, "impression_weight", 1.0))
+        if weight > 0:
+            parts.append(_frame(vg[ok], vv[ok], 0, weight, views[FIRST_AT].to_numpy()[ok]))
 
     interactions = data.interactions
     hired_before = interactions[(interactions[C.event] == "hired") & (interactions[C.occurred_at] < cut)]
