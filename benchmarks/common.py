@@ -23,6 +23,8 @@ LIBRARIES = (
     "fastapi",
     "SQLAlchemy",
     "uvicorn",
+    "httpx",
+    "hnswlib",
 )
 
 
@@ -37,7 +39,7 @@ def cpu_model() -> str:
 
 
 def machine_info() -> dict[str, Any]:
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in LIBRARIES:
         try:
             versions[name] = metadata.version(name)
@@ -101,9 +103,14 @@ def _fmt(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def write_result(name: str, payload: dict[str, Any]) -> Path:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"{name}.json"
-    payload = {"machine": machine_info(), **payload}
+def write_result(name: str, payload: dict[str, Any], directory: Path | None = None) -> Path:
+    directory = RESULTS_DIR if directory is None else Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.json"
+    # The machine is shared: a load far above the core count means the times are inflated.
+    payload = {
+        "machine": {**machine_info(), "load_average": [round(x, 1) for x in os.getloadavg()]},
+        **payload,
+    }
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     return path

@@ -52,9 +52,19 @@ def exact_total(scores: np.ndarray, capacities: np.ndarray, min_score: float) ->
     return float(gain[rows, cols].sum())
 
 
-def synthetic_rows(*, repeat: int, min_score: float, top_k: int) -> list[dict[str, Any]]:
+SIZES = ((100, 1000), (500, 5000), (1000, 5000))
+
+
+def synthetic_rows(
+    *,
+    repeat: int,
+    min_score: float,
+    top_k: int,
+    sizes: Sequence[tuple[int, int]] = SIZES,
+    exact_up_to: int = 500,
+) -> list[dict[str, Any]]:
     rows = []
-    for n_graduates, n_vacancies in ((100, 1000), (500, 5000), (1000, 5000)):
+    for n_graduates, n_vacancies in sizes:
         scores, caps, sponsors, enterprises = synthetic_cohort(n_graduates, n_vacancies)
         samples, plan = [], None
         for _ in range(repeat):
@@ -71,7 +81,7 @@ def synthetic_rows(*, repeat: int, min_score: float, top_k: int) -> list[dict[st
             samples.append((time.perf_counter() - start) * 1000)
         assert plan is not None
         start = time.perf_counter()
-        best = exact_total(scores, caps, min_score) if n_graduates <= 500 else float("nan")
+        best = exact_total(scores, caps, min_score) if n_graduates <= exact_up_to else float("nan")
         exact_ms = (time.perf_counter() - start) * 1000
         sponsored = plan_placement(
             scores,
@@ -186,6 +196,7 @@ def demo_world_study(
         m: {"assigned": 0, "true_utility": 0.0, "max_per_vacancy": 0, "sponsor_seats": 0} for m in methods
     }
     n_graduates, plan_ms, score_ms, crowd = 0, 0.0, 0.0, 0
+    joint_pieces: list[tuple[Any, np.ndarray, list[str], list[str], str | None]] = []
     top_scores: list[float] = []
     for program in programs.itertuples(index=False):
         cohort = seeking[seeking[C.program] == getattr(program, C.program)]
@@ -211,7 +222,7 @@ def demo_world_study(
         )
         results: dict[str, list[tuple[str, str]]] = {}
         for m in min_scores:
-            common = dict(
+            common: dict[str, Any] = dict(
                 min_score=m,
                 top_k=top_k,
                 graduate_sponsors=[sponsor] * len(g_ids),
@@ -245,6 +256,7 @@ def demo_world_study(
         utility[graduate_rank[:, None] < vacancy_rank[None, :]] = np.nan
         best = plan_placement(utility, open_caps, min_score=0.0, top_k=50, sponsor_rule="none")
         cohort_ids = list(cohort[C.graduate])
+        joint_pieces.append((scored, utility, cohort_ids, list(cohort[C.education]), sponsor))
         results["optimum (true utility)"] = [
             (cohort_ids[a.graduate], open_ids[a.vacancy]) for a in best.assignments
         ]
@@ -279,9 +291,13 @@ def demo_world_study(
                 "max_per_vacancy": t["max_per_vacancy"],
             }
         )
+    joint_rows = _joint_study(
+        joint_pieces, truth, open_ids, open_caps, open_enterprise, open_min_edu, min_scores, top_k
+    )
     return {
         "scale": scale,
         "seed": seed,
+        "joint_rows": joint_rows,
         "programs": int(len(programs)),
         "seeking_graduates": n_graduates,
         "open_vacancies": len(open_ids),
@@ -301,6 +317,84 @@ def demo_world_study(
         "top1_max_choosers_per_vacancy": crowd,
         "rows": rows,
     }
+
+
+def _joint_study(
+    pieces: list[tuple[Any, np.ndarray, list[str], list[str], str | None]],
+    truth: Any,
+    open_ids: list[str],
+    open_caps: np.ndarray,
+    open_enterprise: dict[str, str],
+    open_min_edu: dict[str, str],
+    min_scores: Sequence[float],
+    top_k: int,
+) -> list[dict[str, Any]]:
+    """All studied programmes as ONE cohort competing for the same seats (market-level congestion)."""
+    from scipy import sparse
+
+    if not pieces:
+        return []
+    column = {v: i for i, v in enumerate(open_ids)}
+    rows, cols, values = [], [], []
+    graduate_ids: list[str] = []
+    education: list[str] = []
+    sponsors: list[str | None] = []
+    for scored, _, ids, levels, sponsor in pieces:
+        coo = scored.matrix.tocoo()
+        rows.append(coo.row + len(graduate_ids))
+        cols.append(np.array([column[scored.vacancy_ids[c]] for c in coo.col], dtype=int))
+        values.append(coo.data)
+        graduate_ids += ids
+        education += levels
+        sponsors += [sponsor] * len(ids)
+    matrix = sparse.csr_array(
+        (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(len(graduate_ids), len(open_ids)),
+    )
+    utility = np.vstack([u for _, u, _, _, _ in pieces])
+    results: dict[str, list[tuple[str, str]]] = {}
+    best = plan_placement(utility, open_caps, min_score=0.0, top_k=50, sponsor_rule="none")
+    results["optimum (true utility)"] = [
+        (graduate_ids[a.graduate], open_ids[a.vacancy]) for a in best.assignments
+    ]
+    oracle = independent_top1(utility, open_caps, min_score=0.0)
+    results["independent top-1 (true utility)"] = [
+        (graduate_ids[g], open_ids[oracle.choice[g]]) for g in np.flatnonzero(oracle.feasible)
+    ]
+    common: dict[str, Any] = dict(
+        top_k=top_k,
+        graduate_sponsors=sponsors,
+        vacancy_enterprises=[open_enterprise[v] for v in open_ids],
+        graduate_education=education,
+        vacancy_min_education=[open_min_edu[v] for v in open_ids],
+    )
+    for m in min_scores:
+        plan = plan_placement(matrix, open_caps, min_score=m, sponsor_rule="lexicographic", **common)
+        results[f"plan, sponsor first, min_score={m:g}"] = [
+            (graduate_ids[a.graduate], open_ids[a.vacancy]) for a in plan.assignments
+        ]
+        top1 = independent_top1(matrix, open_caps, min_score=m)
+        results[f"independent top-1 (model), min_score={m:g}"] = [
+            (graduate_ids[g], open_ids[top1.choice[g]]) for g in np.flatnonzero(top1.feasible)
+        ]
+    optimum = _true_total(truth, results["optimum (true utility)"]) or 1.0
+    out = []
+    for method, pairs in results.items():
+        total = _true_total(truth, pairs)
+        per_vacancy: dict[str, int] = {}
+        for _, v in pairs:
+            per_vacancy[v] = per_vacancy.get(v, 0) + 1
+        out.append(
+            {
+                "method": method,
+                "assigned": len(pairs),
+                "coverage": round(len(pairs) / len(graduate_ids), 3),
+                "true_utility": round(total, 1),
+                "share_of_optimum": round(total / optimum, 3),
+                "max_per_vacancy": max(per_vacancy.values(), default=0),
+            }
+        )
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -344,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
             max_programs=args.max_programs,
         )
         print_table(f"Demo world ({args.demo}): total TRUE utility of the seeking cohorts", study["rows"])
+        print_table(f"Demo world ({args.demo}): the same programmes as ONE cohort", study["joint_rows"])
         payload["demo"] = study
     elif stored.get("demo"):
         payload["demo"] = stored["demo"]  # keep the last (slow) demo-world study
@@ -354,3 +449,16 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
+
+
+def run_bench(bench: Any) -> dict[str, Any]:
+    """``python -m benchmarks``: the plan alone on synthetic cohorts (the 500 x 5,000 target), per scale."""
+    tiny = bench.bounds.fast_training
+    sizes = ((20, 200), (50, 500)) if tiny else SIZES
+    rows = synthetic_rows(
+        repeat=1 if tiny else 5, min_score=0.3, top_k=20, sizes=sizes, exact_up_to=50 if tiny else 500
+    )
+    print_table("plan_placement, synthetic cohorts (min_score=0.3, top_k=20)", rows)
+    payload = {"min_score": 0.3, "top_k": 20, "rows": rows, "target": {"plan_500x5000_s": 1.0}}
+    bench.write("placement", payload)
+    return payload

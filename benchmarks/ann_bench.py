@@ -1,0 +1,122 @@
+"""1M graduates: exact retrieval and serving cost, and an approximate index (hnswlib) against it.
+
+The scale's candidate index is resampled to ``ann_graduates`` graduates (1M at medium/large; see
+:func:`benchmarks.scaling_bench.resample_index`). Measured, for random open vacancies:
+
+- **full query, exact**: ``Matcher.candidates_for`` (filters, exact retrieval over every graduate, ranker on
+  the retrieved pool, reasons) — the number the "1M exact p99 <= 30 ms" target is about;
+- **retrieval only, exact**: the LightFM part of retrieval, ``reps @ query`` over every graduate + top 20;
+- **retrieval only, hnswlib**: the same inner product from an HNSW index (``space="ip"``). The graduate's
+  retrieval vector already carries the biases and the per-query standardisation offset as extra dimensions
+  (``models.hybrid``: ``[emb, bias, 1]`` against ``[emb, 1, bias]``), so the exact score is a plain inner
+  product and nothing is lost by the index but approximation. Recall@20 is against the exact top 20.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+import numpy as np
+
+from benchmarks.common import latencies_ms, percentiles, print_table
+from benchmarks.world import Bench
+
+TARGETS = {"exact_p99_ms": 30.0, "ann_p99_ms": 2.0, "ann_recall_at_20": 0.95}
+K = 20
+
+
+def _exact_top(reps: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
+    scores = reps @ query
+    top = np.argpartition(-scores, k - 1)[:k]
+    return top[np.argsort(-scores[top])]
+
+
+def run(bench: Bench) -> dict[str, Any]:
+    from benchmarks.scaling_bench import resample_index
+    from benchmarks.serve_bench import candidate_pool
+    from models.pairs import RETRIEVAL
+
+    bounds = bench.bounds
+    n = bounds.ann_graduates
+    matcher = bench.model().matcher
+    base = matcher.index(candidate_pool(bench.data()))
+    start = time.perf_counter()
+    index = resample_index(base, graduates=n)
+    resample_s = time.perf_counter() - start
+    rng = random.Random(7)
+    open_rows = np.flatnonzero(base.vacancies.open)
+    v_rows = [int(rng.choice(open_rows)) for _ in range(bounds.ann_queries)]
+    v_ids = [str(base.vacancies.ids.ids[r]) for r in v_rows]
+    reps = np.ascontiguousarray(index.graduates.arrays[RETRIEVAL], dtype=np.float32)
+    queries = np.ascontiguousarray(base.vacancies.arrays[RETRIEVAL][v_rows], dtype=np.float32)
+    rows: list[dict[str, Any]] = []
+    state = {"i": 0}
+
+    def full() -> Any:
+        state["i"] += 1
+        return matcher.candidates_for(v_ids[state["i"] % len(v_ids)], index=index, limit=K)
+
+    def exact() -> Any:
+        state["i"] += 1
+        return _exact_top(reps, queries[state["i"] % len(queries)], K)
+
+    for name, call in (("full query, exact (candidates_for)", full), ("retrieval only, exact", exact)):
+        cpu = time.process_time()
+        stats = percentiles(latencies_ms(call, repeat=bounds.ann_queries, warmup=3))
+        stats["cpu_ms"] = round((time.process_time() - cpu) * 1000 / (bounds.ann_queries + 3), 3)
+        rows.append({"way": name, **stats, "recall_at_20": 1.0})
+        bench.say(f"  {name}: p50 {stats['p50_ms']:.1f} ms, p99 {stats['p99_ms']:.1f} ms")
+
+    ann: dict[str, Any] = {}
+    try:
+        import hnswlib
+    except ImportError:
+        ann = {"skipped": "hnswlib is not installed (pip install -e '.[bench]')"}
+        bench.say("  hnswlib not installed: approximate index skipped")
+    else:
+        exact_tops = [set(_exact_top(reps, q, K).tolist()) for q in queries]
+        m, ef_construction = 16, 100
+        start = time.perf_counter()
+        hnsw = hnswlib.Index(space="ip", dim=reps.shape[1])
+        hnsw.init_index(max_elements=len(reps), M=m, ef_construction=ef_construction, random_seed=7)
+        hnsw.add_items(reps, np.arange(len(reps)), num_threads=2)
+        build_s = time.perf_counter() - start
+        bench.say(f"  hnswlib index of {len(reps):,} x {reps.shape[1]} built in {build_s:.0f} s")
+        hnsw.set_num_threads(1)
+        for ef in (32, 64, 128, 256):
+            hnsw.set_ef(ef)
+            found, _ = hnsw.knn_query(queries, k=K)
+            recall = float(
+                np.mean([len(set(f.tolist()) & t) / K for f, t in zip(found, exact_tops, strict=True)])
+            )
+
+            def approx(ef: int = ef) -> Any:
+                state["i"] += 1
+                return hnsw.knn_query(queries[state["i"] % len(queries)], k=K)
+
+            cpu = time.process_time()
+            stats = percentiles(latencies_ms(approx, repeat=bounds.ann_queries, warmup=3))
+            stats["cpu_ms"] = round((time.process_time() - cpu) * 1000 / (bounds.ann_queries + 3), 3)
+            rows.append(
+                {"way": f"retrieval only, hnswlib ef={ef}", **stats, "recall_at_20": round(recall, 4)}
+            )
+            bench.say(f"  hnswlib ef={ef}: p99 {stats['p99_ms']:.2f} ms, recall@20 {recall:.3f}")
+        ann = {"M": m, "ef_construction": ef_construction, "build_s": round(build_s, 1)}
+
+    print_table(
+        f"{n:,} graduates (resampled from the {bench.scale} pool), vectors of {reps.shape[1]} dims, "
+        f"{bounds.ann_queries} random open vacancies",
+        rows,
+    )
+    payload = {
+        "graduates": n,
+        "dims": int(reps.shape[1]),
+        "resample_s": round(resample_s, 1),
+        "rows": rows,
+        "hnswlib": ann,
+        "targets": TARGETS,
+    }
+    bench.write("ann", payload)
+    return payload

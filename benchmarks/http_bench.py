@@ -1,0 +1,224 @@
+"""Serving over HTTP: ``talentmatch serve`` on 127.0.0.1 under an async httpx load generator.
+
+Uses a SQLite store holding the scale's demo world (``<cache>/<scale>/store.db``, imported once) and the
+benchmark model (``<cache>/<scale>/artifacts``). Starts ``talentmatch serve`` on a free loopback port (one
+uvicorn worker, as shipped; the per-key rate limit is raised so it does not cap the load), creates a
+throw-away admin key, then measures ``GET /api/v1/vacancies/{id}/candidates`` (random open vacancies):
+
+- the first request (the service builds its candidate index),
+- concurrency 1: sequential requests (bounded by count and time),
+- concurrency 8: eight async clients for the scale's duration (30 s at medium/large), bounded in count too.
+
+Reports requests/s, p50/p99 and errors (any non-200 or transport error). The load generator runs on the same
+2 cores as the server, so the throughput is a lower bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.common import percentiles, print_table
+from benchmarks.world import Bench
+
+TARGETS = {"c1_p99_ms": 30.0, "c8_requests_per_s": 300.0, "c8_errors": 0}
+CONCURRENCY = 8
+HOST = "127.0.0.1"  # loopback only
+
+
+def ensure_store(bench: Bench) -> Path:
+    """The scale's SQLite store with the demo world imported (imported here when missing)."""
+    from service.store.market import import_market
+    from service.store.migrate import upgrade
+    from service.store.session import make_engine, transaction
+
+    path = bench.store_path
+    ready = path.with_suffix(".ready")
+    if ready.exists() and path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    bench.say(f"importing the {bench.scale} world into {path} ...")
+    engine = make_engine(f"sqlite:///{path.resolve()}")
+    try:
+        upgrade(engine)
+        with transaction(engine) as session:
+            import_market(session=session, data=bench.data())
+    finally:
+        engine.dispose()
+    ready.touch()
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _talentmatch() -> list[str]:
+    script = Path(sys.executable).with_name("talentmatch")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("talentmatch")
+    return [found] if found else [sys.executable, "-c", "from service.cli import main; main()"]
+
+
+def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"talentmatch serve exited during start-up (code {process.returncode})")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=5).json().get("model_version"):
+                return
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"talentmatch serve did not come up with a model within {timeout:.0f} s")
+
+
+async def _load(
+    base: str, headers: dict[str, str], paths: list[str], *, clients: int, seconds: float, max_requests: int
+) -> dict[str, Any]:
+    samples: list[float] = []
+    errors: dict[str, int] = {}
+    issued = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def worker(client: httpx.AsyncClient, seed: int) -> None:
+        nonlocal issued
+        rng = random.Random(seed)
+        while issued < max_requests and time.perf_counter() < deadline:
+            issued += 1
+            start = time.perf_counter()
+            try:
+                response = await client.get(rng.choice(paths), headers=headers)
+                status = str(response.status_code)
+            except httpx.HTTPError as error:
+                status = type(error).__name__
+            samples.append((time.perf_counter() - start) * 1000)
+            if status != "200":
+                errors[status] = errors.get(status, 0) + 1
+
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client, seed) for seed in range(clients)))
+        elapsed = time.perf_counter() - started
+    return {
+        "clients": clients,
+        "seconds": round(elapsed, 2),
+        "requests": len(samples),
+        "requests_per_s": round(len(samples) / elapsed, 1) if elapsed else None,
+        **percentiles(samples or [float("nan")]),
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+    }
+
+
+def run(bench: Bench) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from service.store.api_keys import create_api_key, revoke_api_key
+    from service.store.session import make_engine, transaction
+    from service.store.tables import Graduate, Vacancy
+
+    bounds = bench.bounds
+    store = ensure_store(bench)
+    loaded = bench.model()
+    url = f"sqlite:///{store.resolve()}"
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        key, plaintext = create_api_key(session=session, role="admin", name="http benchmark")
+        key_id = key.key_id
+        vacancy_ids = sorted(session.scalars(select(Vacancy.vacancy_id).where(Vacancy.status == "open")))
+        seeking = len(list(session.scalars(select(Graduate.graduate_id).where(Graduate.status == "seeking"))))
+    headers = {"Authorization": f"Bearer {plaintext}"}
+    paths = [f"/api/v1/vacancies/{v}/candidates?limit=20" for v in vacancy_ids]
+    port = _free_port()
+    base = f"http://{HOST}:{port}"
+    env = {
+        **os.environ,
+        "TALENTMATCH_DATABASE_URL": url,
+        "TALENTMATCH_ARTIFACTS_DIR": str(bench.artifacts_dir.resolve()),
+        "TALENTMATCH_RATE_LIMIT_PER_MINUTE": "100000000",
+    }
+    log_path = bench.store_path.with_name("serve.log")
+    rows: list[dict[str, Any]] = []
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*_talentmatch(), "serve", "--host", HOST, "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            started = time.perf_counter()
+            _wait_ready(base, process, timeout=600)
+            startup_s = time.perf_counter() - started
+            start = time.perf_counter()
+            first = httpx.get(f"{base}{paths[0]}", headers=headers, timeout=900)
+            first_ms = (time.perf_counter() - start) * 1000
+            if first.status_code != 200:
+                raise RuntimeError(f"first request answered {first.status_code}: {first.text[:300]}")
+            sequential = asyncio.run(
+                _load(
+                    base,
+                    headers,
+                    paths,
+                    clients=1,
+                    seconds=bounds.http_seconds,
+                    max_requests=bounds.http_sequential,
+                )
+            )
+            rows.append({"case": "concurrency 1", **sequential})
+            concurrent = asyncio.run(
+                _load(
+                    base,
+                    headers,
+                    paths,
+                    clients=CONCURRENCY,
+                    seconds=bounds.http_seconds,
+                    max_requests=bounds.http_max_requests,
+                )
+            )
+            rows.append({"case": f"concurrency {CONCURRENCY}", **concurrent})
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            with transaction(engine) as session:
+                revoke_api_key(session=session, key_id=key_id)
+            engine.dispose()
+    print_table(
+        f"GET /api/v1/vacancies/{{id}}/candidates over HTTP, {bench.scale}: {seeking:,} seeking graduates, "
+        f"{len(vacancy_ids):,} open vacancies "
+        f"(server start {startup_s:.1f} s, first request {first_ms:.0f} ms)",
+        [{k: v for k, v in row.items() if k != "error_kinds"} for row in rows],
+    )
+    payload = {
+        "seeking_graduates": seeking,
+        "open_vacancies": len(vacancy_ids),
+        "model_version": loaded.version,
+        "server": "talentmatch serve (uvicorn, 1 worker), SQLite store",
+        "startup_s": round(startup_s, 2),
+        "first_request_ms": round(first_ms, 1),
+        "rows": rows,
+        "targets": TARGETS,
+    }
+    bench.write("http", payload)
+    return payload
