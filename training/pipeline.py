@@ -116,7 +116,12 @@ def read_training_data(settings: Settings, bundle: Path | None) -> tuple[MarketD
             return read_bundle(bundle), f"bundle:{Path(bundle).resolve()}"
         except BundleError as error:
             problems = [str(p) for p in getattr(error, "problems", [])]
-            raise BadTrainingData(f"invalid bundle {bundle}: {error}", problems=problems) from error
+            total = getattr(error, "total", len(problems))
+            if total > len(problems):
+                problems.append(f"... and {total - len(problems)} more problems")
+            raise BadTrainingData(
+                f"{bundle}: {total} problem(s) in the bundle; nothing was trained", problems=problems
+            ) from error
         except FileNotFoundError as error:
             raise BadTrainingData(f"invalid bundle {bundle}: {error}") from error
 

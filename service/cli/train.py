@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
+SHOWN_PROBLEMS = 20
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -72,8 +73,10 @@ def run_train(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     except TrainingError as error:
         print(f"error: {error}", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
+        for problem in error.problems[:SHOWN_PROBLEMS]:
+            print(problem, file=sys.stderr)
+        if len(error.problems) > SHOWN_PROBLEMS:
+            print(f"... and {len(error.problems) - SHOWN_PROBLEMS} more lines", file=sys.stderr)
         return error.exit_code
     except ArtifactError as error:
         print(f"error: {error}", file=sys.stderr)
