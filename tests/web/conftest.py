@@ -234,9 +234,45 @@ def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     assert not errors, errors
 
 
+ACCESSIBILITY_PROBLEMS = """() => {
+  const problems = [];
+  if (!document.documentElement.lang) problems.push("html has no lang");
+  if (!document.title.trim()) problems.push("page has no title");
+  if (document.querySelectorAll("h1").length !== 1) problems.push("page needs exactly one h1");
+  for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+    const named = (el.labels && el.labels.length) || el.getAttribute("aria-label");
+    if (!named) problems.push("control without a label: " + (el.id || el.name));
+  }
+  for (const el of document.querySelectorAll("button, a[href]")) {
+    if (!(el.getAttribute("aria-label") || el.textContent.trim())) problems.push("unnamed " + el.outerHTML);
+  }
+  for (const el of document.querySelectorAll("svg")) {
+    if (el.closest("a, button")) continue;
+    const labelled = el.getAttribute("role") === "img" && el.getAttribute("aria-label");
+    if (!labelled) problems.push("svg without role/label");
+  }
+  const ids = [...document.querySelectorAll("[id]")].map((e) => e.id);
+  const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
+  if (dupes.length) problems.push("duplicate ids: " + dupes.join(","));
+  for (const el of document.querySelectorAll("[aria-describedby]")) {
+    for (const id of el.getAttribute("aria-describedby").split(/\\s+/)) {
+      if (!document.getElementById(id)) problems.push("aria-describedby points nowhere: " + id);
+    }
+  }
+  return problems;
+}"""
+
+
+def assert_accessible_basics(page: Any) -> None:
+    """Labels on every control, names on buttons and links, labelled charts, one h1, lang, unique ids."""
+    problems = page.evaluate(ACCESSIBILITY_PROBLEMS)
+    assert not problems, f"{page.url}: {problems}"
+
+
 def screenshot(page: Any, name: str, *, top: bool = False) -> Path:
-    """Save the whole page as ``<name>.png``; with ``top`` also the first screen as ``<name>_top.png``
-    (the size the README shows)."""
+    """Check the page's accessibility basics, then save the whole page as ``<name>.png``; with ``top`` also
+    the first screen as ``<name>_top.png`` (the size the README shows)."""
+    assert_accessible_basics(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
