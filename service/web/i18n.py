@@ -255,8 +255,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "school.import.title": ("导入毕业生（CSV）", "Import graduates (CSV)"),
     "school.import.file": ("graduates.csv 文件", "graduates.csv file"),
     "school.import.hint": (
-        "列与数据包中的 graduates.csv 相同；全部校验通过才会导入。",
-        "Same columns as the bundle's graduates.csv; nothing is imported unless every row is valid.",
+        "列与数据包中的 graduates.csv 相同，UTF-8 编码，最大 1 MB；全部校验通过才会导入。",
+        "Same columns as the bundle's graduates.csv, UTF-8, at most 1 MB; nothing is imported unless every "
+        "row is valid.",
     ),
     "school.import.submit": ("上传并导入", "Upload and import"),
     "school.import.done": (
