@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sqlalchemy.orm import Session
 
 from models.columns import Columns as C
@@ -66,6 +67,7 @@ class Snapshot:
     data: MarketData
     graduates: dict[str, GraduateInfo] = field(default_factory=dict)
     vacancies: dict[str, VacancyInfo] = field(default_factory=dict)
+    vacancy_rows: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     built_seconds: float = 0.0
 
     @property
@@ -187,6 +189,7 @@ class MatchingService:
             data=data,
             graduates=_graduate_infos(data),
             vacancies=_vacancy_infos(data),
+            vacancy_rows={row[C.vacancy]: row for row in data.vacancies.to_dict("records")},
         )
         snapshot.built_seconds = time.perf_counter() - started
         self.builds += 1
@@ -282,7 +285,10 @@ class MatchingService:
         filters = filters or CandidateFilters()
         if stale_version is not None:
             if isinstance(vacancy, str):
-                vacancy = _vacancy_from_store(session, vacancy)
+                record = _vacancy_from_store(session, vacancy)
+                # Unchanged since the index was built: rank it by id (cheaper than as data).
+                if not _same_record(record, snapshot.vacancy_rows.get(vacancy)):
+                    vacancy = record
             gone, _ = self._gone(session, snapshot, stale_version)
             if gone:
                 filters = replace(
@@ -328,6 +334,28 @@ class MatchingService:
         snapshot = self.snapshot(session=session)
         scores = snapshot.matcher.score_pairs(list(graduate_ids), list(vacancy_ids), index=snapshot.index)
         return snapshot, np.asarray(scores, dtype=float)
+
+
+def _same_record(fresh: Mapping[str, Any], indexed: Mapping[str, Any] | None) -> bool:
+    if indexed is None:
+        return False
+    for key, value in fresh.items():
+        other = indexed.get(key)
+        if isinstance(value, list) or isinstance(other, list):
+            if list(value or []) != list(other or []):
+                return False
+        elif _missing(value) and _missing(other):
+            continue
+        elif value != other:
+            return False
+    return True
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _vacancy_from_store(session: Session, vacancy_id: str) -> Mapping[str, Any]:

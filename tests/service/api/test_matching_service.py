@@ -8,11 +8,17 @@ from typing import Any
 from sqlalchemy import Engine
 
 from models.data import MarketData
-from service.api.schemas import VacancyCreate
+from service.api.schemas import VacancyCreate, VacancyUpdate
 from service.matching import MatchingService, _load_candidate_pool
 from service.store.session import make_sessionmaker
 from service.store.tables import Graduate, Vacancy
-from service.store.vacancies import close_vacancy, create_vacancy, get_vacancy, record_feedback
+from service.store.vacancies import (
+    close_vacancy,
+    create_vacancy,
+    get_vacancy,
+    record_feedback,
+    update_vacancy,
+)
 
 
 def test_stale_index_answers_with_fresh_vacancies_and_without_gone_graduates(
@@ -47,6 +53,11 @@ def test_stale_index_answers_with_fresh_vacancies_and_without_gone_graduates(
             event="hired",
         )
         close_vacancy(session=session, vacancy=get_vacancy(session=session, vacancy_id="V5"))
+        update_vacancy(
+            session=session,
+            vacancy=get_vacancy(session=session, vacancy_id="V2"),
+            data=VacancyUpdate(required_skills=["ate_test"]),
+        )
     try:
         with sessions() as session:
             snapshot, result = matching.candidates(session=session, vacancy=posted.vacancy_id, limit=100)
@@ -54,6 +65,9 @@ def test_stale_index_answers_with_fresh_vacancies_and_without_gone_graduates(
             assert result.items and hired_before[0] not in {m.graduate_id for m in result.items}
             _, again = matching.candidates(session=session, vacancy="V3", limit=100)
             assert hired_before[0] not in {m.graduate_id for m in again.items}
+            _, edited = matching.candidates(session=session, vacancy="V2", limit=100)  # ranked as edited
+            assert edited.items and all(set(m.matched_skills) <= {"ate_test"} for m in edited.items)
+            assert any(m.matched_skills == ["ate_test"] for m in edited.items)
             _, suggestions = matching.recommendations(session=session, graduate="G09", limit=100)
             assert "V5" not in {m.vacancy_id for m in suggestions.items}
             assert session.get(Vacancy, "V5").status == "closed"  # type: ignore[union-attr]
