@@ -18,7 +18,8 @@ class Settings(BaseSettings):
 
     # Model registry and serving
     model_poll_seconds: float = 10.0
-    gate_tolerance: float = 0.02
+    # Relative NDCG drop vs the serving model that still passes the gate; two fits differ by ~1-4%.
+    gate_tolerance: float = 0.05
     keep_versions: int = 5
     serving_threads: int = 1
 

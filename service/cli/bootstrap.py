@@ -50,7 +50,7 @@ def run_bootstrap(args: argparse.Namespace) -> int:
             print("store already holds data; demo data not imported")
         _ensure_model(settings)
         with make_sessionmaker(engine)() as session:
-            has_keys = session.scalar(select(func.count()).select_from(ApiKey)) > 0
+            has_keys = bool(session.scalar(select(func.count()).select_from(ApiKey)))
         if not has_keys:
             _create_demo_keys(engine, args.keys_file)
         else:
@@ -82,14 +82,25 @@ def _import_demo(engine, *, scale: str, seed: int) -> None:  # type: ignore[no-u
         print("  " + line)
 
 
-def _ensure_model(settings: Settings) -> None:
-    from training.pipeline import ensure_model
+def _ensure_model(settings: Settings) -> bool:
+    from training.lock import LockBusy
+    from training.pipeline import TrainingError, ensure_model
 
     print("checking for a current model ...")
-    if ensure_model(settings):
+    try:
+        trained = ensure_model(settings)
+    except LockBusy as error:
+        print(f"a train is already running ({error}); serving without waiting for it", file=sys.stderr)
+        return False
+    except TrainingError as error:
+        print(f"no model could be trained: {error}", file=sys.stderr)
+        print("the service starts anyway; model-dependent routes answer 503 until a model is promoted")
+        return False
+    if trained:
         print("trained and promoted a first model")
     else:
         print("a verified current model exists; not retraining")
+    return True
 
 
 def _create_demo_keys(engine, keys_file: Path) -> None:  # type: ignore[no-untyped-def]
@@ -99,6 +110,7 @@ def _create_demo_keys(engine, keys_file: Path) -> None:  # type: ignore[no-untyp
         order_class = session.scalars(
             select(Program).where(Program.kind == "order_class").order_by(Program.program_id)
         ).first()
+        specs: list[tuple[str, str | None, str | None]]
         if order_class is None or order_class.sponsor_enterprise_id is None:
             print("no order-based class in the store; only an admin key is created", file=sys.stderr)
             specs = [("admin", None, None)]
