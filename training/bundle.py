@@ -63,6 +63,9 @@ _NEEDS_QUOTE = re.compile(r"^'*[=+\-@\t\r]")
 QUOTED_FORMULA = re.compile(r"^'+[=+\-@\t\r]")
 MAX_PROBLEMS = 10_000
 SPARE_COLUMNS = 4
+# The widest file has 15 columns; a header far wider is noise, refused before parsing it (a 1 MB upload of
+# 10^6 empty header cells otherwise takes minutes to parse and check).
+MAX_COLUMNS = 100
 
 
 @dataclass(frozen=True)
@@ -279,10 +282,16 @@ def read_table(raw: bytes, file: str, problems: ProblemList) -> tuple[list[str],
         problems.add(file, line, "-", "contains a NUL character (is it really a CSV file?)")
         return None
     width = len(next(csv.reader(io.StringIO(text.split("\n", 1)[0]))))
+    if width > MAX_COLUMNS:
+        problems.add(file, 1, "-", f"the header has {width} columns; at most {MAX_COLUMNS} are read")
+        return None
     try:
         # A few spare columns catch rows longer than the header as problems instead of a crash.
         table = pd.read_csv(
-            io.StringIO(text),
+            # Bytes, not a StringIO: pandas re-encodes a text buffer chunk by chunk with a growing
+            # overflow, which takes minutes on one 50 MB cell.
+            io.BytesIO(text.encode("utf-8")),
+            encoding="utf-8",
             header=None,
             names=list(range(width + SPARE_COLUMNS)),
             dtype=str,
@@ -385,6 +394,9 @@ def _read_bundle(directory: Path) -> MarketData:
         path = directory / file
         if not path.is_file():
             problems.add(file, 0, "-", f"the file is missing from the bundle folder {directory}")
+            continue
+        if not path.resolve().is_relative_to(directory.resolve()):
+            problems.add(file, 0, "-", "is a link to a file outside the bundle folder; copy the file in")
             continue
         table = read_table(path.read_bytes(), file, problems)
         if table is None:
