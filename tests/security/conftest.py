@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from tests.service.api.conftest import (  # noqa: F401 - fixtures re-exported for this package
     api,
+    api_any_db,
     api_with_model,
     seeded_sqlite,
     seeded_template,
