@@ -38,6 +38,23 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def code_version() -> dict[str, Any]:
+    """The git commit measured, and which source files differed from it (the tree is shared)."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    changed = git("status", "--porcelain", "--", "models", "service", "training").splitlines()
+    return {
+        "commit": git("rev-parse", "--short", "HEAD").strip(),
+        "uncommitted": [line[3:] for line in changed],
+    }
+
+
 def machine_info() -> dict[str, Any]:
     versions: dict[str, str | None] = {}
     for name in LIBRARIES:

@@ -76,12 +76,17 @@ class LightFMPredict:
 
 
 def _case(
-    rows: list[dict[str, Any]], case: str, ways: dict[str, Callable[[], object] | None], repeat: int
+    rows: list[dict[str, Any]],
+    case: str,
+    ways: dict[str, Callable[[], object] | None],
+    repeat: int,
+    *,
+    warmup: int = 3,
 ) -> None:
     samples = {}
     for way, call in ways.items():
         if call is not None:
-            for _ in range(min(3, repeat)):
+            for _ in range(min(warmup, repeat)):
                 call()
             cpu = time.process_time()
             stats = percentiles(latencies_ms(call, repeat=repeat, warmup=0))
@@ -242,6 +247,7 @@ def run(bench: Bench) -> dict[str, Any]:
             "lightfm_predict": place_lightfm,
         },
         bounds.cohort_repeat,
+        warmup=1,
     )
     # The plan alone on the cohort's scores (what the 1 s target is about once scores are known).
     scored = cohort_scores(

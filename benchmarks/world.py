@@ -13,6 +13,7 @@ runs every benchmark in seconds.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import pickle
 import time
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import models
 from models.data import MarketData
 
 CACHE_ROOT = Path("var/bench")
@@ -65,7 +67,7 @@ BOUNDS: dict[str, ScaleBounds] = {
         demo_scale="small",
         queries=200,
         cohort=500,
-        cohort_repeat=3,
+        cohort_repeat=2,
         http_seconds=10.0,
         http_max_requests=20_000,
         http_sequential=200,
@@ -155,13 +157,17 @@ class Bench:
         return MatcherConfig()
 
     def model(self) -> Any:
-        """The registry's current model for this scale (``LoadedModel``); trained and saved when missing."""
+        """The registry's current model for this scale (``LoadedModel``); trained and saved when missing
+        or when the code in ``models/`` changed since it was trained."""
         from training.registry import ArtifactError, Registry
 
         registry = Registry(self.artifacts_dir)
         try:
-            if registry.current_version() is not None:
-                return registry.load()
+            version = registry.current_version()
+            if version is not None:
+                if registry.manifest(version).get("models_source") == models_source_hash():
+                    return registry.load()
+                self.say("models/ changed since the cached model was trained; training again")
         except ArtifactError as error:
             self.say(f"cached model unusable ({error}); training again")
         from benchmarks.train_bench import fit_timed
@@ -180,6 +186,7 @@ class Bench:
             "parameters": matcher.config.to_dict(),
             "libraries": library_versions(),
             "note": f"benchmark model, {self.scale} scale",
+            "models_source": models_source_hash(),
         }
         version = registry.write_version(matcher.save, manifest, created_at=datetime.now(UTC))
         registry.promote(version)
@@ -192,6 +199,14 @@ class Bench:
         path = write_result(f"{name}-{self.scale}", {"scale": self.scale, **payload}, self.results_dir)
         self.say(f"wrote {path}")
         return path
+
+
+def models_source_hash() -> str:
+    """sha256 of the matcher's code (``models/*.py``): a cached model is reused only with the same code."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(models.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def cached_world(folder: Path, demo_scale: str, *, say: Any = print) -> MarketData:
