@@ -322,7 +322,12 @@ def read_table(raw: bytes, file: str, problems: ProblemList) -> tuple[list[str],
         body = body[~empty.to_numpy()]
     else:
         body = body.iloc[:, :width]
-    body.columns = pd.RangeIndex(width)
+    # A column with neither a name nor a value is a spreadsheet's trailing comma, not data.
+    keep = [i for i, name in enumerate(header) if name or (body.iloc[:, i] != "").any()]
+    if len(keep) < width:
+        header = [header[i] for i in keep]
+        body = body.iloc[:, keep]
+    body.columns = pd.RangeIndex(len(header))
     return header, body
 
 

@@ -338,3 +338,19 @@ def test_writer_matches_format_cell(tmp_path: Path) -> None:
     assert read_bundle(tmp_path).vacancies.set_index(C.vacancy).loc["V1", C.posted_at] == pd.Timestamp(
         "2026-01-05T09:00:00.250000"
     )
+
+
+def test_unnamed_empty_columns_are_ignored_but_unnamed_data_is_not(bundle: Path) -> None:
+    path = bundle / "skills.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(line + "," for line in lines) + "\n", encoding="utf-8")
+    assert len(read_bundle(bundle).skills) == 8
+    lines[1] += ",surprise"
+    path.write_text("\n".join(line + "," for line in lines) + "\n", encoding="utf-8")
+    assert problems_of(bundle)[0].startswith("skills.csv:1: (column 6): unknown column")
+
+
+def test_header_only_files_are_an_empty_market(tmp_path: Path) -> None:
+    for entity, columns in ENTITY_COLUMNS.items():
+        (tmp_path / BUNDLE_FILES[entity]).write_text(",".join(columns) + "\n", encoding="utf-8")
+    assert set(read_bundle(tmp_path).counts().values()) == {0}
