@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 from threadpoolctl import threadpool_limits
 
@@ -38,6 +40,17 @@ def _make_holder(settings: Settings) -> Any:
     return ModelHolder(settings)
 
 
+NON_PERSONALISED = "non-personalised"
+
+
+@lru_cache(maxsize=1)
+def _plain_model() -> Any:
+    from models.keyword import KeywordMatcher
+    from training.registry import LoadedModel
+
+    return LoadedModel(version=NON_PERSONALISED, matcher=KeywordMatcher().fit(), manifest={})
+
+
 def create_app(settings: Settings | None = None, *, model_holder: Any | None = None) -> FastAPI:
     """Build the app. ``model_holder`` (anything with ``get()``, optionally ``start()``/``stop()``)
     replaces the registry-backed :class:`~service.model_holder.ModelHolder`, e.g. in tests."""
@@ -53,6 +66,8 @@ def create_app(settings: Settings | None = None, *, model_holder: Any | None = N
         holder = model_holder if model_holder is not None else _make_holder(settings)
         app.state.model_holder = holder
         app.state.matching = MatchingService(holder.get, sessionmaker=app.state.sessionmaker)
+        # The non-personalised alternative (PIPL): skill overlap by the keyword matcher, no trained model.
+        app.state.plain_matching = MatchingService(_plain_model, sessionmaker=app.state.sessionmaker)
         if hasattr(holder, "start"):
             holder.start()
         # Build the candidate index now rather than on the first request.
@@ -73,6 +88,14 @@ def create_app(settings: Settings | None = None, *, model_holder: Any | None = N
         app.include_router(router)
     # Added last = outermost: the request id wraps everything, including 413 answers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:  # off unless configured: browsers of other origins get no CORS headers
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
     app.add_middleware(RequestContextMiddleware)
 
     @app.get("/healthz", tags=["ops"])

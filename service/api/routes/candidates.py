@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from models.results import CandidateFilters
 from service.api.auth import enterprise_scope
@@ -16,6 +16,7 @@ from service.api.routes.common import (
     NOT_FOUND,
     Limit,
     Offset,
+    Personalised,
     responses,
 )
 from service.api.schemas import CandidatePublic, CandidatesPublic, ProgramKind, ReasonPublic
@@ -32,6 +33,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/vacancies", tags=["candidates"], respon
 )
 def list_candidates(
     vacancy_id: str,
+    request: Request,
     session: SessionDep,
     key: HrKey,
     matching: MatchingDep,
@@ -46,8 +48,11 @@ def list_candidates(
     program_id: Annotated[
         str | None, Query(max_length=64, description="Only graduates of this programme.")
     ] = None,
+    personalised: Personalised = True,
 ) -> CandidatesPublic:
     """Seeking graduates ranked best first for one of the caller's vacancies, with reasons."""
+    if not personalised:
+        matching = request.app.state.plain_matching
     vacancy = get_vacancy(
         session=session, vacancy_id=vacancy_id, enterprise_id=enterprise_scope(key), with_skills=False
     )

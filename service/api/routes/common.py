@@ -46,3 +46,10 @@ def responses(*parts: Mapping[int, dict[str, Any]]) -> dict[int | str, dict[str,
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size (at most 100).")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]
+Personalised = Annotated[
+    bool,
+    Query(
+        description="false: a non-personalised list by plain filters and skill overlap, without the "
+        "trained model (PIPL art. 24); `model_version` then reads `non-personalised`."
+    ),
+]

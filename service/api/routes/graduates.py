@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel
 
 from models.results import VacancyFilters
 from service.api.auth import school_scope
 from service.api.deps import MatchingDep, SchoolKey, SessionDep
-from service.api.routes.common import API_PREFIX, AUTH_ERRORS, MODEL_NOT_READY, NOT_FOUND
+from service.api.routes.common import API_PREFIX, AUTH_ERRORS, MODEL_NOT_READY, NOT_FOUND, Personalised
 from service.api.routes.programs import GraduatePublic, _responses, graduate_public
 from service.api.schemas import ReasonPublic
 from service.store import audit
@@ -56,6 +56,7 @@ def read_graduate(graduate_id: str, session: SessionDep, key: SchoolKey) -> Grad
 )
 def recommendations(
     graduate_id: str,
+    request: Request,
     session: SessionDep,
     key: SchoolKey,
     matching: MatchingDep,
@@ -63,8 +64,11 @@ def recommendations(
     district: Annotated[
         str | None, Query(max_length=100, description="Only vacancies in this district.")
     ] = None,
+    personalised: Personalised = True,
 ) -> RecommendationsPublic:
     """Open vacancies ranked best first for one graduate (education minimum applied), with reasons."""
+    if not personalised:
+        matching = request.app.state.plain_matching
     graduate = get_graduate(session=session, graduate_id=graduate_id, school_id=school_scope(key))
     # Seeking graduates are in the matcher's index; others (placed, withdrawn) are asked about as data.
     query = graduate.graduate_id if graduate.status == "seeking" else graduate_record(graduate)
