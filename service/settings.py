@@ -25,7 +25,6 @@ class Settings(BaseSettings):
 
     # HTTP limits
     max_body_bytes: int = 1_000_000
-    max_page_size: int = 100
     rate_limit_per_minute: int = 1200
     cors_origins: list[str] = []
 
