@@ -1,0 +1,138 @@
+"""Limits (OWASP API4 unrestricted resource consumption, API6 bulk scraping): a per-key rate limit (429 with
+Retry-After, configurable), a body size limit (413) on every route taking a body, and bounded pagination
+(limit over 100 → 422) on every route taking ``limit``/``offset``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from tests.service.api.conftest import Api, Template, make_seeded_api
+
+IDS = {"vacancy_id": "V1", "program_id": "P1", "graduate_id": "G01"}
+
+
+@pytest.fixture
+def limited(
+    seeded_sqlite: Engine, seeded_template: Template, tmp_path: Path, tiny_model: Any
+) -> Iterator[Api]:
+    yield from make_seeded_api(
+        seeded_sqlite,
+        seeded_template,
+        tmp_path,
+        model=tiny_model,
+        rate_limit_per_minute=10,
+        max_body_bytes=2_000,
+    )
+
+
+def _operations(api: Api) -> list[tuple[str, str, dict[str, Any]]]:
+    schema = api.client.get("/openapi.json").json()
+    found = []
+    for path, methods in schema["paths"].items():
+        if not path.startswith("/api/v1"):
+            continue
+        for method, spec in methods.items():
+            url = path
+            for name, value in IDS.items():
+                url = url.replace("{" + name + "}", value)
+            found.append((method.upper(), url, spec))
+    return found
+
+
+def test_a_key_over_its_rate_is_refused_with_retry_after_on_every_route(limited: Api) -> None:
+    api = limited
+    operations = _operations(api)
+    statuses = [
+        api.client.request(method, url, headers=api.headers["school_s1"]).status_code
+        for method, url, _ in operations
+        if method == "GET"
+    ]
+    assert statuses.count(429) == len(statuses) - 10  # the first 10 pass (whatever they answer), then 429
+    for method, url, _ in operations:
+        response = api.client.request(method, url, headers=api.headers["school_s1"])
+        assert response.status_code == 429, (method, url, response.status_code)
+        assert response.json()["error"]["code"] == "rate_limited"
+        assert 1 <= int(response.headers["retry-after"]) <= 60
+    # Other keys keep their own budget; requests without a valid key never reach the limiter.
+    assert api.client.get("/api/v1/skills", headers=api.headers["hr_e1"]).status_code == 200
+    assert api.client.get("/api/v1/skills").status_code == 401
+
+
+def test_bulk_scraping_of_graduates_is_slowed_and_audited(limited: Api) -> None:
+    """A school key paging through graduates one by one: at most 100 a page, 10 pages a minute here."""
+    api = limited
+    seen, statuses = set(), []
+    for offset in range(0, 15):
+        response = api.client.get(
+            f"/api/v1/programs/P1/graduates?limit=1&offset={offset}", headers=api.headers["school_s1"]
+        )
+        statuses.append(response.status_code)
+        if response.status_code == 200:
+            seen |= {g["graduate_id"] for g in response.json()["items"]}
+    assert statuses[:10] == [200] * 10 and set(statuses[10:]) == {429}
+    too_big = api.client.get("/api/v1/programs/P1/graduates?limit=1000", headers=api.headers["school_s2"])
+    assert too_big.status_code == 422
+    audit = api.client.get(
+        "/api/v1/admin/audit?action=list_graduates&limit=100", headers=api.headers["admin"]
+    )
+    assert audit.json()["total"] == 10  # every page served is on record, with the key that read it
+
+
+def test_every_body_route_refuses_an_oversized_body_with_413(limited: Api) -> None:
+    api = limited
+    bodies = [(m, u) for m, u, spec in _operations(api) if "requestBody" in spec]
+    assert len(bodies) >= 4
+    big_json = b'{"title": "' + b"x" * 5_000 + b'"}'
+    for method, url in bodies:
+        headers = {**api.headers["admin"], "Content-Type": "application/json"}
+        declared = api.client.request(method, url, content=big_json, headers=headers)
+        assert declared.status_code == 413, (method, url, declared.text)
+        assert declared.json()["error"]["code"] == "payload_too_large"
+        streamed = api.client.request(
+            method, url, content=iter([b"{", b" " * 1500, b" " * 1500, b"}"]), headers=headers
+        )
+        assert streamed.status_code == 413, (method, url)
+    upload = api.client.post(
+        "/api/v1/programs/P1/graduates/import",
+        files={"file": ("graduates.csv", b"graduate_id\n" + b"G1\n" * 2_000, "text/csv")},
+        headers=api.headers["admin"],
+    )
+    assert upload.status_code == 413
+
+
+def test_pagination_is_bounded_on_every_listing(api_with_model: Api) -> None:
+    api = api_with_model
+    paged = [
+        (m, u)
+        for m, u, spec in _operations(api)
+        if any(p.get("name") == "limit" and p.get("in") == "query" for p in spec.get("parameters", []))
+    ]
+    assert len(paged) >= 7
+    for method, url in paged:
+        schema_max = 100
+        ok = api.client.request(method, f"{url}?limit={schema_max}", headers=api.headers["admin"])
+        assert ok.status_code < 400, (url, ok.text[:200])
+        for query, field in (
+            ("limit=101", "query.limit"),
+            ("limit=0", "query.limit"),
+            ("limit=-5", "query.limit"),
+        ):
+            refused = api.client.request(method, f"{url}?{query}", headers=api.headers["admin"])
+            assert refused.status_code == 422, (url, query)
+            assert refused.json()["error"]["details"][0]["field"] == field
+        if "offset" in url or _takes(api, url, "offset"):
+            for query in ("offset=-1", "offset=1000001"):
+                refused = api.client.request(method, f"{url}?{query}", headers=api.headers["admin"])
+                assert refused.status_code == 422, (url, query)
+
+
+def _takes(api: Api, url: str, name: str) -> bool:
+    for _, u, spec in _operations(api):
+        if u == url:
+            return any(p.get("name") == name for p in spec.get("parameters", []))
+    return False
