@@ -215,6 +215,10 @@ class Matcher(BaseMatcher):
         Hyper-parameters; defaults when ``None``.
     """
 
+    # Bump whenever what ``save`` writes, or how ``load``/serving reads it, changes (features, pair columns,
+    # array layout): the registry refuses artifacts of another format instead of failing at request time.
+    ARTIFACT_FORMAT = 1
+
     def __init__(self, config: MatcherConfig | None = None) -> None:
         self.config = config or MatcherConfig()
 

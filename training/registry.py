@@ -135,6 +135,13 @@ def _fsync_tree(path: Path) -> None:
         _fsync_dir(folder)
 
 
+def model_format() -> int:
+    """The artifact format this code reads (``Matcher.ARTIFACT_FORMAT``)."""
+    from models.matcher import Matcher
+
+    return int(Matcher.ARTIFACT_FORMAT)
+
+
 def _default_loader(directory: Path) -> Any:
     from models.matcher import Matcher
 
@@ -307,8 +314,9 @@ class Registry:
         """Check ``version`` completely and return its manifest.
 
         The manifest must list exactly the files present, every sha256 must match, the version name must
-        match the files' content hash, and lightfm/scikit-learn must have the same major.minor as now
-        (other library differences are logged as warnings).
+        match the files' content hash, lightfm/scikit-learn must have the same major.minor as now
+        (other library differences are logged as warnings), and the artifact format must be the one this
+        code reads (``Matcher.ARTIFACT_FORMAT``).
 
         Raises
         ------
@@ -345,6 +353,11 @@ class Registry:
         if not version.endswith("-" + content_hash(listed)[:8]):
             raise ArtifactError(f"model {version}: manifest file hashes do not match the version name")
         self._check_libraries(version, manifest.get("libraries") or {})
+        if manifest.get("model_format") != model_format():
+            raise ArtifactError(
+                f"model {version}: artifact format {manifest.get('model_format')}, this talentmatch reads "
+                f"format {model_format()}; retrain (talentmatch train)"
+            )
         return manifest
 
     @staticmethod
@@ -420,6 +433,7 @@ class Registry:
             version = f"{created_at.strftime('%Y%m%dT%H%M%SZ')}-{digest[:8]}"
             full = {
                 "format": MANIFEST_FORMAT,
+                "model_format": model_format(),
                 "version": version,
                 "created_at": created_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
                 **manifest,

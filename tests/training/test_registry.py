@@ -184,6 +184,16 @@ def test_strict_library_mismatch_refused(registry: Registry, caplog: pytest.LogC
     assert "trained with numpy 1.0.0" in caplog.text
 
 
+def test_artifact_of_another_model_format_refused(registry: Registry) -> None:
+    """A model saved by code whose features or layout differ is refused at load, not at request time."""
+    version = write(registry, 1.0, model_format=registry_module.model_format() - 1)
+    with pytest.raises(ArtifactError, match="artifact format"):
+        registry.load(version)
+    current = write(registry, 2.0, minutes=1)
+    assert registry.manifest(current)["model_format"] == registry_module.model_format()
+    assert registry.load(current).version == current
+
+
 @pytest.mark.parametrize(
     "content",
     [b"", b"{trunc", b"[]", b'{"version": "../x"}', b'{"version": 5}', b"\xff\xfe", b'{"previous": null}'],
