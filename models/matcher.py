@@ -280,7 +280,7 @@ class Matcher(BaseMatcher):
             max_iter=config.max_iter,
             learning_rate=config.ranker_learning_rate,
             max_leaf_nodes=config.max_leaf_nodes,
-            min_samples_leaf=min(config.min_samples_leaf, max(2, len(examples) // 50)),
+            min_samples_leaf=config.min_samples_leaf,
             random_state=config.seed,
             # One thread: on a shared 2-core machine OpenMP's spinning costs more than it gains here.
             n_threads=1,
