@@ -134,8 +134,13 @@ def test_gate_refuses_worse_model_exit_3(
 
 
 @pytest.mark.slow
-def test_force_promotes_worse_model(world: World, env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_force_promotes_worse_model(
+    world: World, env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     with_first_model(world, env)
+    # Tolerance 0, as in the refusal test: the worse config loses, but by less than the default tolerance.
+    monkeypatch.setenv("TALENTMATCH_GATE_TOLERANCE", "0")
+    get_settings.cache_clear()
     code = main(
         [
             "train",
