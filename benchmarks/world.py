@@ -165,9 +165,18 @@ class Bench:
         try:
             version = registry.current_version()
             if version is not None:
+                loaded = registry.load()
                 if registry.manifest(version).get("models_source") == models_source_hash():
-                    return registry.load()
-                self.say("models/ changed since the cached model was trained; training again")
+                    return loaded
+                # models/ changed since: reuse the model only if the current code can still serve it.
+                try:
+                    self._probe(loaded.matcher)
+                    self.say(
+                        f"models/ changed since model {version} was trained; it still serves, reusing it"
+                    )
+                    return loaded
+                except Exception as error:  # noqa: BLE001 - any failure means: train again
+                    self.say(f"cached model {version} does not serve with the current code ({error!r})")
         except ArtifactError as error:
             self.say(f"cached model unusable ({error}); training again")
         from benchmarks.train_bench import fit_timed
@@ -175,6 +184,16 @@ class Bench:
         matcher, _ = fit_timed(self.data(), self.matcher_config())
         self.save_model(matcher)
         return registry.load()
+
+    def _probe(self, matcher: Any) -> None:
+        """One query of each kind on a small slice of the world (raises when the model cannot serve)."""
+        data = self.data()
+        frames = data.frames()
+        frames["graduates"] = data.graduates.head(50)
+        frames["vacancies"] = data.vacancies.head(20)
+        index = matcher.index(MarketData(**frames))
+        matcher.candidates_for(str(index.vacancies.ids.ids[0]), index=index, limit=5)
+        matcher.vacancies_for(str(index.graduates.ids.ids[0]), index=index, limit=5)
 
     def save_model(self, matcher: Any) -> str:
         """Write ``matcher`` as a new registry version and make it current; returns the version."""
