@@ -189,11 +189,20 @@ def _domain_handler(status_code: int, code: str) -> Callable[..., Any]:
     return handle
 
 
+def _route(request: Request) -> str:
+    """The route template (``/api/v1/graduates/{graduate_id}``): logs name no graduate or vacancy ids."""
+    return getattr(request.scope.get("route"), "path", None) or "<unmatched>"
+
+
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     # Locked or unreachable database: retryable, and the driver's text (SQL, paths) stays in the log.
     request_id = request.scope.get("state", {}).get("request_id", "-")
     logger.warning(
-        "database error in %s %s (request %s): %s", request.method, request.url.path, request_id, exc
+        "database error in %s %s (request %s): %s",
+        request.method,
+        _route(request),
+        request_id,
+        getattr(exc, "orig", None) or type(exc).__name__,  # the driver's words, not the SQL's parameters
     )
     return error_response(
         503,
@@ -205,7 +214,7 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
 
 async def _bad_value(request: Request, exc: Exception) -> JSONResponse:
     # e.g. a NUL byte PostgreSQL cannot store: the client's fault, answered without the driver's text.
-    logger.info("database refused a value in %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    logger.info("database refused a value in %s %s: %s", request.method, _route(request), type(exc).__name__)
     return error_response(422, "invalid_value", "a value in the request cannot be stored or searched for")
 
 
@@ -214,7 +223,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         if kind in _DOMAIN_ERRORS:
             return await _domain_handler(*_DOMAIN_ERRORS[kind])(request, exc)
     request_id = request.scope.get("state", {}).get("request_id", "-")
-    logger.exception("unhandled error in %s %s (request %s)", request.method, request.url.path, request_id)
+    logger.exception("unhandled error in %s %s (request %s)", request.method, _route(request), request_id)
     return error_response(
         500, "internal_error", f"internal error; quote request id {request_id} when reporting it"
     )
