@@ -242,3 +242,28 @@ def test_logs_carry_no_keys_no_queries_and_no_personal_data(
         *[s[1] for s in SCHOOLS],
     ]:
         assert word not in text, word
+
+
+def test_error_logs_name_the_route_template_not_ids_or_sql_parameters(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    app = api.client.app
+
+    def crash(graduate_id: str) -> None:
+        raise RuntimeError("boom")
+
+    def locked(graduate_id: str) -> None:
+        raise OperationalError(
+            "SELECT * FROM graduates WHERE graduate_id = ?", (graduate_id,), Exception("locked")
+        )
+
+    app.add_api_route("/api/v1/test-crash/{graduate_id}", crash)  # type: ignore[attr-defined]
+    app.add_api_route("/api/v1/test-locked/{graduate_id}", locked)  # type: ignore[attr-defined]
+    with TestClient(app, raise_server_exceptions=False) as client, caplog.at_level(logging.DEBUG):
+        assert client.get("/api/v1/test-crash/G07").status_code == 500
+        assert client.get("/api/v1/test-locked/G07").status_code == 503
+    text = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith(("httpx", "httpcore")))
+    assert "/api/v1/test-crash/{graduate_id}" in text and "locked" in text
+    assert "G07" not in text
