@@ -1,17 +1,19 @@
 """What the school routes compute: a programme's placement plan and its skill gaps, from the served model.
 
-The plan takes each seeking graduate's ``top_k`` best open vacancies from the matcher (``vacancies_for``:
-open, not past ``closes_at``, education at least the minimum), adds every open vacancy of the programme's
-sponsor (order-based classes and sponsored training programmes) scored with ``score_pairs``, and hands the
-scores, the remaining headcounts (headcount minus hires) and the sponsor to
-:func:`models.placement.plan_placement`.
+The plan takes each seeking graduate's ``top_k`` best open vacancies as the matcher's ``vacancies_for``
+ranks them (open, not past ``closes_at``, education at least the minimum), adds every open vacancy of the
+programme's sponsor (order-based classes and sponsored training programmes) scored like ``score_pairs``, and
+hands the scores, the remaining headcounts (headcount minus hires) and the sponsor to
+:func:`models.placement.plan_placement`. The whole cohort is scored in one batch
+(:func:`models.cohort.rank_cohort`: one retrieval product, one ranker call); reasons are computed only for
+the pairs the plan shows.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,7 @@ import pandas as pd
 from scipy import sparse
 from sqlalchemy.orm import Session
 
+from models.cohort import CohortRanking, rank_cohort
 from models.columns import EDUCATION_RANK
 from models.columns import Columns as C
 from models.placement import Plan, SponsorRule, plan_placement
@@ -93,13 +96,37 @@ def program_sponsor(program: Program) -> str | None:
 
 @dataclass
 class CohortScores:
-    """Model scores of a cohort against its candidate vacancies, as a sparse graduates x vacancies matrix."""
+    """Model scores of a cohort against its candidate vacancies, as a sparse graduates x vacancies matrix.
+
+    Explanations are not computed here: :meth:`reasons_for` explains only the pairs a plan shows, and
+    remembers them (the scores are cached across requests, see :func:`plan_program`).
+    """
 
     graduate_ids: list[str]
     vacancy_ids: list[str]
     matrix: sparse.csr_array
-    reasons: dict[tuple[str, str], list[Reason]]
     found: dict[str, int]  # vacancies passing the matcher's hard filters, per graduate
+    ranking: CohortRanking | None = field(default=None, repr=False)
+    pair_of: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
+    _explained: dict[tuple[str, str], list[Reason]] = field(default_factory=dict, repr=False)
+
+    def reasons_for(
+        self, pairs: Iterable[tuple[str, str]], *, matcher: Any, index: Any
+    ) -> dict[tuple[str, str], list[Reason]]:
+        """Reasons of the given (graduate_id, vacancy_id) pairs: the matcher's explanation for a pair of a
+        graduate's top list, the sponsor reason for a sponsor pair added to it, nothing for unknown pairs."""
+        asked = list(dict.fromkeys(pairs))
+        wanted = [p for p in asked if p in self.pair_of and p not in self._explained]
+        ranking = self.ranking
+        if wanted and ranking is not None:
+            numbers = [self.pair_of[p] for p in wanted]
+            ranked = [n for n in numbers if ranking.rank[n] >= 0]
+            for match in ranking.matches(matcher, index, ranked) if ranked else []:
+                self._explained[(match.graduate_id, match.vacancy_id)] = list(match.reasons)
+            for pair, n in zip(wanted, numbers, strict=True):
+                if ranking.rank[n] < 0:
+                    self._explained[pair] = [SPONSOR_REASON]
+        return {p: self._explained[p] for p in asked if p in self._explained}
 
 
 def cohort_scores(
@@ -112,55 +139,47 @@ def cohort_scores(
     as_of: pd.Timestamp,
     top_k: int = 20,
 ) -> CohortScores:
-    """Each graduate's ``top_k`` open vacancies from ``vacancies_for``, plus the sponsor's open vacancies.
+    """Each graduate's ``top_k`` open vacancies as ``vacancies_for`` ranks them, plus the sponsor's open
+    vacancies, scored for the whole cohort at once (:func:`models.cohort.rank_cohort`).
 
     ``graduates`` are ``(graduate_id, education)`` of graduates in ``index``; ``open_vacancies`` the frame
     of open vacancies (used for the sponsor's).
     """
     graduate_ids = [g for g, _ in graduates]
-    columns: dict[str, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
-    values: list[float] = []
-    reasons: dict[tuple[str, str], list[Reason]] = {}
-    found: dict[str, int] = {}
-    filters = VacancyFilters(as_of=as_of)
-    for row, graduate_id in enumerate(graduate_ids):
-        result = matcher.vacancies_for(graduate_id, index=index, limit=top_k, filters=filters)
-        found[graduate_id] = int(result.total)
-        for match in result.items:
-            rows.append(row)
-            cols.append(columns.setdefault(match.vacancy_id, len(columns)))
-            values.append(float(match.score))
-            reasons[(graduate_id, match.vacancy_id)] = list(match.reasons)
-
+    extra: tuple[list[str], list[str]] | None = None
     if sponsor is not None and graduate_ids:
         sponsor_vacancies = open_vacancies[open_vacancies[C.enterprise] == sponsor]
-        pairs = [
-            (row, vacancy_id)
-            for row, (graduate_id, education) in enumerate(graduates)
-            for vacancy_id, minimum in zip(
-                sponsor_vacancies[C.vacancy], sponsor_vacancies[C.min_education], strict=True
-            )
-            if (graduate_id, vacancy_id) not in reasons
-            and EDUCATION_RANK.get(education, -1) >= EDUCATION_RANK.get(minimum, 0)
-        ]
-        if pairs:
-            scores = matcher.score_pairs(
-                [graduate_ids[r] for r, _ in pairs], [v for _, v in pairs], index=index
-            )
-            for (row, vacancy_id), score in zip(pairs, np.asarray(scores, dtype=float), strict=True):
-                rows.append(row)
-                cols.append(columns.setdefault(vacancy_id, len(columns)))
-                values.append(float(score))
-                reasons[(graduate_ids[row], vacancy_id)] = [SPONSOR_REASON]
-
+        education = np.array([EDUCATION_RANK.get(e, -1) for _, e in graduates])
+        minimum = np.array([EDUCATION_RANK.get(m, 0) for m in sponsor_vacancies[C.min_education]])
+        g_pos, v_pos = np.nonzero(education[:, None] >= minimum[None, :])
+        vacancy_ids = sponsor_vacancies[C.vacancy].to_numpy()
+        extra = ([graduate_ids[g] for g in g_pos], [str(v) for v in vacancy_ids[v_pos]])
+    ranking = rank_cohort(
+        matcher,
+        graduate_ids,
+        index=index,
+        limit=top_k,
+        filters=VacancyFilters(as_of=as_of),
+        extra_pairs=extra,
+    )
+    all_vacancy_ids = index.vacancies.ids.ids
+    # Columns in order of first appearance (graduate by graduate, best first, then the sponsor's pairs).
+    distinct, first = np.unique(ranking.vacancy, return_index=True)
+    column_rows = distinct[np.argsort(first, kind="stable")]
+    column_of = np.full(len(index.vacancies), -1, dtype=np.int64)
+    column_of[column_rows] = np.arange(len(column_rows))
     # A stored score of exactly 0 would vanish from a sparse matrix; the floor keeps the pair known.
     matrix = sparse.csr_array(
-        (np.maximum(np.asarray(values, dtype=float), 1e-12), (rows, cols)),
-        shape=(len(graduate_ids), len(columns)),
+        (np.maximum(ranking.score, 1e-12), (ranking.graduate, column_of[ranking.vacancy])),
+        shape=(len(graduate_ids), len(column_rows)),
     )
-    return CohortScores(graduate_ids, list(columns), matrix, reasons, found)
+    vacancy_ids = [str(all_vacancy_ids[v]) for v in column_rows]
+    pair_of = {
+        (graduate_ids[g], str(all_vacancy_ids[v])): n
+        for n, (g, v) in enumerate(zip(ranking.graduate, ranking.vacancy, strict=True))
+    }
+    found = {g: int(t) for g, t in zip(graduate_ids, ranking.total, strict=True)}
+    return CohortScores(graduate_ids, vacancy_ids, matrix, found, ranking=ranking, pair_of=pair_of)
 
 
 _SCORES = _ScoreCache()
@@ -198,7 +217,7 @@ def plan_program(
         )
         _SCORES.put(key, scored)
     graduate_ids, vacancy_ids, matrix = scored.graduate_ids, scored.vacancy_ids, scored.matrix
-    reasons, found = scored.reasons, scored.found
+    found = scored.found
     by_id = snapshot.data.vacancies.set_index(C.vacancy)
     hired = hires(session=session, vacancy_ids=vacancy_ids)
     capacities = [max(0, int(by_id.at[v, C.headcount]) - hired[v]) for v in vacancy_ids]
@@ -221,6 +240,14 @@ def plan_program(
         below = minimums and EDUCATION_RANK.get(graduate.education, -1) < min(minimums)
         if found.get(graduate.graduate_id) == 0 and below:
             override[graduate.graduate_id] = "education_below_minimum"
+    # Explanations only for what the plan shows: assignments and the alternatives of the unassigned.
+    shown = [(graduate_ids[a.graduate], vacancy_ids[a.vacancy]) for a in plan.assignments]
+    shown += [
+        (graduate_ids[u.graduate], vacancy_ids[alt.vacancy])
+        for u in plan.unassigned
+        for alt in u.alternatives
+    ]
+    reasons = scored.reasons_for(shown, matcher=snapshot.matcher, index=snapshot.index)
     return ProgramPlan(
         program_id=program.program_id,
         model_version=snapshot.model_version,

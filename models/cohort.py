@@ -1,0 +1,253 @@
+"""A whole cohort's vacancy rankings in a few matrix operations (what a placement plan scores).
+
+``vacancies_for`` ranks one graduate: hard filters, retrieval (the trained matcher keeps the best few
+hundred filtered vacancies by skill coverage and by LightFM score), then the ranker over that pool. Asked
+once per graduate, a 500-graduate cohort pays 500 times the fixed cost of a request. :func:`rank_cohort`
+gives the same answer for every graduate at once:
+
+1. **Filters** — the matcher's own vacancy mask without the education test, once; the education minimum is
+   then one comparison of the cohort's levels against every vacancy's minimum.
+2. **Retrieval** — one sparse x dense product (cohort x vacancies) for skill coverage, LightFM scores per
+   graduate, then ``argpartition`` per graduate, exactly as the matcher's ``_retrieve`` does.
+3. **Ranking** — ONE call of the matcher's pair scorer over every (graduate, pooled vacancy) pair, plus any
+   extra pairs the caller wants scored (e.g. the sponsor's vacancies for its order-based class); pair
+   features are built vectorised and the ranker scores all rows in one batch.
+4. **Order** — one ``lexsort`` by (graduate, -rank key, vacancy row), the matcher's own tie-break.
+
+Explanations (reasons, matched skills) are the expensive part of a match; :meth:`CohortRanking.matches`
+computes them only for the pairs a caller shows (a plan's assignments and alternatives).
+
+Identity with ``vacancies_for`` (ids, order, scores) is a contract tested in ``tests/models/test_cohort.py``.
+The LightFM retrieval scores are computed one graduate at a time (a matrix-vector product each, ~0.1 ms):
+a single matrix-matrix product rounds differently in the last bit of float32, which can change which
+vacancy is 150th of 5,000 and so, rarely, the ranking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from models.base import BaseMatcher
+from models.index import GraduateBlock, MatchIndex
+from models.matcher import Matcher, _top
+from models.pairs import RETRIEVAL
+from models.results import Match, UnknownGraduate, UnknownVacancy, VacancyFilters
+
+__all__ = ["CohortRanking", "rank_cohort"]
+
+
+@dataclass
+class CohortRanking:
+    """Scored (graduate, vacancy) pairs of a cohort; pairs are rows of the aligned arrays.
+
+    Attributes
+    ----------
+    graduate_ids
+        The cohort, in the order given.
+    graduate
+        Position in ``graduate_ids`` of each pair's graduate.
+    vacancy
+        Row in ``index.vacancies`` of each pair's vacancy.
+    score
+        Calibrated match probability in [0, 1] (what ``vacancies_for`` reports as ``Match.score``).
+    rank
+        Position of the pair in its graduate's ranking (0 = best); ``-1`` for an extra pair that is not in
+        the graduate's top ``limit``.
+    total
+        Per graduate, how many vacancies passed the hard filters (``MatchResult.total``).
+    features
+        The ranker's feature rows of the pairs (``None`` for matchers without features); kept for
+        explanations.
+    """
+
+    graduate_ids: list[str]
+    graduate: np.ndarray
+    vacancy: np.ndarray
+    score: np.ndarray
+    rank: np.ndarray
+    total: np.ndarray
+    features: np.ndarray | None
+
+    def __len__(self) -> int:
+        return len(self.graduate)
+
+    def ranked(self, position: int) -> np.ndarray:
+        """Pair numbers of graduate ``position``'s ranking, best first."""
+        pairs = np.flatnonzero((self.graduate == position) & (self.rank >= 0))
+        return pairs[np.argsort(self.rank[pairs], kind="stable")]
+
+    def matches(
+        self, matcher: BaseMatcher, index: MatchIndex, pairs: Sequence[int] | np.ndarray
+    ) -> list[Match]:
+        """The given pairs as explained :class:`Match` objects (reasons, matched and missing skills)."""
+        pairs = np.asarray(pairs, dtype=np.int64)
+        g_rows = index.graduates.ids.rows([self.graduate_ids[p] for p in self.graduate[pairs]])
+        features = None if self.features is None else self.features[pairs]
+        return matcher._matches(
+            index.graduates, g_rows, index.vacancies, self.vacancy[pairs], self.score[pairs], features
+        )
+
+
+def rank_cohort(
+    matcher: BaseMatcher,
+    graduate_ids: Sequence[str],
+    *,
+    index: MatchIndex,
+    limit: int = 10,
+    filters: VacancyFilters | None = None,
+    extra_pairs: tuple[Sequence[str], Sequence[str]] | None = None,
+) -> CohortRanking:
+    """Every graduate's top ``limit`` vacancies, as ``vacancies_for`` ranks them, plus extra pairs.
+
+    Parameters
+    ----------
+    matcher
+        A fitted matcher (:class:`~models.matcher.Matcher` or any :class:`~models.base.BaseMatcher`).
+    graduate_ids
+        The cohort: ids of graduates in ``index``.
+    index
+        The matcher's index.
+    limit
+        How many vacancies to keep per graduate (the ``limit`` of ``vacancies_for``, offset 0).
+    filters
+        The vacancies' hard filters, the same for the whole cohort (defaults: open now, education).
+    extra_pairs
+        ``(graduate_ids, vacancy_ids)`` of aligned pairs to score without filters, like ``score_pairs``
+        (graduates must be in the cohort). A pair already in its graduate's top ``limit`` is not repeated.
+
+    Returns
+    -------
+    CohortRanking
+        The kept pairs: each graduate's top ``limit`` (``rank`` 0..limit-1), then the extra pairs.
+    """
+    filters = filters or VacancyFilters()
+    limit = max(int(limit), 0)
+    graduate_ids = [str(g) for g in graduate_ids]
+    graduates, vacancies = index.graduates, index.vacancies
+    g_rows = graduates.ids.rows(graduate_ids) if graduate_ids else np.zeros(0, dtype=np.int64)
+    g_rows = np.asarray(g_rows, dtype=np.int64)
+    if (g_rows < 0).any():
+        raise UnknownGraduate(graduate_ids[int(np.flatnonzero(g_rows < 0)[0])])
+    n = len(g_rows)
+
+    # 1. Filters: the matcher's mask without education (shared by the cohort), then education per graduate.
+    if n:
+        shared = matcher._vacancy_mask(
+            index, graduates, int(g_rows[0]), replace(filters, check_education=False)
+        )
+    else:
+        shared = np.zeros(len(vacancies), dtype=bool)
+    passing = np.flatnonzero(shared)
+    allowed = np.ones((n, len(passing)), dtype=bool)
+    if filters.check_education:
+        allowed = vacancies.min_education[passing][None, :] <= graduates.education[g_rows][:, None]
+    total = allowed.sum(axis=1).astype(np.int64)
+
+    # 2. Retrieval: each graduate's pool among the vacancies that passed.
+    rows_of = [passing[allowed[i]] for i in range(n)]
+    pools = _pools(matcher, index, g_rows, rows_of, limit) if limit > 0 else [r[:0] for r in rows_of]
+
+    # 3. Ranking: one call over every pooled pair and every extra pair.
+    sizes = np.array([len(p) for p in pools], dtype=np.int64)
+    pair_graduate = np.repeat(np.arange(n, dtype=np.int64), sizes)
+    pair_vacancy = np.concatenate(pools).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
+    extra_graduate, extra_vacancy = _extra(graduate_ids, index, extra_pairs)
+    all_graduate = np.concatenate([pair_graduate, extra_graduate])
+    all_vacancy = np.concatenate([pair_vacancy, extra_vacancy])
+    if len(all_graduate):
+        key, prob, features = matcher._pair_scores(
+            index, graduates, g_rows[all_graduate], vacancies, all_vacancy
+        )
+        key, prob = np.asarray(key, dtype=np.float64), np.asarray(prob, dtype=np.float64)
+    else:
+        key, prob, features = np.zeros(0), np.zeros(0), None
+
+    # 4. Order within each graduate as ranked_vacancies does: -key, then vacancy row; keep the top `limit`.
+    m = len(pair_graduate)
+    order = np.lexsort((pair_vacancy, -key[:m], pair_graduate))
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if n else np.zeros(0, dtype=np.int64)
+    rank_sorted = np.arange(m, dtype=np.int64) - np.repeat(starts, sizes)
+    top = order[rank_sorted < limit]
+    top_rank = rank_sorted[rank_sorted < limit]
+
+    # Extra pairs already in a top list are not repeated.
+    kept_extra = np.arange(m, m + len(extra_graduate))
+    if len(kept_extra) and len(top):
+        width = np.int64(len(vacancies) + 1)
+        in_top = np.isin(
+            extra_graduate * width + extra_vacancy, pair_graduate[top] * width + pair_vacancy[top]
+        )
+        kept_extra = kept_extra[~in_top]
+    keep = np.concatenate([top, kept_extra]).astype(np.int64)
+    rank = np.concatenate([top_rank, np.full(len(kept_extra), -1, dtype=np.int64)])
+    return CohortRanking(
+        graduate_ids=graduate_ids,
+        graduate=all_graduate[keep],
+        vacancy=all_vacancy[keep],
+        score=np.clip(prob[keep], 0.0, 1.0),
+        rank=rank,
+        total=total,
+        features=None if features is None else np.asarray(features)[keep],
+    )
+
+
+def _extra(
+    graduate_ids: list[str], index: MatchIndex, extra_pairs: tuple[Sequence[str], Sequence[str]] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(cohort position, vacancy row) of the extra pairs."""
+    if extra_pairs is None or len(extra_pairs[0]) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    extra_g, extra_v = (list(map(str, ids)) for ids in extra_pairs)
+    if len(extra_g) != len(extra_v):
+        raise ValueError("extra_pairs: graduate_ids and vacancy_ids differ in length")
+    position = {g: i for i, g in enumerate(graduate_ids)}
+    missing = [g for g in extra_g if g not in position]
+    if missing:
+        raise UnknownGraduate(missing[0])
+    v_rows = np.asarray(index.vacancies.ids.rows(extra_v), dtype=np.int64)
+    if (v_rows < 0).any():
+        raise UnknownVacancy(extra_v[int(np.flatnonzero(v_rows < 0)[0])])
+    return np.array([position[g] for g in extra_g], dtype=np.int64), v_rows
+
+
+def _pools(
+    matcher: BaseMatcher, index: MatchIndex, g_rows: np.ndarray, rows_of: list[np.ndarray], need: int
+) -> list[np.ndarray]:
+    """Each graduate's retrieval pool among ``rows_of[i]``, as the matcher's ``_retrieve`` chooses it."""
+    retrieve = type(matcher)._retrieve
+    if retrieve is BaseMatcher._retrieve:  # no retrieval stage: every filtered vacancy is ranked
+        return rows_of
+    if retrieve is not Matcher._retrieve or not isinstance(matcher, Matcher):
+        return [
+            matcher._retrieve(index, index.graduates, int(g), index.vacancies, rows, need)
+            for g, rows in zip(g_rows, rows_of, strict=True)
+        ]
+    pool = max(matcher.config.retrieval_pool, need)
+    wide = [i for i, rows in enumerate(rows_of) if len(rows) > pool]
+    pools = list(rows_of)
+    if not wide:
+        return pools
+    graduates, vacancies = index.graduates, index.vacancies
+    query = g_rows[wide]
+    # Skill coverage of the whole cohort in one sparse x dense product (exact: sums of a few float32 terms).
+    _, skill = Matcher._retrieval_scores(_without_lightfm(graduates), query, vacancies)
+    skill = np.ascontiguousarray(skill.T)
+    g_rep, v_rep = graduates.arrays.get(RETRIEVAL), vacancies.arrays.get(RETRIEVAL)
+    lightfm = g_rep is not None and v_rep is not None
+    for j, i in enumerate(wide):
+        rows = rows_of[i]
+        chosen = [_top(rows, skill[j][rows], pool // 2 if lightfm else pool)]
+        if lightfm:
+            assert g_rep is not None and v_rep is not None
+            # The matcher's own expression for one graduate, so the float32 rounding is the same.
+            scores = (v_rep @ g_rep[query[j : j + 1]].T)[:, 0]
+            chosen.append(_top(rows, scores[rows], pool // 2))
+        pools[i] = np.unique(np.concatenate(chosen))
+    return pools
+
+
+def _without_lightfm(block: GraduateBlock) -> GraduateBlock:
+    return replace(block, arrays={k: v for k, v in block.arrays.items() if k != RETRIEVAL})
