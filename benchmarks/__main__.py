@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results-dir", type=Path, default=None, help="where JSON goes (benchmarks/results)")
     args = parser.parse_args(argv)
 
+    # A terminated run still stops the server it started (the HTTP benchmark's ``finally``).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     bench = Bench(args.scale, cache_root=args.cache_dir, results_dir=args.results_dir)
     names = [n for n in BENCHMARKS if n in args.only]
     failed = []

@@ -32,6 +32,17 @@ from benchmarks.common import percentiles, print_table
 from benchmarks.world import Bench
 
 TARGETS = {"c1_p99_ms": 30.0, "c8_requests_per_s": 300.0, "c8_errors": 0}
+# Where the server's time goes under load (py-spy samples of active threads, when py-spy is installed): a
+# sample counts for the first bucket, in this order, with a marker anywhere in its stack.
+BUCKETS = (
+    ("ranker (trees, contributions)", ("models/ranker.py",)),
+    ("retrieval and pair features", ("_retrieval_scores", "_retrieve", "pair_features", "skill_coverage")),
+    ("matcher, other", ("models/",)),
+    ("audit write", ("audit.py",)),
+    ("store reads (data version, vacancy)", ("sqlalchemy",)),
+    ("response models (pydantic)", ("pydantic", "fastapi/routing.py", "encoders.py")),
+    ("HTTP and framework", ("uvicorn", "starlette", "fastapi", "h11", "asyncio", "anyio")),
+)
 CONCURRENCY = 8
 HOST = "127.0.0.1"  # loopback only
 
@@ -127,6 +138,49 @@ async def _load(
     }
 
 
+def _start_profiler(pid: int, seconds: float) -> tuple[subprocess.Popen[bytes], Path] | None:
+    spy = Path(sys.executable).with_name("py-spy")
+    if not spy.exists() or seconds < 5:
+        return None
+    out = Path(f"/tmp/talentmatch-http-bench-{pid}.raw")
+    command = [str(spy), "record", "-p", str(pid), "-d", str(int(seconds) - 2), "-r", "100"]
+    command += ["--format", "raw", "-o", str(out), "--nonblocking"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return process, out
+
+
+def _finish_profiler(profiler: tuple[subprocess.Popen[bytes], Path] | None) -> dict[str, Any] | None:
+    """Shares of the server's samples per bucket (see ``BUCKETS``); None without py-spy."""
+    if profiler is None:
+        return None
+    process, out = profiler
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return None
+    if not out.exists():
+        return None
+    counts: dict[str, int] = {}
+    total = 0
+    for line in out.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit() or "ModelHolder._poll" in stack:
+            continue  # request handling only (py-spy leaves idle threads out)
+        frames = stack.split(";")
+        bucket = next(
+            (name for name, markers in BUCKETS for f in frames if any(m in f for m in markers)), "other"
+        )
+        counts[bucket] = counts.get(bucket, 0) + int(count)
+        total += int(count)
+    out.unlink(missing_ok=True)
+    buckets = [
+        {"bucket": name, "samples": n, "share": round(n / total, 3)}
+        for name, n in sorted(counts.items(), key=lambda kv: -kv[1])
+    ]
+    return {"samples": total, "buckets": buckets}
+
+
 def run(bench: Bench) -> dict[str, Any]:
     from sqlalchemy import select
 
@@ -183,6 +237,7 @@ def run(bench: Bench) -> dict[str, Any]:
                 )
             )
             rows.append({"case": "concurrency 1", **sequential})
+            profiler = _start_profiler(process.pid, bounds.http_seconds)
             concurrent = asyncio.run(
                 _load(
                     base,
@@ -194,6 +249,7 @@ def run(bench: Bench) -> dict[str, Any]:
                 )
             )
             rows.append({"case": f"concurrency {CONCURRENCY}", **concurrent})
+            profile = _finish_profiler(profiler)
         finally:
             process.terminate()
             try:
@@ -218,7 +274,10 @@ def run(bench: Bench) -> dict[str, Any]:
         "startup_s": round(startup_s, 2),
         "first_request_ms": round(first_ms, 1),
         "rows": rows,
+        "server_profile_at_concurrency_8": profile,
         "targets": TARGETS,
     }
+    if profile:
+        print_table("Where the server's time went at concurrency 8 (py-spy samples)", profile["buckets"])
     bench.write("http", payload)
     return payload

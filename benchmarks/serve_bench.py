@@ -6,7 +6,8 @@ vacancy, no interactions. Cases (random queries, fixed seed):
 - candidates for an open vacancy (top 20), and for a cold vacancy given as data (not in the index);
 - recommendations for a seeking graduate (top 10), and for a cold graduate given as data;
 - a cohort placement: 500 seeking graduates scored with ``service.schools.cohort_scores`` (each graduate's
-  top 20 open vacancies, as the placement route does) then planned with ``plan_placement``.
+  top 20 open vacancies, as the placement route does), planned with ``plan_placement``, and the shown pairs
+  explained (as the route does).
 
 Each case runs three ways: **ours** (``Matcher.candidates_for`` etc. over the precomputed index),
 **keyword** (``KeywordMatcher``, same query code), and **LightFM predict** (what a LightFM user would write:
@@ -225,7 +226,14 @@ def run(bench: Bench) -> dict[str, Any]:
             top_k=20,
         )
         caps = by_id.loc[scored.vacancy_ids, C.headcount].to_numpy()
-        return plan_placement(scored.matrix, caps, min_score=0.05, top_k=20, sponsor_rule="none")
+        plan = plan_placement(scored.matrix, caps, min_score=0.05, top_k=20, sponsor_rule="none")
+        # As the placement route: explanations for the pairs the plan shows.
+        g_ids, v_ids = scored.graduate_ids, scored.vacancy_ids
+        shown = [(g_ids[a.graduate], v_ids[a.vacancy]) for a in plan.assignments]
+        shown += [(g_ids[u.graduate], v_ids[alt.vacancy]) for u in plan.unassigned for alt in u.alternatives]
+        if hasattr(scored, "reasons_for"):
+            scored.reasons_for(shown, matcher=which, index=which_index)
+        return plan
 
     def place_lightfm() -> Any:
         open_items = np.flatnonzero(open_mask.to_numpy()).astype(np.int32)
