@@ -341,7 +341,7 @@ class Matcher(BaseMatcher):
             wanted += (
                 0.5 * query.preferred[query_rows].toarray().T / np.maximum(query.n_preferred[query_rows], 1.0)
             )
-            skill = np.asarray(others.skills @ wanted)
+            skill = others.skill_scores(wanted)
         else:
             assert isinstance(others, VacancyBlock)
             held = query.skills[query_rows].toarray().T
