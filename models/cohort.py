@@ -32,7 +32,7 @@ import numpy as np
 
 from models.base import BaseMatcher
 from models.index import GraduateBlock, MatchIndex
-from models.matcher import Matcher, _top
+from models.matcher import Matcher
 from models.pairs import RETRIEVAL
 from models.results import Match, UnknownGraduate, UnknownVacancy, VacancyFilters
 
@@ -141,14 +141,20 @@ def rank_cohort(
     else:
         shared = np.zeros(len(vacancies), dtype=bool)
     passing = np.flatnonzero(shared)
-    allowed = np.ones((n, len(passing)), dtype=bool)
-    if filters.check_education:
-        allowed = vacancies.min_education[passing][None, :] <= graduates.education[g_rows][:, None]
-    total = allowed.sum(axis=1).astype(np.int64)
+    # Graduates of one education level pass the same vacancies: one group each.
+    level = graduates.education[g_rows] if filters.check_education else np.zeros(n, dtype=np.int8)
+    groups = []
+    total = np.zeros(n, dtype=np.int64)
+    for value in np.unique(level):
+        members = np.flatnonzero(level == value)
+        rows = passing
+        if filters.check_education:
+            rows = passing[vacancies.min_education[passing] <= value]
+        groups.append((members, rows))
+        total[members] = len(rows)
 
     # 2. Retrieval: each graduate's pool among the vacancies that passed.
-    rows_of = [passing[allowed[i]] for i in range(n)]
-    pools = _pools(matcher, index, g_rows, rows_of, limit) if limit > 0 else [r[:0] for r in rows_of]
+    pools = _pools(matcher, index, g_rows, groups, limit)
 
     # 3. Ranking: one call over every pooled pair and every extra pair.
     sizes = np.array([len(p) for p in pools], dtype=np.int64)
@@ -214,38 +220,57 @@ def _extra(
 
 
 def _pools(
-    matcher: BaseMatcher, index: MatchIndex, g_rows: np.ndarray, rows_of: list[np.ndarray], need: int
+    matcher: BaseMatcher,
+    index: MatchIndex,
+    g_rows: np.ndarray,
+    groups: list[tuple[np.ndarray, np.ndarray]],
+    need: int,
 ) -> list[np.ndarray]:
-    """Each graduate's retrieval pool among ``rows_of[i]``, as the matcher's ``_retrieve`` chooses it."""
+    """Each graduate's retrieval pool, as the matcher's ``_retrieve`` chooses it; ``groups`` are
+    (cohort positions, vacancy rows that passed their filters)."""
+    pools: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(g_rows)
+    if need <= 0:
+        return pools
     retrieve = type(matcher)._retrieve
-    if retrieve is BaseMatcher._retrieve:  # no retrieval stage: every filtered vacancy is ranked
-        return rows_of
-    if retrieve is not Matcher._retrieve or not isinstance(matcher, Matcher):
-        return [
-            matcher._retrieve(index, index.graduates, int(g), index.vacancies, rows, need)
-            for g, rows in zip(g_rows, rows_of, strict=True)
-        ]
-    pool = max(matcher.config.retrieval_pool, need)
-    wide = [i for i, rows in enumerate(rows_of) if len(rows) > pool]
-    pools = list(rows_of)
+    batched = retrieve is Matcher._retrieve and isinstance(matcher, Matcher)
+    pool = max(matcher.config.retrieval_pool, need) if isinstance(matcher, Matcher) else 0
+    wide = []
+    for members, rows in groups:
+        if retrieve is BaseMatcher._retrieve or (batched and len(rows) <= pool):
+            for i in members:  # every filtered vacancy is ranked
+                pools[i] = rows
+        elif not batched:
+            for i in members:
+                pools[i] = matcher._retrieve(
+                    index, index.graduates, int(g_rows[i]), index.vacancies, rows, need
+                )
+        else:
+            wide.append((members, rows))
     if not wide:
         return pools
     graduates, vacancies = index.graduates, index.vacancies
-    query = g_rows[wide]
-    # Skill coverage of the whole cohort in one sparse x dense product (exact: sums of a few float32 terms).
-    _, skill = Matcher._retrieval_scores(_without_lightfm(graduates), query, vacancies)
-    skill = np.ascontiguousarray(skill.T)
     g_rep, v_rep = graduates.arrays.get(RETRIEVAL), vacancies.arrays.get(RETRIEVAL)
     lightfm = g_rep is not None and v_rep is not None
-    for j, i in enumerate(wide):
-        rows = rows_of[i]
-        chosen = [_top(rows, skill[j][rows], pool // 2 if lightfm else pool)]
+    half = pool // 2 if lightfm else pool
+    # Skill coverage of the whole cohort in one sparse x dense product (exact: sums of a few float32 terms).
+    members_all = np.concatenate([members for members, _ in wide])
+    _, skill_all = Matcher._retrieval_scores(_without_lightfm(graduates), g_rows[members_all], vacancies)
+    skill_of = dict(zip(members_all.tolist(), np.ascontiguousarray(skill_all.T), strict=True))
+    for members, rows in wide:
+        # np.argpartition along rows of a matrix gives, row by row, what it gives on each row alone.
+        skill = np.stack([skill_of[i] for i in members])[:, rows]
+        chosen = rows[np.argpartition(-skill, half - 1, axis=1)[:, :half]]
         if lightfm:
             assert g_rep is not None and v_rep is not None
-            # The matcher's own expression for one graduate, so the float32 rounding is the same.
-            scores = (v_rep @ g_rep[query[j : j + 1]].T)[:, 0]
-            chosen.append(_top(rows, scores[rows], pool // 2))
-        pools[i] = np.unique(np.concatenate(chosen))
+            # The matcher's own expression, one graduate at a time: a matrix-matrix product rounds the
+            # last float32 bit differently, which can change which vacancy is the pool's last.
+            scores = np.stack([(v_rep @ g_rep[g_rows[i : i + 1]].T)[:, 0] for i in members])[:, rows]
+            chosen = np.hstack([chosen, rows[np.argpartition(-scores, half - 1, axis=1)[:, :half]]])
+        chosen = np.sort(chosen, axis=1)
+        distinct = np.ones(chosen.shape, dtype=bool)
+        distinct[:, 1:] = chosen[:, 1:] != chosen[:, :-1]
+        for j, i in enumerate(members):
+            pools[i] = chosen[j][distinct[j]]
     return pools
 
 
