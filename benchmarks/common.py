@@ -127,6 +127,7 @@ def write_result(name: str, payload: dict[str, Any], directory: Path | None = No
     # The machine is shared: a load far above the core count means the times are inflated.
     payload = {
         "machine": {**machine_info(), "load_average": [round(x, 1) for x in os.getloadavg()]},
+        "code": code_version(),
         **payload,
     }
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
