@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import shutil
 import socket
 import subprocess
 import sys
@@ -77,12 +76,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _talentmatch() -> list[str]:
-    script = Path(sys.executable).with_name("talentmatch")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("talentmatch")
-    return [found] if found else [sys.executable, "-c", "from service.cli import main; main()"]
+def _talentmatch() -> tuple[list[str], Path]:
+    """``talentmatch`` run from the same source tree as this benchmark (e.g. a clean worktree of a commit,
+    not whatever the editable install points at), and that tree's root as the working directory."""
+    import service
+
+    root = Path(service.__file__).resolve().parents[1]
+    return [sys.executable, "-c", "import sys; from service.cli import main; sys.exit(main())"], root
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float) -> None:
@@ -211,8 +211,10 @@ def run(bench: Bench) -> dict[str, Any]:
     log_path = bench.store_path.with_name("serve.log")
     rows: list[dict[str, Any]] = []
     with log_path.open("wb") as log:
+        command, root = _talentmatch()
         process = subprocess.Popen(
-            [*_talentmatch(), "serve", "--host", HOST, "--port", str(port)],
+            [*command, "serve", "--host", HOST, "--port", str(port)],
+            cwd=root,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
