@@ -37,6 +37,9 @@ from models.results import (
 )
 
 NEW_ID = "new"
+# What a ranking is for (each may have its own ranker): graduates for one vacancy, vacancies for one graduate.
+FOR_VACANCY = "vacancy"
+FOR_GRADUATE = "graduate"
 
 
 class BaseMatcher:
@@ -56,8 +59,13 @@ class BaseMatcher:
         g_rows: np.ndarray,
         vacancies: VacancyBlock,
         v_rows: np.ndarray,
+        direction: str = FOR_GRADUATE,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """(rank key, probability in [0,1], feature matrix or None) of aligned pairs."""
+        """(rank key, probability in [0,1], feature matrix or None) of aligned pairs.
+
+        ``direction`` says which ranking the pairs are for (``FOR_VACANCY``: graduates for one vacancy;
+        ``FOR_GRADUATE``: vacancies for one graduate, also the default for pair scores).
+        """
         raise NotImplementedError
 
     def _retrieve(
@@ -72,7 +80,9 @@ class BaseMatcher:
         """Rows of ``others`` worth ranking among ``rows`` (those that passed the filters); at least ``k``."""
         return rows
 
-    def _reasons(self, features: np.ndarray | None, n: int, probabilities: np.ndarray) -> list[list[Reason]]:
+    def _reasons(
+        self, features: np.ndarray | None, n: int, probabilities: np.ndarray, direction: str = FOR_GRADUATE
+    ) -> list[list[Reason]]:
         return [[] for _ in range(n)]
 
     # ------------------------------------------------------------------ index
@@ -181,7 +191,9 @@ class BaseMatcher:
             return vblock, vrow, rows[:0], np.zeros(0), None, total
         pool = self._retrieve(index, vblock, vrow, index.graduates, rows, need)
         v_rows = np.full(len(pool), vrow, dtype=np.int64)
-        key, prob, features = self._pair_scores(index, index.graduates, pool, vblock, v_rows)
+        key, prob, features = self._pair_scores(
+            index, index.graduates, pool, vblock, v_rows, direction=FOR_VACANCY
+        )
         order = np.lexsort((pool, -key))
         return vblock, vrow, pool[order], prob[order], _take(features, order), total
 
@@ -202,7 +214,9 @@ class BaseMatcher:
             return gblock, grow, rows[:0], np.zeros(0), None, total
         pool = self._retrieve(index, gblock, grow, index.vacancies, rows, need)
         g_rows = np.full(len(pool), grow, dtype=np.int64)
-        key, prob, features = self._pair_scores(index, gblock, g_rows, index.vacancies, pool)
+        key, prob, features = self._pair_scores(
+            index, gblock, g_rows, index.vacancies, pool, direction=FOR_GRADUATE
+        )
         order = np.lexsort((pool, -key))
         return gblock, grow, pool[order], prob[order], _take(features, order), total
 
@@ -223,7 +237,9 @@ class BaseMatcher:
         page = slice(offset, offset + limit)
         g_rows = rows[page]
         v_rows = np.full(len(g_rows), vrow, dtype=np.int64)
-        items = self._matches(index.graduates, g_rows, vblock, v_rows, prob[page], _cut(features, page))
+        items = self._matches(
+            index.graduates, g_rows, vblock, v_rows, prob[page], _cut(features, page), direction=FOR_VACANCY
+        )
         return MatchResult(items=items, total=total)
 
     def vacancies_for(
@@ -243,7 +259,9 @@ class BaseMatcher:
         page = slice(offset, offset + limit)
         v_rows = rows[page]
         g_rows = np.full(len(v_rows), grow, dtype=np.int64)
-        items = self._matches(gblock, g_rows, index.vacancies, v_rows, prob[page], _cut(features, page))
+        items = self._matches(
+            gblock, g_rows, index.vacancies, v_rows, prob[page], _cut(features, page), direction=FOR_GRADUATE
+        )
         return MatchResult(items=items, total=total)
 
     def score_pairs(
@@ -267,9 +285,10 @@ class BaseMatcher:
         v_rows: np.ndarray,
         *,
         index: MatchIndex,
+        direction: str = FOR_GRADUATE,
     ) -> np.ndarray:
         """Raw ranking keys of aligned pairs (for evaluation over explicit pools)."""
-        key, _, _ = self._pair_scores(index, graduates, g_rows, vacancies, v_rows)
+        key, _, _ = self._pair_scores(index, graduates, g_rows, vacancies, v_rows, direction=direction)
         return np.asarray(key, dtype=np.float64)
 
     def _matches(
@@ -280,8 +299,9 @@ class BaseMatcher:
         v_rows: np.ndarray,
         prob: np.ndarray,
         features: np.ndarray | None,
+        direction: str = FOR_GRADUATE,
     ) -> list[Match]:
-        reasons = self._reasons(features, len(g_rows), prob)
+        reasons = self._reasons(features, len(g_rows), prob, direction)
         items = []
         for i, (g, v) in enumerate(zip(g_rows, v_rows, strict=True)):
             matched, missing, matched_pref = skill_overlap(

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.base import BaseMatcher
+from models.base import FOR_GRADUATE, BaseMatcher
 from models.data import MarketData
 from models.features import FeatureSpace, market_frames
 from models.history import HistoryStats, positive_pairs
@@ -39,6 +39,7 @@ class RandomMatcher(BaseMatcher):
         g_rows: np.ndarray,
         vacancies: VacancyBlock,
         v_rows: np.ndarray,
+        direction: str = FOR_GRADUATE,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         g_hash = pd.util.hash_array(graduates.ids.ids[g_rows].astype(str))
         v_hash = pd.util.hash_array(vacancies.ids.ids[v_rows].astype(str))
@@ -79,6 +80,7 @@ class PopularityMatcher(BaseMatcher):
         g_rows: np.ndarray,
         vacancies: VacancyBlock,
         v_rows: np.ndarray,
+        direction: str = FOR_GRADUATE,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         key = (
             graduates.arrays["activity"][g_rows]
@@ -154,6 +156,7 @@ class LightFMMatcher(BaseMatcher):
         g_rows: np.ndarray,
         vacancies: VacancyBlock,
         v_rows: np.ndarray,
+        direction: str = FOR_GRADUATE,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         key = np.einsum("ij,ij->i", graduates.arrays["lfm"][g_rows], vacancies.arrays["lfm"][v_rows])
         key = key.astype(np.float64)

@@ -8,6 +8,10 @@ Negatives, for both directions (other graduates for the same vacancy, other vaca
 * hard — from the top of the retrieval stage (what the ranker will actually have to sort at serving time).
 
 Every negative respects the hard filters (education minimum, graduate not already hired).
+
+Each example has a ``side``: ``BOTH`` (positives, impressions), ``VACANCY_SIDE`` (a negative graduate for a
+vacancy of the window) or ``GRADUATE_SIDE`` (a negative vacancy for a graduate of the window), so a ranker
+per direction can learn from the negatives of its own ranking problem.
 """
 
 from __future__ import annotations
@@ -28,7 +32,13 @@ Retrieve = Callable[[Any, np.ndarray, Any], tuple[np.ndarray | None, np.ndarray]
 
 
 def _frame(
-    g: np.ndarray, v: np.ndarray, label: int, weight: np.ndarray | float, at: np.ndarray
+    g: np.ndarray,
+    v: np.ndarray,
+    label: int,
+    weight: np.ndarray | float,
+    at: np.ndarray,
+    side: int = 0,
+    kind: int = 0,
 ) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -37,11 +47,15 @@ def _frame(
             "label": label,
             "weight": np.broadcast_to(np.asarray(weight, dtype=np.float64), len(g)),
             "at": at,
+            "side": np.int8(side),
+            "kind": np.int8(kind),
         }
     )
 
 
 HARD_CHUNK = 256
+BOTH, VACANCY_SIDE, GRADUATE_SIDE = 0, 1, 2
+POSITIVE, IMPRESSION, RANDOM, HARD = 0, 1, 2, 3  # kinds of example
 
 
 def _hard_candidates(
@@ -93,7 +107,7 @@ def build_examples(
         ok = (vg >= 0) & (vv >= 0)
         weight = float(getattr(config, "impression_weight", 1.0))
         if weight > 0:
-            parts.append(_frame(vg[ok], vv[ok], 0, weight, views[FIRST_AT].to_numpy()[ok]))
+            parts.append(_frame(vg[ok], vv[ok], 0, weight, views[FIRST_AT].to_numpy()[ok], kind=IMPRESSION))
 
     interactions = data.interactions
     hired_before = interactions[(interactions[C.event] == "hired") & (interactions[C.occurred_at] < cut)]
@@ -120,9 +134,9 @@ def build_examples(
         v_neg = v_pool[rng.integers(0, len(v_pool), size=len(wg) * r)]
         g_same = np.repeat(wg, r)
         at = np.repeat(w_at, r)
-        for g, v in ((g_neg, v_same), (g_same, v_neg)):
+        for g, v, side in ((g_neg, v_same, VACANCY_SIDE), (g_same, v_neg, GRADUATE_SIDE)):
             ok = keep(g, v)
-            parts.append(_frame(g[ok], v[ok], 0, 1.0, at[ok]))
+            parts.append(_frame(g[ok], v[ok], 0, 1.0, at[ok], side, RANDOM))
 
     # Hard negatives from the retrieval stage, both directions.
     h = config.hard_negatives
@@ -153,7 +167,9 @@ def build_examples(
                     same = np.full(take, q, dtype=np.int64)
                     g, v = (chosen, same) if query_side == "v" else (same, chosen)
                     ok = keep(g, v)
-                    parts.append(_frame(g[ok], v[ok], 0, 1.0, np.full(int(ok.sum()), first_at[start + i])))
+                    side = VACANCY_SIDE if query_side == "v" else GRADUATE_SIDE
+                    at = np.full(int(ok.sum()), first_at[start + i])
+                    parts.append(_frame(g[ok], v[ok], 0, 1.0, at, side, HARD))
 
     examples = pd.concat(parts, ignore_index=True)
     examples = examples.drop_duplicates(subset=["g_row", "v_row"], keep="first").reset_index(drop=True)

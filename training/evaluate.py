@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from models.base import FOR_GRADUATE, FOR_VACANCY
 from models.columns import Columns as C
 from models.data import MarketData
 from models.history import positive_pairs
@@ -264,11 +265,15 @@ def evaluate_matchers(
             return matcher.ranked_vacancies(gid, index=index, need=need, filters=filters)[2]
 
         def key_v(q: np.ndarray, other: np.ndarray, matcher: Any = matcher, index: MatchIndex = index):  # type: ignore[no-untyped-def]
-            key, prob, _ = matcher._pair_scores(index, index.graduates, other, index.vacancies, q)
+            key, prob, _ = matcher._pair_scores(
+                index, index.graduates, other, index.vacancies, q, direction=FOR_VACANCY
+            )
             return key, prob
 
         def key_g(q: np.ndarray, other: np.ndarray, matcher: Any = matcher, index: MatchIndex = index):  # type: ignore[no-untyped-def]
-            key, prob, _ = matcher._pair_scores(index, index.graduates, q, index.vacancies, other)
+            key, prob, _ = matcher._pair_scores(
+                index, index.graduates, q, index.vacancies, other, direction=FOR_GRADUATE
+            )
             return key, prob
 
         results[name] = {

@@ -34,6 +34,7 @@ MATCHERS = {
     "lightfm": "plain LightFM hybrid (graduates as users), raw scores",
     "lightfm_norm": "LightFM both ways, scores standardised per graduate and per vacancy",
     "ranker_no_lightfm": "the ranker without LightFM features",
+    "one_ranker": "LightFM + one ranker for both directions",
     FULL: "LightFM + ranker (the product)",
 }
 TABLE_METRICS = ("ndcg", "recall", "precision", "auc", "coverage", "gini", "congestion")
@@ -59,6 +60,8 @@ def build_matchers(config: MatcherConfig, *, ablations: bool = True) -> dict[str
     if ablations:
         matchers["lightfm_norm"] = LightFMMatcher(config, normalised=True)
         matchers["ranker_no_lightfm"] = Matcher(replace(config, use_lightfm=False))
+        # One ranker for both directions (no graduate-direction ranker): what the split adds.
+        matchers["one_ranker"] = Matcher(replace(config, graduate_ranker=False))
     matchers[FULL] = Matcher(config)
     return matchers
 

@@ -173,3 +173,32 @@ def test_errors(trained: Matcher, market: MarketData) -> None:
     empty = replace(market, interactions=market.interactions.iloc[:0])
     with pytest.raises(NoTrainingData):
         Matcher(FAST).fit(empty)
+
+
+def test_each_direction_uses_its_own_ranker(trained: Matcher, market: MarketData) -> None:
+    assert trained.graduate_ranker_ is not None and trained.graduate_ranker_ is not trained.ranker_
+    assert any(name.startswith("graduate_calibration") for name in trained.learned_arrays())
+    index = trained.index(market)
+    # Vacancies for a graduate: the graduate-direction ranker's calibrated probabilities.
+    vacancies = trained.vacancies_for("G0007", index=index, limit=5).items
+    v_rows = index.vacancies.ids.rows([m.vacancy_id for m in vacancies])
+    g_rows = np.full(len(v_rows), index.graduates.ids.row("G0007"))
+    X = trained._pair_scores(index, index.graduates, g_rows, index.vacancies, v_rows)[2]
+    assert X is not None
+    expected = trained.graduate_ranker_.calibrate(trained.graduate_ranker_.decision(X))
+    assert np.allclose([m.score for m in vacancies], expected)
+    assert all(m.reasons for m in vacancies)
+    # Graduates for a vacancy: the general ranker.
+    candidates = trained.candidates_for("V001", index=index, limit=5).items
+    g_rows = index.graduates.ids.rows([m.graduate_id for m in candidates])
+    v_rows = np.full(len(g_rows), index.vacancies.ids.row("V001"))
+    X = trained._pair_scores(index, index.graduates, g_rows, index.vacancies, v_rows)[2]
+    assert X is not None
+    assert np.allclose([m.score for m in candidates], trained.ranker_.calibrate(trained.ranker_.decision(X)))
+
+
+def test_one_ranker_for_both_directions_when_asked(market: MarketData) -> None:
+    matcher = Matcher(replace(FAST, graduate_ranker=False)).fit(market)
+    assert matcher.graduate_ranker_ is None
+    index = matcher.index(market)
+    assert len(matcher.vacancies_for("G0007", index=index, limit=5).items) == 5
