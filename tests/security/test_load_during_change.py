@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ from service.store.market import import_market, load_market
 from service.store.migrate import upgrade
 from service.store.session import make_engine, make_sessionmaker
 from tests.factories import make_api_key
+from tests.live_server import running_server
 from tests.training.small_world import SMALL, small_market
 from training.pipeline import train
 from training.registry import Registry
@@ -67,12 +67,6 @@ class Record:
     closed: int = 0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     url = f"sqlite:///{tmp_path / 'store.db'}"
@@ -87,9 +81,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
     with threadpool_limits(1):
         first = train(settings, quiet=True, config=SMALL, force=True)
     assert first.promoted
-    port = _free_port()
     env = {
-        **os.environ,
         "TALENTMATCH_DATABASE_URL": url,
         "TALENTMATCH_ARTIFACTS_DIR": str(settings.artifacts_dir),
         "TALENTMATCH_MODEL_POLL_SECONDS": "0.2",
@@ -98,26 +90,10 @@ def server(tmp_path: Path) -> Iterator[Server]:
         "OPENBLAS_NUM_THREADS": "1",
     }
     log = tmp_path / "server.log"
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory", "--host", "127.0.0.1"]
-            + ["--port", str(port), "--log-level", "warning"],
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).json().get("model_version") == first.version:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("server did not start:\n" + log.read_text(errors="replace"))
-            time.sleep(0.2)
+    with running_server(env, log, ready=lambda health: health.get("model_version") == first.version) as (
+        base,
+        process,
+    ):
         vacancies = market.vacancies
         open_ids = list(vacancies.loc[vacancies[C.status] == "open", C.vacancy])[:6]
         seeking = list(market.graduates.loc[market.graduates[C.status] == "seeking", C.graduate])[:6]
@@ -132,13 +108,6 @@ def server(tmp_path: Path) -> Iterator[Server]:
             skills=list(market.skills[C.skill][:3]),
             log=log,
         )
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _check(record: Record, response: httpx.Response, what: str) -> dict[str, Any] | None:

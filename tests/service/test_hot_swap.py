@@ -6,10 +6,7 @@ answer names one of the two versions, and no client sees the old version after i
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +23,7 @@ from service.store.market import import_market
 from service.store.migrate import upgrade
 from service.store.session import make_engine, make_sessionmaker
 from tests.factories import make_api_key
+from tests.live_server import running_server
 from tests.training.small_world import SMALL, small_market
 from training.pipeline import train
 from training.registry import Registry
@@ -33,12 +31,6 @@ from training.registry import Registry
 CLIENTS = 2
 # A small market keeps the two trainings (one before the server starts, one during the load) quick.
 MARKET_FRACTION = 0.25
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -73,9 +65,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
         first = train(settings, quiet=True, config=SMALL, force=True)
     assert first.promoted, first.summary()
 
-    port = free_port()
     env = {
-        **os.environ,
         "TALENTMATCH_DATABASE_URL": url,
         "TALENTMATCH_ARTIFACTS_DIR": str(settings.artifacts_dir),
         "TALENTMATCH_MODEL_POLL_SECONDS": "0.2",
@@ -84,47 +74,12 @@ def server(tmp_path: Path) -> Iterator[Server]:
         "OPENBLAS_NUM_THREADS": "1",
     }
     log = tmp_path / "server.log"
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "service.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                health = httpx.get(f"{base}/healthz", timeout=2).json()
-                if health.get("model_version") == first.version:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("server did not start:\n" + log.read_text(errors="replace"))
-            time.sleep(0.2)
+    with running_server(env, log, ready=lambda health: health.get("model_version") == first.version) as (
+        base,
+        process,
+    ):
         open_ids = list(market.vacancies.loc[market.vacancies[C.status] == "open", C.vacancy])
         yield Server(base, {"Authorization": f"Bearer {plaintext}"}, settings, open_ids, process, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def pick_vacancies(server: Server, client: httpx.Client, n: int = 4) -> list[str]:

@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
@@ -33,6 +30,7 @@ from service.store.market import import_market, load_market
 from service.store.session import make_engine, make_sessionmaker, transaction
 from service.store.tables import Program, Vacancy
 from tests.bundles import tiny_market
+from tests.live_server import running_server
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
@@ -70,12 +68,6 @@ class LiveServer:
 
     def url(self, path: str) -> str:
         return self.base_url + path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _train_and_promote(engine: Engine, artifacts: Path) -> str:
@@ -128,21 +120,6 @@ def _pick_ids(engine: Engine) -> dict[str, str]:
         }
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"uvicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            health = httpx.get(url + "/healthz", timeout=2.0).json()
-            if health.get("model_version"):
-                return
-        except (httpx.HTTPError, ValueError):
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"server not ready after {timeout}s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     from training.demo import write_demo_bundle
@@ -177,28 +154,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             session=session, role="school", school_id=ids["school"], name="就业办"
         )
         _, keys["admin"] = create_api_key(session=session, role="admin", name="admin")
-    port = _free_port()
     log = root / "uvicorn.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "service.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            env=env,
-            cwd=REPO,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    server = LiveServer(f"http://127.0.0.1:{port}", database_url, engine, keys, ids, log, process)
     try:
-        _wait_ready(server.base_url, process, log)
-        yield server
+        with running_server(
+            env, log, ready=lambda health: bool(health.get("model_version")), timeout=120
+        ) as (base, process):
+            yield LiveServer(base, database_url, engine, keys, ids, log, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
         engine.dispose()
 
 

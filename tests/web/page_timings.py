@@ -27,7 +27,8 @@ from service.settings import get_settings
 from service.store.api_keys import create_api_key, revoke_api_key
 from service.store.session import make_engine, make_sessionmaker, transaction
 from service.store.tables import Graduate, Program, Vacancy
-from tests.web.conftest import CSRF, _free_port, _wait_ready
+from tests.live_server import free_port, wait_ready
+from tests.web.conftest import CSRF
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -101,7 +102,7 @@ def main() -> int:
         ):
             key, keys[role] = create_api_key(session=session, role=role, name="page timings", **scope)
             key_ids.append(key.key_id)
-    port = _free_port()
+    port = free_port()
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"page-timings-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -112,7 +113,7 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     rows = []
     try:
-        _wait_ready(base, process, log, timeout=600)
+        wait_ready(base, process, log, ready=lambda health: bool(health.get("model_version")), timeout=600)
         pages = {
             "hr": ["/vacancies", f"/vacancies/{vacancy}", "/vacancies/new"],
             "school": [

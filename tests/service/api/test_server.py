@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,63 +9,20 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from tests.live_server import running_server
 from tests.service.api.conftest import seed
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
 def server(sqlite_engine: Engine, tmp_path: Path) -> Iterator[tuple[str, dict[str, dict[str, str]]]]:
     _, headers = seed(sqlite_engine)
-    port = _free_port()
     env = {
-        **os.environ,
         "TALENTMATCH_DATABASE_URL": sqlite_engine.url.render_as_string(hide_password=False),
         "TALENTMATCH_ARTIFACTS_DIR": str(tmp_path / "artifacts"),
         "TALENTMATCH_MAX_BODY_BYTES": "20000",
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "service.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"uvicorn did not start: {output}")
-            time.sleep(0.1)
+    with running_server(env, tmp_path / "server.log", timeout=30) as (base, _):
         yield base, headers
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def test_real_server_round_trip(server: tuple[str, dict[str, dict[str, str]]]) -> None:
