@@ -26,7 +26,7 @@ from service.store.tables import (
     Program,
     Skill,
 )
-from service.store.vacancies import UnknownGraduate
+from service.store.vacancies import UnknownGraduate, keep_seats_of
 
 ERASED = "graduate:[erased]"
 # Every table holding a row per graduate; erasure empties them all for that graduate.
@@ -90,11 +90,12 @@ def erase_graduate(*, session: Session, graduate: Graduate) -> dict[str, int]:
 
     Audit entries that named the graduate keep the fact of access but lose the id. The data version is
     bumped, so the graduate leaves matching answers at once; training reads the store, so the next
-    model never sees them. Hires recorded for the graduate go too, so a vacancy's remaining headcount
-    grows back by their seat. Returns the rows deleted per table.
+    model never sees them. Hires recorded for the graduate go too, but their seats stay taken
+    (``Vacancy.erased_hires``). Returns the rows deleted per table.
     """
     graduate_id = graduate.graduate_id
     session.expunge(graduate)  # the rows go by SQL below; keep the ORM from flushing the stale object
+    keep_seats_of(session=session, graduate_ids=[graduate_id])
     deleted: dict[str, int] = {}
     for table in GRADUATE_TABLES:
         result = session.execute(delete(table).where(table.graduate_id == graduate_id))

@@ -26,6 +26,7 @@ from service.store.api_keys import utcnow
 from service.store.graduates import ERASED, GRADUATE_TABLES
 from service.store.session import bump_data_version
 from service.store.tables import AuditEntry, Graduate, Interaction
+from service.store.vacancies import keep_seats_of
 
 RETAINED_STATUSES = ("placed", "withdrawn")
 BATCH = 500
@@ -110,6 +111,9 @@ def purge_expired(
         report.graduates[status] = report.graduates.get(status, 0) + 1
     ids = list(expired)
     report.graduate_ids = ids
+    if not dry_run:
+        for chunk in _chunks(ids):
+            keep_seats_of(session=session, graduate_ids=chunk)
     for table in GRADUATE_TABLES:
         name = table.__tablename__
         count = 0

@@ -134,6 +134,8 @@ class Vacancy(Base):
     closes_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    # Hires of graduates who were erased since (PIPL): their rows are gone, their seats stay taken.
+    erased_hires: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     skills: Mapped[list[VacancySkill]] = relationship(
         cascade="all, delete-orphan", order_by="VacancySkill.position"

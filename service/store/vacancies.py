@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from service.api.schemas import VacancyCreate, VacancyUpdate
@@ -169,7 +169,7 @@ def list_vacancies(
 
 
 def hires(*, session: Session, vacancy_ids: Iterable[str]) -> dict[str, int]:
-    """Number of distinct graduates hired per vacancy (0 for none)."""
+    """Number of distinct graduates hired per vacancy (0 for none), erased graduates' hires included."""
     ids = list(vacancy_ids)
     counts = dict.fromkeys(ids, 0)
     if ids:
@@ -179,7 +179,32 @@ def hires(*, session: Session, vacancy_ids: Iterable[str]) -> dict[str, int]:
             .group_by(Interaction.vacancy_id)
         )
         counts.update({vacancy_id: int(n) for vacancy_id, n in rows})
+        erased = session.execute(
+            select(Vacancy.vacancy_id, Vacancy.erased_hires).where(
+                Vacancy.vacancy_id.in_(ids), Vacancy.erased_hires > 0
+            )
+        )
+        for vacancy_id, n in erased:
+            counts[vacancy_id] += int(n)
     return counts
+
+
+def keep_seats_of(*, session: Session, graduate_ids: Iterable[str]) -> None:
+    """Before graduates are erased, count their hires on each vacancy so the seats stay taken."""
+    ids = list(graduate_ids)
+    if not ids:
+        return
+    rows = session.execute(
+        select(Interaction.vacancy_id, func.count(func.distinct(Interaction.graduate_id)))
+        .where(Interaction.graduate_id.in_(ids), Interaction.event == HIRED)
+        .group_by(Interaction.vacancy_id)
+    ).all()
+    for vacancy_id, n in rows:
+        session.execute(
+            update(Vacancy)
+            .where(Vacancy.vacancy_id == vacancy_id)
+            .values(erased_hires=Vacancy.erased_hires + int(n))
+        )
 
 
 def update_vacancy(*, session: Session, vacancy: Vacancy, data: VacancyUpdate) -> Vacancy:

@@ -20,6 +20,7 @@ from service.store.migrate import upgrade
 from service.store.retention import expired_graduates, purge_expired
 from service.store.session import make_engine, make_sessionmaker
 from service.store.tables import AuditEntry, Base, Graduate, Interaction
+from service.store.vacancies import hires
 from tests.factories import make_graduate, make_program, make_skill, make_vacancy
 from tests.service.api.conftest import Api
 from tests.training.small_world import SMALL, small_market
@@ -116,6 +117,39 @@ def test_retention_ages_by_status_change_else_latest_interaction(sqlite_engine: 
         left = sorted(session.scalars(select(Graduate.graduate_id)))
         assert left == ["R_NEW_PLACED", "R_NEW_STATUS_OLD_EVENT", "R_SEEKING_OLD", "R_UNSET_NEW_EVENT"]
         assert all(not traces(session, g) for g in expired)
+
+
+def test_erased_and_purged_hires_keep_their_seats(engine: Engine) -> None:
+    """Erasing a hired graduate deletes their rows but not the seat they took (headcount stays used)."""
+    now = datetime(2027, 6, 1)
+    with make_sessionmaker(engine)() as session, session.begin():
+        program = make_program(session).program_id
+        vacancy = make_vacancy(session, headcount=3).vacancy_id
+        for graduate_id, changed in (
+            ("H_ERASED", now),
+            ("H_PURGED", now - timedelta(days=400)),
+            ("H_KEPT", now),
+        ):
+            make_graduate(
+                session,
+                graduate_id=graduate_id,
+                program_id=program,
+                status="placed",
+                status_changed_at=changed,
+            )
+            session.add(
+                Interaction(graduate_id=graduate_id, vacancy_id=vacancy, event="hired", occurred_at=now)
+            )
+    with make_sessionmaker(engine)() as session, session.begin():
+        assert hires(session=session, vacancy_ids=[vacancy]) == {vacancy: 3}
+        erase_graduate(session=session, graduate=get_graduate(session=session, graduate_id="H_ERASED"))
+    with make_sessionmaker(engine)() as session, session.begin():
+        report = purge_expired(session=session, retention_days=365, now=now)
+        assert report.total == 1
+    with make_sessionmaker(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(Interaction)) == 1  # only H_KEPT's hire
+        assert hires(session=session, vacancy_ids=[vacancy]) == {vacancy: 3}
+        assert not traces(session, "H_ERASED") and not traces(session, "H_PURGED")
 
 
 def artifact_bytes(settings: Settings, version: str) -> bytes:
