@@ -103,7 +103,8 @@ class ErrorResponse(BaseModel):
 class _VacancyFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    @field_validator("title", "role", "district", check_fields=False)
+    # role has its own validators below: it may be empty, but not multi-line
+    @field_validator("title", "district", check_fields=False)
     @classmethod
     def _single_line(cls, value: str | None) -> str | None:
         return _one_line(value)

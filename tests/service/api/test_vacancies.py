@@ -37,6 +37,16 @@ def test_hr_posts_for_own_enterprise_with_skills_extracted_from_chinese(api: Api
     assert stored == {**body, "skills_extracted": False}
 
 
+def test_role_may_be_empty_but_not_multi_line(api: Api) -> None:
+    """``role`` defaults to "": sending it empty is the same as leaving it out."""
+    response = post(api, role="", description="熟悉SPC")
+    assert response.status_code == 201, response.text
+    assert response.json()["role"] == ""
+    refused = post(api, role="a\nb", description="熟悉SPC")
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"][0]["field"].endswith("role")
+
+
 def test_preference_clauses_become_preferred_skills(api: Api) -> None:
     response = post(api, description="Wire bonding required. Flip chip experience preferred; ATE 优先")
     assert response.status_code == 201, response.text
