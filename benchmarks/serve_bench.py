@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
 from benchmarks.common import latencies_ms, percentiles, print_table
@@ -245,7 +246,7 @@ def run(bench: Bench) -> dict[str, Any]:
         scores = lightfm_vacancies.model.predict(
             g, items, user_features=x_g.astype(np.float32), item_features=x_v.astype(np.float32)
         ).reshape(len(cohort_rows), len(open_items))
-        probability = 1.0 / (1.0 + np.exp(-scores))
+        probability = expit(scores)
         caps = pool.vacancies[C.headcount].to_numpy()[open_items]
         return plan_placement(probability, caps, min_score=0.05, top_k=20, sponsor_rule="none")
 
