@@ -41,6 +41,7 @@ from models.keyword import skill_coverage
 from models.pairs import (
     FEATURE_NAMES,
     LIGHTFM_FEATURES,
+    MONOTONIC,
     RETRIEVAL,
     history_tables,
     pair_features,
@@ -92,7 +93,9 @@ class MatcherConfig:
     learning_rate: float = 0.05
     max_sampled: int = 10
     embedding_alpha: float = 1e-6
-    num_threads: int = 2
+    # One OpenMP thread: LightFM's Hogwild updates with two threads are not reproducible, and the same data
+    # must give the same model (and the same gate decision) on every run.
+    num_threads: int = 1
     ranker_window: float = 0.3
     # Weight of "viewed, never applied" negatives. Views follow what the job board showed, so they are
     # biased towards pairs that already look good; at full weight they teach the ranker to distrust
@@ -102,10 +105,16 @@ class MatcherConfig:
     hard_negatives: int = 3
     hard_pool: int = 100
     calibration_fraction: float = 0.2
-    max_iter: int = 120
+    # Small, regularised trees with monotone skill/sponsor/district effects: on small markets (about 1,400
+    # graduates, 300 vacancies) larger trees (120 x 31 leaves, no constraints) fell below the keyword matcher
+    # ranking graduates for new vacancies; these scored the same on the medium world and cost a quarter
+    # of the tree walking per request. See docs/matcher.md.
+    max_iter: int = 60
     ranker_learning_rate: float = 0.1
-    max_leaf_nodes: int = 31
-    min_samples_leaf: int = 40
+    max_leaf_nodes: int = 15
+    min_samples_leaf: int = 80
+    l2_regularization: float = 10.0
+    monotonic: bool = True
     retrieval_pool: int = 300
     # A second ranker for vacancies-for-a-graduate, trained on that direction's examples only.
     graduate_ranker: bool = True
@@ -480,6 +489,8 @@ def _fit_ranker(
         learning_rate=config.ranker_learning_rate,
         max_leaf_nodes=config.max_leaf_nodes,
         min_samples_leaf=config.min_samples_leaf,
+        l2_regularization=config.l2_regularization,
+        monotonic=tuple(MONOTONIC.get(name, 0) for name in FEATURE_NAMES) if config.monotonic else None,
         random_state=config.seed,
         # One thread: on a shared 2-core machine OpenMP's spinning costs more than it gains here.
         n_threads=1,

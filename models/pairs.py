@@ -42,6 +42,16 @@ FEATURES: dict[str, str] = {
     "lightfm_vacancy": "collaborative",
 }
 FEATURE_NAMES = tuple(FEATURES)
+# Directions every market should share: more of the required and preferred skills, the sponsor's own
+# order class and a preferred district never lower a pair's score. Everything else the trees learn freely.
+MONOTONIC: dict[str, int] = {
+    "required_coverage": 1,
+    "required_missing": -1,
+    "preferred_coverage": 1,
+    "preferred_matched": 1,
+    "sponsor_match": 1,
+    "district_preference": 1,
+}
 CATEGORICAL = ("program_kind", "segment")
 LIGHTFM_FEATURES = ("lightfm_graduate", "lightfm_vacancy")
 RETRIEVAL = "retrieval"  # per-entity array name holding the concatenated normalised LightFM representations

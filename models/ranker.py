@@ -117,6 +117,7 @@ class PairRanker(ClassifierMixin, BaseEstimator):
         monotonic: tuple[int, ...] | None = None,
         random_state: int = 7,
         n_threads: int = 1,
+        early_stopping: bool = False,
     ) -> None:
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -127,6 +128,7 @@ class PairRanker(ClassifierMixin, BaseEstimator):
         self.monotonic = monotonic
         self.random_state = random_state
         self.n_threads = n_threads
+        self.early_stopping = early_stopping
 
     def fit(
         self,
@@ -157,7 +159,9 @@ class PairRanker(ClassifierMixin, BaseEstimator):
             categorical_features=mask if mask.any() else None,
             monotonic_cst=list(self.monotonic) if self.monotonic is not None else None,
             max_depth=8,
-            early_stopping=False,
+            early_stopping=self.early_stopping,
+            validation_fraction=0.15,
+            n_iter_no_change=10,
             random_state=self.random_state,
         )
         with openmp_threads(self.n_threads):
