@@ -310,9 +310,23 @@ def record_feedback(
 
 
 def lock_vacancy(*, session: Session, vacancy_id: str) -> None:
-    """Lock the vacancy row until the transaction ends (PostgreSQL), so hires do not race."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    """Serialise writers of one vacancy until the transaction ends, so feedback and hires do not race.
+
+    PostgreSQL locks the row (``SELECT ... FOR UPDATE``). SQLite has no row locks: a no-op ``UPDATE`` as
+    the transaction's first statement takes the database's write lock (waiting out the busy timeout), so
+    what the caller reads next is what the previous writer committed. Call it before reading anything
+    the decision depends on.
+    """
+    dialect = session.bind.dialect.name if session.bind is not None else ""
+    if dialect == "postgresql":
         session.execute(select(Vacancy.vacancy_id).where(Vacancy.vacancy_id == vacancy_id).with_for_update())
+    elif dialect == "sqlite":
+        session.execute(
+            update(Vacancy)
+            .where(Vacancy.vacancy_id == vacancy_id)
+            .values(headcount=Vacancy.headcount)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def vacancy_record(vacancy: Vacancy) -> dict[str, object]:
