@@ -112,6 +112,8 @@ def create_app(settings: Settings | None = None, *, model_holder: Any | None = N
             "status": "ok" if database == "ok" else "degraded",
             "database": database,
             "model_version": model.version if model is not None else None,
+            # True while the keyword matcher answers because no trained model is promoted yet.
+            "model_fallback": bool(model is not None and model.manifest.get("fallback")),
         }
 
     # Web pages last: their HTML error pages wrap the API's handlers above.

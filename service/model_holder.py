@@ -3,6 +3,11 @@
 Requests call :meth:`ModelHolder.get` once and keep the object they got, so a request in flight finishes on
 the model it started with while new requests get the new one. A new version is loaded completely (and its
 sha256 verified) before the reference changes; a version that fails is refused and the old model stays.
+
+Before any trained model is promoted (a fresh install, or a first model that did not beat the keyword
+matcher), :meth:`ModelHolder.get` returns the keyword matcher as :data:`FALLBACK_VERSION`, so HR and schools
+get skill-ranked answers, labelled as such, instead of errors. ``TALENTMATCH_KEYWORD_FALLBACK=false`` turns
+that off (model-dependent routes then answer 503 ``model_not_ready``).
 """
 
 from __future__ import annotations
@@ -12,10 +17,26 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from models.keyword import KeywordMatcher
 from service.settings import Settings
 from training.registry import ArtifactError, LoadedModel, Registry
 
 log = logging.getLogger(__name__)
+
+FALLBACK_VERSION = "keyword-baseline"
+
+
+def keyword_fallback() -> LoadedModel:
+    """The keyword matcher as a servable model: what answers before the first trained model."""
+    return LoadedModel(
+        version=FALLBACK_VERSION,
+        matcher=KeywordMatcher().fit(),
+        manifest={
+            "version": FALLBACK_VERSION,
+            "fallback": True,
+            "description": "share of required skills held; no trained model is promoted yet",
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -24,6 +45,7 @@ class HolderStatus:
 
     serving_version: str | None
     pointer_version: str | None
+    fallback: bool
     last_check_at: str | None
     last_error: str | None
 
@@ -50,18 +72,31 @@ class ModelHolder:
         self._pointer_version: str | None = None
         self._last_check_at: str | None = None
         self._last_error: str | None = None
+        self._fallback = keyword_fallback() if settings.keyword_fallback else None
 
     def get(self) -> LoadedModel | None:
-        """The model to use for one whole request (None until a model is loaded)."""
-        return self._model
+        """The model to use for one whole request: the trained one, else the keyword fallback (or None)."""
+        return self._model or self._fallback
 
     @property
     def version(self) -> str | None:
+        """The trained model's version (None while only the fallback serves)."""
         model = self._model
         return model.version if model else None
 
+    @property
+    def serving_fallback(self) -> bool:
+        return self._model is None and self._fallback is not None
+
     def status(self) -> HolderStatus:
-        return HolderStatus(self.version, self._pointer_version, self._last_check_at, self._last_error)
+        serving = self.get()
+        return HolderStatus(
+            serving.version if serving else None,
+            self._pointer_version,
+            self.serving_fallback,
+            self._last_check_at,
+            self._last_error,
+        )
 
     def check_now(self) -> bool:
         """Load the version the pointer names if it is not the one served; True when the model changed.

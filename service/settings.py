@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     gate_tolerance: float = 0.05
     keep_versions: int = 5
     serving_threads: int = 1
+    # Until a trained model is promoted (or when none passed the gate), rank by the keyword matcher
+    # (share of required skills held) and say so, instead of answering 503.
+    keyword_fallback: bool = True
 
     # HTTP limits
     max_body_bytes: int = 1_000_000

@@ -94,7 +94,10 @@ def _ensure_model(settings: Settings) -> bool:
         return False
     except TrainingError as error:
         print(f"no model could be trained: {error}", file=sys.stderr)
-        print("the service starts anyway; model-dependent routes answer 503 until a model is promoted")
+        print(
+            "the service starts anyway and ranks by the keyword matcher (skills held)"
+            " until a model is promoted"
+        )
         return False
     if trained:
         print("trained and promoted a first model")

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from service.model_holder import ModelHolder
+from models.keyword import KeywordMatcher
+from service.model_holder import FALLBACK_VERSION, ModelHolder
 from service.settings import Settings
 from training.registry import Registry, library_versions
 
@@ -46,10 +47,30 @@ def write(registry: Registry, value: float, minutes: int = 0) -> str:
     )
 
 
-def test_no_model_yet(settings: Settings, registry: Registry) -> None:
+def test_no_model_yet_serves_the_keyword_fallback(settings: Settings, registry: Registry) -> None:
     holder = ModelHolder(settings, registry=registry)
     assert holder.check_now() is False
-    assert holder.get() is None
+    model = holder.get()
+    assert model is not None and model.version == FALLBACK_VERSION
+    assert isinstance(model.matcher, KeywordMatcher)
+    assert holder.version is None and holder.serving_fallback
+    assert holder.status().serving_version == FALLBACK_VERSION and holder.status().fallback
+
+
+def test_no_model_and_no_fallback(settings: Settings, registry: Registry) -> None:
+    holder = ModelHolder(settings.model_copy(update={"keyword_fallback": False}), registry=registry)
+    assert holder.check_now() is False
+    assert holder.get() is None and not holder.serving_fallback
+
+
+def test_a_promoted_model_replaces_the_fallback(settings: Settings, registry: Registry) -> None:
+    holder = ModelHolder(settings, registry=registry)
+    holder.check_now()
+    registry.promote(write(registry, 1.0))
+    assert holder.check_now() is True
+    model = holder.get()
+    assert model is not None and isinstance(model.matcher, ArrayModel)
+    assert not holder.serving_fallback and holder.status().fallback is False
 
 
 def test_loads_and_swaps_by_reference(settings: Settings, registry: Registry) -> None:

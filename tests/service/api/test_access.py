@@ -167,7 +167,12 @@ def test_unsafe_request_ids_are_replaced(api: Api) -> None:
 
 
 def test_healthz_reports_database_and_no_model(api: Api) -> None:
-    assert api.client.get("/healthz").json() == {"status": "ok", "database": "ok", "model_version": None}
+    assert api.client.get("/healthz").json() == {
+        "status": "ok",
+        "database": "ok",
+        "model_version": None,
+        "model_fallback": False,
+    }
 
 
 def test_openapi_documents_errors_and_examples(api: Api) -> None:

@@ -28,7 +28,8 @@ def server(sqlite_engine: Engine, tmp_path: Path) -> Iterator[tuple[str, dict[st
 def test_real_server_round_trip(server: tuple[str, dict[str, dict[str, str]]]) -> None:
     base, headers = server
     with httpx.Client(base_url=base, timeout=10) as client:
-        assert client.get("/healthz").json()["model_version"] is None
+        # No model trained yet: the keyword matcher answers, and says so.
+        assert client.get("/healthz").json()["model_version"] == "keyword-baseline"
         assert client.get("/api/v1/vacancies").status_code == 401
         posted = client.post(
             "/api/v1/vacancies",
@@ -46,7 +47,8 @@ def test_real_server_round_trip(server: tuple[str, dict[str, dict[str, str]]]) -
         no_model = client.get(
             f"/api/v1/vacancies/{posted.json()['vacancy_id']}/candidates", headers=headers["hr_e2"]
         )
-        assert no_model.status_code == 503 and no_model.json()["error"]["code"] == "model_not_ready"
+        assert no_model.status_code == 200, no_model.text
+        assert no_model.json()["model_version"] == "keyword-baseline"
         too_big = client.post(
             "/api/v1/vacancies",
             content=b"{" + b" " * 30000 + b"}",
