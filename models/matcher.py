@@ -37,7 +37,6 @@ from models.features import FeatureSpace, market_frames
 from models.history import FIRST_AT, HistoryStats, exposure_pairs, positive_pairs
 from models.hybrid import HybridModel, with_one
 from models.index import GraduateBlock, MatchIndex, VacancyBlock
-from models.keyword import skill_coverage
 from models.pairs import (
     FEATURE_NAMES,
     LIGHTFM_FEATURES,
@@ -76,6 +75,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 STATE_FILE = "matcher.joblib"
+_REQUIRED_COVERAGE = FEATURE_NAMES.index("required_coverage")
+_PREFERRED_COVERAGE = FEATURE_NAMES.index("preferred_coverage")
 
 
 class NoTrainingData(ValueError):
@@ -378,9 +379,12 @@ class Matcher(BaseMatcher):
         if len(rows) <= pool:
             return rows
         lightfm, skill = self._retrieval_scores(query, np.array([query_row]), others)
-        chosen = [_top(rows, skill[rows, 0], pool // 2 if lightfm is not None else pool)]
+        everyone = len(rows) == len(others)  # no filter removed anyone: the score columns as they are
+        skill_scores = skill[:, 0] if everyone else skill[rows, 0]
+        chosen = [_top(rows, skill_scores, pool // 2 if lightfm is not None else pool)]
         if lightfm is not None:
-            chosen.append(_top(rows, lightfm[rows, 0], pool // 2))
+            lightfm_scores = lightfm[:, 0] if everyone else lightfm[rows, 0]
+            chosen.append(_top(rows, lightfm_scores, pool // 2, untied=True))
         return np.unique(np.concatenate(chosen))
 
     def _pair_scores(
@@ -399,7 +403,9 @@ class Matcher(BaseMatcher):
         ranker = self._ranker(direction)
         raw = ranker.decision(X)
         # Skill coverage breaks ties (and orders sensibly when a tiny training set gives a flat ranker).
-        required, preferred = skill_coverage(graduates, g_rows, vacancies, v_rows)
+        # The pair features hold it already (the same float32 numbers ``keyword.skill_coverage`` gives).
+        required = X[:, _REQUIRED_COVERAGE]
+        preferred = np.nan_to_num(X[:, _PREFERRED_COVERAGE], nan=0.0)
         tie = 1e-6 * (required + 0.5 * preferred)
         return raw + tie, ranker.calibrate(raw), X
 
@@ -522,9 +528,26 @@ def _hybrid_arrays(model: HybridModel) -> dict[str, np.ndarray]:
     return {name: getattr(model, name) for name in HYBRID_ARRAYS}
 
 
-def _top(rows: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+def _top(rows: np.ndarray, scores: np.ndarray, k: int, *, untied: bool = False) -> np.ndarray:
+    """The rows of the ``k`` highest scores, as ``np.argpartition(-scores, k - 1)[:k]`` picks them.
+
+    ``untied``: the scores rarely tie (LightFM's): first look for the top ``k`` among the scores above a
+    threshold taken from a sample, and use that when the ``k``-th score is strictly above every other one
+    (then the set is the same whatever picks it); otherwise, or when the sample misjudged, partition
+    everything. Tied scores (skill coverage) always go through the full partition: which of several equal
+    scores it keeps depends on the whole array.
+    """
     if len(rows) <= k:
         return rows
-    # Deterministic: ties broken by row via a stable sort of the partitioned block.
+    if untied and len(scores) >= 20 * k:
+        step = max(1, 3 * k // 16)  # the sample's 16th best is about the whole array's 3k-th
+        sample = scores[::step]
+        bar = np.partition(sample, len(sample) - 16)[len(sample) - 16]
+        above = np.flatnonzero(scores >= bar)
+        if len(above) > k:
+            candidates = scores[above]
+            part = np.argpartition(-candidates, k - 1)
+            if candidates[part[k:]].max() < candidates[part[:k]].min():
+                return rows[above[part[:k]]]
     part = np.argpartition(-scores, k - 1)[:k]
     return rows[part]

@@ -8,8 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from models.base import FOR_VACANCY
 from models.columns import Columns as C
 from models.data import MarketData
+from models.index import MatchIndex
+from models.keyword import skill_coverage
 from models.matcher import (
     CandidateFilters,
     Matcher,
@@ -19,8 +22,10 @@ from models.matcher import (
     UnknownGraduate,
     UnknownVacancy,
     VacancyFilters,
+    _top,
 )
-from tests.models.conftest import FAST
+from models.pairs import pair_features
+from tests.models.conftest import FAST, small_market
 
 
 def _answers(matcher: Matcher, data: MarketData) -> list[tuple[str, float]]:
@@ -202,3 +207,59 @@ def test_one_ranker_for_both_directions_when_asked(market: MarketData) -> None:
     assert matcher.graduate_ranker_ is None
     index = matcher.index(market)
     assert len(matcher.vacancies_for("G0007", index=index, limit=5).items) == 5
+
+
+def _reference_candidates(
+    matcher: Matcher, index: MatchIndex, vacancy: str, need: int
+) -> tuple[list[str], np.ndarray]:
+    """``candidates_for``'s ranking the slow, plain way: both retrieval halves by a full argpartition, the
+    trees walked node by node, the tie-break from ``keyword.skill_coverage``."""
+    vrow = index.vacancies.ids.row(vacancy)
+    rows = np.flatnonzero(matcher._graduate_mask(index, index.vacancies, vrow, CandidateFilters()))
+    pool = max(matcher.config.retrieval_pool, need)
+    if len(rows) > pool:
+        lightfm, skill = matcher._retrieval_scores(index.vacancies, np.array([vrow]), index.graduates)
+        assert lightfm is not None
+        half = pool // 2
+        rows = np.unique(
+            np.concatenate(
+                [
+                    rows[np.argpartition(-skill[rows, 0], half - 1)[:half]],
+                    rows[np.argpartition(-lightfm[rows, 0], half - 1)[:half]],
+                ]
+            )
+        )
+    v_rows = np.full(len(rows), vrow)
+    X = pair_features(index.graduates, rows, index.vacancies, v_rows, index.tables)
+    ranker = matcher._ranker(FOR_VACANCY)
+    raw = 1.0 / (1.0 + np.exp(-ranker.packed_.walk(ranker._live(X))))
+    required, preferred = skill_coverage(index.graduates, rows, index.vacancies, v_rows)
+    order = np.lexsort((rows, -(raw + 1e-6 * (required + 0.5 * preferred))))[:need]
+    return index.graduates.ids.external(rows[order]), ranker.calibrator_.predict(raw[order])
+
+
+def test_fast_serving_path_ranks_exactly_as_the_plain_one(trained: Matcher) -> None:
+    # A bigger market than the training one, so retrieval narrows 3,000 graduates to the pool (and the
+    # LightFM half takes its sampled-threshold path).
+    market = small_market(seed=5, n_graduates=3000, n_vacancies=40)
+    index = trained.index(market)
+    assert len(index.graduates) >= 20 * trained.config.retrieval_pool
+    for vacancy in index.vacancies.ids.ids[:25]:
+        result = trained.candidates_for(str(vacancy), index=index, limit=15)
+        ids, scores = _reference_candidates(trained, index, str(vacancy), 15)
+        assert [m.graduate_id for m in result.items] == ids
+        assert [m.score for m in result.items] == [float(np.clip(s, 0.0, 1.0)) for s in scores]
+        assert all(m.reasons for m in result.items)
+
+
+def test_top_picks_the_set_argpartition_picks() -> None:
+    rng = np.random.default_rng(0)
+    rows = np.arange(10_000) * 3
+    for scores in (
+        rng.normal(size=10_000),  # untied: the sampled threshold path
+        np.round(rng.normal(size=10_000), 1),  # tied at the boundary: the full partition
+        np.r_[np.full(9_000, -1.0), rng.normal(size=1_000)],  # a skewed sample
+    ):
+        expected = set(rows[np.argpartition(-scores, 149)[:150]].tolist())
+        assert set(_top(rows, scores, 150, untied=True).tolist()) == expected
+        assert set(_top(rows, scores, 150).tolist()) == expected

@@ -37,3 +37,79 @@ def test_all_missing_column_is_ignored() -> None:
     X[:, 4] = np.nan
     ranker = PairRanker(max_iter=10, min_samples_leaf=5).fit(X, y)
     assert np.isfinite(ranker.decision(X)).all()
+
+
+def _stacked_contributions(ranker: PairRanker, X: np.ndarray, groups: dict[str, list[int]]) -> np.ndarray:
+    """The reference: every row again with each group set to the reference, through ``decision``."""
+    names = list(groups)
+    stacked = np.repeat(X[None, :, :], len(names) + 1, axis=0)
+    for g, name in enumerate(names, start=1):
+        stacked[g][:, groups[name]] = ranker.reference_[groups[name]]
+    scores = ranker.decision(stacked.reshape(-1, X.shape[1])).reshape(len(names) + 1, len(X))
+    return (scores[0][None, :] - scores[1:]).T
+
+
+def _awkward(n: int = 400, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Missing values in several columns (learned to go either way), infinities and ties."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 6)).astype(np.float32)
+    X[:, 3] = rng.integers(0, 4, n)
+    y = ((X[:, 0] + X[:, 3] / 2 + rng.normal(0, 0.5, n)) > 0.8).astype(int)
+    X[rng.random(n) < 0.15, 1] = np.nan
+    X[(y == 1) & (rng.random(n) < 0.5), 2] = np.nan  # missing means something: a learned direction
+    return X, y
+
+
+def test_split_masks_give_the_walk_bit_for_bit() -> None:
+    X, y = _awkward()
+    for leaves in (2, 7, 15, 31, 63):
+        ranker = PairRanker(max_iter=25, max_leaf_nodes=leaves, min_samples_leaf=5).fit(X, y)
+        packed = ranker.packed_
+        assert packed.mask_type is not None
+        queries = [X, X[:1], X[::7]]
+        odd = X.copy()
+        odd[::5, 0], odd[1::5, 4], odd[2::5, 5] = np.inf, -np.inf, np.nan
+        queries.append(odd)
+        for Q in queries:
+            assert np.array_equal(packed.raw(Q), packed.walk(Q))
+        expected = ranker.model_.predict_proba(X)[:, 1]
+        assert np.allclose(packed.proba(X), expected, atol=1e-12)
+
+
+def test_trees_with_many_leaves_are_walked() -> None:
+    X, y = _data(n=3000)
+    ranker = PairRanker(max_iter=3, max_leaf_nodes=100, min_samples_leaf=2).fit(X, y)
+    assert ranker.packed_.mask_type is None
+    assert np.allclose(ranker.decision(X[:50]), ranker.model_.predict_proba(X[:50])[:, 1], atol=1e-12)
+
+
+def test_contributions_equal_the_stacked_predictions() -> None:
+    X, y = _awkward(seed=4)
+    ranker = PairRanker(max_iter=30, max_leaf_nodes=15, min_samples_leaf=5).fit(X, y)
+    groups = {"a": [0], "b": [1, 2], "c": [3], "d": [5]}  # column 4 in no group
+    for rows in (X[:20], X[:1], X[::3][:200]):
+        got, names = ranker.contributions(rows, groups)
+        assert names == list(groups)
+        assert np.array_equal(got, _stacked_contributions(ranker, rows, groups))
+    overlapping = {"a": [0, 1], "b": [1, 2]}
+    got, _ = ranker.contributions(X[:10], overlapping)
+    assert np.array_equal(got, _stacked_contributions(ranker, X[:10], overlapping))
+
+
+def test_pickled_ranker_rebuilds_its_packed_trees() -> None:
+    import pickle
+
+    X, y = _awkward(seed=5)
+    ranker = PairRanker(max_iter=10, min_samples_leaf=5).fit(X, y)
+    ranker.contributions(X[:3], {"a": [0]})  # fills the group plan cache, which is not pickled
+    state = dict(vars(ranker))  # what pickling saves (a copy)
+    state["packed_"] = object()  # e.g. a PackedTrees pickled by older code
+    restored = PairRanker.__new__(PairRanker)
+    restored.__setstate__(state)
+    assert np.array_equal(restored.decision(X), ranker.decision(X))
+    again = pickle.loads(pickle.dumps(ranker))
+    assert "_plans" not in again.packed_.__dict__
+    assert np.array_equal(again.calibrate(again.decision(X)), ranker.calibrate(ranker.decision(X)))
+    assert np.array_equal(
+        ranker.calibrate(ranker.decision(X)), ranker.calibrator_.predict(ranker.decision(X))
+    )
