@@ -18,7 +18,7 @@ from models.results import Reason
 TOP_REASONS = 3
 COL = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
-Row = np.ndarray
+Row = Sequence[float]  # one pair's feature values (a list of floats or an array row)
 # group -> (condition on the pair's feature row, message builder)
 REASONS: dict[str, tuple[Callable[[Row], bool], Callable[[Row], str]]] = {
     "required_skills": (
@@ -94,16 +94,23 @@ def skill_overlap(
 
 def reasons_for(features: np.ndarray, contributions: np.ndarray, names: list[str]) -> list[list[Reason]]:
     """Top reasons of each pair (row of ``features``) from the group ``contributions``."""
+    if len(features) == 0:
+        return []
+    # Strongest first, ties by name: one lexsort for every row instead of a Python sort per row.
+    name_rank = np.argsort(np.argsort(np.asarray(names, dtype=object)))
+    contributions = np.asarray(contributions, dtype=np.float64)
+    orders = np.lexsort((np.broadcast_to(name_rank, contributions.shape), -contributions), axis=-1)
     out: list[list[Reason]] = []
-    for x, contrib in zip(features, contributions, strict=True):
-        ranked = sorted(zip(names, contrib, strict=True), key=lambda item: (-item[1], item[0]))
+    # Plain Python floats: the conditions and messages read a dozen values of each row.
+    for x, contrib, order in zip(features.tolist(), contributions.tolist(), orders.tolist(), strict=True):
         chosen: list[Reason] = []
-        for name, weight in ranked:
+        for g in order:
+            weight = contrib[g]
             if weight <= 0 or len(chosen) == TOP_REASONS:
                 break
-            condition, message = REASONS[name]
+            condition, message = REASONS[names[g]]
             if condition(x):
-                chosen.append(Reason(code=name, message=message(x), weight=round(float(weight), 4)))
+                chosen.append(Reason(code=names[g], message=message(x), weight=round(weight, 4)))
         if not chosen:
             condition, message = REASONS["required_skills"]
             weight = float(dict(zip(names, contrib, strict=True)).get("required_skills", 0.0))
