@@ -157,8 +157,9 @@ class Bench:
         return MatcherConfig()
 
     def model(self) -> Any:
-        """The registry's current model for this scale (``LoadedModel``); trained and saved when missing
-        or when the code in ``models/`` changed since it was trained."""
+        """The registry's current model for this scale (``LoadedModel``); trained and saved when missing,
+        when it was trained with other hyper-parameters than ``matcher_config()``, or when the code in
+        ``models/`` changed since and can no longer serve it."""
         from training.registry import ArtifactError, Registry
 
         registry = Registry(self.artifacts_dir)
@@ -166,7 +167,11 @@ class Bench:
             version = registry.current_version()
             if version is not None:
                 loaded = registry.load()
-                if registry.manifest(version).get("models_source") == models_source_hash():
+                manifest = registry.manifest(version)
+                if manifest.get("parameters") != self.matcher_config().to_dict():
+                    # MatcherConfig's defaults changed since: measure the model the code trains now.
+                    raise ArtifactError(f"model {version} was trained with other hyper-parameters")
+                if manifest.get("models_source") == models_source_hash():
                     return loaded
                 # models/ changed since: reuse the model only if the current code can still serve it.
                 try:
