@@ -43,7 +43,15 @@ def positive_pairs(interactions: pd.DataFrame, *, before: pd.Timestamp | None = 
     weights = events[C.event].map(EVENT_WEIGHTS)
     positive = events.assign(**{C.weight: weights})[weights.notna()]
     if positive.empty:
-        return pd.DataFrame({C.graduate: [], C.vacancy: [], C.weight: [], FIRST_AT: []})
+        # Typed like a non-empty answer (string ids), so merges with it never mix str and float keys.
+        return pd.DataFrame(
+            {
+                C.graduate: pd.Series([], dtype=events[C.graduate].dtype),
+                C.vacancy: pd.Series([], dtype=events[C.vacancy].dtype),
+                C.weight: pd.Series([], dtype=float),
+                FIRST_AT: pd.Series([], dtype=events[C.occurred_at].dtype),
+            }
+        )
     grouped = positive.groupby([C.graduate, C.vacancy], sort=True)
     out = grouped.agg(**{C.weight: (C.weight, "max"), FIRST_AT: (C.occurred_at, "min")}).reset_index()
     return out

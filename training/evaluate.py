@@ -61,6 +61,12 @@ def time_split(
         raise ValueError("no interactions")
     times = pd.to_datetime(events[C.occurred_at])
     cut_ts = pd.Timestamp(cut) if cut is not None else times.quantile(1.0 - holdout_fraction)
+    if cut is None and not (times < cut_ts).any():
+        # Coarse timestamps (a day, or one export date for many rows) can tie the quantile with the
+        # earliest time; cut at the next distinct time instead, when there is one.
+        later = times[times > cut_ts]
+        if len(later):
+            cut_ts = later.min()
     before = events[times < cut_ts]
     after = events[times >= cut_ts]
     if before.empty or after.empty:

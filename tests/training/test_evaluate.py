@@ -31,6 +31,22 @@ def test_time_split_rewinds_to_the_cut() -> None:
         time_split(data, cut="2000-01-01")
 
 
+def test_time_split_with_coarse_timestamps_cuts_at_the_next_distinct_time() -> None:
+    data = small_market()
+    times = data.interactions[C.occurred_at]
+    # A day-stamped export where 85% of the events carry the first date: the 80% quantile ties with it.
+    first, second = times.min().normalize(), times.min().normalize() + pd.Timedelta(days=1)
+    late = np.arange(len(times)) >= int(0.85 * len(times))
+    data.interactions[C.occurred_at] = np.where(late, second, first).astype("datetime64[us]")
+    split = time_split(data)
+    assert split.cut == second
+    assert len(split.train.interactions) == int((~late).sum()) and len(split.test.interactions) == late.sum()
+
+    data.interactions[C.occurred_at] = first
+    with pytest.raises(ValueError, match="no interactions on one side"):
+        time_split(data)  # one timestamp for everything: no time-based holdout exists
+
+
 def test_time_split_placed_only_if_hired_before_the_cut() -> None:
     data = small_market()
     cut = data.interactions[C.occurred_at].quantile(0.5)
