@@ -160,8 +160,12 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_promote(args: argparse.Namespace) -> int:
+    registry = _registry()
     try:
-        pointer = _registry().promote(args.version)
+        with registry.train_lock():
+            pointer = registry.promote(args.version)
+    except LockBusy as error:
+        return _train_running(error, "promote")
     except ArtifactError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -170,10 +174,23 @@ def run_promote(args: argparse.Namespace) -> int:
 
 
 def run_rollback(args: argparse.Namespace) -> int:
+    registry = _registry()
     try:
-        pointer = _registry().rollback()
+        with registry.train_lock():
+            pointer = registry.rollback()
+    except LockBusy as error:
+        return _train_running(error, "rollback")
     except ArtifactError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"rolled back: current model is now {pointer.version} (previous {pointer.previous})")
     return EXIT_OK
+
+
+def _train_running(error: LockBusy, action: str) -> int:
+    # A train that finishes after a manual promote or rollback would overtake it with its own promotion.
+    print(
+        f"error: {error}; run `models {action}` when it has finished (its promotion would overtake this one)",
+        file=sys.stderr,
+    )
+    return EXIT_FAILURE

@@ -95,6 +95,21 @@ def test_models_list_with_corrupted_pointer(artifacts: Path, capsys: pytest.Capt
     assert "corrupted pointer" in captured.err
 
 
+def test_promote_and_rollback_wait_for_a_running_train(
+    artifacts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = write(artifacts, 1.0), write(artifacts, 2.0, minutes=1)
+    assert main(["models", "promote", first]) == 0
+    assert main(["models", "promote", second]) == 0
+    with Registry(artifacts).train_lock():
+        assert main(["models", "rollback"]) == 1
+        assert main(["models", "promote", first]) == 1
+        assert "another train is running" in capsys.readouterr().err
+        assert Registry(artifacts).current_version() == second
+    assert main(["models", "rollback"]) == 0
+    assert Registry(artifacts).current_version() == first
+
+
 def test_concurrent_train_refused(artifacts: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with Registry(artifacts).train_lock():
         assert main(["train", "--quiet"]) == 1
