@@ -1,7 +1,8 @@
 """Crash safety: ``kill -9`` in the middle of an import or a train, and a damaged artifact.
 
-- ``talentmatch import`` of a large bundle is killed once it has started writing: the store is exactly as
-  before (row counts and a hash of every row), and the next import works.
+- ``talentmatch import`` of a large bundle is killed once it has started writing (SQLite, and PostgreSQL in
+  the middle of its COPY): the store is exactly as before (row counts and a hash of every row), and the next
+  import works.
 - ``talentmatch train`` is killed while fitting and again while refitting/writing the artifact: no new version
   becomes current, the serving holder keeps its model, and the next ``train`` works.
 - A truncated or edited artifact made current behind the service's back is refused: the service keeps
@@ -25,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from threadpoolctl import threadpool_limits
 
 from models.columns import Columns as C
@@ -115,6 +116,57 @@ def test_kill_9_during_import_leaves_the_store_exactly_as_before(tmp_path: Path)
     assert done.returncode == 0
     engine = make_engine(url)
     assert row_counts(engine)["interactions"] > counts["interactions"]
+    engine.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_kill_9_during_a_postgres_import_leaves_the_store_exactly_as_before(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    with make_sessionmaker(engine)() as session, session.begin():
+        import_market(session=session, data=tiny_market())
+    counts, digest = row_counts(engine), store_hash(engine)
+    bundle = big_bundle(tmp_path / "bundle")
+
+    def copying() -> bool:
+        # The importer streams rows with COPY inside its one transaction.
+        with engine.connect() as connection:
+            return bool(
+                connection.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE state = 'active' AND query ILIKE 'COPY %' AND pid <> pg_backend_pid()"
+                    )
+                ).scalar()
+            )
+
+    process = subprocess.Popen(
+        [*CLI, "import", str(bundle)],
+        env={**ENV, "TALENTMATCH_DATABASE_URL": postgres_url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not copying():
+            assert process.poll() is None, "the import finished before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        time.sleep(0.2)  # some rows are in the server's hands
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+    # The server notices the dead client and rolls its transaction back.
+    deadline = time.monotonic() + 30
+    while copying() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert row_counts(engine) == counts
+    assert store_hash(engine) == digest
     engine.dispose()
 
 
