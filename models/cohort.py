@@ -32,7 +32,7 @@ import numpy as np
 
 from models.base import BaseMatcher
 from models.index import GraduateBlock, MatchIndex
-from models.matcher import Matcher
+from models.matcher import Matcher, _top_tie_broken
 from models.pairs import RETRIEVAL
 from models.results import Match, UnknownGraduate, UnknownVacancy, VacancyFilters
 
@@ -259,13 +259,18 @@ def _pools(
     for members, rows in wide:
         # np.argpartition along rows of a matrix gives, row by row, what it gives on each row alone.
         skill = np.stack([skill_of[i] for i in members])[:, rows]
-        chosen = rows[np.argpartition(-skill, half - 1, axis=1)[:, :half]]
         if lightfm:
             assert g_rep is not None and v_rep is not None
             # The matcher's own expression, one graduate at a time: a matrix-matrix product rounds the
             # last float32 bit differently, which can change which vacancy is the pool's last.
             scores = np.stack([(v_rep @ g_rep[g_rows[i : i + 1]].T)[:, 0] for i in members])[:, rows]
-            chosen = np.hstack([chosen, rows[np.argpartition(-scores, half - 1, axis=1)[:, :half]]])
+            # Skill ties at the cut-off go to the higher LightFM score, as in the matcher's ``_retrieve``.
+            by_skill = np.stack(
+                [_top_tie_broken(rows, skill[j], scores[j], half) for j in range(len(members))]
+            )
+            chosen = np.hstack([by_skill, rows[np.argpartition(-scores, half - 1, axis=1)[:, :half]]])
+        else:
+            chosen = rows[np.argpartition(-skill, half - 1, axis=1)[:, :half]]
         chosen = np.sort(chosen, axis=1)
         distinct = np.ones(chosen.shape, dtype=bool)
         distinct[:, 1:] = chosen[:, 1:] != chosen[:, :-1]

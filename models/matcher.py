@@ -381,10 +381,13 @@ class Matcher(BaseMatcher):
         lightfm, skill = self._retrieval_scores(query, np.array([query_row]), others)
         everyone = len(rows) == len(others)  # no filter removed anyone: the score columns as they are
         skill_scores = skill[:, 0] if everyone else skill[rows, 0]
-        chosen = [_top(rows, skill_scores, pool // 2 if lightfm is not None else pool)]
-        if lightfm is not None:
-            lightfm_scores = lightfm[:, 0] if everyone else lightfm[rows, 0]
-            chosen.append(_top(rows, lightfm_scores, pool // 2, untied=True))
+        if lightfm is None:
+            return _top(rows, skill_scores, pool)
+        lightfm_scores = lightfm[:, 0] if everyone else lightfm[rows, 0]
+        chosen = [
+            _top_tie_broken(rows, skill_scores, lightfm_scores, pool // 2),
+            _top(rows, lightfm_scores, pool // 2, untied=True),
+        ]
         return np.unique(np.concatenate(chosen))
 
     def _pair_scores(
@@ -526,6 +529,24 @@ HYBRID_ARRAYS = (
 
 def _hybrid_arrays(model: HybridModel) -> dict[str, np.ndarray]:
     return {name: getattr(model, name) for name in HYBRID_ARRAYS}
+
+
+def _top_tie_broken(rows: np.ndarray, scores: np.ndarray, tie_break: np.ndarray, k: int) -> np.ndarray:
+    """The rows of the ``k`` highest ``scores``; among scores tied at the cut-off, the highest ``tie_break``.
+
+    Skill coverage takes few distinct values, so at large scale hundreds of graduates share the cut-off
+    score; which of them enter the pool is then decided by the collaborative score, not by memory order.
+    """
+    if len(rows) <= k:
+        return rows
+    bar = np.partition(scores, len(scores) - k)[len(scores) - k]
+    above = np.flatnonzero(scores > bar)
+    tied = np.flatnonzero(scores == bar)
+    need = k - len(above)
+    if len(tied) > need:
+        # Then the lower row: graduates with the same features have the same LightFM score.
+        tied = tied[np.lexsort((tied, -tie_break[tied]))[:need]]
+    return rows[np.concatenate([above, tied])]
 
 
 def _top(rows: np.ndarray, scores: np.ndarray, k: int, *, untied: bool = False) -> np.ndarray:

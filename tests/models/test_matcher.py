@@ -23,6 +23,7 @@ from models.matcher import (
     UnknownVacancy,
     VacancyFilters,
     _top,
+    _top_tie_broken,
 )
 from models.pairs import pair_features
 from tests.models.conftest import FAST, small_market
@@ -212,7 +213,7 @@ def test_one_ranker_for_both_directions_when_asked(market: MarketData) -> None:
 def _reference_candidates(
     matcher: Matcher, index: MatchIndex, vacancy: str, need: int
 ) -> tuple[list[str], np.ndarray]:
-    """``candidates_for``'s ranking the slow, plain way: both retrieval halves by a full argpartition, the
+    """``candidates_for``'s ranking the slow, plain way: both retrieval halves by a full sort, the
     trees walked node by node, the tie-break from ``keyword.skill_coverage``."""
     vrow = index.vacancies.ids.row(vacancy)
     rows = np.flatnonzero(matcher._graduate_mask(index, index.vacancies, vrow, CandidateFilters()))
@@ -224,7 +225,9 @@ def _reference_candidates(
         rows = np.unique(
             np.concatenate(
                 [
-                    rows[np.argpartition(-skill[rows, 0], half - 1)[:half]],
+                    # Skill first; among skill scores tied at the cut-off, the higher LightFM score,
+                    # then the lower row.
+                    rows[np.lexsort((rows, -lightfm[rows, 0], -skill[rows, 0]))[:half]],
                     rows[np.argpartition(-lightfm[rows, 0], half - 1)[:half]],
                 ]
             )
@@ -263,3 +266,15 @@ def test_top_picks_the_set_argpartition_picks() -> None:
         expected = set(rows[np.argpartition(-scores, 149)[:150]].tolist())
         assert set(_top(rows, scores, 150, untied=True).tolist()) == expected
         assert set(_top(rows, scores, 150).tolist()) == expected
+
+
+def test_skill_ties_at_the_cut_off_go_to_the_higher_lightfm_score() -> None:
+    rows = np.arange(10) * 7
+    skill = np.array([1.0, 0.5, 0.5, 0.5, 0.5, 0.0, 0.5, 1.0, 0.5, 0.0])
+    lightfm = np.array([0.0, 0.1, 0.9, 0.3, 0.9, 5.0, 0.2, 0.0, 0.8, 5.0])
+    # Two clear winners, then two of the six graduates tied at 0.5: the LightFM 0.9 pair (rows 2 and 4),
+    # and never the high LightFM scores below the cut-off (5 and 9).
+    assert sorted(_top_tie_broken(rows, skill, lightfm, 4).tolist()) == [0, 14, 28, 49]
+    # Equal LightFM scores too (graduates with identical features): the lower row.
+    assert sorted(_top_tie_broken(rows, skill, np.zeros(10), 3).tolist()) == [0, 7, 49]
+    assert _top_tie_broken(rows[:3], skill[:3], lightfm[:3], 5).tolist() == [0, 7, 14]
