@@ -544,8 +544,12 @@ def _top_tie_broken(rows: np.ndarray, scores: np.ndarray, tie_break: np.ndarray,
     tied = np.flatnonzero(scores == bar)
     need = k - len(above)
     if len(tied) > need:
-        # Then the lower row: graduates with the same features have the same LightFM score.
-        tied = tied[np.lexsort((tied, -tie_break[tied]))[:need]]
+        # The same selection once more on the tie-break, then the lower row (graduates with the same
+        # features have the same LightFM score); linear, as the tied group can be most of the pool.
+        values = tie_break[tied]
+        bar = np.partition(values, len(values) - need)[len(values) - need]
+        over = tied[values > bar]
+        tied = np.concatenate([over, tied[values == bar][: need - len(over)]])
     return rows[np.concatenate([above, tied])]
 
 
