@@ -50,7 +50,7 @@ def _wait(base: str, process: subprocess.Popen[bytes], timeout: float = 120) -> 
             raise SystemExit("server exited during start-up")
         try:
             health = httpx.get(f"{base}/healthz", timeout=2).json()
-            if health.get("model_version"):
+            if health.get("model_version") and not health.get("model_fallback"):
                 return
         except (httpx.TransportError, ValueError):
             pass

@@ -91,7 +91,8 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float) -> 
         if process.poll() is not None:
             raise RuntimeError(f"talentmatch serve exited during start-up (code {process.returncode})")
         try:
-            if httpx.get(f"{base}/healthz", timeout=5).json().get("model_version"):
+            health = httpx.get(f"{base}/healthz", timeout=5).json()
+            if health.get("model_version") and not health.get("model_fallback"):
                 return
         except (httpx.HTTPError, ValueError):
             pass

@@ -156,12 +156,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         _, keys["admin"] = create_api_key(session=session, role="admin", name="admin")
     log = root / "uvicorn.log"
     try:
-        with running_server(
-            env, log, ready=lambda health: bool(health.get("model_version")), timeout=120
-        ) as (base, process):
+        with running_server(env, log, ready=trained_model_serving, timeout=120) as (base, process):
             yield LiveServer(base, database_url, engine, keys, ids, log, process)
     finally:
         engine.dispose()
+
+
+def trained_model_serving(health: dict[str, Any]) -> bool:
+    """Ready when a trained model answers (not the keyword fallback of a store without one)."""
+    return bool(health.get("model_version")) and not health.get("model_fallback")
 
 
 # ---------------------------------------------------------------------------------------------- browser

@@ -28,7 +28,7 @@ from service.store.api_keys import create_api_key, revoke_api_key
 from service.store.session import make_engine, make_sessionmaker, transaction
 from service.store.tables import Graduate, Program, Vacancy
 from tests.live_server import free_port, wait_ready
-from tests.web.conftest import CSRF
+from tests.web.conftest import CSRF, trained_model_serving
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -113,7 +113,7 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     rows = []
     try:
-        wait_ready(base, process, log, ready=lambda health: bool(health.get("model_version")), timeout=600)
+        wait_ready(base, process, log, ready=trained_model_serving, timeout=600)
         pages = {
             "hr": ["/vacancies", f"/vacancies/{vacancy}", "/vacancies/new"],
             "school": [
