@@ -19,7 +19,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -72,6 +72,29 @@ def big_bundle(directory: Path, copies: int = 12) -> Path:
     return directory
 
 
+def kill_import_while_writing(
+    url: str, bundle: Path, writing: Callable[[], bool], pause: float = 0.0
+) -> None:
+    """Start ``talentmatch import bundle`` against ``url`` and ``kill -9`` it once ``writing()`` holds."""
+    process = subprocess.Popen(
+        [*CLI, "import", str(bundle)],
+        env={**ENV, "TALENTMATCH_DATABASE_URL": url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not writing():
+            assert process.poll() is None, "the import finished before it was killed: make the bundle bigger"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(pause)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+
 @pytest.mark.slow
 def test_kill_9_during_import_leaves_the_store_exactly_as_before(tmp_path: Path) -> None:
     database = tmp_path / "store.db"
@@ -86,24 +109,10 @@ def test_kill_9_during_import_leaves_the_store_exactly_as_before(tmp_path: Path)
     wal = Path(f"{database}-wal")
     baseline = wal.stat().st_size if wal.exists() else 0
 
-    process = subprocess.Popen(
-        [*CLI, "import", str(bundle)],
-        env={**ENV, "TALENTMATCH_DATABASE_URL": url},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    # Rows are being written once the write-ahead log has grown.
+    kill_import_while_writing(
+        url, bundle, lambda: (wal.stat().st_size if wal.exists() else 0) > baseline + 256 * 1024
     )
-    try:
-        deadline = time.monotonic() + 120
-        while (wal.stat().st_size if wal.exists() else 0) <= baseline + 256 * 1024:  # rows are being written
-            assert process.poll() is None, (
-                "the import finished before it could be killed: make the bundle bigger"
-            )
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.wait(timeout=30)
-    assert process.returncode == -signal.SIGKILL
 
     engine = make_engine(url)
     assert row_counts(engine) == counts
@@ -143,23 +152,7 @@ def test_kill_9_during_a_postgres_import_leaves_the_store_exactly_as_before(
                 ).scalar()
             )
 
-    process = subprocess.Popen(
-        [*CLI, "import", str(bundle)],
-        env={**ENV, "TALENTMATCH_DATABASE_URL": postgres_url},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while not copying():
-            assert process.poll() is None, "the import finished before it could be killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        time.sleep(0.2)  # some rows are in the server's hands
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.wait(timeout=30)
-    assert process.returncode == -signal.SIGKILL
+    kill_import_while_writing(postgres_url, bundle, copying, pause=0.2)  # some rows in the server's hands
 
     # The server notices the dead client and rolls its transaction back.
     deadline = time.monotonic() + 30
