@@ -123,10 +123,16 @@ def per_graduate_scores(
     sponsor: str | None,
     as_of: pd.Timestamp,
     top_k: int = 20,
+    sponsors: Sequence[str | None] | None = None,
 ) -> Any:
     """The previous ``service.schools.cohort_scores``: one ``vacancies_for`` per graduate (with reasons for
-    every pair), then ``score_pairs`` for the sponsor's vacancies."""
+    every pair), then ``score_pairs`` for the sponsor's vacancies (one programme: one sponsor)."""
     from service.schools import CohortScores
+
+    if sponsors is not None:
+        distinct = set(sponsors)
+        assert len(distinct) <= 1, "the previous scorer plans one programme at a time"
+        sponsor = next(iter(distinct), None)
 
     graduate_ids = [g for g, _ in graduates]
     columns: dict[str, int] = {}

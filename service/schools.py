@@ -48,6 +48,8 @@ class ProgramPlan:
     vacancy_ids: list[str]
     reasons: dict[tuple[str, str], list[Reason]] = field(default_factory=dict)
     reason_override: dict[str, str] = field(default_factory=dict)
+    # The requested programme's seeking graduates (the plan may cover the whole school's).
+    program_graduates: frozenset[str] = frozenset()
 
 
 class _ScoreCache:
@@ -138,22 +140,29 @@ def cohort_scores(
     sponsor: str | None,
     as_of: pd.Timestamp,
     top_k: int = 20,
+    sponsors: Sequence[str | None] | None = None,
 ) -> CohortScores:
-    """Each graduate's ``top_k`` open vacancies as ``vacancies_for`` ranks them, plus the sponsor's open
+    """Each graduate's ``top_k`` open vacancies as ``vacancies_for`` ranks them, plus their sponsor's open
     vacancies, scored for the whole cohort at once (:func:`models.cohort.rank_cohort`).
 
     ``graduates`` are ``(graduate_id, education)`` of graduates in ``index``; ``open_vacancies`` the frame
-    of open vacancies (used for the sponsor's).
+    of open vacancies (used for the sponsor's). ``sponsor`` is the whole cohort's (one programme);
+    ``sponsors``, one per graduate, replaces it for a cohort of several programmes.
     """
     graduate_ids = [g for g, _ in graduates]
-    extra: tuple[list[str], list[str]] | None = None
-    if sponsor is not None and graduate_ids:
-        sponsor_vacancies = open_vacancies[open_vacancies[C.enterprise] == sponsor]
-        education = np.array([EDUCATION_RANK.get(e, -1) for _, e in graduates])
+    per_graduate = list(sponsors) if sponsors is not None else [sponsor] * len(graduates)
+    extra_g: list[str] = []
+    extra_v: list[str] = []
+    for name in sorted({s for s in per_graduate if s is not None}):
+        members = [i for i, s in enumerate(per_graduate) if s == name]
+        sponsor_vacancies = open_vacancies[open_vacancies[C.enterprise] == name]
+        education = np.array([EDUCATION_RANK.get(graduates[i][1], -1) for i in members])
         minimum = np.array([EDUCATION_RANK.get(m, 0) for m in sponsor_vacancies[C.min_education]])
         g_pos, v_pos = np.nonzero(education[:, None] >= minimum[None, :])
         vacancy_ids = sponsor_vacancies[C.vacancy].to_numpy()
-        extra = ([graduate_ids[g] for g in g_pos], [str(v) for v in vacancy_ids[v_pos]])
+        extra_g += [graduate_ids[members[g]] for g in g_pos]
+        extra_v += [str(v) for v in vacancy_ids[v_pos]]
+    extra = (extra_g, extra_v) if extra_g else None
     ranking = rank_cohort(
         matcher,
         graduate_ids,
@@ -194,16 +203,25 @@ def plan_program(
     min_score: float,
     top_k: int = 20,
     sponsor_rule: SponsorRule = "lexicographic",
+    school_cohorts: Sequence[tuple[Program, list[Graduate]]] | None = None,
 ) -> ProgramPlan:
-    """Plan where the programme's seeking ``graduates`` should go (see the module docstring)."""
+    """Plan where the programme's seeking ``graduates`` should go (see the module docstring).
+
+    With ``school_cohorts`` (every programme of the school with its seeking graduates), one plan covers them
+    all, each graduate with their own programme's sponsor, so no two programmes' plans count on the same
+    seat; ``program_graduates`` of the result says which of its graduates are this programme's.
+    """
     snapshot: Snapshot = matching.snapshot(session=session)
     now = _now()
     open_vacancies = _open_vacancies(snapshot.data, now)
-    sponsor = program_sponsor(program)
+    cohorts = list(school_cohorts) if school_cohorts else [(program, graduates)]
+    members = [(g, program_sponsor(p)) for p, cohort_graduates in cohorts for g in cohort_graduates]
+    graduates = [g for g, _ in members]
+    sponsors = tuple(s for _, s in members)
     cohort = [(g.graduate_id, g.education) for g in graduates]
     # Scoring dominates the cost of a plan; the same cohort under the same model and data version (within
     # the same hour, for closing dates) is scored once. Remaining headcounts are always read fresh.
-    key = (snapshot.model_version, snapshot.data_version, now.floor("h"), sponsor, top_k, tuple(cohort))
+    key = (snapshot.model_version, snapshot.data_version, now.floor("h"), sponsors, top_k, tuple(cohort))
     scored = _SCORES.get(key)
     if scored is None:
         scored = cohort_scores(
@@ -211,7 +229,8 @@ def plan_program(
             index=snapshot.index,
             graduates=cohort,
             open_vacancies=open_vacancies,
-            sponsor=sponsor,
+            sponsor=None,
+            sponsors=sponsors,
             as_of=now.floor("h"),
             top_k=top_k,
         )
@@ -228,7 +247,7 @@ def plan_program(
         capacities,
         min_score=min_score,
         top_k=top_k,
-        graduate_sponsors=[sponsor] * len(graduate_ids),
+        graduate_sponsors=list(sponsors),
         vacancy_enterprises=[str(e) for e in chosen[C.enterprise]],
         sponsor_rule=sponsor_rule,
         graduate_education=[g.education for g in graduates],
@@ -258,6 +277,7 @@ def plan_program(
         vacancy_ids=vacancy_ids,
         reasons=reasons,
         reason_override=override,
+        program_graduates=frozenset(g.graduate_id for g in graduates if g.program_id == program.program_id),
     )
 
 

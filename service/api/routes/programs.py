@@ -116,6 +116,11 @@ class PlacementPlanPublic(BaseModel):
     model_version: str
     min_score: float
     sponsor_enterprise_id: str | None
+    scope: Literal["program", "school"] = Field(
+        default="program",
+        description="What was planned together: this programme, or every programme of its school "
+        "(then `assignments` and `unassigned` are this programme's part and `metrics` the school's plan).",
+    )
     assignments: list[AssignmentPublic]
     unassigned: list[UnassignedPublic]
     metrics: PlanMetricsPublic
@@ -244,12 +249,34 @@ def get_placements(
         float, Query(ge=0.0, le=1.0, description="Pairs scoring below are never assigned.")
     ] = DEFAULT_MIN_SCORE,
     top_k: Annotated[int, Query(ge=1, le=100, description="Best vacancies listed per graduate.")] = 20,
+    scope: Annotated[
+        Literal["program", "school"],
+        Query(
+            description="`school`: plan every programme of the school together, so no two programmes' "
+            "plans count on the same seat (slower: the whole school is scored); this programme's part is "
+            "returned."
+        ),
+    ] = "program",
 ) -> PlacementPlanPublic:
     """A placement plan for the programme's seeking graduates under the vacancies' remaining headcounts."""
     program = store.get_program(session=session, program_id=program_id, school_id=school_scope(key))
     graduates, _ = store.program_graduates(
         session=session, program_id=program.program_id, status="seeking", limit=None
     )
+    school_cohorts = None
+    if scope == "school":
+        programs, _ = store.list_programs(session=session, school_id=program.school_id, limit=10_000)
+        school_cohorts = [
+            (
+                other,
+                graduates
+                if other.program_id == program.program_id
+                else store.program_graduates(
+                    session=session, program_id=other.program_id, status="seeking", limit=None
+                )[0],
+            )
+            for other in sorted(programs, key=lambda p: p.program_id)
+        ]
     planned = plan_program(
         session=session,
         matching=matching,
@@ -257,10 +284,14 @@ def get_placements(
         graduates=graduates,
         min_score=min_score,
         top_k=top_k,
+        school_cohorts=school_cohorts,
     )
     plan, g_ids, v_ids = planned.plan, planned.graduate_ids, planned.vacancy_ids
+    mine = planned.program_graduates
     assignments = []
     for a in plan.assignments:
+        if g_ids[a.graduate] not in mine:
+            continue
         graduate_id, vacancy_id = g_ids[a.graduate], v_ids[a.vacancy]
         reasons = planned.reasons.get((graduate_id, vacancy_id), [])
         assignments.append(
@@ -287,6 +318,7 @@ def get_placements(
             ],
         )
         for u in plan.unassigned
+        if g_ids[u.graduate] in mine
     ]
     metrics: dict[str, Any] = plan.metrics.to_dict()
     audit.record(
@@ -295,9 +327,11 @@ def get_placements(
         action="plan_placements",
         resource=f"program:{program.program_id}",
         detail={
-            "graduates": len(g_ids),
+            "graduates": len(mine),
             "assigned": len(assignments),
             "min_score": min_score,
+            "scope": scope,
+            "planned_with": len(g_ids),
             "model_version": planned.model_version,
         },
     )
@@ -307,6 +341,7 @@ def get_placements(
         model_version=planned.model_version,
         min_score=min_score,
         sponsor_enterprise_id=program.sponsor_enterprise_id,
+        scope=scope,
         assignments=assignments,
         unassigned=unassigned,
         metrics=PlanMetricsPublic(**metrics),
