@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from models.cohort import CohortRanking, rank_cohort
 from models.columns import EDUCATION_RANK
 from models.columns import Columns as C
-from models.placement import Plan, SponsorRule, plan_placement
+from models.placement import Plan, PlanMetrics, SponsorRule, plan_placement
 from models.results import Reason, VacancyFilters
 from models.skill_gaps import SkillGapReport, skill_gaps
 from service.matching import MatchingService, Snapshot
@@ -192,6 +192,46 @@ def cohort_scores(
 
 
 _SCORES = _ScoreCache()
+
+
+def school_cohorts(
+    *, session: Session, program: Program, graduates: list[Graduate]
+) -> list[tuple[Program, list[Graduate]]]:
+    """Every programme of ``program``'s school (by id) with its seeking graduates, for a school-wide plan;
+    ``graduates`` are ``program``'s own, already read."""
+    from service.store.programs import list_programs, program_graduates
+
+    programs, _ = list_programs(session=session, school_id=program.school_id, limit=10_000)
+    return [
+        (
+            other,
+            graduates
+            if other.program_id == program.program_id
+            else program_graduates(
+                session=session, program_id=other.program_id, status="seeking", limit=None
+            )[0],
+        )
+        for other in sorted(programs, key=lambda p: p.program_id)
+    ]
+
+
+def program_part(
+    metrics: PlanMetrics, plan: Plan, graduate_ids: Sequence[str], mine: frozenset[str]
+) -> PlanMetrics:
+    """``metrics`` of a school-wide plan restricted to one programme's graduates (congestion stays the
+    school's: it compares the whole plan with everyone's top-1)."""
+    shown = [a for a in plan.assignments if graduate_ids[a.graduate] in mine]
+    total = float(sum(a.score for a in shown))
+    return replace(
+        metrics,
+        graduates=len(mine),
+        assigned=len(shown),
+        coverage=len(shown) / len(mine) if mine else 0.0,
+        total_score=total,
+        mean_score=total / len(shown) if shown else 0.0,
+        headcount_used=len(shown),
+        sponsor_seats_filled=sum(a.sponsor for a in shown),
+    )
 
 
 def plan_program(

@@ -195,6 +195,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "filter.any": ("不限", "Any"),
     "filter.apply": ("应用筛选", "Apply"),
     "filter.min_score": ("最低匹配度（0–1）", "Minimum match (0–1)"),
+    "filter.scope_school": (
+        "与本校其他项目统筹安排（同一岗位名额不重复占用）",
+        "Plan with the school's other programmes (no seat counted twice)",
+    ),
     # school
     "school.programs.title": ("本校培养项目", "Our programmes"),
     "school.programs.empty": ("还没有培养项目。", "No programmes yet."),

@@ -301,6 +301,25 @@ def test_school_pages_render_for_own_programmes_and_404_for_others(web_with_mode
     assert web.client.get(f"/graduates/{other}").status_code == 404
 
 
+def test_placement_with_the_whole_school_shows_only_this_programmes_part(web_with_model: Web) -> None:
+    web = web_with_model
+    web.sign_in("school")
+    page = web.client.get("/programs/P1/placement", params={"scope": "school", "min_score": "0"})
+    assert page.status_code == 200
+    assert re.search(r'id="scope" name="scope" type="checkbox" value="school" checked', page.text)
+    with make_sessionmaker(web.engine)() as session:
+        others = session.scalars(
+            select(Graduate.graduate_id).where(Graduate.program_id != "P1", Graduate.status == "seeking")
+        ).all()
+        mine = session.scalars(
+            select(Graduate.graduate_id).where(Graduate.program_id == "P1", Graduate.status == "seeking")
+        ).all()
+    assert mine and all(f">{g}<" in page.text for g in mine)  # each of this programme's, listed
+    assert others and not any(f">{g}<" in page.text for g in others)
+    plain = web.client.get("/programs/P1/placement", params={"min_score": "0"}).text
+    assert 'value="school" checked' not in plain
+
+
 def test_placement_min_score_is_validated_next_to_the_field(web_with_model: Web) -> None:
     web = web_with_model
     web.sign_in("school")

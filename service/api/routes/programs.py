@@ -27,7 +27,7 @@ from service.api.routes.common import (
     Offset,
 )
 from service.api.schemas import Page, ReasonPublic
-from service.schools import plan_program, program_skill_gaps
+from service.schools import plan_program, program_part, program_skill_gaps, school_cohorts
 from service.store import audit
 from service.store import programs as store
 from service.store.graduates import GraduateImportError, import_graduates
@@ -119,7 +119,8 @@ class PlacementPlanPublic(BaseModel):
     scope: Literal["program", "school"] = Field(
         default="program",
         description="What was planned together: this programme, or every programme of its school "
-        "(then `assignments` and `unassigned` are this programme's part and `metrics` the school's plan).",
+        "(then `assignments`, `unassigned` and `metrics` are this programme's part of the school's plan; "
+        "`congestion_vs_top1` compares the whole plan).",
     )
     assignments: list[AssignmentPublic]
     unassigned: list[UnassignedPublic]
@@ -263,20 +264,9 @@ def get_placements(
     graduates, _ = store.program_graduates(
         session=session, program_id=program.program_id, status="seeking", limit=None
     )
-    school_cohorts = None
-    if scope == "school":
-        programs, _ = store.list_programs(session=session, school_id=program.school_id, limit=10_000)
-        school_cohorts = [
-            (
-                other,
-                graduates
-                if other.program_id == program.program_id
-                else store.program_graduates(
-                    session=session, program_id=other.program_id, status="seeking", limit=None
-                )[0],
-            )
-            for other in sorted(programs, key=lambda p: p.program_id)
-        ]
+    cohorts = (
+        school_cohorts(session=session, program=program, graduates=graduates) if scope == "school" else None
+    )
     planned = plan_program(
         session=session,
         matching=matching,
@@ -284,7 +274,7 @@ def get_placements(
         graduates=graduates,
         min_score=min_score,
         top_k=top_k,
-        school_cohorts=school_cohorts,
+        school_cohorts=cohorts,
     )
     plan, g_ids, v_ids = planned.plan, planned.graduate_ids, planned.vacancy_ids
     mine = planned.program_graduates
@@ -320,7 +310,9 @@ def get_placements(
         for u in plan.unassigned
         if g_ids[u.graduate] in mine
     ]
-    metrics: dict[str, Any] = plan.metrics.to_dict()
+    metrics: dict[str, Any] = (
+        program_part(plan.metrics, plan, g_ids, mine) if scope == "school" else plan.metrics
+    ).to_dict()
     audit.record(
         session=session,
         key_id=key.key_id,

@@ -17,7 +17,7 @@ from models.results import VacancyFilters
 from service.api.auth import school_scope
 from service.api.deps import MatchingDep, SessionDep
 from service.matching import VacancyInfo
-from service.schools import ProgramPlan, plan_program, program_skill_gaps
+from service.schools import ProgramPlan, plan_program, program_part, program_skill_gaps, school_cohorts
 from service.store import audit
 from service.store.graduates import (
     GraduateImportError,
@@ -224,25 +224,36 @@ def program_placement(
     matching: MatchingDep,
     program_id: str,
     min_score: str = "",
+    scope: str = "",
 ) -> Response:
-    """The programme's placement plan: assignments, the unassigned with reasons, coverage and seats."""
+    """The programme's placement plan: assignments, the unassigned with reasons, coverage and seats.
+
+    ``scope=school`` plans the school's programmes together and shows this programme's part."""
     require(user, *SCHOOL_ROLES)
     context = _program_context(db, user, program_id)
     program = context["program"]
     threshold, error = _min_score(min_score)
+    whole_school = scope == "school"
     snapshot = matching.snapshot(session=db)
 
     def compute() -> ProgramPlan:
         graduates, _ = program_graduates(
             session=db, program_id=program.program_id, status="seeking", limit=None
         )
+        cohorts = school_cohorts(session=db, program=program, graduates=graduates) if whole_school else None
         return plan_program(
-            session=db, matching=matching, program=program, graduates=graduates, min_score=threshold
+            session=db,
+            matching=matching,
+            program=program,
+            graduates=graduates,
+            min_score=threshold,
+            school_cohorts=cohorts,
         )
 
-    key = ("plan", program.program_id, threshold, snapshot.model_version, snapshot.data_version)
+    key = ("plan", program.program_id, threshold, whole_school, snapshot.model_version, snapshot.data_version)
     planned = page_cache(request.app.state).get_or_compute(key, compute)
     plan, g_ids, v_ids = planned.plan, planned.graduate_ids, planned.vacancy_ids
+    mine = planned.program_graduates
     hired = hires(session=db, vacancy_ids=v_ids)
     by_id = snapshot.data.vacancies.set_index(C.vacancy)
     capacity = {v: max(0, int(by_id.at[v, C.headcount]) - hired[v]) for v in v_ids}
@@ -250,6 +261,8 @@ def program_placement(
     assignments = []
     for a in sorted(plan.assignments, key=lambda a: (-a.score, g_ids[a.graduate])):
         graduate_id, vacancy_id = g_ids[a.graduate], v_ids[a.vacancy]
+        if graduate_id not in mine:
+            continue
         used[vacancy_id] = used.get(vacancy_id, 0) + 1
         assignments.append(
             {
@@ -277,6 +290,7 @@ def program_placement(
             ],
         }
         for u in plan.unassigned
+        if g_ids[u.graduate] in mine
     ]
     seats = sorted(
         (SeatUse.of(v, snapshot.vacancies.get(v), used=n, capacity=capacity[v]) for v, n in used.items()),
@@ -301,9 +315,10 @@ def program_placement(
         resource=f"program:{program.program_id}",
         detail={
             "via": "web",
-            "graduates": len(g_ids),
+            "graduates": len(mine),
             "assigned": len(assignments),
             "min_score": threshold,
+            "scope": "school" if whole_school else "program",
             "model_version": planned.model_version,
         },
     )
@@ -316,7 +331,8 @@ def program_placement(
             "assignments": assignments,
             "unassigned": unassigned,
             "seats": seats,
-            "metrics": plan.metrics,
+            "metrics": program_part(plan.metrics, plan, g_ids, mine) if whole_school else plan.metrics,
+            "whole_school": whole_school,
             "chart": chart,
             "model_version": planned.model_version,
             "min_score": min_score if error else f"{threshold:g}",
