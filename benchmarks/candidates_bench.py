@@ -21,7 +21,6 @@ import argparse
 import concurrent.futures
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -31,31 +30,11 @@ import httpx
 from sqlalchemy import func, select
 
 from benchmarks.common import percentiles, print_table, write_result
+from benchmarks.http_bench import HOST, free_port, wait_ready
 from service.settings import get_settings
 from service.store.api_keys import create_api_key, revoke_api_key
 from service.store.session import make_engine, transaction
 from service.store.tables import Graduate, Vacancy
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(base: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("server exited during start-up")
-        try:
-            health = httpx.get(f"{base}/healthz", timeout=2).json()
-            if health.get("model_version") and not health.get("model_fallback"):
-                return
-        except (httpx.TransportError, ValueError):
-            pass
-        time.sleep(0.5)
-    raise SystemExit("server did not come up with a model (run `talentmatch bootstrap` first)")
 
 
 def _timed(client: httpx.Client, url: str, headers: dict[str, str]) -> float:
@@ -85,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     headers = {"Authorization": f"Bearer {plaintext}"}
     rng = random.Random(args.seed)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
+    port = free_port()
+    base = f"http://{HOST}:{port}"
     process = subprocess.Popen(
         [
             sys.executable,
@@ -105,7 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     load_before = os.getloadavg()
     try:
-        _wait(base, process)
+        try:
+            wait_ready(base, process, timeout=120)
+        except RuntimeError as error:
+            raise SystemExit(f"{error} (run `talentmatch bootstrap` first)") from None
         with httpx.Client(base_url=base, timeout=60) as client:
             first = _timed(
                 client, f"/api/v1/vacancies/{vacancy_ids[0]}/candidates?limit={args.limit}", headers

@@ -70,7 +70,7 @@ def ensure_store(bench: Bench) -> Path:
     return path
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
@@ -85,7 +85,8 @@ def _talentmatch() -> tuple[list[str], Path]:
     return [sys.executable, "-c", "import sys; from service.cli import main; sys.exit(main())"], root
 
 
-def _wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Poll ``/healthz`` until a trained model (not the keyword fallback) serves; RuntimeError otherwise."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -201,7 +202,7 @@ def run(bench: Bench) -> dict[str, Any]:
         seeking = len(list(session.scalars(select(Graduate.graduate_id).where(Graduate.status == "seeking"))))
     headers = {"Authorization": f"Bearer {plaintext}"}
     paths = [f"/api/v1/vacancies/{v}/candidates?limit=20" for v in vacancy_ids]
-    port = _free_port()
+    port = free_port()
     base = f"http://{HOST}:{port}"
     env = {
         **os.environ,
@@ -222,7 +223,7 @@ def run(bench: Bench) -> dict[str, Any]:
         )
         try:
             started = time.perf_counter()
-            _wait_ready(base, process, timeout=600)
+            wait_ready(base, process, timeout=600)
             startup_s = time.perf_counter() - started
             start = time.perf_counter()
             first = httpx.get(f"{base}{paths[0]}", headers=headers, timeout=900)
