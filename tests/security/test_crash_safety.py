@@ -205,14 +205,20 @@ def world(trained: Trained, tmp_path: Path) -> Iterator[Trained]:
     yield replace(trained, settings=settings, url=url)
 
 
-def _kill_train_after(world: Trained, marker: str, delay: float) -> None:
+def _train(world: Trained) -> tuple[list[str], dict[str, str]]:
+    """The forced ``talentmatch train`` of ``world`` and its environment."""
     env = {
         **ENV,
         "TALENTMATCH_DATABASE_URL": world.url,
         "TALENTMATCH_ARTIFACTS_DIR": str(world.settings.artifacts_dir),
     }
+    return [*CLI, "train", "--config", str(world.config), "--force", "--quiet"], env
+
+
+def _kill_train_after(world: Trained, marker: str, delay: float) -> None:
+    command, env = _train(world)
     process = subprocess.Popen(
-        [*CLI, "train", "--config", str(world.config), "--force", "--quiet"],
+        command,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -244,17 +250,8 @@ def test_kill_9_during_train_changes_nothing_and_the_next_train_works(world: Tra
             assert registry.versions() == [world.version]
             reload = client.post("/api/v1/admin/models/reload", headers=headers).json()
             assert reload["serving_version"] == world.version and reload["changed"] is False
-    env = {
-        **ENV,
-        "TALENTMATCH_DATABASE_URL": world.url,
-        "TALENTMATCH_ARTIFACTS_DIR": str(world.settings.artifacts_dir),
-    }
-    done = subprocess.run(
-        [*CLI, "train", "--config", str(world.config), "--force", "--quiet"],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    command, env = _train(world)
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     assert registry.current_version() != world.version
     assert registry.previous_version() == world.version
