@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from service.store.session import make_sessionmaker
 from service.store.tables import Interaction, Vacancy
-from service.store.vacancies import get_vacancy, lock_vacancy, record_feedback
+from service.store.vacancies import VacancyClosed, get_vacancy, lock_vacancy, record_feedback
 from tests.factories import make_graduate, make_vacancy
 
 WRITERS = 6
@@ -64,7 +64,7 @@ def test_simultaneous_hires_never_exceed_the_headcount(engine: Engine) -> None:
     errors = _race(engine, vacancy_id, graduate_ids, "hired")
 
     # The writers after the second hire find the vacancy filled (a clear domain error, not a lost write).
-    assert all(type(error).__name__ == "VacancyClosed" for error in errors), errors
+    assert all(isinstance(error, VacancyClosed) for error in errors), errors
     with make_sessionmaker(engine)() as session:
         hires = session.scalar(
             select(func.count())
