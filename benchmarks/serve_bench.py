@@ -219,8 +219,8 @@ def run(bench: Bench) -> dict[str, Any]:
     ]
     by_id = open_vacancies.set_index(C.vacancy)
 
-    def place(which: Any, which_index: Any) -> Any:
-        scored = cohort_scores(
+    def score(which: Any, which_index: Any) -> Any:
+        return cohort_scores(
             matcher=which,
             index=which_index,
             graduates=cohort,
@@ -229,6 +229,9 @@ def run(bench: Bench) -> dict[str, Any]:
             as_of=as_of,
             top_k=20,
         )
+
+    def place(which: Any, which_index: Any) -> Any:
+        scored = score(which, which_index)
         caps = by_id.loc[scored.vacancy_ids, C.headcount].to_numpy()
         plan = plan_placement(scored.matrix, caps, min_score=0.05, top_k=20, sponsor_rule="none")
         # As the placement route: explanations for the pairs the plan shows.
@@ -262,15 +265,7 @@ def run(bench: Bench) -> dict[str, Any]:
         warmup=1,
     )
     # The plan alone on the cohort's scores (what the 1 s target is about once scores are known).
-    scored = cohort_scores(
-        matcher=matcher,
-        index=index,
-        graduates=cohort,
-        open_vacancies=open_vacancies,
-        sponsor=None,
-        as_of=as_of,
-        top_k=20,
-    )
+    scored = score(matcher, index)
     caps = by_id.loc[scored.vacancy_ids, C.headcount].to_numpy()
     _case(
         rows,
