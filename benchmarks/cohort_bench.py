@@ -288,16 +288,19 @@ def run(
         case("plan_program, batched scorer (now)", _timed(plan, repeat, forget))
         case("plan_program, scores cached", _timed(plan, repeat))
 
+        # The same cohort for the batched scorer and the previous one.
+        score_args: dict[str, Any] = {
+            "matcher": snapshot.matcher,
+            "index": snapshot.index,
+            "graduates": cohort,
+            "open_vacancies": open_vacancies,
+            "sponsor": sponsor,
+            "as_of": now.floor("h"),
+            "top_k": top_k,
+        }
+
         def score() -> Any:
-            return schools.cohort_scores(
-                matcher=snapshot.matcher,
-                index=snapshot.index,
-                graduates=cohort,
-                open_vacancies=open_vacancies,
-                sponsor=sponsor,
-                as_of=now.floor("h"),
-                top_k=top_k,
-            )
+            return schools.cohort_scores(**score_args)
 
         case("  of which cohort_scores (batched)", _timed(score, repeat))
         ids = [g for g, _ in cohort]
@@ -330,15 +333,7 @@ def run(
         )
 
         if per_graduate_repeat > 0:
-            reference = per_graduate_scores(
-                matcher=snapshot.matcher,
-                index=snapshot.index,
-                graduates=cohort,
-                open_vacancies=open_vacancies,
-                sponsor=sponsor,
-                as_of=now.floor("h"),
-                top_k=top_k,
-            )
+            reference = per_graduate_scores(**score_args)
             result["per_graduate_equals_batched"] = same_scores(reference, batched)
             print("per-graduate scores equal batched:", result["per_graduate_equals_batched"], flush=True)
             batched_scorer = schools.cohort_scores
