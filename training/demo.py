@@ -1,10 +1,11 @@
 """A synthetic but realistic Shaoxing IC talent market with a known answer: the demo world.
 
-``generate(scale, seed)`` samples enterprises, schools, programmes (order-based classes, training
-courses, degree tracks), graduates, vacancies and a year of interactions produced by a hidden
-preference model (:class:`training.demo_truth.GroundTruth`). ``write_demo_bundle`` writes it as a CSV
+``generate(scale, seed, variant=...)`` samples enterprises, schools, programmes (order-based classes,
+training courses, degree tracks), graduates, vacancies and a year of interactions produced by a hidden
+preference model (:class:`training.demo_truth.GroundTruth`; its weights and the simulation's parameters
+come from the variant, :data:`training.demo_variants.VARIANTS`). ``write_demo_bundle`` writes it as a CSV
 bundle plus ``ground_truth/`` (ignored by the importer) so models can be scored against the truth.
-Deterministic for a seed; see ``docs/demo.md``.
+Deterministic for a (scale, seed, variant); see ``docs/demo.md``.
 """
 
 from __future__ import annotations
@@ -37,22 +38,20 @@ from training.demo_entities import (
     sample_vacancies,
     skill_masks,
 )
-from training.demo_history import SIMULATION, History, sample_views, simulate
+from training.demo_history import History, listing_popularity, sample_views, simulate
 from training.demo_text import vacancy_description, vacancy_title
-from training.demo_truth import (
-    EMPLOYER_WEIGHTS,
-    GROUND_TRUTH_DIR,
-    UTILITY_WEIGHTS,
-    GroundTruth,
-    load_ground_truth,
-)
+from training.demo_truth import GROUND_TRUTH_DIR, GroundTruth, load_ground_truth
+from training.demo_variants import DEFAULT_VARIANT, VARIANTS, Variant, get_variant
 
 __all__ = [
     "DEFAULT_AS_OF",
+    "DEFAULT_VARIANT",
     "DemoWorld",
     "GroundTruth",
     "SCALES",
+    "VARIANTS",
     "generate",
+    "get_variant",
     "load_ground_truth",
     "write_demo_bundle",
 ]
@@ -73,7 +72,13 @@ class DemoWorld:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def generate(scale: str = "small", seed: int = 7, *, as_of: pd.Timestamp | str | None = None) -> DemoWorld:
+def generate(
+    scale: str = "small",
+    seed: int = 7,
+    *,
+    as_of: pd.Timestamp | str | None = None,
+    variant: str = DEFAULT_VARIANT,
+) -> DemoWorld:
     """Generate the demo world.
 
     Parameters
@@ -85,14 +90,26 @@ def generate(scale: str = "small", seed: int = 7, *, as_of: pd.Timestamp | str |
         Every random draw comes from ``np.random.default_rng(seed)``; equal seeds give equal worlds.
     as_of : timestamp, optional
         End of the simulated year (default :data:`DEFAULT_AS_OF`).
+    variant : str
+        A key of :data:`VARIANTS`: which hidden model the interactions are drawn from. Firms,
+        programmes, graduates and vacancies are the same for every variant of a seed; their statuses,
+        the history and the wording of vacancy descriptions are not.
 
     Returns
     -------
     DemoWorld
+        ``truth.params["variant"]`` names the variant.
+
+    Raises
+    ------
+    ValueError
+        For an unknown scale or variant (the message lists the valid ones).
     """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
     spec = SCALES[scale]
+    chosen = get_variant(variant)
+    simulation = chosen.simulation_params()
     as_of_ts = pd.Timestamp(as_of if as_of is not None else DEFAULT_AS_OF).normalize()
     start_ts = as_of_ts - pd.Timedelta(days=SIM_DAYS)
     rng = np.random.default_rng(seed)
@@ -112,11 +129,12 @@ def generate(scale: str = "small", seed: int = 7, *, as_of: pd.Timestamp | str |
     taste = _program_taste(rng, programs)
     timings["entities"] = time.perf_counter() - clock
 
-    truth = _ground_truth(seed, scale, as_of_ts, ent, programs, grads, vacs, taste)
-    popularity = ent.size[vacs.enterprise] ** 0.5 * np.exp(0.6 * ent.appeal[vacs.enterprise])
+    truth = _ground_truth(seed, scale, as_of_ts, chosen, ent, programs, grads, vacs, taste)
+    popularity = listing_popularity(ent.size[vacs.enterprise], ent.appeal[vacs.enterprise], simulation)
     views = sample_views(
         rng,
         truth,
+        simulation=simulation,
         search_start=grads.search_start,
         activity=grads.activity,
         segment_probs=_search_profiles(programs, taste, vacs),
@@ -125,18 +143,19 @@ def generate(scale: str = "small", seed: int = 7, *, as_of: pd.Timestamp | str |
         posted=vacs.posted,
         closes=vacs.closes,
         sim_days=SIM_DAYS,
-        views_per_year=spec.views_per_year,
+        views_per_year=spec.views_per_year * simulation["views_factor"],
     )
     history = simulate(
         rng,
         truth,
+        simulation=simulation,
         views=views,
         search_start=grads.search_start,
         headcount=vacs.headcount,
         closes=vacs.closes,
         sim_days=SIM_DAYS,
     )
-    truth.params["simulation"] = {**SIMULATION, "thresholds": history.thresholds}
+    truth.params["simulation"] = {**simulation, "thresholds": history.thresholds}
     timings["interactions"] = time.perf_counter() - clock - timings["entities"]
 
     data = _market_data(rng, start_ts, ent, programs, grads, vacs, history, truth)
@@ -146,10 +165,19 @@ def generate(scale: str = "small", seed: int = 7, *, as_of: pd.Timestamp | str |
 
 
 def write_demo_bundle(
-    directory: str | Path, scale: str = "small", seed: int = 7, *, as_of: pd.Timestamp | str | None = None
+    directory: str | Path,
+    scale: str = "small",
+    seed: int = 7,
+    *,
+    as_of: pd.Timestamp | str | None = None,
+    variant: str = DEFAULT_VARIANT,
 ) -> DemoWorld:
-    """Generate the world and write it as a bundle in ``directory`` plus ``directory/ground_truth/``."""
-    world = generate(scale, seed, as_of=as_of)
+    """Generate the world and write it as a bundle in ``directory`` plus ``directory/ground_truth/``.
+
+    The variant is recorded in ``ground_truth/params.json`` (``"variant"``); an unknown one raises
+    ``ValueError`` before anything is written.
+    """
+    world = generate(scale, seed, as_of=as_of, variant=variant)
     clock = time.perf_counter()
     directory = Path(directory)
     write_bundle(world.data, directory)
@@ -184,6 +212,7 @@ def _ground_truth(
     seed: int,
     scale: str,
     as_of: pd.Timestamp,
+    variant: Variant,
     ent: Enterprises,
     programs: list[ProgramSpec],
     grads: Graduates,
@@ -196,9 +225,10 @@ def _ground_truth(
         params={
             "seed": int(seed),
             "scale": scale,
+            "variant": variant.name,
             "as_of": as_of.strftime("%Y-%m-%d"),
-            "utility_weights": dict(UTILITY_WEIGHTS),
-            "employer_weights": dict(EMPLOYER_WEIGHTS),
+            "utility_weights": variant.utility_weights(),
+            "employer_weights": variant.employer_weights(),
             "education_levels": list(EDUCATION_LEVELS),
         },
         skill_ids=SKILL_IDS.astype(str),

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,8 @@ DELAYS = {
     "rejected": (2.0, 7.0),
     "declined": (0.5, 2.0),
 }
+# The default variant's parameters; the functions below take them as an argument (a variant overrides
+# some, see training/demo_variants.py) and never read this constant.
 SIMULATION: dict[str, float] = {
     "apply_quantile": 0.68,  # apply threshold = this quantile of utility over viewed pairs
     "apply_temperature": 0.45,
@@ -45,6 +48,9 @@ SIMULATION: dict[str, float] = {
     "search_results": 12,  # listings a search shows; the graduate opens one of them ...
     "view_temperature": 0.35,  # ... with probability softmax(perceived score / this)
     "sponsor_channel": 0.15,  # share of an order-class graduate's results from the sponsor's openings
+    "views_factor": 1.0,  # times the scale's views per graduate-year
+    "popularity_size": 0.5,  # a listing's popularity = size ** this ...
+    "popularity_appeal": 0.6,  # ... * exp(this * appeal)
 }
 
 # Which SIMULATION quantile sets each employer stage's threshold.
@@ -84,10 +90,16 @@ def perceived_score(truth: GroundTruth, g: np.ndarray, v: np.ndarray) -> np.ndar
     return sum((w[name] * parts[name] for name in w if name != "noise"), np.zeros(len(g)))
 
 
+def listing_popularity(size: np.ndarray, appeal: np.ndarray, simulation: Mapping[str, float]) -> np.ndarray:
+    """How often a listing turns up in searches, relative to others (employer size and appeal)."""
+    return size ** simulation["popularity_size"] * np.exp(simulation["popularity_appeal"] * appeal)
+
+
 def sample_views(
     rng: np.random.Generator,
     truth: GroundTruth,
     *,
+    simulation: Mapping[str, float],
     search_start: np.ndarray,
     activity: np.ndarray,
     segment_probs: np.ndarray,  # (n_programs, n_segments)
@@ -103,12 +115,13 @@ def sample_views(
     Each view is a search: ``search_results`` listings open that week are drawn by segment (the
     programme's search profile) and employer popularity (for order-class graduates some come from
     the sponsor's open vacancies: the school passes them on); the graduate opens one of them with
-    probability ``softmax(perceived_score / view_temperature)``.
+    probability ``softmax(perceived_score / view_temperature)``. ``simulation`` is :data:`SIMULATION`
+    with the variant's overrides (``training.demo_variants``); ``views_per_year`` is already scaled.
     """
     n_grad = len(search_start)
     n_seg = segment_probs.shape[1]
     n_weeks = int(np.ceil(sim_days / WEEK))
-    m = int(SIMULATION["search_results"])
+    m = int(simulation["search_results"])
     week_lo = np.arange(n_weeks) * WEEK
     open_in_week = (posted[None, :] < week_lo[:, None] + WEEK) & (closes[None, :] > week_lo[:, None])
     # One flat, monotone CDF over all (week, segment) pools: pool r occupies (r, r + 1].
@@ -156,12 +169,12 @@ def sample_views(
         has = rank >= 0
         hit = np.searchsorted(all_cdf, rank[has] + rng.random(int(has.sum())), side="right")
         v[has] = all_idx[np.minimum(hit, len(all_idx) - 1)]
-        _sponsor_channel(rng, truth, g, t, v, posted, closes)
+        _sponsor_channel(rng, truth, g, t, v, posted, closes, share=simulation["sponsor_channel"])
         valid = v >= 0
         t = np.where(valid, np.clip(t, posted[v] + 0.01, closes[v] - 0.01), t)
         valid &= (t >= np.clip(search_start[g], 0.0, None)) & (t >= 0.0) & (t < sim_days)
         score = np.full(len(g), -np.inf)
-        score[valid] = perceived_score(truth, g[valid], v[valid]) / SIMULATION["view_temperature"]
+        score[valid] = perceived_score(truth, g[valid], v[valid]) / simulation["view_temperature"]
         choice = (score + rng.gumbel(size=len(g))).reshape(-1, m).argmax(axis=1) + np.arange(len(slot_g)) * m
         choice = choice[valid[choice]]
         g, v, t = g[choice], v[choice], t[choice]
@@ -187,10 +200,12 @@ def _sponsor_channel(
     v: np.ndarray,
     posted: np.ndarray,
     closes: np.ndarray,
+    *,
+    share: float,
 ) -> None:
     """Replace some search results of order-class graduates by their sponsor's open vacancies (in place)."""
     sponsor = truth.graduate_sponsor[g]
-    chosen = (sponsor >= 0) & (rng.random(len(g)) < SIMULATION["sponsor_channel"])
+    chosen = (sponsor >= 0) & (rng.random(len(g)) < share)
     if not chosen.any():
         return
     rows = np.flatnonzero(chosen)
@@ -212,6 +227,7 @@ def simulate(
     rng: np.random.Generator,
     truth: GroundTruth,
     *,
+    simulation: Mapping[str, float],
     views: tuple[np.ndarray, np.ndarray, np.ndarray],
     search_start: np.ndarray,
     headcount: np.ndarray,
@@ -222,7 +238,7 @@ def simulate(
     n_pairs = len(g)
     n_grad = len(truth.graduate_ids)
     n_vac = len(truth.vacancy_ids)
-    s = SIMULATION
+    s = simulation
     utility = truth.utility_at(g, v)
     fit = truth.employer_fit_at(g, v)
     th: dict[str, Any] = {}

@@ -1,4 +1,4 @@
-"""``talentmatch demo-data DIR [--scale small|medium|large] [--seed N] [--as-of DATE]``."""
+"""``talentmatch demo-data DIR [--scale small|medium|large] [--seed N] [--as-of DATE] [--variant NAME]``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from training.demo import DEFAULT_AS_OF, SCALES, write_demo_bundle
+from training.demo import DEFAULT_AS_OF, DEFAULT_VARIANT, SCALES, VARIANTS, get_variant, write_demo_bundle
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,6 +25,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=DEFAULT_AS_OF.strftime("%Y-%m-%d"),
         help="end of the simulated year, ISO date (default %(default)s)",
     )
+    parser.add_argument(
+        "--variant",
+        default=DEFAULT_VARIANT,
+        metavar="NAME",
+        help=f"hidden model to draw the interactions from: {', '.join(VARIANTS)} (default %(default)s; "
+        "see docs/demo.md)",
+    )
     parser.set_defaults(handler=run_demo_data)
 
 
@@ -34,14 +41,19 @@ def run_demo_data(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"--as-of: not an ISO date: {args.as_of!r}")
         return 2
+    try:
+        get_variant(args.variant)
+    except ValueError as exc:
+        print(f"--variant: {exc}")
+        return 2
     if args.directory.exists() and not args.directory.is_dir():
         print(f"{args.directory}: exists and is not a folder")
         return 2
     clock = time.perf_counter()
-    world = write_demo_bundle(args.directory, args.scale, args.seed, as_of=as_of)
+    world = write_demo_bundle(args.directory, args.scale, args.seed, as_of=as_of, variant=args.variant)
     elapsed = time.perf_counter() - clock
     print(
-        f"demo world (scale {args.scale}, seed {args.seed}, as of {as_of:%Y-%m-%d}) "
+        f"demo world (scale {args.scale}, seed {args.seed}, variant {args.variant}, as of {as_of:%Y-%m-%d}) "
         f"written to {args.directory}"
     )
     for name, count in world.data.counts().items():

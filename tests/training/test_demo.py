@@ -20,7 +20,10 @@ from models.columns import Columns as C
 from models.data import ENTITY_COLUMNS, MarketData
 from service.cli import main
 from training.bundle import read_bundle
-from training.demo import DemoWorld, generate, load_ground_truth
+from training.demo import VARIANTS, DemoWorld, generate, load_ground_truth
+from training.demo_history import SIMULATION
+from training.demo_truth import EMPLOYER_WEIGHTS, UTILITY_WEIGHTS
+from training.demo_variants import Variant
 
 # Pipeline order of events for one (graduate, vacancy) pair.
 STAGE = {"viewed": 0, "applied": 1, "shortlisted": 2, "interviewed": 3, "offered": 4, "hired": 5}
@@ -261,3 +264,112 @@ def test_sponsor_affinity_shows(world: DemoWorld) -> None:
     to_sponsor = (applied["sponsor"] == applied["employer"]).mean()
     sponsor_share = d.vacancies[C.enterprise].isin(applied["sponsor"].unique()).mean() / 3
     assert to_sponsor > 3 * sponsor_share
+
+
+# ---- variants -----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def variants(world: DemoWorld) -> dict[str, DemoWorld]:
+    """Every variant's small world for seed 7 (default is the ``world`` fixture)."""
+    return {name: world if name == "default" else generate("small", 7, variant=name) for name in VARIANTS}
+
+
+def _events(world: DemoWorld) -> pd.Series:
+    return world.data.interactions[C.event].value_counts()
+
+
+def _pair_terms(world: DemoWorld, event: str) -> dict[str, np.ndarray]:
+    """The hidden model's terms of the pairs that reached ``event``."""
+    rows = world.data.interactions[world.data.interactions[C.event] == event]
+    truth = world.truth
+    return truth.components_at(
+        truth.graduate_rows(rows[C.graduate].to_numpy()), truth.vacancy_rows(rows[C.vacancy].to_numpy())
+    )
+
+
+def test_the_required_variants_exist() -> None:
+    assert {"default", "skills-first", "sponsor-first", "popularity-heavy", "sparse-history"} <= set(VARIANTS)
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_every_variant_is_trainable(variants: dict[str, DemoWorld], name: str) -> None:
+    world = variants[name]
+    events = _events(world)
+    for event in ("viewed", "applied", "shortlisted", "interviewed", "offered", "hired", "rejected"):
+        assert events.get(event, 0) >= 30, (name, event, int(events.get(event, 0)))
+    assert events["viewed"] > events["applied"] > events["shortlisted"] > events["hired"]
+    assert world.truth.params["variant"] == name
+    chosen = VARIANTS[name]
+    assert world.truth.params["utility_weights"] == {**UTILITY_WEIGHTS, **chosen.utility}
+    assert world.truth.params["employer_weights"] == {**EMPLOYER_WEIGHTS, **chosen.employer}
+    simulation = dict(world.truth.params["simulation"])
+    simulation.pop("thresholds")
+    assert simulation == {**SIMULATION, **chosen.simulation}
+
+
+def test_variants_are_deterministic_and_share_the_entities(variants: dict[str, DemoWorld]) -> None:
+    again = generate("small", 7, variant="popularity-heavy")
+    assert _frames_equal(again.data, variants["popularity-heavy"].data)
+    default = variants["default"].data
+    for name, world in variants.items():
+        assert world.data.graduates[C.skills].equals(default.graduates[C.skills]), name
+        assert world.data.vacancies[C.required_skills].equals(default.vacancies[C.required_skills]), name
+        if name != "default":
+            assert not world.data.interactions.equals(default.interactions), name
+
+
+def test_explicit_default_is_the_default_world(world: DemoWorld) -> None:
+    again = generate("small", 7, variant="default")
+    assert _frames_equal(again.data, world.data)
+    assert again.truth.params == world.truth.params
+
+
+def test_generating_variants_leaves_the_module_constants_alone(variants: dict[str, DemoWorld]) -> None:
+    assert variants["sparse-history"].truth.params["simulation"]["views_factor"] < 1.0
+    assert SIMULATION["views_factor"] == 1.0 and SIMULATION["reject_notice"] == 0.75
+    assert UTILITY_WEIGHTS["required"] == 3.0 and UTILITY_WEIGHTS["appeal"] == 0.5
+    assert EMPLOYER_WEIGHTS["sponsor"] == 1.5
+
+
+def test_skills_first_applications_follow_skills(variants: dict[str, DemoWorld]) -> None:
+    default = _pair_terms(variants["default"], "applied")
+    skills = _pair_terms(variants["skills-first"], "applied")
+    assert skills["required"].mean() > default["required"].mean() + 0.1
+    assert skills["appeal"].mean() < default["appeal"].mean()
+
+
+def test_sponsor_first_order_classes_turn_to_their_sponsor(variants: dict[str, DemoWorld]) -> None:
+    def to_sponsor(name: str, event: str) -> tuple[float, float]:
+        """Order-class graduates' pairs with their sponsor that reached ``event``: count and share."""
+        world = variants[name]
+        rows = world.data.interactions[world.data.interactions[C.event] == event]
+        in_class = world.truth.graduate_sponsor[world.truth.graduate_rows(rows[C.graduate].to_numpy())] >= 0
+        sponsor = _pair_terms(world, event)["sponsor"][in_class]
+        return float(sponsor.sum()), float(sponsor.mean())
+
+    assert to_sponsor("sponsor-first", "applied")[1] > 2 * to_sponsor("default", "applied")[1]
+    assert to_sponsor("sponsor-first", "viewed")[0] > to_sponsor("default", "viewed")[0]
+    assert to_sponsor("sponsor-first", "hired")[0] > 2 * to_sponsor("default", "hired")[0]
+
+
+def test_popularity_heavy_exposure_follows_appeal_but_employers_screen_on_fit(
+    variants: dict[str, DemoWorld],
+) -> None:
+    world = variants["popularity-heavy"]
+    viewed, applied, hired = (_pair_terms(world, e) for e in ("viewed", "applied", "hired"))
+    assert viewed["appeal"].mean() > _pair_terms(variants["default"], "viewed")["appeal"].mean() + 0.5
+    # Who applies is about appeal; who gets hired is about skills.
+    assert hired["required"].mean() > applied["required"].mean() + 0.15
+    assert abs(hired["appeal"].mean() - applied["appeal"].mean()) < 0.2
+
+
+def test_sparse_history_is_sparse(variants: dict[str, DemoWorld]) -> None:
+    default, sparse = _events(variants["default"]), _events(variants["sparse-history"])
+    assert sparse["viewed"] < 0.35 * default["viewed"]
+    assert sparse["rejected"] / sparse["applied"] < 0.6 * default["rejected"] / default["applied"]
+
+
+def test_unknown_variant_names_the_valid_ones() -> None:
+    with pytest.raises(ValueError, match="unknown variant 'nope'.*skills-first.*sparse-history"):
+        generate("small", 7, variant="nope")
+    with pytest.raises(ValueError, match="unknown utility key"):
+        Variant("typo", changes="", checks="", utility={"requried": 1.0})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from tests.bundles import write_tiny_bundle
 from tests.service.store.test_market import row_counts
 from tests.training.test_bundle import BAD, edit
 from training.bundle import BUNDLE_FILES
+from training.demo import VARIANTS
 
 
 def use_store(monkeypatch: pytest.MonkeyPatch, engine: Engine) -> None:
@@ -154,3 +156,24 @@ def test_check_only_validates(store: Engine, bundle: Path, capsys: pytest.Captur
     assert main(["import", "--check", str(bundle)]) == 0
     assert "valid" in capsys.readouterr().out
     assert row_counts(store)["skills"] == 0
+
+
+def test_demo_data_variant_is_written_to_the_ground_truth(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo-data", str(tmp_path / "demo"), "--variant", "sparse-history"]) == 0
+    assert "variant sparse-history" in capsys.readouterr().out
+    params = json.loads((tmp_path / "demo" / "ground_truth" / "params.json").read_text())
+    assert params["variant"] == "sparse-history"
+    assert params["simulation"]["views_factor"] < 1.0
+
+
+def test_demo_data_unknown_variant_exits_2_naming_the_variants(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo-data", str(tmp_path / "demo"), "--variant", "nope"]) == 2
+    out = capsys.readouterr().out
+    assert "unknown variant 'nope'" in out
+    for name in VARIANTS:
+        assert name in out
+    assert not (tmp_path / "demo").exists()
