@@ -153,7 +153,7 @@ class Bench:
         from models.matcher import MatcherConfig
 
         if self.bounds.fast_training:
-            return MatcherConfig(no_components=8, epochs=2, max_iter=10, retrieval_pool=100)
+            return MatcherConfig(no_components=8, epochs=2, candidates=("compact",), retrieval_pool=100)
         return MatcherConfig()
 
     def model(self) -> Any:

@@ -67,6 +67,17 @@ REASONS: dict[str, tuple[Callable[[Row], bool], Callable[[Row], str]]] = {
         lambda x: "graduates of this programme often apply to this kind of job",
     ),
     "employer_appeal": (lambda x: True, lambda x: "this employer attracts many applicants"),
+    "employer_screening": (
+        lambda x: (
+            max(
+                x[COL["enterprise_advance"]],
+                x[COL["program_enterprise_advance"]],
+                x[COL["program_segment_advance"]],
+            )
+            > 0
+        ),
+        lambda x: "employers like this one advanced graduates like this one",
+    ),
     "graduate_activity": (lambda x: x[COL["graduate_activity"]] > 0, lambda x: "actively applying to jobs"),
     "salary": (lambda x: not np.isnan(x[COL["salary"]]), lambda x: "salary suits this profile"),
     "program_kind": (lambda x: True, lambda x: "this kind of programme suits the job"),
@@ -118,3 +129,25 @@ def reasons_for(features: np.ndarray, contributions: np.ndarray, names: list[str
             chosen.append(Reason(code="required_skills", message=text, weight=round(weight, 4)))
         out.append(chosen)
     return out
+
+
+# A missing skill is "key" when at least this share of the graduates the employer advanced held it.
+KEY_SKILL_SHARE = 0.5
+
+
+def missing_skill_reason(missing: Sequence[str], held_by: dict[str, float]) -> Reason:
+    """The main thing against a pair: the missing required skill the employer's past picks held most.
+
+    ``held_by`` maps required skills to the share of the graduates this employer advanced who held them.
+    Message formats (the web pages parse them): ``"lacks SKILL; NN% of the graduates this employer
+    advanced held it"`` (code ``missing_key_skill``) or ``"lacks SKILL"`` (code ``missing_skill``).
+    """
+    key = max(missing, key=lambda s: (held_by.get(s, 0.0), -list(missing).index(s)))
+    share = held_by.get(key, 0.0)
+    if share >= KEY_SKILL_SHARE:
+        return Reason(
+            code="missing_key_skill",
+            message=f"lacks {key}; {round(100 * share)}% of the graduates this employer advanced held it",
+            weight=-round(share, 4),
+        )
+    return Reason(code="missing_skill", message=f"lacks {key}", weight=-round(max(share, 0.01), 4))

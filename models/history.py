@@ -81,6 +81,12 @@ RATE_STATS = {
     "program_family_rate": (C.program, JOB_FAMILY),
     "program_enterprise_rate": (C.program, C.enterprise),
 }
+# Screening rates: of the applications, the share the employer advanced (shortlisted or further), by key.
+# The employer side of a match: how employers like this one treated graduates like this one.
+ADVANCE_STATS = {
+    "program_enterprise_advance": (C.program, C.enterprise),
+    "program_segment_advance": (C.program, SEGMENT),
+}
 
 
 def exposure_pairs(interactions: pd.DataFrame, *, before: pd.Timestamp | None = None) -> pd.DataFrame:
@@ -105,6 +111,8 @@ class HistoryStats:
     enterprise_appeal: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     graduate_activity: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     rates: dict[str, pd.Series] = field(default_factory=dict)  # smoothed log(rate / overall rate)
+    # enterprise -> skill -> share of the graduates it advanced who held the skill
+    advanced_skills: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     n_positive: int = 0
 
     @classmethod
@@ -115,10 +123,12 @@ class HistoryStats:
         vacancies: pd.DataFrame,
         *,
         exposures: pd.DataFrame | None = None,
+        applications: pd.DataFrame | None = None,
         alpha: float = 5.0,
     ) -> HistoryStats:
-        """Count ``positives`` (from :func:`positive_pairs`) and the conversion of ``exposures``
-        (from :func:`exposure_pairs`) against the joined entity frames."""
+        """Count ``positives`` (from :func:`positive_pairs`), the conversion of ``exposures``
+        (from :func:`exposure_pairs`) and the screening of ``applications`` (graduate_id, vacancy_id,
+        ``positive`` = advanced 0/1) against the joined entity frames."""
         stats = cls(alpha=alpha, n_positive=len(positives))
         g_cols = sorted({left for left, _ in PAIR_STATS.values()})
         v_cols = sorted({right for _, right in PAIR_STATS.values()} | {C.enterprise})
@@ -147,17 +157,41 @@ class HistoryStats:
                 on=C.vacancy,
                 how="inner",
             )
-            overall = (shown["positive"].sum() + 1.0) / (len(shown) + 2.0)
             keys: dict[str, list[str]] = {
                 name: [left, f"v_{right}"] for name, (left, right) in RATE_STATS.items()
             }
             keys["enterprise_rate"] = [f"v_{C.enterprise}"]
             keys["graduate_rate"] = [C.graduate]
-            for name, columns in keys.items():
-                grouped = shown.groupby(columns)["positive"].agg(["sum", "size"])
-                rate = (grouped["sum"] + alpha * overall) / (grouped["size"] + alpha)
-                stats.rates[name] = np.log(rate / overall).astype(float)
+            stats.rates.update(_log_rates(shown, keys, alpha))
+        if applications is not None and len(applications):
+            applied = applications.merge(graduates[[C.graduate, *g_cols, C.skills]], on=C.graduate).merge(
+                vacancies[[C.vacancy, *v_cols]].rename(columns={c: f"v_{c}" for c in v_cols}), on=C.vacancy
+            )
+            keys = {name: [left, f"v_{right}"] for name, (left, right) in ADVANCE_STATS.items()}
+            keys["enterprise_advance"] = [f"v_{C.enterprise}"]
+            stats.rates.update(_log_rates(applied, keys, alpha))
+            advanced = applied[applied["positive"] > 0]
+            if len(advanced):
+                held = advanced[[f"v_{C.enterprise}", C.skills]].explode(C.skills).dropna()
+                counts = held.groupby([f"v_{C.enterprise}", C.skills]).size().astype(float)
+                per_enterprise = advanced.groupby(f"v_{C.enterprise}").size().astype(float)
+                stats.advanced_skills = (
+                    counts / per_enterprise.reindex(counts.index.get_level_values(0)).to_numpy()
+                )
         return stats
+
+    def advanced_skill_matrix(self, enterprise_ids: IdMap, skill_ids: IdMap) -> np.ndarray:
+        """Dense ``(len(enterprises)+1, len(skills))``: share of each employer's advanced applicants who
+        held each skill; 0 where unknown (the last row is the unknown employer)."""
+        out = np.zeros((len(enterprise_ids) + 1, len(skill_ids)), dtype=np.float32)
+        shares = self.advanced_skills
+        if shares is None or shares.empty:
+            return out
+        rows = enterprise_ids.rows(shares.index.get_level_values(0).to_numpy())
+        cols = skill_ids.rows(shares.index.get_level_values(1).to_numpy())
+        keep = (rows >= 0) & (cols >= 0)
+        out[rows[keep], cols[keep]] = shares.to_numpy(dtype=np.float32)[keep]
+        return out
 
     def rate_matrix(self, name: str, left_ids: IdMap, right_ids: IdMap) -> np.ndarray:
         """Dense ``(len(left)+1, len(right)+1)`` log conversion lift; 0 where unseen."""
@@ -224,3 +258,14 @@ class HistoryStats:
             keep = rows >= 0
             out[rows[keep]] = self.graduate_activity.to_numpy(dtype=np.float32)[keep]
         return out
+
+
+def _log_rates(frame: pd.DataFrame, keys: dict[str, list[str]], alpha: float) -> dict[str, pd.Series]:
+    """Smoothed log lift of the ``positive`` rate per key against the frame's overall rate."""
+    overall = (frame["positive"].sum() + 1.0) / (len(frame) + 2.0)
+    out = {}
+    for name, columns in keys.items():
+        grouped = frame.groupby(columns)["positive"].agg(["sum", "size"])
+        rate = (grouped["sum"] + alpha * overall) / (grouped["size"] + alpha)
+        out[name] = np.log(rate / overall).astype(float)
+    return out

@@ -1,19 +1,20 @@
-"""The trained matcher the service asks: LightFM hybrid for representations, a scikit-learn ranker on top.
+"""The trained matcher the service asks: LightFM for retrieval, the two-sided model for the score.
 
-Two stages, both directions:
+Two stages, both directions, one score per pair:
 
 1. **Retrieval** — one matrix product over precomputed representations (LightFM scores standardised per
    graduate and per vacancy, so they compare across both) plus one sparse product for required-skill
    coverage; the union of the top few hundred of each is kept (``argpartition``).
-2. **Ranking** — the gradient-boosted :class:`~models.ranker.PairRanker` over explicit pair features
-   (``models.pairs``) and the two LightFM scores; it outputs a calibrated match probability.
-   One ranker per direction: graduates for a vacancy use one fitted on every example; vacancies for a
-   graduate (``vacancies_for``, ``score_pairs``, ``models.cohort``) one fitted on that direction's examples
-   only (``MatcherConfig.graduate_ranker``).
+2. **Scoring** — :class:`~models.two_sided.TwoSidedModel` over explicit pair features (``models.pairs``):
+   the probability that the pairing succeeds, P(graduate interested | shown) x P(employer advances |
+   applied), calibrated by a strictly increasing map. The same number for a pair whichever side asks:
+   candidates of a vacancy, suggestions for a graduate, ``score_pairs`` and placement plans
+   (``models.cohort``) all read it.
 
-Training (``fit``) keeps the future out of the ranker's features: LightFM and the history rates used for the
-ranker's examples are fitted on events before the example window; the serving LightFM and rates are then
-refitted on everything.
+Training (``fit``) keeps the future out of the features: the history rates (and LightFM, when its scores are
+features) used for the examples are fitted on events before the example window; the tree size and feature
+set are chosen on the user's own data (``models.two_sided.select_model``); the serving LightFM and rates are
+then refitted on everything.
 """
 
 from __future__ import annotations
@@ -32,20 +33,13 @@ import scipy.sparse as sp
 from models.base import FOR_GRADUATE, BaseMatcher
 from models.columns import Columns as C
 from models.data import MarketData
-from models.explain import GROUPS, reasons_for
+from models.explain import GROUPS, missing_skill_reason, reasons_for
 from models.features import FeatureSpace, market_frames
-from models.history import FIRST_AT, HistoryStats, exposure_pairs, positive_pairs
+from models.history import HistoryStats, exposure_pairs, positive_pairs
 from models.hybrid import HybridModel, with_one
 from models.index import GraduateBlock, MatchIndex, VacancyBlock
-from models.pairs import (
-    FEATURE_NAMES,
-    LIGHTFM_FEATURES,
-    MONOTONIC,
-    RETRIEVAL,
-    history_tables,
-    pair_features,
-)
-from models.ranker import PairRanker
+from models.outcomes import ADVANCED, APPLIED, FIRST_AT, INTERESTED, pair_outcomes
+from models.pairs import FEATURE_NAMES, LIGHTFM_FEATURES, RETRIEVAL, history_tables, pair_features
 from models.results import (
     CandidateFilters,
     Match,
@@ -56,7 +50,8 @@ from models.results import (
     UnknownVacancy,
     VacancyFilters,
 )
-from models.training_set import HARD, VACANCY_SIDE, build_examples
+from models.training_set import G_ROW, V_ROW, build_examples, resolved_mask, response_horizon
+from models.two_sided import TARGETS, Candidate, TwoSidedModel, resolve_candidates, select_model
 
 __all__ = [
     "CandidateFilters",
@@ -75,8 +70,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 STATE_FILE = "matcher.joblib"
+REQUIRED_SHARES = "required_shares"  # per-vacancy array name (see ``_Encoder._required_shares``)
 _REQUIRED_COVERAGE = FEATURE_NAMES.index("required_coverage")
 _PREFERRED_COVERAGE = FEATURE_NAMES.index("preferred_coverage")
+_LIGHTFM_COLUMNS = [FEATURE_NAMES.index(f) for f in LIGHTFM_FEATURES]
 
 
 class NoTrainingData(ValueError):
@@ -97,42 +94,51 @@ class MatcherConfig:
     # One OpenMP thread: LightFM's Hogwild updates with two threads are not reproducible, and the same data
     # must give the same model (and the same gate decision) on every run.
     num_threads: int = 1
+    # The two sides learn from pairs first exposed in the last ``ranker_window`` of the history, with
+    # features (history rates, LightFM) from the events before it; the latest ``calibration_fraction`` of
+    # those examples calibrates the score and chooses among ``candidates``.
     ranker_window: float = 0.3
-    # Weight of "viewed, never applied" negatives. Views follow what the job board showed, so they are
-    # biased towards pairs that already look good; at full weight they teach the ranker to distrust
-    # exactly the signals (programme taste) that decide what a graduate looks at.
-    impression_weight: float = 0.25
-    random_negatives: int = 2
-    hard_negatives: int = 3
-    hard_pool: int = 100
     calibration_fraction: float = 0.2
-    # Small, regularised trees with monotone skill/sponsor/district effects: on small markets (about 1,400
-    # graduates, 300 vacancies) larger trees (120 x 31 leaves, no constraints) fell below the keyword matcher
-    # ranking graduates for new vacancies; these scored the same on the medium world and cost a quarter
-    # of the tree walking per request. See docs/matcher.md.
-    max_iter: int = 60
+    # Random unseen pairs per window pair (each direction) as the graduate side's negatives, and their weight
+    # against recorded exposures (see ``models.training_set``).
+    random_negatives: int = 2
+    unseen_weight: float = 1.0
     ranker_learning_rate: float = 0.1
-    max_leaf_nodes: int = 15
-    min_samples_leaf: int = 80
-    l2_regularization: float = 10.0
     monotonic: bool = True
+    # Tree sizes and feature sets to choose from on the user's own data (``models.two_sided.CANDIDATES``),
+    # compared on at most ``search_sample`` examples.
+    # Each a name or a mapping of ``SideSpec`` fields (a custom tree size in a ``--config`` file).
+    candidates: tuple[Candidate, ...] = ("compact", "standard", "standard-no-history", "large")
+    search_sample: int = 200_000
+    # "success": graduate side x employer side; "applied": the one-sided model of applications (ablation).
+    target: str = "success"
     retrieval_pool: int = 300
-    # A second ranker for vacancies-for-a-graduate, trained on that direction's examples only.
-    graduate_ranker: bool = True
-    # Hard negatives (top of retrieval, i.e. high LightFM score or skill cover) for the graduate ranker: on
-    # the medium world they taught it to distrust LightFM's per-graduate order (NDCG@10 0.267 with, 0.288
-    # without); the vacancy-direction ranker keeps them.
-    graduate_hard_negatives: bool = False
+    # LightFM scores as pair features too (costs a second LightFM fit on the earlier events); retrieval
+    # always uses LightFM when ``use_lightfm``.
+    lightfm_features: bool = False
     use_lightfm: bool = True
     seed: int = 7
 
+    def __post_init__(self) -> None:
+        resolve_candidates(self.candidates)  # a bad name or field fails here, not after LightFM's fit
+        if self.target not in TARGETS:
+            raise ValueError(f"unknown target {self.target!r}; expected one of {', '.join(TARGETS)}")
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        values = asdict(self)
+        values["candidates"] = [c if isinstance(c, str) else dict(c) for c in self.candidates]
+        return values
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> MatcherConfig:
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})
+        kept = {k: v for k, v in values.items() if k in names}
+        if "candidates" in kept:
+            kept["candidates"] = tuple(
+                c if isinstance(c, str) else {**c, "without": tuple(c.get("without", ()))}
+                for c in kept["candidates"]
+            )
+        return cls(**kept)
 
 
 class _Encoder:
@@ -150,6 +156,22 @@ class _Encoder:
         self.by_vacancy = by_vacancy  # vacancies as users, graduates as items
         self.stats = stats
 
+    def _required_shares(self, frame: pd.DataFrame) -> np.ndarray:
+        """Per vacancy, for each required skill, the share of the graduates its employer advanced who
+        held it (0 without history): what makes a missing skill the decisive one."""
+        shares = self.stats.advanced_skills
+        by_enterprise: dict[str, dict[str, float]] = {}
+        if shares is not None and len(shares):
+            for (enterprise, skill), share in shares.items():
+                by_enterprise.setdefault(str(enterprise), {})[str(skill)] = float(share)
+        out = np.empty(len(frame), dtype=object)
+        for i, (enterprise, required) in enumerate(
+            zip(frame[C.enterprise].tolist(), frame[C.required_skills].tolist(), strict=True)
+        ):
+            known = by_enterprise.get(str(enterprise), {})
+            out[i] = tuple(known.get(str(s), 0.0) for s in required or ())
+        return out
+
     def encode_graduates(self, frame: pd.DataFrame, block: GraduateBlock) -> dict[str, np.ndarray]:
         out = {
             "activity": self.stats.graduate_vector(block.ids),
@@ -166,7 +188,7 @@ class _Encoder:
         return out
 
     def encode_vacancies(self, frame: pd.DataFrame, block: VacancyBlock) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
+        out: dict[str, np.ndarray] = {REQUIRED_SHARES: self._required_shares(frame)}
         if self.by_graduate is not None and self.by_vacancy is not None:
             x = self.features.transform_vacancies(frame)
             out[RETRIEVAL] = np.hstack(
@@ -236,7 +258,7 @@ class Matcher(BaseMatcher):
 
     # Bump whenever what ``save`` writes, or how ``load``/serving reads it, changes (features, pair columns,
     # array layout): the registry refuses artifacts of another format instead of failing at request time.
-    ARTIFACT_FORMAT = 2
+    ARTIFACT_FORMAT = 3
 
     def __init__(self, config: MatcherConfig | None = None) -> None:
         self.config = config or MatcherConfig()
@@ -259,8 +281,8 @@ class Matcher(BaseMatcher):
             "by_graduate_",
             "by_vacancy_",
             "stats_",
-            "ranker_",
-            "graduate_ranker_",
+            "model_",
+            "selection_",
             "trained_until_",
         ):
             self.__dict__.pop(name, None)
@@ -270,47 +292,50 @@ class Matcher(BaseMatcher):
         if positives.empty:
             raise NoTrainingData("no interaction went as far as 'applied': nothing to train on")
         features = FeatureSpace().fit(graduates, vacancies)
+        outcomes = pair_outcomes(data.interactions)
 
-        cut = positives[FIRST_AT].quantile(1.0 - config.ranker_window)
+        cut = outcomes[FIRST_AT].quantile(1.0 - config.ranker_window)
         before = positives[positives[FIRST_AT] < cut]
         if before.empty:
             before = positives
-        log.info(
-            "ranker examples from %s; %d positives before, %d in window",
-            cut,
-            len(before),
-            len(positives) - len(before),
-        )
+        log.info("examples from %s; %d positives before", cut, len(before))
+        use_features = config.use_lightfm and config.lightfm_features
         hybrids_a: tuple[HybridModel | None, HybridModel | None] = (None, None)
-        if config.use_lightfm:
+        if use_features:
             hybrids_a = fit_hybrids(config, features, graduates, vacancies, before, progress=progress)
         early_vacancies = vacancies[~(vacancies[C.posted_at] >= cut)]
         stats_a = HistoryStats.fit(
-            before, graduates, early_vacancies, exposures=exposure_pairs(data.interactions, before=cut)
+            before,
+            graduates,
+            early_vacancies,
+            exposures=exposure_pairs(data.interactions, before=cut),
+            applications=_applications(pair_outcomes(data.interactions, before=cut)),
         )
         index_a = MatchIndex.build(data, _Encoder(features, *hybrids_a, stats_a))
         index_a.tables = history_tables(stats_a, index_a)
         examples = build_examples(
-            data, index_a, positives, cut=cut, config=config, retrieve=self._retrieval_scores
+            data, index_a, outcomes, cut=cut, seed=config.seed, random_negatives=config.random_negatives
         )
+        if not examples[INTERESTED].any() or examples[INTERESTED].all():
+            raise NoTrainingData("the examples need pairs that were and were not applied to")
         X = pair_features(
-            index_a.graduates, examples["g_row"], index_a.vacancies, examples["v_row"], index_a.tables
+            index_a.graduates, examples[G_ROW], index_a.vacancies, examples[V_ROW], index_a.tables
         )
-        if not config.use_lightfm:
-            X[:, [FEATURE_NAMES.index(f) for f in LIGHTFM_FEATURES]] = np.nan
-        y = examples["label"].to_numpy()
-        weight = examples["weight"].to_numpy()
-        at = examples["at"]
-        # Graduates for a vacancy: every example (what worked before; the vacancy side's own negatives
-        # plus the rest). Vacancies for a graduate: positives, impressions and the graduate side's negatives
-        # only, so the trees learn what orders vacancies for one graduate, not what separates graduates.
-        ranker = _fit_ranker(config, X, y, weight, at)
-        ranker_g = None
-        if config.graduate_ranker:
-            mask = (examples["side"] != VACANCY_SIDE).to_numpy()
-            if not config.graduate_hard_negatives:
-                mask = mask & (examples["kind"] != HARD).to_numpy()
-            ranker_g = _fit_ranker(config, X[mask], y[mask], weight[mask], at[mask])
+        if not use_features:
+            X[:, _LIGHTFM_COLUMNS] = np.nan
+        model, selection = select_model(
+            X,
+            examples,
+            candidates=config.candidates,
+            target=config.target,
+            learning_rate=config.ranker_learning_rate,
+            monotonic=config.monotonic,
+            unseen_weight=config.unseen_weight,
+            seed=config.seed,
+            calibration_fraction=config.calibration_fraction,
+            search_sample=config.search_sample,
+        )
+        log.info("chose %s: %s", selection["chosen"], selection["candidates"])
 
         # Serving parts: everything refitted on all events.
         self.by_graduate_: HybridModel | None = None
@@ -320,17 +345,21 @@ class Matcher(BaseMatcher):
                 config, features, graduates, vacancies, positives, progress=progress
             )
         self.stats_ = HistoryStats.fit(
-            positives, graduates, vacancies, exposures=exposure_pairs(data.interactions)
+            positives,
+            graduates,
+            vacancies,
+            exposures=exposure_pairs(data.interactions),
+            applications=_applications(outcomes, horizon_from=outcomes),
         )
         self.features_ = features
-        self.ranker_ = ranker
-        self.graduate_ranker_ = ranker_g
+        self.model_: TwoSidedModel = model
+        self.selection_ = selection
         self.trained_until_ = pd.Timestamp(data.interactions[C.occurred_at].max())
         self.n_examples_ = len(examples)
         return self
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "ranker_"):
+        if not hasattr(self, "model_"):
             raise ModelNotFitted("the matcher has not been fitted")
 
     # ------------------------------------------------------------------ hooks
@@ -399,33 +428,46 @@ class Matcher(BaseMatcher):
         v_rows: np.ndarray,
         direction: str = FOR_GRADUATE,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """One score per pair whichever side asks (``direction`` changes nothing): the calibrated
+        probability of success, and as rank key its log-odds before calibration (the same order)."""
         self._check_fitted()
         X = pair_features(graduates, g_rows, vacancies, v_rows, index.tables)
-        if not self.config.use_lightfm:
-            X[:, [FEATURE_NAMES.index(f) for f in LIGHTFM_FEATURES]] = np.nan
-        ranker = self._ranker(direction)
-        raw = ranker.decision(X)
-        # Skill coverage breaks ties (and orders sensibly when a tiny training set gives a flat ranker).
-        # The pair features hold it already (the same float32 numbers ``keyword.skill_coverage`` gives).
+        if not (self.config.use_lightfm and self.config.lightfm_features):
+            X[:, _LIGHTFM_COLUMNS] = np.nan
+        key, prob = self.model_.score(X)
+        # Skill coverage breaks exact ties (e.g. a tiny training set gives flat trees).
         required = X[:, _REQUIRED_COVERAGE]
         preferred = np.nan_to_num(X[:, _PREFERRED_COVERAGE], nan=0.0)
-        tie = 1e-6 * (required + 0.5 * preferred)
-        return raw + tie, ranker.calibrate(raw), X
-
-    def _ranker(self, direction: str) -> PairRanker:
-        """The ranker of one direction (graduates for a vacancy use the general one)."""
-        graduate_ranker = self.__dict__.get("graduate_ranker_")
-        if direction == FOR_GRADUATE and graduate_ranker is not None:
-            return graduate_ranker  # type: ignore[no-any-return]
-        return self.ranker_
+        return key + 1e-6 * (required + 0.5 * preferred), prob, X
 
     def _reasons(
         self, features: np.ndarray | None, n: int, probabilities: np.ndarray, direction: str = FOR_GRADUATE
     ) -> list[list[Reason]]:
         if features is None or n == 0:
             return [[] for _ in range(n)]
-        contributions, names = self._ranker(direction).contributions(features, GROUPS)
+        contributions, names = self.model_.contributions(features, GROUPS)
         return reasons_for(features, contributions, names)
+
+    def _matches(
+        self,
+        graduates: GraduateBlock,
+        g_rows: np.ndarray,
+        vacancies: VacancyBlock,
+        v_rows: np.ndarray,
+        prob: np.ndarray,
+        features: np.ndarray | None,
+        direction: str = FOR_GRADUATE,
+    ) -> list[Match]:
+        """Matches with the positive reasons, then the main missing skill as a negative reason."""
+        items = super()._matches(graduates, g_rows, vacancies, v_rows, prob, features, direction)
+        shares = vacancies.arrays.get(REQUIRED_SHARES)
+        for item, v in zip(items, v_rows, strict=True):
+            if item.missing_skills:
+                held_by = (
+                    {} if shares is None else dict(zip(vacancies.required_lists[v], shares[v], strict=False))
+                )
+                item.reasons.append(missing_skill_reason(item.missing_skills, held_by))
+        return items
 
     # ------------------------------------------------------------------ persistence
     def learned_arrays(self) -> dict[str, np.ndarray]:
@@ -435,14 +477,7 @@ class Matcher(BaseMatcher):
         for prefix, model in (("by_graduate", self.by_graduate_), ("by_vacancy", self.by_vacancy_)):
             if model is not None:
                 arrays.update({f"{prefix}.{k}": v for k, v in model.learned_arrays().items()})
-        rankers = {"": self.ranker_, "graduate_": self.__dict__.get("graduate_ranker_")}
-        for prefix, ranker in rankers.items():
-            if ranker is None:
-                continue
-            calibrator = ranker.calibrator_
-            arrays[f"{prefix}calibration.x"] = np.asarray(calibrator.X_thresholds_, dtype=np.float64)
-            arrays[f"{prefix}calibration.y"] = np.asarray(calibrator.y_thresholds_, dtype=np.float64)
-            arrays[f"{prefix}ranker.reference"] = np.nan_to_num(ranker.reference_, nan=0.0)
+        arrays.update(self.model_.learned_arrays())
         return arrays
 
     def save(self, directory: str | Path) -> list[Path]:
@@ -486,33 +521,20 @@ class Matcher(BaseMatcher):
         return matcher
 
 
-def _fit_ranker(
-    config: MatcherConfig, X: np.ndarray, y: np.ndarray, weight: np.ndarray, at: pd.Series
-) -> PairRanker:
-    """A calibrated ranker on examples; the latest ``calibration_fraction`` of them calibrate it."""
-    late = (at >= at.quantile(1.0 - config.calibration_fraction)).to_numpy()
-    if late.all() or (~late).all() or len(np.unique(y[~late])) < 2:
-        late = np.zeros(len(y), dtype=bool)
-    ranker = PairRanker(
-        max_iter=config.max_iter,
-        learning_rate=config.ranker_learning_rate,
-        max_leaf_nodes=config.max_leaf_nodes,
-        min_samples_leaf=config.min_samples_leaf,
-        l2_regularization=config.l2_regularization,
-        monotonic=tuple(MONOTONIC.get(name, 0) for name in FEATURE_NAMES) if config.monotonic else None,
-        random_state=config.seed,
-        # One thread: on a shared 2-core machine OpenMP's spinning costs more than it gains here.
-        n_threads=1,
+def _applications(outcomes: pd.DataFrame, *, horizon_from: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Applications whose answer is known, with ``positive`` = advanced (for the screening rates)."""
+    applied = outcomes[outcomes[APPLIED]]
+    if len(applied):
+        end = pd.Timestamp(outcomes[FIRST_AT].max())
+        horizon = response_horizon(outcomes if horizon_from is None else horizon_from)
+        applied = applied[resolved_mask(applied, end=end, horizon=horizon)]
+    return pd.DataFrame(
+        {
+            C.graduate: applied[C.graduate].to_numpy(),
+            C.vacancy: applied[C.vacancy].to_numpy(),
+            "positive": applied[ADVANCED].to_numpy(dtype=float),
+        }
     )
-    ranker.fit(
-        X[~late],
-        y[~late],
-        sample_weight=weight[~late],
-        X_calibration=X[late] if late.any() else None,
-        y_calibration=y[late] if late.any() else None,
-    )
-    log.info("ranker fitted on %d examples (%d positive)", int((~late).sum()), int(y[~late].sum()))
-    return ranker
 
 
 HYBRID_ARRAYS = (

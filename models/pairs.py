@@ -6,14 +6,16 @@ Each feature belongs to a *reason group*; explanations are computed per group (`
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
-from models.history import PAIR_STATS, RATE_STATS, HistoryStats
+from models.history import ADVANCE_STATS, PAIR_STATS, RATE_STATS, HistoryStats
 from models.index import GraduateBlock, MatchIndex, VacancyBlock
 
 # name -> reason group
 FEATURES: dict[str, str] = {
     "required_coverage": "required_skills",
     "required_missing": "required_skills",
+    "missing_key_share": "required_skills",
     "preferred_coverage": "preferred_skills",
     "preferred_matched": "preferred_skills",
     "skill_focus": "skill_focus",
@@ -32,6 +34,9 @@ FEATURES: dict[str, str] = {
     "program_family_rate": "program_role_history",
     "program_enterprise_rate": "employer_history",
     "enterprise_rate": "employer_appeal",
+    "enterprise_advance": "employer_screening",
+    "program_enterprise_advance": "employer_screening",
+    "program_segment_advance": "employer_screening",
     "graduate_rate": "graduate_activity",
     "enterprise_appeal": "employer_appeal",
     "graduate_activity": "graduate_activity",
@@ -43,16 +48,18 @@ FEATURES: dict[str, str] = {
 }
 FEATURE_NAMES = tuple(FEATURES)
 # Directions every market should share: more of the required and preferred skills, the sponsor's own
-# order class and a preferred district never lower a pair's score. Everything else the trees learn freely.
+# order class and a preferred district never lower a pair's score (holding one more required skill raises
+# coverage and focus and lowers what is missing). Everything else the trees learn freely.
 MONOTONIC: dict[str, int] = {
     "required_coverage": 1,
     "required_missing": -1,
+    "missing_key_share": -1,
+    "skill_focus": 1,
     "preferred_coverage": 1,
     "preferred_matched": 1,
     "sponsor_match": 1,
     "district_preference": 1,
 }
-CATEGORICAL = ("program_kind", "segment")
 LIGHTFM_FEATURES = ("lightfm_graduate", "lightfm_vacancy")
 RETRIEVAL = "retrieval"  # per-entity array name holding the concatenated normalised LightFM representations
 
@@ -70,6 +77,11 @@ def history_tables(stats: HistoryStats, index: MatchIndex) -> dict[str, np.ndarr
     }
     tables = {name: stats.lift_matrix(name, left[a], right[b]) for name, (a, b) in PAIR_STATS.items()}
     tables.update({name: stats.rate_matrix(name, left[a], right[b]) for name, (a, b) in RATE_STATS.items()})
+    tables.update(
+        {name: stats.rate_matrix(name, left[a], right[b]) for name, (a, b) in ADVANCE_STATS.items()}
+    )
+    tables["enterprise_advance"] = stats.rate_vector("enterprise_advance", v.enterprises)
+    tables["advanced_skills"] = stats.advanced_skill_matrix(v.enterprises, v.skills)
     tables["enterprise_appeal"] = stats.enterprise_vector(v.enterprises)
     tables["enterprise_rate"] = stats.rate_vector("enterprise_rate", v.enterprises)
     return tables
@@ -77,6 +89,23 @@ def history_tables(stats: HistoryStats, index: MatchIndex) -> dict[str, np.ndarr
 
 def _rowwise_overlap(a, b) -> np.ndarray:  # type: ignore[no-untyped-def]
     return np.asarray(a.multiply(b).sum(axis=1), dtype=np.float32).ravel()
+
+
+def missing_skills_of(g_skills, required) -> sp.coo_matrix:  # type: ignore[no-untyped-def]
+    """``(pair, skill)`` entries of required skills the pair's graduate does not hold."""
+    missing = (required - required.multiply(g_skills)).tocoo()
+    keep = missing.data > 0
+    return sp.coo_matrix((missing.data[keep], (missing.row[keep], missing.col[keep])), shape=missing.shape)
+
+
+def _missing_key_share(g_skills, required, shares: np.ndarray, enterprise: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Per pair: the largest share, among the graduates this employer advanced, of holders of a required
+    skill this graduate lacks (0 when nothing is missing or the employer has no history)."""
+    missing = missing_skills_of(g_skills, required)
+    out = np.zeros(missing.shape[0], dtype=np.float32)
+    if missing.nnz:
+        np.maximum.at(out, missing.row, shares[enterprise[missing.row], missing.col])
+    return out
 
 
 def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -108,6 +137,10 @@ def pair_features(
     n_pref = vacancies.n_preferred[v_rows]
     out[:, col["required_coverage"]] = np.where(n_req > 0, matched_req / np.maximum(n_req, 1), 1.0)
     out[:, col["required_missing"]] = n_req - matched_req
+    if "advanced_skills" in tables:
+        out[:, col["missing_key_share"]] = _missing_key_share(
+            g_skills, vacancies.required[v_rows], tables["advanced_skills"], vacancies.enterprise[v_rows]
+        )
     out[:, col["preferred_coverage"]] = np.where(n_pref > 0, matched_pref / np.maximum(n_pref, 1), np.nan)
     out[:, col["preferred_matched"]] = matched_pref
     n_skills = graduates.n_skills[g_rows]
@@ -146,6 +179,14 @@ def pair_features(
         out[:, col["program_family_rate"]] = tables["program_family_rate"][program, vacancies.family[v_rows]]
         out[:, col["program_enterprise_rate"]] = tables["program_enterprise_rate"][program, enterprise]
         out[:, col["enterprise_rate"]] = tables["enterprise_rate"][enterprise]
+        if "enterprise_advance" in tables:
+            out[:, col["enterprise_advance"]] = tables["enterprise_advance"][enterprise]
+            out[:, col["program_enterprise_advance"]] = tables["program_enterprise_advance"][
+                program, enterprise
+            ]
+            out[:, col["program_segment_advance"]] = tables["program_segment_advance"][
+                program, vacancies.segment[v_rows]
+            ]
     activity = graduates.arrays.get("activity")
     if activity is not None:
         out[:, col["graduate_activity"]] = activity[g_rows]

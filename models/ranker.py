@@ -1,8 +1,11 @@
-"""The scikit-learn ranker: gradient-boosted trees over pair features, isotonic-calibrated.
+"""The scikit-learn parts of the match model: gradient-boosted trees over pair features, and the smooth
+calibration of the two sides' product.
 
-Ranking uses the raw tree probability (strictly informative); the score shown to users is the isotonic
-calibration of it, fitted on a later, held-out slice of the training examples, so "0.3" means that about
-30% of such pairs became applications in the calibration slice.
+:class:`PairRanker` estimates one side's probability (the graduate's interest, or the employer's advance)
+with log-loss trees; :class:`SuccessCalibration` maps the product of the two sides to the probability that
+a pairing succeeds with a strictly increasing logistic map (Platt scaling on the log-odds), fitted on a
+later slice of the examples than the trees. Strictly increasing means the calibration never merges two
+different model scores into one, so ties in a ranked list are genuine.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
 from threadpoolctl import ThreadpoolController
 
 _CONTROLLER: ThreadpoolController | None = None
@@ -258,7 +261,7 @@ def _leaf_spans(nodes: np.ndarray) -> tuple[list[int], dict[int, tuple[int, int]
 
 
 class PairRanker(ClassifierMixin, BaseEstimator):
-    """HistGradientBoostingClassifier + isotonic calibration.
+    """HistGradientBoostingClassifier over pair features (one side of the match), packed for fast serving.
 
     Parameters
     ----------
@@ -303,11 +306,8 @@ class PairRanker(ClassifierMixin, BaseEstimator):
         X: np.ndarray,
         y: np.ndarray,
         sample_weight: np.ndarray | None = None,
-        *,
-        X_calibration: np.ndarray | None = None,
-        y_calibration: np.ndarray | None = None,
     ) -> PairRanker:
-        """Fit the trees on ``(X, y)``, then the calibration on the held-out slice (or on ``X`` itself)."""
+        """Fit the trees on ``(X, y)``."""
         X = np.array(X, dtype=np.float32)
         y = np.asarray(y).astype(int)
         # A column with no value at all (e.g. no vacancy lists salaries) carries nothing; the trees cannot
@@ -335,11 +335,6 @@ class PairRanker(ClassifierMixin, BaseEstimator):
         with openmp_threads(self.n_threads):
             self.model_.fit(X, y, sample_weight=sample_weight)
         self.packed_ = PackedTrees(self.model_)
-        if X_calibration is None or y_calibration is None or len(np.unique(y_calibration)) < 2:
-            X_calibration, y_calibration = X, y
-        raw = self.decision(X_calibration)
-        self.calibrator_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-        self.calibrator_.fit(raw, np.asarray(y_calibration, dtype=float))
         reference = np.where(np.isfinite(X), X, np.nan)
         self.reference_ = np.array(
             [np.nanmedian(c) if np.isfinite(c).any() else np.nan for c in reference.T], dtype=np.float32
@@ -361,28 +356,15 @@ class PairRanker(ClassifierMixin, BaseEstimator):
         return X
 
     def decision(self, X: np.ndarray) -> np.ndarray:
-        """Uncalibrated probability of the positive class (what ranking sorts by)."""
+        """Probability of the positive class from the trees (log-loss fit)."""
         X = self._live(X)
         if len(X) <= SMALL_BATCH:
             return self.packed_.proba(X)
         with openmp_threads(1):
             return self.model_.predict_proba(X)[:, 1]
 
-    def calibrate(self, raw: np.ndarray) -> np.ndarray:
-        """Calibrated probability in [0, 1] of raw decisions."""
-        calibrator = self.calibrator_
-        raw = np.asarray(raw, dtype=calibrator.X_thresholds_.dtype).reshape(-1)
-        if np.isfinite(raw).all():
-            # IsotonicRegression.predict without its input validation (a third of a request's calibration
-            # time): the same clip and interpolation.
-            clipped = np.clip(raw, calibrator.X_min_, calibrator.X_max_)
-            values = np.asarray(calibrator.f_(clipped)).astype(clipped.dtype)
-        else:
-            values = calibrator.predict(raw)
-        return np.clip(values, 0.0, 1.0)
-
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        p = self.calibrate(self.decision(X))
+        p = self.decision(X)
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -411,3 +393,42 @@ class PairRanker(ClassifierMixin, BaseEstimator):
                 stacked[g][:, groups[name]] = self.reference_[groups[name]]
             scores = self.decision(stacked.reshape(-1, X.shape[1])).reshape(len(names) + 1, n)
         return (scores[0][None, :] - scores[1:]).T, names
+
+
+_EPS = 1e-6
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    """Log-odds of probabilities, clipped away from 0 and 1."""
+    p = np.clip(np.asarray(p, dtype=np.float64), _EPS, 1.0 - _EPS)
+    return np.log(p) - np.log1p(-p)
+
+
+class SuccessCalibration:
+    """``P(success) = sigmoid(slope * logit(p) + intercept)``: Platt scaling of a probability, strictly
+    increasing (``slope > 0``). Fitted by weighted logistic regression on held-out pairs; when the data
+    cannot support a positive slope (one class, or no signal) it stays the identity map.
+    """
+
+    def __init__(self) -> None:
+        self.slope_ = 1.0
+        self.intercept_ = 0.0
+
+    def fit(
+        self, p: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> SuccessCalibration:
+        x = logit(p)
+        y = np.asarray(y).astype(int)
+        self.slope_, self.intercept_ = 1.0, 0.0
+        if len(np.unique(y)) == 2 and np.ptp(x) > 0:
+            model = LogisticRegression(C=1e4, max_iter=1000)
+            model.fit(x[:, None], y, sample_weight=sample_weight)
+            slope = float(model.coef_[0, 0])
+            if slope > 0 and np.isfinite(slope):
+                self.slope_, self.intercept_ = slope, float(model.intercept_[0])
+        return self
+
+    def transform(self, p: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities of ``p``, strictly increasing in ``p``."""
+        z = self.slope_ * logit(p) + self.intercept_
+        return 1.0 / (1.0 + np.exp(-z))

@@ -1,176 +1,165 @@
-"""The ranker's training examples, drawn from a window at the end of the training period.
+"""The two sides' training examples, drawn from a window at the end of the training period.
 
-Positives: pairs whose first application (or deeper event) falls in the window, weighted by how far they went.
-Negatives, for both directions (other graduates for the same vacancy, other vacancies for the same graduate):
+Every pair first exposed in the window (viewed, or applied without a recorded view) is one example, with the
+labels of :mod:`models.outcomes`:
 
-* impressions — pairs viewed in the window and never applied to;
-* random — uniform over graduates still available / vacancies active in the window;
-* hard — from the top of the retrieval stage (what the ranker will actually have to sort at serving time).
+* the **graduate side** learns ``interested`` (applied and did not decline) over every exposed pair:
+  P(interested | shown);
+* the **employer side** learns ``advanced`` (shortlisted or further) over the applications whose answer is
+  known: P(advanced | applied). An application without an answer counts as not advanced once the usual
+  response time has passed (employers often reject in silence); a more recent one is left out (censored);
+* their product is calibrated to ``success`` (interested and advanced) on the latest slice of the window.
 
-Every negative respects the hard filters (education minimum, graduate not already hired).
-
-Each example has a ``side``: ``BOTH`` (positives, impressions), ``VACANCY_SIDE`` (a negative graduate for a
-vacancy of the window) or ``GRADUATE_SIDE`` (a negative vacancy for a graduate of the window), so a ranker
-per direction can learn from the negatives of its own ranking problem.
+Recorded exposures are few and already selected by the job board (what it showed is what looked good), while
+a vacancy's candidates are ranked over every seeking graduate. So pairs drawn at random among graduates
+available and vacancies active in the window are added as unseen negatives for the graduate side (other
+graduates for the window's vacancies, other vacancies for its graduates): they teach it who would consider
+such a job at all. They also let a market that exports only applications train. Every such pair respects
+the hard filters (education minimum, graduate not already hired) and is not a known pair; the calibration
+and the choice of configuration use recorded exposures only.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from models.columns import Columns as C
 from models.data import MarketData
-from models.history import FIRST_AT, impression_pairs
 from models.index import GraduateBlock, MatchIndex, VacancyBlock
+from models.outcomes import (
+    ADVANCED,
+    ANSWERED_AT,
+    APPLIED,
+    APPLIED_AT,
+    DEPTH,
+    FIRST_AT,
+    INTERESTED,
+    SUCCESS,
+)
 
-# (query block, query rows, other block) -> (LightFM scores, skill scores), each (n_other, n_queries)
-Retrieve = Callable[[Any, np.ndarray, Any], tuple[np.ndarray | None, np.ndarray]]
-
-
-def _frame(
-    g: np.ndarray,
-    v: np.ndarray,
-    label: int,
-    weight: np.ndarray | float,
-    at: np.ndarray,
-    side: int = 0,
-    kind: int = 0,
-) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "g_row": np.asarray(g, dtype=np.int64),
-            "v_row": np.asarray(v, dtype=np.int64),
-            "label": label,
-            "weight": np.broadcast_to(np.asarray(weight, dtype=np.float64), len(g)),
-            "at": at,
-            "side": np.int8(side),
-            "kind": np.int8(kind),
-        }
-    )
+# Columns of the examples frame.
+G_ROW, V_ROW, AT = "g_row", "v_row", "at"
+RESOLVED = "resolved"  # the employer side's label is known (or the graduate never applied)
+EXPOSED = "exposed"  # a recorded exposure (False: a random stand-in)
+DEFAULT_RESPONSE_DAYS = 14.0
 
 
-HARD_CHUNK = 256
-BOTH, VACANCY_SIDE, GRADUATE_SIDE = 0, 1, 2
-POSITIVE, IMPRESSION, RANDOM, HARD = 0, 1, 2, 3  # kinds of example
+def response_horizon(outcomes: pd.DataFrame) -> pd.Timedelta:
+    """How long employers usually take to answer an application: the 90th percentile of the delays seen
+    (14 days when no answer was recorded)."""
+    answered = outcomes[outcomes[APPLIED_AT].notna() & outcomes[ANSWERED_AT].notna()]
+    if len(answered) < 20:
+        return pd.Timedelta(days=DEFAULT_RESPONSE_DAYS)
+    delay = (answered[ANSWERED_AT] - answered[APPLIED_AT]).dt.total_seconds()
+    return pd.Timedelta(seconds=float(np.quantile(np.maximum(delay.to_numpy(), 0.0), 0.9)))
 
 
-def _hard_candidates(
-    retrieve: Retrieve, queries: Any, rows: np.ndarray, others: Any, pool: np.ndarray, k: int
-) -> list[np.ndarray]:
-    """For each query row, the union of the top ``k`` of ``pool`` by each retrieval score (chunked)."""
-    lightfm, skill = retrieve(queries, rows, others)
-    out = []
-    for i in range(len(rows)):
-        tops = []
-        for scores in (skill, lightfm):
-            if scores is None:
-                continue
-            column = scores[pool, i]
-            top = pool if len(pool) <= k else pool[np.argpartition(-column, k - 1)[:k]]
-            tops.append(top)
-        out.append(np.unique(np.concatenate(tops)) if tops else pool[:0])
-    return out
+def resolved_mask(outcomes: pd.DataFrame, *, end: pd.Timestamp, horizon: pd.Timedelta) -> np.ndarray:
+    """Whether each pair's outcome is known at ``end``: no application, an employer answer, or an
+    application older than ``horizon``."""
+    applied = outcomes[APPLIED].to_numpy()
+    answered = outcomes[ANSWERED_AT].notna().to_numpy()
+    old = (outcomes[APPLIED_AT] < end - horizon).fillna(False).to_numpy(dtype=bool)
+    return ~applied | answered | old
 
 
 def build_examples(
     data: MarketData,
     index: MatchIndex,
-    positives: pd.DataFrame,
+    outcomes: pd.DataFrame,
     *,
     cut: pd.Timestamp,
-    config: Any,
-    retrieve: Retrieve,
+    seed: int,
+    random_negatives: int = 2,
 ) -> pd.DataFrame:
-    """Examples ``(g_row, v_row, label, weight, at)`` in ``index``'s rows; see the module docstring."""
-    rng = np.random.default_rng(config.seed)
+    """Examples in ``index``'s rows of pairs first exposed at or after ``cut``; see the module docstring.
+
+    ``outcomes`` is :func:`models.outcomes.pair_outcomes` of all of ``data``'s interactions. Columns:
+    ``G_ROW, V_ROW, AT, INTERESTED, APPLIED, ADVANCED, DEPTH, SUCCESS, RESOLVED, EXPOSED``.
+    """
     graduates: GraduateBlock = index.graduates
     vacancies: VacancyBlock = index.vacancies
+    end = pd.Timestamp(data.interactions[C.occurred_at].max())
+    horizon = response_horizon(outcomes[outcomes[FIRST_AT] < cut])
+    window = outcomes[outcomes[FIRST_AT] >= cut]
+    g = graduates.ids.rows(window[C.graduate].to_numpy())
+    v = vacancies.ids.rows(window[C.vacancy].to_numpy())
+    known = (g >= 0) & (v >= 0)
+    window = window[known]
+    frame = pd.DataFrame(
+        {
+            G_ROW: g[known].astype(np.int64),
+            V_ROW: v[known].astype(np.int64),
+            AT: window[FIRST_AT].to_numpy(),
+            INTERESTED: window[INTERESTED].to_numpy(dtype=bool),
+            APPLIED: window[APPLIED].to_numpy(dtype=bool),
+            ADVANCED: window[ADVANCED].to_numpy(dtype=bool),
+            DEPTH: window[DEPTH].to_numpy(dtype=np.int64),
+            SUCCESS: window[SUCCESS].to_numpy(dtype=bool),
+            RESOLVED: resolved_mask(window, end=end, horizon=horizon),
+            EXPOSED: True,
+        }
+    )
+    if random_negatives > 0 and frame[INTERESTED].any():
+        frame = pd.concat(
+            [frame, _random_negatives(data, index, outcomes, frame, cut=cut, seed=seed, r=random_negatives)],
+            ignore_index=True,
+        )
+    return frame.sort_values([AT, G_ROW, V_ROW], kind="stable").reset_index(drop=True)
+
+
+def _random_negatives(
+    data: MarketData,
+    index: MatchIndex,
+    outcomes: pd.DataFrame,
+    window: pd.DataFrame,
+    *,
+    cut: pd.Timestamp,
+    seed: int,
+    r: int,
+) -> pd.DataFrame:
+    """``r`` random other graduates per window pair's vacancy and ``r`` random other vacancies per its
+    graduate, as pairs shown and passed over at the same time."""
+    rng = np.random.default_rng(seed)
+    graduates, vacancies = index.graduates, index.vacancies
     n_v = len(vacancies)
-
-    pos_g = graduates.ids.rows(positives[C.graduate].to_numpy())
-    pos_v = vacancies.ids.rows(positives[C.vacancy].to_numpy())
-    known = (pos_g >= 0) & (pos_v >= 0)
-    positive_keys = set((pos_g[known] * n_v + pos_v[known]).tolist())
-    in_window = known & (positives[FIRST_AT] >= cut).to_numpy()
-    wg, wv = pos_g[in_window], pos_v[in_window]
-    w_at = positives[FIRST_AT].to_numpy()[in_window]
-    parts = [_frame(wg, wv, 1, positives[C.weight].to_numpy()[in_window], w_at)]
-
-    views = impression_pairs(data.interactions, start=cut, end=None)
-    if len(views):
-        vg = graduates.ids.rows(views[C.graduate].to_numpy())
-        vv = vacancies.ids.rows(views[C.vacancy].to_numpy())
-        ok = (vg >= 0) & (vv >= 0)
-        weight = float(getattr(config, "impression_weight", 1.0))
-        if weight > 0:
-            parts.append(_frame(vg[ok], vv[ok], 0, weight, views[FIRST_AT].to_numpy()[ok], kind=IMPRESSION))
-
+    g_all = graduates.ids.rows(outcomes[C.graduate].to_numpy())
+    v_all = vacancies.ids.rows(outcomes[C.vacancy].to_numpy())
+    ok = (g_all >= 0) & (v_all >= 0)
+    known_keys = np.unique(g_all[ok] * n_v + v_all[ok])
     interactions = data.interactions
-    hired_before = interactions[(interactions[C.event] == "hired") & (interactions[C.occurred_at] < cut)]
+    hired = interactions[(interactions[C.event] == "hired") & (interactions[C.occurred_at] < cut)]
     available = np.ones(len(graduates), dtype=bool)
-    hired_rows = graduates.ids.rows(hired_before[C.graduate].unique())
+    hired_rows = graduates.ids.rows(hired[C.graduate].unique())
     available[hired_rows[hired_rows >= 0]] = False
-    cut_ns = pd.Timestamp(cut).value
-    active = vacancies.closes_at >= cut_ns
-    active[wv] = True
-    available[wg] = True
-    g_pool = np.flatnonzero(available)
-    v_pool = np.flatnonzero(active)
-
-    def keep(g: np.ndarray, v: np.ndarray) -> np.ndarray:
-        ok = graduates.education[g] >= vacancies.min_education[v]
-        keys = g * n_v + v
-        return ok & ~np.fromiter((k in positive_keys for k in keys.tolist()), dtype=bool, count=len(keys))
-
-    # Random negatives, both directions.
-    r = config.random_negatives
-    if r > 0 and len(wg):
-        g_neg = g_pool[rng.integers(0, len(g_pool), size=len(wg) * r)]
-        v_same = np.repeat(wv, r)
-        v_neg = v_pool[rng.integers(0, len(v_pool), size=len(wg) * r)]
-        g_same = np.repeat(wg, r)
-        at = np.repeat(w_at, r)
-        for g, v, side in ((g_neg, v_same, VACANCY_SIDE), (g_same, v_neg, GRADUATE_SIDE)):
-            ok = keep(g, v)
-            parts.append(_frame(g[ok], v[ok], 0, 1.0, at[ok], side, RANDOM))
-
-    # Hard negatives from the retrieval stage, both directions.
-    h = config.hard_negatives
-    if h > 0 and len(wg):
-        window = pd.DataFrame({"g": wg, "v": wv, "at": w_at})
-        for query_side, query_block, other_block, pool in (
-            ("v", vacancies, graduates, g_pool),
-            ("g", graduates, vacancies, v_pool),
-        ):
-            grouped = window.groupby(query_side, sort=True)
-            queries = np.asarray(list(grouped.groups), dtype=np.int64)
-            counts = grouped.size().to_numpy()
-            first_at = grouped["at"].first().to_numpy()
-            for start in range(0, len(queries), HARD_CHUNK):
-                chunk = queries[start : start + HARD_CHUNK]
-                candidates = _hard_candidates(
-                    retrieve, query_block, chunk, other_block, pool, config.hard_pool
-                )
-                for i, q in enumerate(chunk):
-                    row_candidates = candidates[i]
-                    if query_side == "v":
-                        ok = graduates.education[row_candidates] >= vacancies.min_education[q]
-                    else:
-                        ok = vacancies.min_education[row_candidates] <= graduates.education[q]
-                    row_candidates = row_candidates[ok]
-                    take = min(len(row_candidates), h * int(counts[start + i]))
-                    chosen = rng.choice(row_candidates, size=take, replace=False)
-                    same = np.full(take, q, dtype=np.int64)
-                    g, v = (chosen, same) if query_side == "v" else (same, chosen)
-                    ok = keep(g, v)
-                    side = VACANCY_SIDE if query_side == "v" else GRADUATE_SIDE
-                    at = np.full(int(ok.sum()), first_at[start + i])
-                    parts.append(_frame(g[ok], v[ok], 0, 1.0, at, side, HARD))
-
-    examples = pd.concat(parts, ignore_index=True)
-    examples = examples.drop_duplicates(subset=["g_row", "v_row"], keep="first").reset_index(drop=True)
-    return examples
+    available[window[G_ROW].to_numpy()] = True
+    active = vacancies.closes_at >= pd.Timestamp(cut).value
+    active[window[V_ROW].to_numpy()] = True
+    g_pool, v_pool = np.flatnonzero(available), np.flatnonzero(active)
+    wg, wv = window[G_ROW].to_numpy(), window[V_ROW].to_numpy()
+    at = np.repeat(window[AT].to_numpy(), r)
+    parts = []
+    for g, v in (
+        (g_pool[rng.integers(0, len(g_pool), size=len(wg) * r)], np.repeat(wv, r)),
+        (np.repeat(wg, r), v_pool[rng.integers(0, len(v_pool), size=len(wv) * r)]),
+    ):
+        keep = (graduates.education[g] >= vacancies.min_education[v]) & ~np.isin(g * n_v + v, known_keys)
+        parts.append(
+            pd.DataFrame(
+                {
+                    G_ROW: g[keep],
+                    V_ROW: v[keep],
+                    AT: at[keep],
+                    INTERESTED: False,
+                    APPLIED: False,
+                    ADVANCED: False,
+                    DEPTH: 0,
+                    SUCCESS: False,
+                    RESOLVED: True,
+                    EXPOSED: False,
+                }
+            )
+        )
+    out = pd.concat(parts, ignore_index=True)
+    return out.drop_duplicates(subset=[G_ROW, V_ROW]).reset_index(drop=True)

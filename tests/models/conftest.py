@@ -131,7 +131,9 @@ def small_market(seed: int = 3, n_graduates: int = 240, n_vacancies: int = 60) -
     )
 
 
-FAST = MatcherConfig(no_components=8, epochs=5, num_threads=1, max_iter=60, retrieval_pool=50, seed=11)
+FAST = MatcherConfig(
+    no_components=8, epochs=5, num_threads=1, candidates=("compact",), retrieval_pool=50, seed=11
+)
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.base import FOR_VACANCY
 from models.columns import Columns as C
 from models.data import MarketData
+from models.explain import COL
 from models.index import MatchIndex
 from models.keyword import skill_coverage
 from models.matcher import (
@@ -25,7 +25,8 @@ from models.matcher import (
     _top,
     _top_tie_broken,
 )
-from models.pairs import pair_features
+from models.pairs import LIGHTFM_FEATURES, pair_features
+from models.two_sided import masked
 from tests.models.conftest import FAST, small_market
 
 
@@ -107,7 +108,8 @@ def test_get_params_and_finite_arrays(trained: Matcher) -> None:
     assert MatcherConfig.from_dict(FAST.to_dict()) == FAST
     arrays = trained.learned_arrays()
     assert arrays and all(np.isfinite(a).all() for a in arrays.values())
-    assert trained.ranker_.get_params()["random_state"] == FAST.seed
+    assert trained.model_.interest_.get_params()["random_state"] == FAST.seed
+    assert trained.selection_["chosen"] == "compact"
 
 
 def test_hard_filters(trained: Matcher, market: MarketData) -> None:
@@ -181,33 +183,73 @@ def test_errors(trained: Matcher, market: MarketData) -> None:
         Matcher(FAST).fit(empty)
 
 
-def test_each_direction_uses_its_own_ranker(trained: Matcher, market: MarketData) -> None:
-    assert trained.graduate_ranker_ is not None and trained.graduate_ranker_ is not trained.ranker_
-    assert any(name.startswith("graduate_calibration") for name in trained.learned_arrays())
+def test_one_score_per_pair_whichever_side_asks(trained: Matcher, market: MarketData) -> None:
     index = trained.index(market)
-    # Vacancies for a graduate: the graduate-direction ranker's calibrated probabilities.
-    vacancies = trained.vacancies_for("G0007", index=index, limit=5).items
+    vacancies = trained.vacancies_for("G0007", index=index, limit=10).items
+    for match in vacancies:
+        candidates = trained.candidates_for(match.vacancy_id, index=index, limit=500).items
+        same = [c for c in candidates if c.graduate_id == "G0007"]
+        assert len(same) == 1 and same[0].score == match.score
+    pairs = trained.score_pairs(["G0007"] * len(vacancies), [m.vacancy_id for m in vacancies], index=index)
+    assert np.array_equal(pairs, [m.score for m in vacancies])
+    # The score is the calibrated product of the two sides.
     v_rows = index.vacancies.ids.rows([m.vacancy_id for m in vacancies])
     g_rows = np.full(len(v_rows), index.graduates.ids.row("G0007"))
     X = trained._pair_scores(index, index.graduates, g_rows, index.vacancies, v_rows)[2]
     assert X is not None
-    expected = trained.graduate_ranker_.calibrate(trained.graduate_ranker_.decision(X))
+    interest, employer = trained.model_.sides(X)
+    expected = trained.model_.calibration_.transform(interest * employer)
     assert np.allclose([m.score for m in vacancies], expected)
     assert all(m.reasons for m in vacancies)
-    # Graduates for a vacancy: the general ranker.
-    candidates = trained.candidates_for("V001", index=index, limit=5).items
-    g_rows = index.graduates.ids.rows([m.graduate_id for m in candidates])
-    v_rows = np.full(len(g_rows), index.vacancies.ids.row("V001"))
-    X = trained._pair_scores(index, index.graduates, g_rows, index.vacancies, v_rows)[2]
-    assert X is not None
-    assert np.allclose([m.score for m in candidates], trained.ranker_.calibrate(trained.ranker_.decision(X)))
 
 
-def test_one_ranker_for_both_directions_when_asked(market: MarketData) -> None:
-    matcher = Matcher(replace(FAST, graduate_ranker=False)).fit(market)
-    assert matcher.graduate_ranker_ is None
+def test_more_required_skills_never_lower_the_score(trained: Matcher, market: MarketData) -> None:
+    index = trained.index(market)
+    rng = np.random.default_rng(0)
+    g_rows = rng.integers(0, len(index.graduates), 400)
+    v_rows = rng.integers(0, len(index.vacancies), 400)
+    X = pair_features(index.graduates, g_rows, index.vacancies, v_rows, index.tables)
+    n_required = X[:, COL["n_required"]]
+    missing = X[:, COL["required_missing"]]
+    can = (missing > 0) & (n_required > 0)
+    assert can.sum() > 50
+    more = X[can].copy()
+    more[:, COL["required_missing"]] -= 1
+    more[:, COL["required_coverage"]] = (n_required[can] - more[:, COL["required_missing"]]) / n_required[can]
+    more[:, COL["missing_key_share"]] = np.minimum(more[:, COL["missing_key_share"]], 0.1)
+    interest, employer = trained.model_.sides(X[can])
+    interest_more, employer_more = trained.model_.sides(more)
+    assert np.all(employer_more >= employer - 1e-12) and np.all(interest_more >= interest - 1e-12)
+    _, before = trained.model_.score(X[can])
+    _, after = trained.model_.score(more)
+    assert np.all(after >= before - 1e-12) and (after > before).any()
+
+
+def test_applies_only_target_learns_one_side(market: MarketData) -> None:
+    matcher = Matcher(replace(FAST, target="applied")).fit(market)
+    assert matcher.model_.employer_ is None
     index = matcher.index(market)
     assert len(matcher.vacancies_for("G0007", index=index, limit=5).items) == 5
+
+
+def test_candidate_configurations_are_validated() -> None:
+    with pytest.raises(ValueError, match="unknown candidate"):
+        MatcherConfig(candidates=("huge",))
+    with pytest.raises(ValueError, match="unknown features"):
+        MatcherConfig(
+            candidates=(
+                {
+                    "name": "x",
+                    "max_iter": 5,
+                    "max_leaf_nodes": 3,
+                    "min_samples_leaf": 5,
+                    "l2_regularization": 0.0,
+                    "without": ["gender"],
+                },
+            )
+        )
+    with pytest.raises(ValueError, match="unknown target"):
+        MatcherConfig(target="clicks")
 
 
 def _reference_candidates(
@@ -234,11 +276,17 @@ def _reference_candidates(
         )
     v_rows = np.full(len(rows), vrow)
     X = pair_features(index.graduates, rows, index.vacancies, v_rows, index.tables)
-    ranker = matcher._ranker(FOR_VACANCY)
-    raw = 1.0 / (1.0 + np.exp(-ranker.packed_.walk(ranker._live(X))))
+    X[:, [COL[f] for f in LIGHTFM_FEATURES]] = np.nan
+    model = matcher.model_
+    sides = []
+    for side in (model.interest_, model.employer_):
+        assert side is not None
+        sides.append(1.0 / (1.0 + np.exp(-side.packed_.walk(side._live(masked(X, model.dropped_))))))
+    product = sides[0] * sides[1]
+    key = np.log(np.clip(product, 1e-6, 1 - 1e-6)) - np.log1p(-np.clip(product, 1e-6, 1 - 1e-6))
     required, preferred = skill_coverage(index.graduates, rows, index.vacancies, v_rows)
-    order = np.lexsort((rows, -(raw + 1e-6 * (required + 0.5 * preferred))))[:need]
-    return index.graduates.ids.external(rows[order]), ranker.calibrator_.predict(raw[order])
+    order = np.lexsort((rows, -(key + 1e-6 * (required + 0.5 * preferred))))[:need]
+    return index.graduates.ids.external(rows[order]), model.calibration_.transform(product[order])
 
 
 def test_fast_serving_path_ranks_exactly_as_the_plain_one(trained: Matcher) -> None:
@@ -251,7 +299,7 @@ def test_fast_serving_path_ranks_exactly_as_the_plain_one(trained: Matcher) -> N
         result = trained.candidates_for(str(vacancy), index=index, limit=15)
         ids, scores = _reference_candidates(trained, index, str(vacancy), 15)
         assert [m.graduate_id for m in result.items] == ids
-        assert [m.score for m in result.items] == [float(np.clip(s, 0.0, 1.0)) for s in scores]
+        assert np.allclose([m.score for m in result.items], scores, rtol=0, atol=1e-12)
         assert all(m.reasons for m in result.items)
 
 

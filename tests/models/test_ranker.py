@@ -1,7 +1,7 @@
 import numpy as np
 from sklearn.base import clone
 
-from models.ranker import PackedTrees, PairRanker
+from models.ranker import PackedTrees, PairRanker, SuccessCalibration
 
 
 def _data(n: int = 600, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -20,12 +20,13 @@ def test_packed_trees_match_sklearn() -> None:
     assert np.allclose(packed.proba(X), expected, atol=1e-9)
 
 
-def test_calibrated_probabilities_and_params() -> None:
+def test_probabilities_and_params() -> None:
     X, y = _data(seed=1)
     ranker = PairRanker(max_iter=20, min_samples_leaf=5)
     assert clone(ranker).get_params()["max_iter"] == 20
-    ranker.fit(X[:400], y[:400], X_calibration=X[400:], y_calibration=y[400:])
+    ranker.fit(X[:400], y[:400])
     p = ranker.predict_proba(X)[:, 1]
+    assert np.array_equal(p, ranker.decision(X))
     assert np.all((p >= 0) & (p <= 1))
     assert set(ranker.predict(X)) <= {0, 1}
     contributions, names = ranker.contributions(X[:3], {"a": [0], "b": [1, 2]})
@@ -109,7 +110,28 @@ def test_pickled_ranker_rebuilds_its_packed_trees() -> None:
     assert np.array_equal(restored.decision(X), ranker.decision(X))
     again = pickle.loads(pickle.dumps(ranker))
     assert "_plans" not in again.packed_.__dict__
-    assert np.array_equal(again.calibrate(again.decision(X)), ranker.calibrate(ranker.decision(X)))
-    assert np.array_equal(
-        ranker.calibrate(ranker.decision(X)), ranker.calibrator_.predict(ranker.decision(X))
-    )
+    assert np.array_equal(again.decision(X), ranker.decision(X))
+
+
+def test_success_calibration_is_smooth_and_strictly_increasing() -> None:
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0.01, 0.9, 5000)
+    # The truth is a squeezed version of p: the map must learn it without plateaus.
+    truth = 1.0 / (1.0 + np.exp(-(0.5 * np.log(p / (1 - p)) - 1.0)))
+    y = (rng.random(5000) < truth).astype(int)
+    calibration = SuccessCalibration().fit(p, y)
+    grid = np.linspace(0.001, 0.999, 2000)
+    mapped = calibration.transform(grid)
+    assert np.all(np.diff(mapped) > 0)  # no two different inputs share an output
+    assert abs(calibration.slope_ - 0.5) < 0.1 and abs(calibration.intercept_ + 1.0) < 0.15
+    assert abs(calibration.transform(p).mean() - y.mean()) < 0.01
+
+
+def test_success_calibration_stays_the_identity_without_signal() -> None:
+    p = np.linspace(0.1, 0.9, 100)
+    for y in (np.zeros(100, dtype=int), np.ones(100, dtype=int)):
+        calibration = SuccessCalibration().fit(p, y)
+        assert np.allclose(calibration.transform(p), p)
+    # Anti-correlated labels would need a decreasing map: refused, the order is kept.
+    calibration = SuccessCalibration().fit(p, (p < 0.5).astype(int))
+    assert calibration.slope_ == 1.0 and np.allclose(calibration.transform(p), p)

@@ -10,9 +10,21 @@ from models.matcher import MatcherConfig
 from training.demo import generate
 
 # Small and single-threaded so the suite stays fast and runs are reproducible.
-SMALL = MatcherConfig(epochs=3, no_components=8, num_threads=1, max_iter=40, seed=7)
-# Clearly worse: no LightFM part and a ranker of one two-leaf tree.
-WORSE = replace(SMALL, use_lightfm=False, max_iter=1, max_leaf_nodes=2, min_samples_leaf=200)
+SMALL = MatcherConfig(epochs=3, no_components=8, num_threads=1, candidates=("compact",), seed=7)
+# Clearly worse: no LightFM part and both sides one two-leaf tree.
+WORSE = replace(
+    SMALL,
+    use_lightfm=False,
+    candidates=(
+        {
+            "name": "stump",
+            "max_iter": 1,
+            "max_leaf_nodes": 2,
+            "min_samples_leaf": 200,
+            "l2_regularization": 0.0,
+        },
+    ),
+)
 
 
 def small_market(fraction: float = 0.4, seed: int = 0) -> MarketData:

@@ -52,7 +52,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 def small_config() -> Any:
     from models.matcher import MatcherConfig
 
-    return MatcherConfig(no_components=8, epochs=5, num_threads=1, max_iter=60, retrieval_pool=50, seed=7)
+    return MatcherConfig(no_components=8, epochs=5, num_threads=1, candidates=("compact",), retrieval_pool=50, seed=7)
 
 
 # ---------------------------------------------------------------------------------------------- live server

@@ -147,7 +147,7 @@ def tiny_model() -> Any:
     from models.matcher import Matcher, MatcherConfig
     from training.registry import LoadedModel
 
-    config = MatcherConfig(no_components=8, epochs=5, num_threads=1, max_iter=60, seed=7)
+    config = MatcherConfig(no_components=8, epochs=5, num_threads=1, candidates=("compact",), seed=7)
     return LoadedModel(version=MODEL_VERSION, matcher=Matcher(config).fit(tiny_market()), manifest={})
 
 
