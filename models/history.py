@@ -113,6 +113,7 @@ class HistoryStats:
     rates: dict[str, pd.Series] = field(default_factory=dict)  # smoothed log(rate / overall rate)
     # enterprise -> skill -> share of the graduates it advanced who held the skill
     advanced_skills: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    advanced_prior: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))  # skill -> share
     n_positive: int = 0
 
     @classmethod
@@ -172,21 +173,29 @@ class HistoryStats:
             stats.rates.update(_log_rates(applied, keys, alpha))
             advanced = applied[applied["positive"] > 0]
             if len(advanced):
+                # Shares smoothed towards the whole market's (``alpha`` pseudo-graduates), so an employer
+                # with one advanced applicant does not make each of their skills "held by 100%".
                 held = advanced[[f"v_{C.enterprise}", C.skills]].explode(C.skills).dropna()
                 counts = held.groupby([f"v_{C.enterprise}", C.skills]).size().astype(float)
                 per_enterprise = advanced.groupby(f"v_{C.enterprise}").size().astype(float)
-                stats.advanced_skills = (
-                    counts / per_enterprise.reindex(counts.index.get_level_values(0)).to_numpy()
-                )
+                overall = held.groupby(C.skills).size().astype(float) / len(advanced)
+                total = per_enterprise.reindex(counts.index.get_level_values(0)).to_numpy()
+                prior = overall.reindex(counts.index.get_level_values(1)).to_numpy()
+                stats.advanced_skills = (counts + alpha * prior) / (total + alpha)
+                stats.advanced_prior = overall
         return stats
 
     def advanced_skill_matrix(self, enterprise_ids: IdMap, skill_ids: IdMap) -> np.ndarray:
         """Dense ``(len(enterprises)+1, len(skills))``: share of each employer's advanced applicants who
-        held each skill; 0 where unknown (the last row is the unknown employer)."""
+        held each skill (smoothed); the whole market's share for an employer or skill without history
+        (the last row is the unknown employer)."""
         out = np.zeros((len(enterprise_ids) + 1, len(skill_ids)), dtype=np.float32)
         shares = self.advanced_skills
         if shares is None or shares.empty:
             return out
+        prior_cols = skill_ids.rows(self.advanced_prior.index.to_numpy())
+        known = prior_cols >= 0
+        out[:, prior_cols[known]] = self.advanced_prior.to_numpy(dtype=np.float32)[known]
         rows = enterprise_ids.rows(shares.index.get_level_values(0).to_numpy())
         cols = skill_ids.rows(shares.index.get_level_values(1).to_numpy())
         keep = (rows >= 0) & (cols >= 0)

@@ -160,6 +160,7 @@ class _Encoder:
         """Per vacancy, for each required skill, the share of the graduates its employer advanced who
         held it (0 without history): what makes a missing skill the decisive one."""
         shares = self.stats.advanced_skills
+        prior = {str(k): float(v) for k, v in self.stats.advanced_prior.items()}
         by_enterprise: dict[str, dict[str, float]] = {}
         if shares is not None and len(shares):
             for (enterprise, skill), share in shares.items():
@@ -169,12 +170,11 @@ class _Encoder:
             zip(frame[C.enterprise].tolist(), frame[C.required_skills].tolist(), strict=True)
         ):
             known = by_enterprise.get(str(enterprise), {})
-            out[i] = tuple(known.get(str(s), 0.0) for s in required or ())
+            out[i] = tuple(known.get(str(s), prior.get(str(s), 0.0)) for s in required or ())
         return out
 
     def encode_graduates(self, frame: pd.DataFrame, block: GraduateBlock) -> dict[str, np.ndarray]:
         out = {
-            "activity": self.stats.graduate_vector(block.ids),
             "apply_rate": self.stats.rate_vector("graduate_rate", block.ids, extra=False),
         }
         if self.by_graduate is not None and self.by_vacancy is not None:

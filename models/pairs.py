@@ -11,7 +11,9 @@ import scipy.sparse as sp
 from models.history import ADVANCE_STATS, PAIR_STATS, RATE_STATS, HistoryStats
 from models.index import GraduateBlock, MatchIndex, VacancyBlock
 
-# name -> reason group
+# name -> reason group. Counts of past events (how many applications an employer or a graduate had) are
+# left out: they grow with the length of the history, so a model trained on the earlier months would read
+# the serving counts of a longer history as a different market. Rates (conversion, screening) stay.
 FEATURES: dict[str, str] = {
     "required_coverage": "required_skills",
     "required_missing": "required_skills",
@@ -38,8 +40,6 @@ FEATURES: dict[str, str] = {
     "program_enterprise_advance": "employer_screening",
     "program_segment_advance": "employer_screening",
     "graduate_rate": "graduate_activity",
-    "enterprise_appeal": "employer_appeal",
-    "graduate_activity": "graduate_activity",
     "salary": "salary",
     "program_kind": "program_kind",
     "segment": "vacancy_profile",
@@ -82,7 +82,6 @@ def history_tables(stats: HistoryStats, index: MatchIndex) -> dict[str, np.ndarr
     )
     tables["enterprise_advance"] = stats.rate_vector("enterprise_advance", v.enterprises)
     tables["advanced_skills"] = stats.advanced_skill_matrix(v.enterprises, v.skills)
-    tables["enterprise_appeal"] = stats.enterprise_vector(v.enterprises)
     tables["enterprise_rate"] = stats.rate_vector("enterprise_rate", v.enterprises)
     return tables
 
@@ -175,7 +174,6 @@ def pair_features(
         out[:, col["program_district"]] = tables["program_district"][program, district]
         out[:, col["program_role"]] = tables["program_role"][program, vacancies.role[v_rows]]
         out[:, col["program_family"]] = tables["program_family"][program, vacancies.family[v_rows]]
-        out[:, col["enterprise_appeal"]] = tables["enterprise_appeal"][enterprise]
         out[:, col["program_family_rate"]] = tables["program_family_rate"][program, vacancies.family[v_rows]]
         out[:, col["program_enterprise_rate"]] = tables["program_enterprise_rate"][program, enterprise]
         out[:, col["enterprise_rate"]] = tables["enterprise_rate"][enterprise]
@@ -187,9 +185,6 @@ def pair_features(
             out[:, col["program_segment_advance"]] = tables["program_segment_advance"][
                 program, vacancies.segment[v_rows]
             ]
-    activity = graduates.arrays.get("activity")
-    if activity is not None:
-        out[:, col["graduate_activity"]] = activity[g_rows]
     apply_rate = graduates.arrays.get("apply_rate")
     if apply_rate is not None:
         out[:, col["graduate_rate"]] = apply_rate[g_rows]

@@ -8,7 +8,10 @@ labels of :mod:`models.outcomes`:
 * the **employer side** learns ``advanced`` (shortlisted or further) over the applications whose answer is
   known: P(advanced | applied). An application without an answer counts as not advanced once the usual
   response time has passed (employers often reject in silence); a more recent one is left out (censored);
-* their product is calibrated to ``success`` (interested and advanced) on the latest slice of the window.
+* their product is calibrated to ``success`` (interested and advanced) on the latest slice of the window
+  whose outcome can be known: exposures older than the usual delays to apply and to be answered (90th
+  percentiles measured before the window). Exposures too recent to have applied yet are left out of the
+  graduate side in the same way.
 
 Recorded exposures are few and already selected by the job board (what it showed is what looked good), while
 a vacancy's candidates are ranked over every seeking graduate. So pairs drawn at random among graduates
@@ -40,19 +43,32 @@ from models.outcomes import (
 
 # Columns of the examples frame.
 G_ROW, V_ROW, AT = "g_row", "v_row", "at"
-RESOLVED = "resolved"  # the employer side's label is known (or the graduate never applied)
+RESOLVED = "resolved"  # old enough for its success to be known (exposed before the usual response time)
+ANSWER_KNOWN = "answer_known"  # an application the employer answered, or one older than the response time
+INTEREST_KNOWN = "interest_known"  # exposed long enough ago for the usual application delay to have passed
 EXPOSED = "exposed"  # a recorded exposure (False: a random stand-in)
 DEFAULT_RESPONSE_DAYS = 14.0
+DEFAULT_APPLY_DAYS = 3.0
+
+
+def _delay_quantile(start: pd.Series, stop: pd.Series, default_days: float) -> pd.Timedelta:
+    both = start.notna() & stop.notna()
+    if both.sum() < 20:
+        return pd.Timedelta(days=default_days)
+    delay = (stop[both] - start[both]).dt.total_seconds().to_numpy()
+    return pd.Timedelta(seconds=float(np.quantile(np.maximum(delay, 0.0), 0.9)))
 
 
 def response_horizon(outcomes: pd.DataFrame) -> pd.Timedelta:
     """How long employers usually take to answer an application: the 90th percentile of the delays seen
-    (14 days when no answer was recorded)."""
-    answered = outcomes[outcomes[APPLIED_AT].notna() & outcomes[ANSWERED_AT].notna()]
-    if len(answered) < 20:
-        return pd.Timedelta(days=DEFAULT_RESPONSE_DAYS)
-    delay = (answered[ANSWERED_AT] - answered[APPLIED_AT]).dt.total_seconds()
-    return pd.Timedelta(seconds=float(np.quantile(np.maximum(delay.to_numpy(), 0.0), 0.9)))
+    (14 days when too few answers were recorded)."""
+    return _delay_quantile(outcomes[APPLIED_AT], outcomes[ANSWERED_AT], DEFAULT_RESPONSE_DAYS)
+
+
+def apply_horizon(outcomes: pd.DataFrame) -> pd.Timedelta:
+    """How long graduates usually take from seeing a vacancy to applying (90th percentile; 3 days when
+    too few were recorded)."""
+    return _delay_quantile(outcomes[FIRST_AT], outcomes[APPLIED_AT], DEFAULT_APPLY_DAYS)
 
 
 def resolved_mask(outcomes: pd.DataFrame, *, end: pd.Timestamp, horizon: pd.Timedelta) -> np.ndarray:
@@ -76,12 +92,14 @@ def build_examples(
     """Examples in ``index``'s rows of pairs first exposed at or after ``cut``; see the module docstring.
 
     ``outcomes`` is :func:`models.outcomes.pair_outcomes` of all of ``data``'s interactions. Columns:
-    ``G_ROW, V_ROW, AT, INTERESTED, APPLIED, ADVANCED, DEPTH, SUCCESS, RESOLVED, EXPOSED``.
+    ``G_ROW, V_ROW, AT, INTERESTED, APPLIED, ADVANCED, DEPTH, SUCCESS, INTEREST_KNOWN, ANSWER_KNOWN,
+    RESOLVED, EXPOSED``.
     """
     graduates: GraduateBlock = index.graduates
     vacancies: VacancyBlock = index.vacancies
     end = pd.Timestamp(data.interactions[C.occurred_at].max())
-    horizon = response_horizon(outcomes[outcomes[FIRST_AT] < cut])
+    earlier = outcomes[outcomes[FIRST_AT] < cut]
+    to_apply, to_answer = apply_horizon(earlier), response_horizon(earlier)
     window = outcomes[outcomes[FIRST_AT] >= cut]
     g = graduates.ids.rows(window[C.graduate].to_numpy())
     v = vacancies.ids.rows(window[C.vacancy].to_numpy())
@@ -97,7 +115,11 @@ def build_examples(
             ADVANCED: window[ADVANCED].to_numpy(dtype=bool),
             DEPTH: window[DEPTH].to_numpy(dtype=np.int64),
             SUCCESS: window[SUCCESS].to_numpy(dtype=bool),
-            RESOLVED: resolved_mask(window, end=end, horizon=horizon),
+            # Labels still open at the end of the data are not read as "no": an exposure too recent for
+            # the usual delays is left out of what needs its label.
+            INTEREST_KNOWN: (window[FIRST_AT] <= end - to_apply).to_numpy(),
+            ANSWER_KNOWN: resolved_mask(window, end=end, horizon=to_answer),
+            RESOLVED: (window[FIRST_AT] <= end - to_apply - to_answer).to_numpy(),
             EXPOSED: True,
         }
     )
@@ -156,6 +178,8 @@ def _random_negatives(
                     ADVANCED: False,
                     DEPTH: 0,
                     SUCCESS: False,
+                    INTEREST_KNOWN: True,
+                    ANSWER_KNOWN: True,
                     RESOLVED: True,
                     EXPOSED: False,
                 }

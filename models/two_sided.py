@@ -26,7 +26,7 @@ import pandas as pd
 from models.outcomes import ADVANCED, APPLIED, DEPTH, INTERESTED, SUCCESS
 from models.pairs import FEATURE_NAMES, FEATURES, MONOTONIC
 from models.ranker import PairRanker, SuccessCalibration, logit
-from models.training_set import EXPOSED, RESOLVED
+from models.training_set import ANSWER_KNOWN, EXPOSED, INTEREST_KNOWN, RESOLVED
 
 # Feature groups computed from past interactions: what a market with a thin history may do better without.
 HISTORY_GROUPS = (
@@ -165,15 +165,16 @@ class TwoSidedModel:
     def fit(self, X: np.ndarray, examples: pd.DataFrame) -> TwoSidedModel:
         """Fit both sides on ``examples`` (rows of ``X``; columns of ``models.training_set``)."""
         X = masked(X, self.dropped_)
-        label = examples[INTERESTED if self.target == "success" else APPLIED].to_numpy(dtype=int)
+        known = examples[INTEREST_KNOWN].to_numpy()
+        label = examples[INTERESTED if self.target == "success" else APPLIED].to_numpy(dtype=int)[known]
         if len(np.unique(label)) < 2:
             raise ValueError("the graduate side needs examples of both classes")
-        weight = np.where(examples[EXPOSED].to_numpy(), 1.0, self.unseen_weight)
-        self.interest_ = self._side().fit(X, label, sample_weight=weight)
+        weight = np.where(examples[EXPOSED].to_numpy()[known], 1.0, self.unseen_weight)
+        self.interest_ = self._side().fit(X[known], label, sample_weight=weight)
         self.employer_: PairRanker | None = None
         self.employer_prior_ = 1.0
         if self.target == "success":
-            applied = (examples[APPLIED] & examples[RESOLVED]).to_numpy()
+            applied = (examples[APPLIED] & examples[ANSWER_KNOWN]).to_numpy()
             advanced = examples[ADVANCED].to_numpy(dtype=int)[applied]
             if len(advanced):
                 self.employer_prior_ = float(advanced.mean())
@@ -235,10 +236,29 @@ class TwoSidedModel:
         return arrays
 
 
-def log_loss(p: np.ndarray, y: np.ndarray) -> float:
+def _log_losses(p: np.ndarray, y: np.ndarray) -> np.ndarray:
     p = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
     y = np.asarray(y, dtype=np.float64)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
+    return -(y * np.log(p) + (1 - y) * np.log1p(-p))
+
+
+def log_loss(p: np.ndarray, y: np.ndarray) -> float:
+    return float(_log_losses(p, y).mean()) if len(p) else 0.0
+
+
+def _simplest_within_one_se(names: Sequence[str], losses: Mapping[str, np.ndarray]) -> str:
+    """The first of ``names`` (listed simplest first) whose mean loss is within one standard error of the
+    best one's, the error of the paired per-example differences: a small validation set does not pick a
+    bigger model on noise."""
+    best = min(names, key=lambda n: (float(losses[n].mean()) if len(losses[n]) else 0.0, names.index(n)))
+    for name in names:
+        diff = losses[name] - losses[best]
+        if not len(diff):
+            return name
+        se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
+        if float(diff.mean()) <= se:
+            return name
+    return best
 
 
 def auc(p: np.ndarray, y: np.ndarray) -> float:
@@ -252,12 +272,16 @@ def auc(p: np.ndarray, y: np.ndarray) -> float:
 
 
 def time_split(examples: pd.DataFrame, fraction: float) -> np.ndarray:
-    """Mask of the latest ``fraction`` of ``examples`` by time (the calibration and validation slice);
-    all False when that leaves one side without both classes of success."""
+    """Mask of the examples at or after the time that leaves ``fraction`` of the exposures whose success is
+    known after it (the calibration and validation slice); all False when that leaves either part
+    without both classes of success."""
+    known = (examples[RESOLVED] & examples[EXPOSED]).to_numpy()
     at = examples["at"]
-    late = (at >= at.quantile(1.0 - fraction)).to_numpy()
+    if not known.any():
+        return np.zeros(len(examples), dtype=bool)
+    late = (at >= at[known].quantile(1.0 - fraction)).to_numpy()
     success = examples[SUCCESS].to_numpy()
-    if late.all() or (~late).all() or len(np.unique(success[late])) < 2:
+    if len(np.unique(success[late & known])) < 2 or len(np.unique(success[~late & known])) < 2:
         return np.zeros(len(examples), dtype=bool)
     return late
 
@@ -277,8 +301,8 @@ def select_model(
 ) -> tuple[TwoSidedModel, dict[str, object]]:
     """Fit each candidate on the earlier examples, calibrate and score it on the later ones, keep the best.
 
-    Candidates are compared on a seeded sample of at most ``search_sample`` earlier examples; the chosen
-    one is refitted on all of them. Returns the model and the record of the choice (for the manifest):
+    ``candidates`` are listed simplest first. They are compared on a seeded sample of at most
+    ``search_sample`` earlier examples; the chosen one is refitted on all of them. Returns the model and the record of the choice (for the manifest):
     ``{"metric", "chosen", "validation_examples", "candidates": {name: {"log_loss", "auc", "ece", ...}}}``.
     """
     late = time_split(examples, calibration_fraction)
@@ -289,8 +313,11 @@ def select_model(
     if sampled:
         rng = np.random.default_rng(seed)
         fit_rows = np.sort(rng.choice(fit_rows, size=search_sample, replace=False))
-    check_rows = np.flatnonzero(check & (examples[RESOLVED] & examples[EXPOSED]).to_numpy())
+    # Validation: the later pairs whose outcome is known, exposures and unseen pairs alike, since the score
+    # must both be calibrated on what was shown and rank successes above pairs nobody would take up.
+    check_rows = np.flatnonzero(check & examples[RESOLVED].to_numpy())
     y_check = examples[SUCCESS].to_numpy(dtype=int)[check_rows]
+    losses: dict[str, np.ndarray] = {}
     record: dict[str, dict[str, object]] = {}
     fitted: dict[str, TwoSidedModel] = {}
     specs = {spec.name: spec for spec in resolve_candidates(candidates)}
@@ -307,8 +334,9 @@ def select_model(
         model.fit(X[fit_rows], examples.iloc[fit_rows])
         model.calibrate(X[check_rows], examples.iloc[check_rows])
         _, p = model.score(X[check_rows])
+        losses[name] = _log_losses(p, y_check)
         record[name] = {
-            "log_loss": round(log_loss(p, y_check), 6),
+            "log_loss": round(float(losses[name].mean()), 6),
             "auc": round(auc(p, y_check), 6),
             "ece": round(expected_calibration_error(p, y_check), 6),
             "employer_side": model.employer_ is not None,
@@ -316,13 +344,14 @@ def select_model(
             "without": list(specs[name].without),
         }
         fitted[name] = model
-    chosen = min(names, key=lambda n: (float(record[n]["log_loss"]), names.index(n)))  # type: ignore[arg-type]
+    chosen = _simplest_within_one_se(names, losses)
     model = fitted[chosen]
     if sampled:
         model.fit(X[early], examples.iloc[np.flatnonzero(early)])
         model.calibrate(X[check_rows], examples.iloc[check_rows])
     selection: dict[str, object] = {
-        "metric": "log_loss of success on the latest examples (lower is better)",
+        "metric": "log_loss of success on the latest examples (lower is better); the simplest candidate "
+        "within one standard error of the best is chosen",
         "chosen": chosen,
         "fit_examples": int(early.sum()),
         "validation_examples": len(check_rows),
