@@ -7,23 +7,36 @@ Two directions, as the product asks them:
 * **graduate** (warm): every graduate seeking at the cut who applied after it; the matcher ranks the
   vacancies open at the cut or posted after it (already-applied ones excluded).
 
-Relevance of a pair is how far it went after the cut (``EVENT_WEIGHTS``: applied 1 ... hired 5).
-Metrics per direction: NDCG@k, recall@k, precision@k, AUC (positives against random eligible pairs),
-catalogue coverage, Gini of exposure and congestion (top-1 picks a seat cannot absorb). With the demo
-world's ground truth, the oracle ranks by true utility and each matcher gets its share of the oracle's NDCG.
+Two relevance definitions, each in both directions:
+
+* **applications** (``ndcg_vacancy``, ``ndcg_graduate``): how far a pair went after the cut
+  (``EVENT_WEIGHTS``: applied 1 ... hired 5) -- what graduates chose;
+* **accepted outcomes** (``ndcg_accepted_vacancy``, ``ndcg_accepted_graduate``): the pairs the employer
+  advanced after the cut (``models.outcomes``: shortlisted 1 ... hired 4) -- what employers said yes to.
+
+Metrics per direction: NDCG@k, recall@k, precision@k on both, and on applications AUC (positives against
+random eligible pairs), catalogue coverage, Gini of exposure and congestion (top-1 picks a seat cannot
+absorb); ``ties_*``, the share of adjacent equal scores in the top-20 lists (plateaus).
+
+Per matcher: ``ece``, the expected calibration error of its reported probability (``score_pairs``) against
+realised success (``models.outcomes.SUCCESS``) over the holdout's exposed pairs (first seen after the cut),
+with the reliability curve (:mod:`training.calibration`).
+
+With the demo world's ground truth, the oracle ranks by the truth and each matcher gets its share of the
+oracle's NDCG on both definitions; each matcher also plans a sample of programmes and the plans are scored
+by the true success probability (:mod:`training.demo_success`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
 from models.base import FOR_GRADUATE, FOR_VACANCY
 from models.columns import Columns as C
@@ -31,11 +44,50 @@ from models.data import MarketData
 from models.history import positive_pairs
 from models.index import MatchIndex
 from models.keyword import KeywordMatcher
+from models.outcomes import ADVANCED, DEPTH, SUCCESS, pair_outcomes
 from models.results import CandidateFilters, VacancyFilters
+from training.calibration import Calibration, calibration
+from training.demo_success import PLAN_PROGRAMS, PlanSuccess, has_simulation, plan_setting, plan_success
+from training.demo_truth import GroundTruth
+from training.metrics import (
+    ACCEPTED,
+    APPLICATIONS,
+    CURVE_KS,
+    DIRECTIONS,
+    FAMILIES,
+    DirectionResult,
+    Query,
+    Task,
+    gini,
+    metric_name,
+    ndcg_at,
+    score_direction,
+)
+from training.oracle import oracle_result
+
+__all__ = [
+    "ACCEPTED",
+    "APPLICATIONS",
+    "CURVE_KS",
+    "DIRECTIONS",
+    "FAMILIES",
+    "DirectionResult",
+    "MatcherResult",
+    "Query",
+    "Split",
+    "accepted_pairs",
+    "evaluate_matchers",
+    "flatten",
+    "gini",
+    "holdout_metrics",
+    "metric_name",
+    "ndcg_at",
+    "relative",
+    "time_split",
+]
 
 log = logging.getLogger(__name__)
-DIRECTIONS = ("vacancy", "graduate")
-CURVE_KS = (1, 3, 5, 10, 20, 50)
+MAX_CALIBRATION_PAIRS = 50_000  # exposed pairs scored for calibration (a seeded sample beyond this)
 
 
 @dataclass
@@ -97,19 +149,32 @@ def time_split(
 
 
 @dataclass
-class Query:
-    row: int
-    relevance: dict[int, float]  # row of the ranked side -> gain
-    exclude: tuple[str, ...] = ()
+class MatcherResult:
+    """Everything measured for one matcher: both directions, calibration and (with a truth) plan success.
+
+    ``result["vacancy"]`` is the direction's :class:`DirectionResult`.
+    """
+
+    directions: dict[str, DirectionResult]
+    calibration: Calibration | None = None
+    plan: PlanSuccess | None = None
+
+    def __getitem__(self, direction: str) -> DirectionResult:
+        return self.directions[direction]
 
 
-@dataclass
-class DirectionResult:
-    metrics: dict[str, float]
-    curve: dict[int, float] = field(default_factory=dict)  # k -> recall@k
-    exposure: np.ndarray | None = None
-    labels: np.ndarray | None = None
-    probabilities: np.ndarray | None = None
+def accepted_pairs(interactions: pd.DataFrame) -> pd.DataFrame:
+    """Pairs the employer advanced (shortlisted or further) in ``interactions``; ``weight`` is how far
+    (1 shortlisted, 2 interviewed, 3 offered, 4 hired)."""
+    outcomes = pair_outcomes(interactions)
+    advanced = outcomes[outcomes[ADVANCED]]
+    return pd.DataFrame(
+        {
+            C.graduate: advanced[C.graduate].to_numpy(),
+            C.vacancy: advanced[C.vacancy].to_numpy(),
+            C.weight: advanced[DEPTH].to_numpy(dtype=np.float64),
+        }
+    )
 
 
 def _gains(pairs: pd.DataFrame) -> pd.DataFrame:
@@ -117,26 +182,48 @@ def _gains(pairs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _queries(split: Split, index: MatchIndex, *, max_queries: int, seed: int) -> dict[str, list[Query]]:
-    positives = _gains(positive_pairs(split.test.interactions))
-    earlier = positive_pairs(split.train.interactions)
-    g_rows = index.graduates.ids.rows(positives[C.graduate].to_numpy())
-    v_rows = index.vacancies.ids.rows(positives[C.vacancy].to_numpy())
-    positives = positives.assign(g=g_rows, v=v_rows)
-    positives = positives[(positives["g"] >= 0) & (positives["v"] >= 0)]
+    """Per direction, the queries with their relevant rows under both relevance definitions.
+
+    Employer-advanced pairs went at least as far as ``applied``, so every query with accepted outcomes
+    also has applications: the query set (and its sample) is the applications' one.
+    """
+    frames = {
+        APPLICATIONS: _gains(positive_pairs(split.test.interactions)),
+        ACCEPTED: accepted_pairs(split.test.interactions),
+    }
     new_vacancies = set(split.test.vacancies[C.vacancy]) - set(split.train.vacancies[C.vacancy])
     seeking = set(split.test.graduates.loc[split.test.graduates[C.status] == "seeking", C.graduate])
-    rng = np.random.default_rng(seed)
-    out: dict[str, list[Query]] = {"vacancy": [], "graduate": []}
-    cold = positives[positives[C.vacancy].isin(new_vacancies) & positives[C.graduate].isin(seeking)]
-    for v, group in cold.groupby("v", sort=True):
-        out["vacancy"].append(Query(int(v), dict(zip(group["g"].astype(int), group[C.weight], strict=True))))
-    seen = earlier.groupby(C.graduate)[C.vacancy].agg(tuple)
-    warm = positives[positives[C.graduate].isin(seeking)]
-    for (g, gid), group in warm.groupby(["g", C.graduate], sort=True):
-        exclude = tuple(seen.get(gid, ()))
-        out["graduate"].append(
-            Query(int(g), dict(zip(group["v"].astype(int), group[C.weight], strict=True)), exclude)
+    cold: dict[str, dict[int, dict[int, float]]] = {}
+    warm: dict[str, dict[tuple[int, str], dict[int, float]]] = {}
+    for family, frame in frames.items():
+        frame = frame.assign(
+            g=index.graduates.ids.rows(frame[C.graduate].to_numpy()),
+            v=index.vacancies.ids.rows(frame[C.vacancy].to_numpy()),
         )
+        frame = frame[(frame["g"] >= 0) & (frame["v"] >= 0) & frame[C.graduate].isin(seeking)]
+        new = frame[frame[C.vacancy].isin(new_vacancies)]
+        cold[family] = {
+            int(v): dict(zip(group["g"].astype(int), group[C.weight], strict=True))
+            for v, group in new.groupby("v", sort=True)
+        }
+        warm[family] = {
+            (int(g), str(gid)): dict(zip(group["v"].astype(int), group[C.weight], strict=True))
+            for (g, gid), group in frame.groupby(["g", C.graduate], sort=True)
+        }
+    seen = positive_pairs(split.train.interactions).groupby(C.graduate)[C.vacancy].agg(tuple)
+    out: dict[str, list[Query]] = {"vacancy": [], "graduate": []}
+    for v in sorted(set(cold[APPLICATIONS]) | set(cold[ACCEPTED])):
+        out["vacancy"].append(Query(v, cold[APPLICATIONS].get(v, {}), accepted=cold[ACCEPTED].get(v, {})))
+    for g, gid in sorted(set(warm[APPLICATIONS]) | set(warm[ACCEPTED])):
+        out["graduate"].append(
+            Query(
+                g,
+                warm[APPLICATIONS].get((g, gid), {}),
+                tuple(seen.get(gid, ())),
+                accepted=warm[ACCEPTED].get((g, gid), {}),
+            )
+        )
+    rng = np.random.default_rng(seed)
     for direction, queries in out.items():
         if len(queries) > max_queries:
             keep = np.sort(rng.choice(len(queries), size=max_queries, replace=False))
@@ -144,85 +231,32 @@ def _queries(split: Split, index: MatchIndex, *, max_queries: int, seed: int) ->
     return out
 
 
-def _dcg(gains: np.ndarray) -> float:
-    return float(np.sum(gains / np.log2(np.arange(2, len(gains) + 2)))) if len(gains) else 0.0
+def exposed_outcomes(split: Split, index: MatchIndex, *, max_pairs: int, seed: int) -> pd.DataFrame:
+    """``pair_outcomes`` of the pairs the holdout exposed: first seen after the cut (no event before it),
+    graduate and vacancy in ``index``; a seeded sample of ``max_pairs`` when there are more.
 
-
-def gini(counts: np.ndarray) -> float:
-    """Gini coefficient of non-negative exposure counts (0 = everyone equally exposed)."""
-    x = np.sort(np.asarray(counts, dtype=np.float64))
-    if len(x) == 0 or x.sum() == 0:
-        return 0.0
-    n = len(x)
-    return float((2 * np.arange(1, n + 1) - n - 1) @ x / (n * x.sum()))
-
-
-Ranker = Callable[[Query, int], np.ndarray]
-
-
-def _score_direction(
-    direction: str,
-    queries: list[Query],
-    ranked: Ranker,
-    pool_mask: Callable[[Query], np.ndarray],
-    pair_key: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None,
-    capacity: np.ndarray,
-    *,
-    k: int,
-    seed: int,
-    n_pool: int,
-) -> DirectionResult:
-    """Metrics of one matcher in one direction. ``ranked(query, need)`` gives rows best first."""
-    rng = np.random.default_rng(seed)
-    depth = max(k, max(CURVE_KS))
-    ndcg, recall, precision = [], [], []
-    curve: dict[int, list[float]] = {kk: [] for kk in CURVE_KS}
-    exposure = np.zeros(n_pool, dtype=np.int64)
-    top1 = np.zeros(n_pool, dtype=np.int64)
-    auc_q, auc_other, auc_label = [], [], []
-    for query in queries:
-        mask = pool_mask(query)
-        relevance = {r: g for r, g in query.relevance.items() if mask[r]}
-        if not relevance:
-            continue
-        rows = ranked(query, depth)
-        gains = np.array([relevance.get(int(r), 0.0) for r in rows[:k]])
-        ideal = np.sort(np.fromiter(relevance.values(), dtype=float))[::-1][:k]
-        ndcg.append(_dcg(gains) / _dcg(ideal))
-        hits = np.array([int(r) in relevance for r in rows[:depth]])
-        recall.append(hits[:k].sum() / len(relevance))
-        precision.append(hits[:k].sum() / k)
-        for kk in CURVE_KS:
-            curve[kk].append(hits[:kk].sum() / len(relevance))
-        exposure[rows[:k]] += 1
-        if len(rows):
-            top1[rows[0]] += 1
-        if pair_key is not None:
-            positives = np.fromiter(relevance, dtype=np.int64)
-            eligible = np.flatnonzero(mask)
-            negatives = eligible[rng.integers(0, len(eligible), size=4 * len(positives))]
-            other = np.concatenate([positives, negatives])
-            auc_q.append(np.full(len(other), query.row))
-            auc_other.append(other)
-            auc_label.append(np.r_[np.ones(len(positives)), np.zeros(len(negatives))])
-    metrics = {
-        f"ndcg_{direction}": float(np.mean(ndcg)) if ndcg else 0.0,
-        f"recall_{direction}": float(np.mean(recall)) if recall else 0.0,
-        f"precision_{direction}": float(np.mean(precision)) if precision else 0.0,
-        f"coverage_{direction}": float((exposure > 0).sum() / max(n_pool, 1)),
-        f"gini_{direction}": gini(exposure),
-        f"congestion_{direction}": float(np.maximum(top1 - capacity, 0).sum() / max(len(ndcg), 1)),
-        f"queries_{direction}": float(len(ndcg)),
-    }
-    result = DirectionResult(
-        metrics, {kk: float(np.mean(v)) if v else 0.0 for kk, v in curve.items()}, exposure
+    Pairs already under way at the cut are left out: their outcome after it is conditioned on what
+    happened before (an application already made), which a score for a pair as it is shown cannot know;
+    on the small demo world they were 5% of the pairs with an event after the cut and succeeded four times
+    as often.
+    """
+    outcomes = pair_outcomes(split.test.interactions)
+    earlier = split.train.interactions[[C.graduate, C.vacancy]].drop_duplicates()
+    under_way = outcomes[[C.graduate, C.vacancy]].merge(earlier, how="left", indicator=True)["_merge"]
+    known = (index.graduates.ids.rows(outcomes[C.graduate].to_numpy()) >= 0) & (
+        index.vacancies.ids.rows(outcomes[C.vacancy].to_numpy()) >= 0
     )
-    if pair_key is not None and auc_label:
-        labels = np.concatenate(auc_label)
-        key, prob = pair_key(np.concatenate(auc_q), np.concatenate(auc_other))
-        metrics[f"auc_{direction}"] = float(roc_auc_score(labels, key)) if len(np.unique(labels)) > 1 else 0.5
-        result.labels, result.probabilities = labels, prob
-    return result
+    outcomes = outcomes[known & (under_way == "left_only").to_numpy()]
+    if len(outcomes) > max_pairs:
+        keep = np.sort(np.random.default_rng(seed).choice(len(outcomes), size=max_pairs, replace=False))
+        outcomes = outcomes.iloc[keep]
+    return outcomes.reset_index(drop=True)
+
+
+def score_calibration(matcher: Any, outcomes: pd.DataFrame, index: MatchIndex) -> Calibration:
+    """Calibration of the matcher's reported probability (``score_pairs``) against realised success."""
+    scores = matcher.score_pairs(list(outcomes[C.graduate]), list(outcomes[C.vacancy]), index=index)
+    return calibration(np.asarray(scores, dtype=np.float64), outcomes[SUCCESS].to_numpy(dtype=np.float64))
 
 
 def evaluate_matchers(
@@ -230,16 +264,26 @@ def evaluate_matchers(
     split: Split,
     *,
     k: int = 10,
-    truth: Any = None,
+    truth: GroundTruth | None = None,
     max_queries: int = 2000,
     seed: int = 7,
-) -> dict[str, dict[str, DirectionResult]]:
-    """Full per-direction results of fitted ``matchers`` (and the oracle when ``truth`` is given)."""
+    plan_programs: int = PLAN_PROGRAMS,
+) -> dict[str, MatcherResult]:
+    """Full results of fitted ``matchers`` (and the oracle when ``truth`` is given).
+
+    With a ``truth`` that records the generator's thresholds, each matcher also plans a seeded sample of
+    ``plan_programs`` programmes (:mod:`training.demo_success`), and the oracle ranks by the true success
+    probability for the accepted-outcome metrics (by the true utility for applications).
+    """
     structure = KeywordMatcher().fit().index(split.test)
     queries = _queries(split, structure, max_queries=max_queries, seed=seed)
     graduates, vacancies = structure.graduates, structure.vacancies
     cand_filters = CandidateFilters()
     cut = split.cut
+    outcomes = exposed_outcomes(split, structure, max_pairs=MAX_CALIBRATION_PAIRS, seed=seed)
+    setting = None
+    if truth is not None and has_simulation(truth) and plan_programs > 0:
+        setting = plan_setting(split, truth, programs=plan_programs, seed=seed)
 
     def graduate_pool(query: Query) -> np.ndarray:
         return KeywordMatcher._graduate_mask(structure, vacancies, query.row, cand_filters)
@@ -248,157 +292,116 @@ def evaluate_matchers(
         filters = VacancyFilters(as_of=cut, exclude_vacancies=query.exclude)
         return KeywordMatcher._vacancy_mask(structure, graduates, query.row, filters)
 
-    capacity = {
-        "vacancy": np.ones(len(graduates), dtype=np.int64),
-        "graduate": vacancies.headcount.astype(np.int64),
+    # A graduate takes one seat; a vacancy its headcount.
+    tasks = {
+        "vacancy": Task(
+            "vacancy", queries["vacancy"], graduate_pool, np.ones(len(graduates), dtype=np.int64)
+        ),
+        "graduate": Task("graduate", queries["graduate"], vacancy_pool, vacancies.headcount.astype(np.int64)),
     }
-    results: dict[str, dict[str, DirectionResult]] = {}
+    results: dict[str, MatcherResult] = {}
     for name, matcher in matchers.items():
         tick = time.perf_counter()
         index = matcher.index(split.test)
-        g_by_id = {gid: i for i, gid in enumerate(index.graduates.ids.ids)}
-        v_by_id = {vid: i for i, vid in enumerate(index.vacancies.ids.ids)}
         # The matcher's own index orders rows as the structure index does (both built from split.test).
-        assert len(g_by_id) == len(graduates) and len(v_by_id) == len(vacancies)
+        if len(index.graduates) != len(graduates) or len(index.vacancies) != len(vacancies):
+            raise ValueError(f"{name}: its index does not line up with the evaluation's")
 
-        def rank_g(query: Query, need: int, matcher: Any = matcher, index: MatchIndex = index) -> np.ndarray:
+        def rank_g(query: Query, need: int, matcher: Any = matcher, index: MatchIndex = index):  # type: ignore[no-untyped-def]
             vid = str(vacancies.ids.ids[query.row])
-            return matcher.ranked_graduates(vid, index=index, need=need, filters=cand_filters)[2]
+            ranked = matcher.ranked_graduates(vid, index=index, need=need, filters=cand_filters)
+            return ranked[2], ranked[3]
 
-        def rank_v(query: Query, need: int, matcher: Any = matcher, index: MatchIndex = index) -> np.ndarray:
+        def rank_v(query: Query, need: int, matcher: Any = matcher, index: MatchIndex = index):  # type: ignore[no-untyped-def]
             gid = str(graduates.ids.ids[query.row])
             filters = VacancyFilters(as_of=cut, exclude_vacancies=query.exclude)
-            return matcher.ranked_vacancies(gid, index=index, need=need, filters=filters)[2]
+            ranked = matcher.ranked_vacancies(gid, index=index, need=need, filters=filters)
+            return ranked[2], ranked[3]
 
         def key_v(q: np.ndarray, other: np.ndarray, matcher: Any = matcher, index: MatchIndex = index):  # type: ignore[no-untyped-def]
-            key, prob, _ = matcher._pair_scores(
-                index, index.graduates, other, index.vacancies, q, direction=FOR_VACANCY
+            return matcher.rank_keys(
+                index.graduates, other, index.vacancies, q, index=index, direction=FOR_VACANCY
             )
-            return key, prob
 
         def key_g(q: np.ndarray, other: np.ndarray, matcher: Any = matcher, index: MatchIndex = index):  # type: ignore[no-untyped-def]
-            key, prob, _ = matcher._pair_scores(
-                index, index.graduates, q, index.vacancies, other, direction=FOR_GRADUATE
+            return matcher.rank_keys(
+                index.graduates, q, index.vacancies, other, index=index, direction=FOR_GRADUATE
             )
-            return key, prob
 
-        results[name] = {
-            "vacancy": _score_direction(
-                "vacancy",
-                queries["vacancy"],
-                rank_g,
-                graduate_pool,
-                key_v,
-                capacity["vacancy"],
-                k=k,
-                seed=seed,
-                n_pool=len(graduates),
-            ),
-            "graduate": _score_direction(
-                "graduate",
-                queries["graduate"],
-                rank_v,
-                vacancy_pool,
-                key_g,
-                capacity["graduate"],
-                k=k,
-                seed=seed,
-                n_pool=len(vacancies),
-            ),
-        }
+        rankers = {"vacancy": (rank_g, key_v), "graduate": (rank_v, key_g)}
+        directions = {d: score_direction(tasks[d], *rankers[d], k=k, seed=seed) for d in DIRECTIONS}
+        result = MatcherResult(directions)
+        if len(outcomes):
+            result.calibration = score_calibration(matcher, outcomes, index)
+        if setting is not None and truth is not None:
+            result.plan = plan_success(matcher, index, setting, truth)
+        results[name] = result
         log.info("evaluated %s in %.1fs", name, time.perf_counter() - tick)
     if truth is not None:
-        results["oracle"] = _oracle(
-            truth, queries, structure, graduate_pool, vacancy_pool, capacity, k=k, seed=seed
-        )
+        directions, oracle_calibration = oracle_result(truth, tasks, structure, outcomes, k=k, seed=seed)
+        results["oracle"] = MatcherResult(directions, oracle_calibration)
     return results
 
 
-def _oracle(truth: Any, queries, structure, graduate_pool, vacancy_pool, capacity, *, k: int, seed: int):  # type: ignore[no-untyped-def]
-    g_ids, v_ids = structure.graduates.ids.ids, structure.vacancies.ids.ids
-
-    def rank_g(query: Query, need: int) -> np.ndarray:
-        rows = np.flatnonzero(graduate_pool(query))
-        utility = np.asarray(truth.utility(g_ids[rows], np.full(len(rows), v_ids[query.row], dtype=object)))
-        return rows[np.lexsort((rows, -utility))][:need]
-
-    def rank_v(query: Query, need: int) -> np.ndarray:
-        rows = np.flatnonzero(vacancy_pool(query))
-        utility = np.asarray(truth.utility(np.full(len(rows), g_ids[query.row], dtype=object), v_ids[rows]))
-        return rows[np.lexsort((rows, -utility))][:need]
-
-    def key_v(q: np.ndarray, other: np.ndarray):  # type: ignore[no-untyped-def]
-        u = np.asarray(truth.utility(g_ids[other], v_ids[q]), dtype=float)
-        return u, u
-
-    def key_g(q: np.ndarray, other: np.ndarray):  # type: ignore[no-untyped-def]
-        u = np.asarray(truth.utility(g_ids[q], v_ids[other]), dtype=float)
-        return u, u
-
-    return {
-        "vacancy": _score_direction(
-            "vacancy",
-            queries["vacancy"],
-            rank_g,
-            graduate_pool,
-            key_v,
-            capacity["vacancy"],
-            k=k,
-            seed=seed,
-            n_pool=len(g_ids),
-        ),
-        "graduate": _score_direction(
-            "graduate",
-            queries["graduate"],
-            rank_v,
-            vacancy_pool,
-            key_g,
-            capacity["graduate"],
-            k=k,
-            seed=seed,
-            n_pool=len(v_ids),
-        ),
-    }
-
-
-def flatten(results: Mapping[str, Mapping[str, DirectionResult]]) -> dict[str, dict[str, float]]:
-    """Per matcher: every metric of both directions, their NDCG mean ``ndcg`` and, with an oracle, shares."""
+def flatten(results: Mapping[str, MatcherResult]) -> dict[str, dict[str, float]]:
+    """Per matcher: every metric of both directions; ``ndcg`` and ``ndcg_accepted`` (means of the two
+    directions); ``ece``; the plan figures; and, with an oracle, the shares of its NDCG."""
     table: dict[str, dict[str, float]] = {}
-    for name, directions in results.items():
+    for name, result in results.items():
         row: dict[str, float] = {}
-        for result in directions.values():
-            row.update(result.metrics)
-        row["ndcg"] = (row.get("ndcg_vacancy", 0.0) + row.get("ndcg_graduate", 0.0)) / 2
+        for direction in result.directions.values():
+            row.update(direction.metrics)
+        for family in FAMILIES:
+            ndcg = [row.get(metric_name("ndcg", family, d), 0.0) for d in DIRECTIONS]
+            row[metric_name("ndcg", family)] = sum(ndcg) / len(ndcg)
+        if result.calibration is not None:
+            row["ece"] = result.calibration.ece
+            row["calibration_pairs"] = float(result.calibration.pairs)
+        if result.plan is not None:
+            row.update(result.plan.metrics())
         table[name] = row
     oracle = table.get("oracle")
     if oracle:
         for row in table.values():
-            for d in DIRECTIONS:
-                base = oracle.get(f"ndcg_{d}", 0.0)
-                row[f"oracle_share_{d}"] = row.get(f"ndcg_{d}", 0.0) / base if base else 0.0
-            row["oracle_share"] = (row["oracle_share_vacancy"] + row["oracle_share_graduate"]) / 2
+            for family in FAMILIES:
+                shares = []
+                for d in DIRECTIONS:
+                    base = oracle.get(metric_name("ndcg", family, d), 0.0)
+                    value = row.get(metric_name("ndcg", family, d), 0.0)
+                    shares.append(value / base if base else 0.0)
+                    row[metric_name("oracle_share", family, d)] = shares[-1]
+                row[metric_name("oracle_share", family)] = sum(shares) / len(shares)
     return table
 
 
 def holdout_metrics(
-    matchers: Mapping[str, Any], split: Split, *, k: int = 10, truth: Any = None, max_queries: int = 2000
+    matchers: Mapping[str, Any],
+    split: Split,
+    *,
+    k: int = 10,
+    truth: GroundTruth | None = None,
+    max_queries: int = 2000,
 ) -> dict[str, dict[str, float]]:
     """Metrics of already-fitted ``matchers`` on ``split`` (see the module docstring).
 
-    Each entry has at least ``ndcg_vacancy``, ``ndcg_graduate`` and ``ndcg`` (their mean).
+    Each entry has at least ``ndcg_vacancy``, ``ndcg_graduate`` and ``ndcg`` (their mean), the same on
+    accepted outcomes (``ndcg_accepted_vacancy``, ``ndcg_accepted_graduate``, ``ndcg_accepted``) and, when
+    the holdout has exposed pairs, ``ece``.
     """
     return flatten(evaluate_matchers(matchers, split, k=k, truth=truth, max_queries=max_queries))
 
 
 def relative(
-    table: Mapping[str, Mapping[str, float]], *, baseline: str = "keyword"
+    table: Mapping[str, Mapping[str, float]], *, baseline: str = "keyword", accepted: bool = False
 ) -> dict[str, dict[str, float]]:
-    """NDCG of each matcher as a multiple of ``baseline``'s, per direction."""
+    """NDCG of each matcher as a multiple of ``baseline``'s, per direction (on accepted outcomes with
+    ``accepted``)."""
+    family = ACCEPTED if accepted else APPLICATIONS
     base = table.get(baseline, {})
-    return {
-        name: {
-            d: (row.get(f"ndcg_{d}", 0.0) / base[f"ndcg_{d}"]) if base.get(f"ndcg_{d}") else 0.0
-            for d in DIRECTIONS
-        }
-        for name, row in table.items()
-    }
+    out: dict[str, dict[str, float]] = {}
+    for name, row in table.items():
+        out[name] = {}
+        for d in DIRECTIONS:
+            key = metric_name("ndcg", family, d)
+            out[name][d] = row.get(key, 0.0) / base[key] if base.get(key) else 0.0
+    return out

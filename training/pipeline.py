@@ -3,7 +3,10 @@
 The evaluation fits the candidate on the events before the holdout cut and scores it, the keyword matcher
 and the model currently serving on the same held-out (most recent) events. The artifact is then refitted on
 all the data with the same configuration, so the served model knows the newest events; the manifest's
-metrics are those of the holdout fit.
+metrics are those of the holdout fit: NDCG and recall on applications and on employer-accepted outcomes in
+both directions, the calibration error of the score (``ece``) with its reliability curve and, for a demo
+bundle with its ground truth, plan success. Only the NDCG on applications decides the gate; the rest is
+reported.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from models.columns import Columns as C
 from models.data import MarketData
 from service.settings import Settings
 from training.bundle import SORT_KEYS
+from training.demo_truth import GROUND_TRUTH_DIR, GroundTruth, load_ground_truth
 from training.registry import ArtifactError, LoadedModel, Registry, library_versions
 
 log = logging.getLogger(__name__)
@@ -80,18 +84,24 @@ class TrainOutcome:
         return EXIT_PROMOTED if self.promoted else EXIT_NOT_PROMOTED
 
     def summary(self) -> str:
-        lines = [f"trained model {self.version} (holdout NDCG@{HOLDOUT_K})"]
+        lines = [
+            f"trained model {self.version} (holdout NDCG@{HOLDOUT_K}; V = graduates for new vacancies, "
+            "G = vacancies for graduates; ece = calibration error of the score against realised success)"
+        ]
         mode = (self.manifest.get("evaluation") or {}).get("current_mode")
         for name in MODEL_NAMES:
             values = self.metrics.get(name)
             if values:
-                parts = ", ".join(
-                    f"{key} {values[key]:.4f}" for key in ("ndcg", "ndcg_vacancy", "ndcg_graduate")
-                )
                 note = f"  [{self.previous_version}, {mode}]" if name == "current" else ""
-                lines.append(f"  {name:8s} {parts}{note}")
+                lines.append(f"  {name:8s} {format_metrics(values)}{note}")
             elif name == "current":
                 lines.append("  current  (none serving)")
+        selection = self.manifest.get("selection")
+        if isinstance(selection, Mapping) and selection.get("chosen") is not None:
+            lines.append(
+                f"  configuration chosen in fit: {selection['chosen']} by {selection.get('metric', '?')} "
+                f"of {len(selection.get('candidates') or {})} candidates (`models show {self.version}`)"
+            )
         verdict = (
             "promoted to current"
             if self.promoted
@@ -100,6 +110,53 @@ class TrainOutcome:
         lines.append(f"  {verdict}")
         lines.extend(f"  - {reason}" for reason in self.gate.reasons)
         return "\n".join(lines)
+
+
+def _figure(values: Mapping[str, Any], key: str, digits: int = 4) -> str:
+    value = values.get(key)
+    return f"{value:.{digits}f}" if _is_finite(value) else "-"
+
+
+def format_metrics(values: Mapping[str, Any]) -> str:
+    """One model's holdout figures on one line: NDCG on applications and on accepted outcomes (mean, V, G),
+    ECE and, when measured on a ground truth, plan success."""
+    parts = []
+    for label, family in (("ndcg", ""), ("accepted", "_accepted")):
+        parts.append(
+            f"{label} {_figure(values, f'ndcg{family}')} (V {_figure(values, f'ndcg{family}_vacancy')}, "
+            f"G {_figure(values, f'ndcg{family}_graduate')})"
+        )
+    parts.append(f"ece {_figure(values, 'ece', 3)}")
+    if "plan_success_share" in values:
+        parts.append(
+            f"plans {_figure(values, 'plan_success_share', 2)} of best, "
+            f"{_figure(values, 'plan_assignment_success', 2)} succeed"
+        )
+    return "; ".join(parts)
+
+
+def selection_of(matcher: Any) -> dict[str, Any] | None:
+    """The configuration choice a matcher made inside ``fit`` (its ``selection_``: metric, chosen,
+    candidates with their scores), as plain JSON values; ``None`` when it made none."""
+    selection = getattr(matcher, "selection_", None)
+    if not isinstance(selection, Mapping):
+        return None
+    return _plain(dict(selection))  # type: ignore[no-any-return]
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with numpy scalars and arrays, tuples and dataclasses turned into JSON values."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _plain(dataclasses.asdict(value))
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
 
 
 # ---------------------------------------------------------------------- data
@@ -313,11 +370,14 @@ def _config_from_manifest(manifest: Mapping[str, Any], fallback: Any) -> Any:
 
 
 def _evaluate(
-    holdout_metrics: Any, matchers: dict[str, Any], split: Any
-) -> dict[str, dict[str, float] | None]:
-    """Holdout metrics; a current model that cannot be scored (e.g. made by older code) is left out."""
+    matchers: dict[str, Any], split: Any, truth: GroundTruth | None = None
+) -> tuple[dict[str, dict[str, float] | None], dict[str, Any]]:
+    """Holdout metrics and reliability curves; a current model that cannot be scored (e.g. made by older
+    code) is left out."""
+    from training.evaluate import evaluate_matchers, flatten
+
     try:
-        return dict(holdout_metrics(matchers, split, k=HOLDOUT_K))
+        results = evaluate_matchers(matchers, split, k=HOLDOUT_K, truth=truth)
     except Exception as error:
         if "current" not in matchers:
             raise
@@ -325,7 +385,24 @@ def _evaluate(
             "could not evaluate the current model (%r); comparing with the keyword matcher only", error
         )
         rest = {name: m for name, m in matchers.items() if name != "current"}
-        return dict(holdout_metrics(rest, split, k=HOLDOUT_K))
+        results = evaluate_matchers(rest, split, k=HOLDOUT_K, truth=truth)
+    reliability = {
+        name: result.calibration.to_dict()
+        for name, result in results.items()
+        if result.calibration is not None
+    }
+    return dict(flatten(results)), reliability
+
+
+def ground_truth_of(bundle: Path | None) -> GroundTruth | None:
+    """The demo world's ground truth when ``bundle`` carries one (``ground_truth/``), else ``None``."""
+    if bundle is None or not (Path(bundle) / GROUND_TRUTH_DIR).is_dir():
+        return None
+    try:
+        return load_ground_truth(bundle)
+    except (OSError, ValueError, KeyError) as error:
+        log.warning("ignoring the bundle's ground truth (%s)", error)
+        return None
 
 
 def _load_current(registry: Registry) -> LoadedModel | None:
@@ -391,7 +468,6 @@ def _train_locked(
     # Imported here: checking the data needs no model code.
     from models.keyword import KeywordMatcher
     from models.matcher import Matcher
-    from training.evaluate import holdout_metrics
 
     snapshot = data_snapshot(data, source)
     log.info("training data: %s", ", ".join(f"{k} {v}" for k, v in snapshot["counts"].items()))
@@ -418,12 +494,14 @@ def _train_locked(
             log.info("refitting the current model's parameters on the same events for the comparison")
             matchers["current"] = Matcher(current_config).fit(split.train, progress=not quiet)
     tick = time.perf_counter()
-    metrics = _evaluate(holdout_metrics, matchers, split)
+    metrics, reliability = _evaluate(matchers, split, ground_truth_of(bundle))
     if current is not None and "current" not in metrics and not same_as_new:
         mode = None  # could not be scored: judged against the keyword matcher only
     if same_as_new:
         # The current model's parameters retrained on these events would be this very candidate.
         metrics["current"] = dict(metrics["new"]) if metrics["new"] is not None else None
+        if "new" in reliability:
+            reliability["current"] = reliability["new"]
     metrics.setdefault("current", None)
     timings["evaluate_seconds"] = time.perf_counter() - tick
 
@@ -457,6 +535,9 @@ def _train_locked(
             # refitted on the candidate's training events (see choose_split).
             "current_mode": mode if current else None,
             "metrics": metrics,
+            # Per model: ECE and, per equal-mass bin of its score, the mean score, the observed success
+            # share and the number of pairs (the holdout's exposed pairs).
+            "reliability": reliability,
         },
         "gate": {
             "passed": decision.passed,
@@ -467,6 +548,9 @@ def _train_locked(
         },
         "timings": {k: round(v, 3) for k, v in timings.items()},
     }
+    selection = selection_of(final)
+    if selection is not None:
+        manifest["selection"] = selection
     version = registry.write_version(final.save, manifest, created_at=datetime.now(UTC))
     promoted = False
     if decision.promote:

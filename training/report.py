@@ -1,8 +1,9 @@
 """The evaluation run behind ``talentmatch evaluate``: fit every matcher, score them, write a report.
 
-Output under ``OUT_DIR``: ``evaluation.json`` (every metric, timings, config), ``report.html`` (the table and
-the plots), and the plots as PNG files (NDCG by direction, recall@k curves, a reliability curve of the full
-model's probabilities, exposure Lorenz curves).
+Output under ``OUT_DIR``: ``evaluation.json`` (every metric, the reliability curves, the plan figures,
+timings, config), ``report.html`` (the tables and the plots), and the plots as PNG files (NDCG by direction
+on applications and on accepted outcomes, recall@k curves, the reliability curve of the full model's score
+against realised success, exposure Lorenz curves and, with a ground truth, plan success).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,20 @@ from models.baselines import LightFMMatcher, PopularityMatcher, RandomMatcher
 from models.data import MarketData
 from models.keyword import KeywordMatcher
 from models.matcher import Matcher, MatcherConfig
-from training.evaluate import DIRECTIONS, DirectionResult, evaluate_matchers, flatten, relative, time_split
+from training.calibration import reliability
+from training.demo_truth import GroundTruth
+from training.evaluate import (
+    ACCEPTED,
+    APPLICATIONS,
+    DIRECTIONS,
+    FAMILIES,
+    MatcherResult,
+    evaluate_matchers,
+    flatten,
+    metric_name,
+    relative,
+    time_split,
+)
 
 log = logging.getLogger(__name__)
 FULL = "full"
@@ -33,17 +47,31 @@ MATCHERS = {
     "keyword": "share of required skills held",
     "lightfm": "plain LightFM hybrid (graduates as users), raw scores",
     "lightfm_norm": "LightFM both ways, scores standardised per graduate and per vacancy",
-    "ranker_no_lightfm": "the ranker without LightFM features",
-    "one_ranker": "LightFM + one ranker for both directions",
-    FULL: "LightFM + ranker (the product)",
+    "no_lightfm": "the two-sided model without LightFM (retrieval by skill coverage only)",
+    "applied_target": "the old one-sided target: the chance the graduate applies (ablation)",
+    FULL: "two-sided model: P(graduate interested) x P(employer advances), calibrated (the product)",
 }
 TABLE_METRICS = ("ndcg", "recall", "precision", "auc", "coverage", "gini", "congestion")
+# The second table: what users need (employer-accepted outcomes, calibration, plans).
+OUTCOME_METRICS = ("ndcg_accepted", "recall_accepted")
+OUTCOME_EXTRA = ("ece", "ties_vacancy", "ties_graduate")
+FAMILY_TITLES = {APPLICATIONS: "applications", ACCEPTED: "accepted outcomes (employer advanced)"}
+__all__ = [
+    "Evaluation",
+    "format_reliability",
+    "format_table",
+    "markdown_table",
+    "reliability",
+    "run_evaluation",
+    "summary",
+    "write_report",
+]
 
 
 @dataclass
 class Evaluation:
     table: dict[str, dict[str, float]]
-    results: dict[str, dict[str, DirectionResult]]
+    results: dict[str, MatcherResult]
     timings: dict[str, float]
     cut: str
     k: int
@@ -59,9 +87,9 @@ def build_matchers(config: MatcherConfig, *, ablations: bool = True) -> dict[str
     }
     if ablations:
         matchers["lightfm_norm"] = LightFMMatcher(config, normalised=True)
-        matchers["ranker_no_lightfm"] = Matcher(replace(config, use_lightfm=False))
-        # One ranker for both directions (no graduate-direction ranker): what the split adds.
-        matchers["one_ranker"] = Matcher(replace(config, graduate_ranker=False))
+        matchers["no_lightfm"] = Matcher(replace(config, use_lightfm=False))
+        # What the two-sided target adds over learning who applies.
+        matchers["applied_target"] = Matcher(replace(config, target="applied"))
     matchers[FULL] = Matcher(config)
     return matchers
 
@@ -71,7 +99,7 @@ def run_evaluation(
     *,
     cut: Any = None,
     k: int = 10,
-    truth: Any = None,
+    truth: GroundTruth | None = None,
     config: MatcherConfig | None = None,
     ablations: bool = True,
     progress: bool = False,
@@ -100,63 +128,126 @@ def run_evaluation(
     )
 
 
+def _align(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+    return [
+        "  ".join(str(c).rjust(w) for c, w in zip(cells, widths, strict=True)) for cells in [header, *rows]
+    ]
+
+
+def _short(name: str) -> str:
+    return name.replace("_accepted", "A").replace("_vacancy", "@V").replace("_graduate", "@G")
+
+
+def _value(row: Mapping[str, float], key: str, digits: int = 3) -> str:
+    value = row.get(key)
+    return f"{value:.{digits}f}" if value is not None and np.isfinite(value) else "-"
+
+
 def format_table(evaluation: Evaluation) -> str:
-    """A plain-text table: one row per matcher, both directions, ratios to keyword and oracle."""
+    """Plain-text tables: ranking on applications (one row per matcher, both directions, ratios to keyword
+    and oracle), then accepted outcomes, calibration, plateaus and plan success."""
     k = evaluation.k
-    ratios = relative(evaluation.table)
-    columns = []
-    for d in DIRECTIONS:
-        columns += [f"{m}_{d}" for m in TABLE_METRICS]
-    header = ["matcher"] + [c.replace("_vacancy", "@V").replace("_graduate", "@G") for c in columns]
-    header += ["xkw@V", "xkw@G"]
-    has_oracle = "oracle" in evaluation.table
+    table = evaluation.table
+    has_oracle = "oracle" in table
+    ratios = relative(table)
+    columns = [f"{m}_{d}" for d in DIRECTIONS for m in TABLE_METRICS]
+    header = ["matcher", *(_short(c) for c in columns), "xkw@V", "xkw@G"]
     if has_oracle:
         header += ["orc@V", "orc@G"]
-    lines = [
-        f"k={k}; V = ranking graduates for new vacancies (cold), G = ranking vacancies for graduates (warm)"
-    ]
     rows = []
-    for name, row in evaluation.table.items():
-        cells = [name] + [f"{row.get(c, float('nan')):.3f}" for c in columns]
-        cells += [f"{ratios[name]['vacancy']:.2f}", f"{ratios[name]['graduate']:.2f}"]
+    for name, row in table.items():
+        cells = [name, *(_value(row, c) for c in columns)]
+        cells += [f"{ratios[name][d]:.2f}" for d in DIRECTIONS]
         if has_oracle:
+            cells += [_value(row, metric_name("oracle_share", APPLICATIONS, d), 2) for d in DIRECTIONS]
+        rows.append(cells)
+    lines = [
+        f"k={k}; V = ranking graduates for new vacancies (cold), G = ranking vacancies for graduates (warm)",
+        "Relevance: applications (applied 1 ... hired 5)",
+        *_align(header, rows),
+        "",
+        "Relevance: accepted outcomes (the employer advanced: shortlisted 1 ... hired 4); ece = expected "
+        "calibration error of the score against realised success; ties = adjacent equal scores in top-20 "
+        "lists",
+    ]
+    columns = [f"{m}_{d}" for m in OUTCOME_METRICS for d in DIRECTIONS]
+    has_plan = any("plan_success_share" in row for row in table.values())
+    header = ["matcher", *(_short(c) for c in columns), "xkwA@V", "xkwA@G"]
+    if has_oracle:
+        header += ["orcA@V", "orcA@G"]
+    header += ["ece", "ties@V", "ties@G"]
+    if has_plan:
+        header += ["plan", "plan_ok", "plan_cov"]
+    accepted = relative(table, accepted=True)
+    rows = []
+    for name, row in table.items():
+        cells = [name, *(_value(row, c) for c in columns)]
+        cells += [f"{accepted[name][d]:.2f}" for d in DIRECTIONS]
+        if has_oracle:
+            cells += [_value(row, metric_name("oracle_share", ACCEPTED, d), 2) for d in DIRECTIONS]
+        cells += [_value(row, "ece"), _value(row, "ties_vacancy"), _value(row, "ties_graduate")]
+        if has_plan:
             cells += [
-                f"{row.get('oracle_share_vacancy', 0):.2f}",
-                f"{row.get('oracle_share_graduate', 0):.2f}",
+                _value(row, "plan_success_share"),
+                _value(row, "plan_assignment_success"),
+                _value(row, "plan_coverage"),
             ]
         rows.append(cells)
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
-    for cells in [header, *rows]:
-        lines.append("  ".join(str(c).rjust(w) for c, w in zip(cells, widths, strict=True)))
+    lines += _align(header, rows)
+    if has_plan:
+        lines.append(
+            "plan = expected successful placements of the plans / best possible; plan_ok = share of "
+            "assignments the employer would advance and the graduate would take; plan_cov = share assigned "
+            f"({_plan_scope(table)})"
+        )
     return "\n".join(lines)
 
 
+def format_reliability(evaluation: Evaluation) -> str:
+    """The plotted reliability curves as text: per equal-mass bin, mean score -> observed success (pairs)."""
+    lines = []
+    for name in _reliability_shown(evaluation):
+        cal = evaluation.results[name].calibration
+        assert cal is not None
+        bins = ", ".join(
+            f"{p:.2f}->{o:.2f} ({n})" for p, o, n in zip(cal.predicted, cal.observed, cal.count, strict=True)
+        )
+        lines.append(f"reliability of {name} (ECE {cal.ece:.3f}; mean score -> observed success): {bins}")
+    return "\n".join(lines)
+
+
+def _plan_scope(table: Mapping[str, Mapping[str, float]]) -> str:
+    row = next((r for r in table.values() if "plan_programs" in r), {})
+    return f"{int(row.get('plan_programs', 0))} programmes, {int(row.get('plan_graduates', 0))} graduates"
+
+
 def markdown_table(evaluation: Evaluation) -> str:
-    """The headline table in Markdown (NDCG, recall, AUC both ways; ratios to keyword and oracle)."""
-    ratios = relative(evaluation.table)
-    has_oracle = "oracle" in evaluation.table
+    """The headline table in Markdown: NDCG on applications and on accepted outcomes, both ways; ratios to
+    keyword and oracle; ECE; plan success when measured."""
+    table = evaluation.table
+    has_oracle = "oracle" in table
+    has_plan = any("plan_success_share" in row for row in table.values())
+    ratios = relative(table)
     k = evaluation.k
-    head = f"| matcher | NDCG@{k} V | NDCG@{k} G | recall V | recall G | AUC V | AUC G "
+    head = f"| matcher | NDCG@{k} V | NDCG@{k} G | accepted V | accepted G | recall V | recall G "
     head += "| × keyword V | × keyword G |"
     if has_oracle:
-        head += " of oracle V | of oracle G |"
+        head += " of oracle V | of oracle G | of oracle, accepted V | of oracle, accepted G |"
+    head += " ECE |"
+    if has_plan:
+        head += " plan success | assignments succeeding |"
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
-    for name, row in evaluation.table.items():
-        cells = [
-            name,
-            *(
-                f"{row.get(f'{m}_{d}', float('nan')):.3f}"
-                for m in ("ndcg", "recall", "auc")
-                for d in DIRECTIONS
-            ),
-        ]
-        # reorder: ndcg V, ndcg G, recall V, recall G, auc V, auc G
-        cells += [f"{ratios[name]['vacancy']:.2f}", f"{ratios[name]['graduate']:.2f}"]
+    for name, row in table.items():
+        cells = [name]
+        cells += [_value(row, metric_name("ndcg", f, d)) for f in FAMILIES for d in DIRECTIONS]
+        cells += [_value(row, metric_name("recall", APPLICATIONS, d)) for d in DIRECTIONS]
+        cells += [f"{ratios[name][d]:.2f}" for d in DIRECTIONS]
         if has_oracle:
-            cells += [
-                f"{row.get('oracle_share_vacancy', 0):.2f}",
-                f"{row.get('oracle_share_graduate', 0):.2f}",
-            ]
+            cells += [_value(row, metric_name("oracle_share", f, d), 2) for f in FAMILIES for d in DIRECTIONS]
+        cells.append(_value(row, "ece"))
+        if has_plan:
+            cells += [_value(row, "plan_success_share", 2), _value(row, "plan_assignment_success", 2)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -169,17 +260,17 @@ def _plots(evaluation: Evaluation, directory: Path) -> list[Path]:
 
     paths = []
     names = list(evaluation.table)
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
     width = 0.38
     x = np.arange(len(names))
-    for i, d in enumerate(DIRECTIONS):
-        ax.bar(
-            x + (i - 0.5) * width, [evaluation.table[n].get(f"ndcg_{d}", 0) for n in names], width, label=d
-        )
-    ax.set_xticks(x, names, rotation=30, ha="right")
-    ax.set_ylabel(f"NDCG@{evaluation.k}")
-    ax.set_title("NDCG by direction (vacancy = ranking graduates for new vacancies)")
-    ax.legend()
+    for ax, family in zip(axes, FAMILIES, strict=True):
+        for i, d in enumerate(DIRECTIONS):
+            values = [evaluation.table[n].get(metric_name("ndcg", family, d), 0) for n in names]
+            ax.bar(x + (i - 0.5) * width, values, width, label=d)
+        ax.set_xticks(x, names, rotation=30, ha="right")
+        ax.set_title(f"NDCG@{evaluation.k}, {FAMILY_TITLES[family]}")
+    axes[0].set_ylabel(f"NDCG@{evaluation.k}")
+    axes[0].legend(title="ranking for a")
     fig.tight_layout()
     paths.append(directory / "ndcg.png")
     fig.savefig(paths[-1], dpi=110)
@@ -200,19 +291,22 @@ def _plots(evaluation: Evaluation, directory: Path) -> list[Path]:
     fig.savefig(paths[-1], dpi=110)
     plt.close(fig)
 
-    if FULL in evaluation.results:
-        fig, ax = plt.subplots(figsize=(5, 5))
-        for d in DIRECTIONS:
-            result = evaluation.results[FULL][d]
-            if result.labels is None or result.probabilities is None:
-                continue
-            centres, observed, counts = reliability(result.probabilities, result.labels)
-            ax.plot(centres, observed, marker="o", label=f"{d} (n={int(counts.sum())})")
-        ax.plot([0, 1], [0, 1], color="grey", linestyle="--")
-        ax.set_xlabel("predicted probability")
-        ax.set_ylabel("observed share of positives")
-        ax.set_title("Reliability of the full model (held-out pairs)")
-        ax.legend()
+    shown = _reliability_shown(evaluation)
+    if shown:
+        fig, ax = plt.subplots(figsize=(5.5, 5.5))
+        for name in shown:
+            cal = evaluation.results[name].calibration
+            assert cal is not None
+            style = {"linestyle": "--", "color": "black"} if name == "oracle" else {}
+            label = f"{name}: ECE {cal.ece:.3f} (n={cal.pairs})"
+            ax.plot(cal.predicted, cal.observed, marker="o", label=label, **style)  # type: ignore[arg-type]
+        ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("mean score in the bin")
+        ax.set_ylabel("share of pairs that succeeded")
+        ax.set_title("Reliability on the holdout's exposed pairs\n(equal-mass bins)")
+        ax.legend(fontsize=8)
         fig.tight_layout()
         paths.append(directory / "reliability.png")
         fig.savefig(paths[-1], dpi=110)
@@ -233,20 +327,35 @@ def _plots(evaluation: Evaluation, directory: Path) -> list[Path]:
     paths.append(directory / "exposure.png")
     fig.savefig(paths[-1], dpi=110)
     plt.close(fig)
+
+    planned = [n for n in names if evaluation.results[n].plan is not None]
+    if planned:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        x = np.arange(len(planned))
+        bars = (
+            ("plan_success_share", "successful placements / best possible"),
+            ("plan_assignment_success", "assignments that succeed"),
+        )
+        for i, (key, label) in enumerate(bars):
+            ax.bar(x + (i - 0.5) * width, [evaluation.table[n][key] for n in planned], width, label=label)
+        ax.set_xticks(x, planned, rotation=30, ha="right")
+        ax.set_ylim(0, 1)
+        ax.set_title(f"Placement plans on the ground truth ({_plan_scope(evaluation.table)})")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        paths.append(directory / "plan_success.png")
+        fig.savefig(paths[-1], dpi=110)
+        plt.close(fig)
     return paths
 
 
-def reliability(
-    prob: np.ndarray, labels: np.ndarray, bins: int = 10
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(mean predicted, observed positive share, count) per equal-count bin of ``prob``."""
-    order = np.argsort(prob, kind="mergesort")
-    chunks = [c for c in np.array_split(order, bins) if len(c)]
-    return (
-        np.array([prob[c].mean() for c in chunks]),
-        np.array([labels[c].mean() for c in chunks]),
-        np.array([len(c) for c in chunks]),
-    )
+def _reliability_shown(evaluation: Evaluation) -> list[str]:
+    """Matchers whose reliability curve is plotted: the product (or, without it, every matcher), keyword,
+    and the oracle."""
+    has = [n for n, r in evaluation.results.items() if r.calibration is not None and r.calibration.pairs]
+    if FULL not in has:
+        return has
+    return [n for n in (FULL, "keyword", "oracle") if n in has]
 
 
 def write_report(evaluation: Evaluation, directory: str | Path) -> list[Path]:
@@ -258,33 +367,25 @@ def write_report(evaluation: Evaluation, directory: str | Path) -> list[Path]:
         "k": evaluation.k,
         "metrics": evaluation.table,
         "relative_to_keyword": relative(evaluation.table),
+        "relative_to_keyword_accepted": relative(evaluation.table, accepted=True),
         "timings_seconds": evaluation.timings,
         "config": evaluation.config,
         "matchers": {name: MATCHERS.get(name, name) for name in evaluation.table},
+        # Per matcher: ECE and, per equal-mass bin, mean score, observed success share and pair count.
+        "reliability": {
+            name: result.calibration.to_dict()
+            for name, result in evaluation.results.items()
+            if result.calibration is not None
+        },
+        "plans": {
+            name: asdict(result.plan) | result.plan.metrics()
+            for name, result in evaluation.results.items()
+            if result.plan is not None
+        },
     }
-    if FULL in evaluation.results:
-        payload["reliability"] = {}
-        for d in DIRECTIONS:
-            result = evaluation.results[FULL][d]
-            if result.labels is not None and result.probabilities is not None:
-                centres, observed, counts = reliability(result.probabilities, result.labels)
-                payload["reliability"][d] = {
-                    "predicted": centres.tolist(),
-                    "observed": observed.tolist(),
-                    "count": counts.tolist(),
-                }
     json_path = directory / "evaluation.json"
     json_path.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     plots = _plots(evaluation, directory)
-    rows = "\n".join(
-        f"<tr><th>{html.escape(name)}</th><td>{html.escape(MATCHERS.get(name, name))}</td>"
-        + "".join(
-            f"<td>{row.get(f'{m}_{d}', float('nan')):.3f}</td>" for d in DIRECTIONS for m in TABLE_METRICS
-        )
-        + "</tr>"
-        for name, row in evaluation.table.items()
-    )
-    head = "".join(f"<th>{m}<br>{d}</th>" for d in DIRECTIONS for m in TABLE_METRICS)
     images = "\n".join(f'<p><img src="{p.name}" alt="{p.stem}"></p>' for p in plots)
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>talentmatch evaluation</title>
@@ -293,9 +394,16 @@ padding:3px 6px;font-size:13px}}td{{text-align:right}}</style></head><body>
 <h1>talentmatch evaluation</h1>
 <p>Trained on events before {html.escape(evaluation.cut)}; k = {evaluation.k}.
 <em>vacancy</em>: ranking graduates for vacancies posted after the cut (cold start);
-<em>graduate</em>: ranking vacancies for graduates seeking at the cut.</p>
-<table><tr><th>matcher</th><th>what</th>{head}</tr>
-{rows}</table>
+<em>graduate</em>: ranking vacancies for graduates seeking at the cut.
+Relevance on <em>applications</em>: how far a pair went (applied ... hired); on <em>accepted outcomes</em>:
+the pairs the employer advanced (shortlisted ... hired).</p>
+{_html_table(evaluation, APPLICATIONS, TABLE_METRICS)}
+<h2>Accepted outcomes and calibration</h2>
+<p>ECE: expected calibration error of the score each matcher reports against realised success (applied, not
+declined, advanced by the employer) over every pair first seen after the cut; ties: share of adjacent
+equal scores in the top-20 lists.</p>
+{_html_table(evaluation, ACCEPTED, ("ndcg", "recall", "precision"), extra=OUTCOME_EXTRA)}
+{_html_plans(evaluation)}
 <h2>Plain text</h2><pre>{html.escape(format_table(evaluation))}</pre>
 <h2>Timings (s)</h2><pre>{html.escape(json.dumps(evaluation.timings, indent=1))}</pre>
 {images}
@@ -306,7 +414,51 @@ padding:3px 6px;font-size:13px}}td{{text-align:right}}</style></head><body>
     return [json_path, html_path, *plots]
 
 
+def _html_table(
+    evaluation: Evaluation, family: str, metrics: tuple[str, ...], *, extra: tuple[str, ...] = ()
+) -> str:
+    keys = [metric_name(m, family, d) for d in DIRECTIONS for m in metrics] + list(extra)
+    head = "".join(f"<th>{html.escape(_short(key))}</th>" for key in keys)
+    rows = "\n".join(
+        f"<tr><th>{html.escape(name)}</th><td>{html.escape(MATCHERS.get(name, name))}</td>"
+        + "".join(f"<td>{_value(row, key)}</td>" for key in keys)
+        + "</tr>"
+        for name, row in evaluation.table.items()
+    )
+    return f"<table><tr><th>matcher</th><th>what</th>{head}</tr>\n{rows}</table>"
+
+
+def _html_plans(evaluation: Evaluation) -> str:
+    planned = {n: r.plan for n, r in evaluation.results.items() if r.plan is not None}
+    if not planned:
+        return ""
+    rows = "\n".join(
+        f"<tr><th>{html.escape(name)}</th><td>{plan.success_share:.3f}</td><td>{plan.assignment_success:.3f}"
+        f"</td><td>{plan.assigned}</td><td>{plan.expected_successes:.1f}</td><td>{plan.best_possible:.1f}</td></tr>"
+        for name, plan in planned.items()
+    )
+    return f"""<h2>Placement plans on the ground truth</h2>
+<p>At the cut, {html.escape(_plan_scope(evaluation.table))} (a seeded sample of programmes), each programme
+planned on its own with the matcher's scores over the vacancies open then. Plan success: expected successful
+placements (the true success probability summed over the plan's assignments) as a share of the best possible
+assignment; assignments succeeding: the share the employer would advance and the graduate would take.</p>
+<table><tr><th>matcher</th><th>plan success</th><th>assignments succeeding</th><th>assigned</th>
+<th>expected successes</th><th>best possible</th></tr>
+{rows}</table>"""
+
+
 def summary(table: Mapping[str, Mapping[str, float]]) -> str:
-    ratios = relative(table)
-    full = ratios.get(FULL, {})
-    return ", ".join(f"{d}: {full.get(d, 0):.2f}x keyword" for d in DIRECTIONS)
+    """One line on the full model: NDCG as a multiple of keyword's, both definitions; ECE; plan success."""
+    parts = []
+    for family, label in ((APPLICATIONS, "applications"), (ACCEPTED, "accepted")):
+        full = relative(table, accepted=family == ACCEPTED).get(FULL, {})
+        parts.append(f"{label} " + ", ".join(f"{d} {full.get(d, 0):.2f}x keyword" for d in DIRECTIONS))
+    row = table.get(FULL, {})
+    if "ece" in row:
+        parts.append(f"ECE {row['ece']:.3f}")
+    if "plan_success_share" in row:
+        parts.append(
+            f"plans {row['plan_success_share']:.2f} of the best possible, "
+            f"{row['plan_assignment_success']:.0%} of assignments succeed"
+        )
+    return "; ".join(parts)

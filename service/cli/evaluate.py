@@ -6,7 +6,6 @@ Exit codes: 0 done, 2 bad input (bad bundle, bad --cut, nothing to split), 1 any
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
@@ -14,7 +13,6 @@ import pandas as pd
 
 from service.settings import get_settings
 
-log = logging.getLogger(__name__)
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
 
@@ -24,8 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="compare the matcher with random, popularity, keyword and LightFM baselines on a time split",
         description=(
             "Train on events before the cut; rank graduates for vacancies posted after it and vacancies "
-            "for graduates seeking at it. Prints a table; writes evaluation.json, report.html and plots "
-            "under ARTIFACTS_DIR/evaluation (or --out)."
+            "for graduates seeking at it, scored on applications and on employer-accepted outcomes; "
+            "measure how well the score is calibrated against realised success and, on a demo bundle with "
+            "its ground truth, how placement plans fare. Prints the tables; writes evaluation.json, "
+            "report.html and plots under ARTIFACTS_DIR/evaluation (or --out)."
         ),
     )
     parser.add_argument("--bundle", type=Path, help="evaluate on this CSV bundle instead of the store")
@@ -39,8 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from training.pipeline import TrainingError, read_training_data
-    from training.report import format_table, run_evaluation, summary, write_report
+    from training.pipeline import TrainingError, ground_truth_of, read_training_data
+    from training.report import format_reliability, format_table, run_evaluation, summary, write_report
 
     settings = get_settings()
     if args.k < 1:
@@ -62,7 +62,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         return error.exit_code
-    truth = _ground_truth(args.bundle)
+    truth = ground_truth_of(args.bundle)
     quiet = bool(args.quiet) or not sys.stderr.isatty()
     try:
         evaluation = run_evaluation(
@@ -80,21 +80,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     out = args.out or Path(settings.artifacts_dir) / "evaluation"
     paths = write_report(evaluation, out)
     print(format_table(evaluation))
+    reliability = format_reliability(evaluation)
+    if reliability:
+        print(reliability)
     print(f"full model: {summary(evaluation.table)}")
     print(f"report: {paths[1]}  metrics: {paths[0]}")
     return EXIT_OK
-
-
-def _ground_truth(bundle: Path | None):  # type: ignore[no-untyped-def]
-    """The demo world's ground truth when the bundle carries one (else None)."""
-    if bundle is None:
-        return None
-    try:
-        from training.demo import load_ground_truth
-    except ImportError:  # pragma: no cover
-        return None
-    try:
-        return load_ground_truth(bundle)
-    except (OSError, ValueError, KeyError) as error:
-        log.debug("no ground truth in %s: %s", bundle, error)
-        return None

@@ -48,7 +48,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub.add_parser("list", help="versions with time, key metrics and which is current").set_defaults(
         handler=run_list
     )
-    show = sub.add_parser("show", help="print a version's manifest")
+    show = sub.add_parser(
+        "show",
+        help="print a version's manifest",
+        description=(
+            "Prints the manifest as JSON on stdout (for jq and scripts) and, on stderr, a readable summary: "
+            "the holdout figures and the configuration the fit chose, with every candidate's scores."
+        ),
+    )
     show.add_argument("version")
     show.set_defaults(handler=run_show)
     promote = sub.add_parser("promote", help="verify a version and make it current")
@@ -156,7 +163,67 @@ def run_show(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False))
+    summary = manifest_summary(manifest)
+    if summary:
+        print(summary, file=sys.stderr)
     return EXIT_OK
+
+
+def manifest_summary(manifest: dict[str, Any]) -> str:
+    """A manifest's holdout figures and configuration choice in words ("" when it records neither)."""
+    from training.pipeline import MODEL_NAMES, format_metrics
+
+    lines = []
+    metrics = (manifest.get("evaluation") or {}).get("metrics") or {}
+    shown = [name for name in MODEL_NAMES if isinstance(metrics.get(name), dict)]
+    if shown:
+        lines.append(f"holdout figures of {manifest.get('version', '?')}:")
+        lines += [f"  {name:8s} {format_metrics(metrics[name])}" for name in shown]
+    selection = manifest.get("selection")
+    if isinstance(selection, dict):
+        lines += _selection_lines(selection)
+    return "\n".join(lines)
+
+
+def _selection_lines(selection: dict[str, Any]) -> list[str]:
+    chosen = selection.get("chosen")
+    candidates = selection.get("candidates") or {}
+    lines = [
+        f"configuration chosen in fit: {chosen} (by {selection.get('metric', '?')}; "
+        f"{len(candidates)} candidates, * = chosen)"
+    ]
+    if not isinstance(candidates, dict):
+        return lines
+    width = max((len(str(name)) for name in candidates), default=0)
+    for name, scores in candidates.items():
+        mark = "*" if name == chosen else " "
+        lines.append(f"  {mark} {str(name):{width}}  {_scores_text(scores)}")
+    return lines
+
+
+def _scores_text(scores: Any, prefix: str = "") -> str:
+    """``key value`` pairs of a candidate's scores (nested dicts as ``outer.inner``)."""
+    if not isinstance(scores, dict):
+        return _number_text(scores)
+    parts = []
+    for key, value in scores.items():
+        if isinstance(value, dict):
+            parts.append(_scores_text(value, f"{prefix}{key}."))
+        else:
+            parts.append(f"{prefix}{key} {_number_text(value)}")
+    return "  ".join(part for part in parts if part)
+
+
+def _number_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if isinstance(value, list):
+        shown = ", ".join(_number_text(v) for v in value[:3])
+        more = f", ... ({len(value)} in all)" if len(value) > 3 else ""
+        return f"[{shown}{more}]"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def run_promote(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""Evaluation: the time split, the metrics, the report and the ``talentmatch evaluate`` command."""
+"""Evaluation: the time split, the metrics (applications and accepted outcomes, calibration, plans), the
+report and the ``talentmatch evaluate`` command."""
 
 from __future__ import annotations
 
@@ -14,9 +15,32 @@ from models.columns import Columns as C
 from models.keyword import KeywordMatcher
 from service.cli import main
 from tests.models.conftest import FAST, small_market
-from training.bundle import write_bundle
-from training.evaluate import gini, holdout_metrics, time_split
-from training.report import format_table, markdown_table, reliability, run_evaluation, write_report
+from tests.training.small_world import SMALL
+from tests.training.small_world import small_market as demo_market
+from training.bundle import read_bundle, write_bundle
+from training.calibration import calibration, equal_mass_bins, tie_share
+from training.demo import generate
+from training.demo_success import plan_setting, plan_success, success_probability, would_succeed
+from training.demo_truth import GROUND_TRUTH_DIR
+from training.evaluate import (
+    accepted_pairs,
+    evaluate_matchers,
+    exposed_outcomes,
+    gini,
+    holdout_metrics,
+    ndcg_at,
+    time_split,
+)
+from training.pipeline import ground_truth_of
+from training.report import (
+    format_reliability,
+    format_table,
+    markdown_table,
+    reliability,
+    run_evaluation,
+    summary,
+    write_report,
+)
 
 
 def test_time_split_rewinds_to_the_cut() -> None:
@@ -76,11 +100,132 @@ def test_holdout_metrics_shape_and_order() -> None:
             "recall_vacancy",
             "auc_graduate",
             "gini_vacancy",
+            "ndcg_accepted_vacancy",
+            "ndcg_accepted_graduate",
+            "recall_accepted_graduate",
+            "ndcg_accepted",
+            "ece",
+            "ties_graduate",
         ):
-            assert key in row and np.isfinite(row[key])
+            assert key in row and np.isfinite(row[key]), key
         assert row["ndcg"] == pytest.approx((row["ndcg_vacancy"] + row["ndcg_graduate"]) / 2)
+        assert row["ndcg_accepted"] == pytest.approx(
+            (row["ndcg_accepted_vacancy"] + row["ndcg_accepted_graduate"]) / 2
+        )
+        # Employer-advanced pairs applied first: their queries are among the applications' ones.
+        for d in ("vacancy", "graduate"):
+            assert 0 < row[f"queries_accepted_{d}"] <= row[f"queries_{d}"]
     assert metrics["keyword"]["ndcg"] > metrics["random"]["ndcg"]
+    assert metrics["keyword"]["ndcg_accepted"] > metrics["random"]["ndcg_accepted"]
     assert metrics["keyword"]["auc_vacancy"] > 0.7
+    assert metrics["random"]["ties_graduate"] == 0.0  # hashed scores never tie
+
+
+def test_accepted_relevance_is_what_the_employer_advanced() -> None:
+    at = pd.Timestamp("2026-03-01")
+    events = pd.DataFrame(
+        [
+            ("G1", "V1", "viewed"),
+            ("G1", "V1", "applied"),
+            ("G1", "V1", "shortlisted"),
+            ("G1", "V1", "interviewed"),
+            ("G1", "V2", "applied"),
+            ("G1", "V2", "rejected"),
+            ("G2", "V1", "hired"),  # a later stage alone counts (the application was not recorded)
+            ("G2", "V2", "viewed"),
+            ("G3", "V2", "offered"),
+            ("G3", "V2", "declined"),  # the employer advanced them, whatever the graduate did
+        ],
+        columns=[C.graduate, C.vacancy, C.event],
+    ).assign(**{C.occurred_at: at})
+    pairs = accepted_pairs(events)
+    gains = {(g, v): w for g, v, w in pairs[[C.graduate, C.vacancy, C.weight]].itertuples(index=False)}
+    assert gains == {("G1", "V1"): 2.0, ("G2", "V1"): 4.0, ("G3", "V2"): 3.0}
+
+    # NDCG@3 of rows [3, 1, 2] against gains {1: 2, 2: 1}: (2/log2(3) + 1/2) / (2 + 1/log2(3)).
+    expected = (2 / np.log2(3) + 0.5) / (2 + 1 / np.log2(3))
+    assert ndcg_at(np.array([3, 1, 2]), {1: 2.0, 2: 1.0}, 3) == pytest.approx(expected)
+    assert ndcg_at(np.array([1, 2, 3]), {1: 2.0, 2: 1.0}, 3) == pytest.approx(1.0)
+    assert ndcg_at(np.array([3, 4]), {}, 2) == 0.0
+
+
+def test_expected_calibration_error_known_answers() -> None:
+    # Perfectly calibrated: among pairs scored p, a share p succeeds.
+    scores = np.repeat([0.1, 0.3, 0.5, 0.7, 0.9], 100)
+    outcomes = np.concatenate([np.arange(100) < 100 * p for p in (0.1, 0.3, 0.5, 0.7, 0.9)])
+    result = calibration(scores, outcomes)
+    assert result.ece == pytest.approx(0.0, abs=1e-12)
+    assert result.count.tolist() == [100] * 5  # equal scores share a bin
+    assert result.predicted == pytest.approx([0.1, 0.3, 0.5, 0.7, 0.9])
+
+    # A constant 0.9 where 10% succeed.
+    rng = np.random.default_rng(0)
+    outcomes = rng.permutation(np.arange(1000) < 100)
+    result = calibration(np.full(1000, 0.9), outcomes)
+    assert result.ece == pytest.approx(0.8)
+    assert result.pairs == 1000 and len(result.count) == 1
+
+    # Distinct scores: ten bins of equal mass; the gap is the mean |score - outcome share| per bin.
+    scores = np.linspace(0.0, 1.0, 200)
+    bins = equal_mass_bins(scores, 10)
+    assert np.bincount(bins).tolist() == [20] * 10
+    result = calibration(scores, np.zeros(200))
+    assert result.ece == pytest.approx(scores.mean())
+    assert np.isnan(calibration(np.zeros(0), np.zeros(0)).ece)
+
+
+def test_calibration_is_measured_on_the_holdout_exposures() -> None:
+    split = time_split(demo_market())
+    index = KeywordMatcher().fit().index(split.test)
+    outcomes = exposed_outcomes(split, index, max_pairs=10**6, seed=7)
+    before = set(zip(split.train.interactions[C.graduate], split.train.interactions[C.vacancy], strict=True))
+    after = set(zip(split.test.interactions[C.graduate], split.test.interactions[C.vacancy], strict=True))
+    exposed = set(zip(outcomes[C.graduate], outcomes[C.vacancy], strict=True))
+    assert before & after  # pairs under way at the cut exist ...
+    assert exposed == after - before  # ... and are left out
+    sample = exposed_outcomes(split, index, max_pairs=50, seed=7)
+    assert len(sample) == 50 and set(zip(sample[C.graduate], sample[C.vacancy], strict=True)) <= exposed
+
+
+def test_ties_in_top_lists() -> None:
+    assert tie_share([np.array([0.6, 0.6, 0.6, 0.5]), np.array([0.3, 0.2])]) == pytest.approx(2 / 4)
+    assert tie_share([np.array([0.9])]) == 0.0
+    assert tie_share([np.full(30, 0.5)], top=20) == pytest.approx(1.0)
+
+
+def test_plan_success_on_the_small_demo_world() -> None:
+    world = generate("small", 7)
+    split = time_split(world.data)
+    keyword = KeywordMatcher().fit()
+    setting = plan_setting(split, world.truth, programs=3, seed=7)
+    assert setting is not None and len(setting.cohorts) == 3
+    assert all(c.best_possible > 0 for c in setting.cohorts)
+    plan = plan_success(keyword, keyword.index(split.test), setting, world.truth)
+    assert plan.graduates == sum(len(c.graduate_ids) for c in setting.cohorts) and plan.assigned > 0
+    # The plan draws from the seats the best assignment may use: it cannot do better.
+    assert 0.0 < plan.success_share <= 1.0 + 1e-9
+    assert 0.0 <= plan.assignment_success <= 1.0
+    assert plan.succeeding <= min(plan.advanced, plan.interested)
+    # A random order plans worse than skill coverage.
+    random = RandomMatcher()
+    assert (
+        plan_success(random, random.index(split.test), setting, world.truth).success_share
+        < plan.success_share
+    )
+
+    # The true success probability is what the generator realised: the oracle's ECE is small.
+    results = evaluate_matchers(
+        {"keyword": keyword}, split, truth=world.truth, max_queries=100, plan_programs=2
+    )
+    oracle = results["oracle"].calibration
+    assert oracle is not None and oracle.pairs > 500 and oracle.ece < 0.06
+    keyword_plan = results["keyword"].plan
+    assert keyword_plan is not None and keyword_plan.programs == 2
+    pairs = split.test.interactions[[C.graduate, C.vacancy]].drop_duplicates().head(200)
+    probability = success_probability(world.truth, pairs[C.graduate], pairs[C.vacancy])
+    likely = would_succeed(world.truth, pairs[C.graduate], pairs[C.vacancy])
+    assert ((probability >= 0) & (probability <= 1)).all()
+    assert probability[likely].mean() > probability[~likely].mean()
 
 
 def test_gini_and_reliability() -> None:
@@ -90,6 +235,7 @@ def test_gini_and_reliability() -> None:
         np.linspace(0, 1, 100), (np.linspace(0, 1, 100) > 0.5).astype(float)
     )
     assert counts.sum() == 100 and observed[0] == 0 and observed[-1] == 1
+    assert len(counts) == 10
 
 
 def test_run_evaluation_writes_report(tmp_path: Path) -> None:
@@ -100,9 +246,19 @@ def test_run_evaluation_writes_report(tmp_path: Path) -> None:
     paths = write_report(evaluation, tmp_path)
     payload = json.loads((tmp_path / "evaluation.json").read_text(encoding="utf-8"))
     assert payload["metrics"]["full"]["ndcg"] > payload["metrics"]["random"]["ndcg"]
-    assert (tmp_path / "report.html").read_text(encoding="utf-8").count("<img") == 4
+    assert "ndcg_accepted_graduate" in payload["metrics"]["full"] and "ece" in payload["metrics"]["full"]
+    curve = payload["reliability"]["full"]
+    assert curve["ece"] == payload["metrics"]["full"]["ece"]
+    assert len(curve["predicted"]) == len(curve["observed"]) == len(curve["count"]) <= 10
+    assert sum(curve["count"]) == curve["pairs"] > 0
+    assert payload["plans"] == {}  # no ground truth, no plans
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert page.count("<img") == 4 and 'alt="reliability"' in page
     assert all(p.exists() for p in paths)
-    assert "keyword" in format_table(evaluation) and "| full |" in markdown_table(evaluation)
+    text = format_table(evaluation)
+    assert "keyword" in text and "ndcgA@G" in text and "ece" in text
+    assert "| full |" in markdown_table(evaluation)
+    assert format_reliability(evaluation).startswith("reliability of full")
 
 
 def test_cli_evaluate_on_a_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -118,7 +274,30 @@ def test_cli_evaluate_on_a_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         get_settings.cache_clear()
     assert code == 0, capsys.readouterr().err
     assert (tmp_path / "artifacts" / "evaluation" / "report.html").exists()
-    assert "ndcg@V" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "ndcg@V" in out and "ndcgA@V" in out and "reliability of full" in out
+
+
+def test_report_on_a_demo_bundle_shows_plans(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    write_bundle(demo_market(), bundle)  # the small demo world, thinned, with its ground truth
+    generate("small", 7).truth.save(bundle / GROUND_TRUTH_DIR)
+    truth = ground_truth_of(bundle)  # what `talentmatch evaluate --bundle` and `train --bundle` load
+    assert truth is not None and ground_truth_of(tmp_path) is None and ground_truth_of(None) is None
+    evaluation = run_evaluation(
+        read_bundle(bundle), truth=truth, config=SMALL, ablations=False, max_queries=200
+    )
+    payload = json.loads(
+        next(p for p in write_report(evaluation, tmp_path / "out") if p.suffix == ".json").read_text()
+    )
+    assert 0 < payload["metrics"]["full"]["plan_success_share"] <= 1
+    assert set(payload["plans"]) == {"random", "popularity", "keyword", "lightfm", "full"}
+    assert payload["metrics"]["oracle"]["oracle_share_accepted"] == pytest.approx(1.0)
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert 'alt="plan_success"' in page and "Placement plans on the ground truth" in page
+    text = format_table(evaluation)
+    assert "plan_ok" in text and "oracle" in text
+    assert "of the best possible" in summary(evaluation.table)
 
 
 def test_cli_evaluate_bad_input(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
@@ -26,7 +27,7 @@ from service.store.migrate import upgrade
 from service.store.session import make_engine, make_sessionmaker
 from tests.training.small_world import SMALL, WORSE, small_market
 from training.bundle import write_bundle
-from training.pipeline import decide, ensure_model, train
+from training.pipeline import decide, ensure_model, selection_of, train
 from training.registry import ArtifactError, Registry
 
 
@@ -99,6 +100,15 @@ def test_first_model_promoted_with_complete_manifest(world: World) -> None:
     metrics = manifest["evaluation"]["metrics"]
     assert metrics["current"] is None
     assert manifest["gate"]["passed"] == (metrics["new"]["ndcg"] > metrics["keyword"]["ndcg"])
+    # Reported beside the gate's figure: both directions on accepted outcomes, and calibration.
+    for key in ("ndcg_accepted_vacancy", "ndcg_accepted_graduate", "ndcg_accepted", "ece"):
+        assert 0.0 <= metrics["new"][key] <= 1.0, key
+    curve = manifest["evaluation"]["reliability"]["new"]
+    assert curve["ece"] == metrics["new"]["ece"] and sum(curve["count"]) == curve["pairs"] > 0
+    assert "oracle" not in metrics  # no ground truth in this bundle
+    selection = manifest.get("selection")  # recorded when the fit chose among configurations
+    if selection is not None:
+        assert selection["chosen"] in selection["candidates"]
     assert manifest["gate"]["promote"]
     assert "matcher.joblib" in manifest["files"] and any(f.endswith(".npy") for f in manifest["files"])
     # The loaded artifact answers queries.
@@ -121,6 +131,7 @@ def test_gate_refuses_worse_model_exit_3(
     out = capsys.readouterr().out
     assert code == 3, out
     assert "worse than the current model" in out
+    assert "accepted" in out and "ece" in out  # reported, not gated
     assert "NOT promoted" in out
     registry = Registry(env)
     assert registry.current_version() == world.first_version
@@ -273,6 +284,74 @@ def test_ensure_model_trains_from_the_store_once(world: World, tmp_path: Path) -
         assert version is not None
         assert Registry(settings.artifacts_dir).manifest(version)["data"]["source"] == "store"
         assert ensure_model(settings, config=SMALL) is False
+
+
+def test_manifest_records_the_configuration_choice_and_plans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A matcher that chose its configuration in ``fit`` (``selection_``) has the choice in the manifest
+    and in ``models show``; a demo bundle with its ground truth adds plan success to the figures."""
+    from models.matcher import Matcher
+    from training.demo import generate
+    from training.demo_truth import GROUND_TRUTH_DIR
+
+    fit = Matcher.fit
+
+    def choosing_fit(self: Matcher, *args: object, **kwargs: object) -> Matcher:
+        fit(self, *args, **kwargs)  # type: ignore[arg-type]
+        self.selection_ = {
+            "metric": "ndcg_accepted_graduate",
+            "chosen": "skills_first",
+            "candidates": {
+                "skills_first": {"ndcg_accepted_graduate": np.float64(0.41), "ece": 0.03},
+                "history_first": {"ndcg_accepted_graduate": 0.38, "ece": 0.05},
+            },
+        }
+        return self
+
+    monkeypatch.setattr(Matcher, "fit", choosing_fit)
+    bundle = tmp_path / "bundle"
+    write_bundle(small_market(0.25), bundle)
+    generate("small", 7).truth.save(bundle / GROUND_TRUTH_DIR)
+    artifacts = tmp_path / "artifacts"
+    settings = Settings(artifacts_dir=artifacts, database_url=f"sqlite:///{tmp_path / 'unused.db'}")
+    with threadpool_limits(1):
+        outcome = train(settings, bundle=bundle, quiet=True, config=SMALL, force=True)
+    selection = outcome.manifest["selection"]
+    assert selection["chosen"] == "skills_first"
+    assert selection["candidates"]["skills_first"]["ndcg_accepted_graduate"] == 0.41
+    new = outcome.metrics["new"]
+    assert new is not None and 0.0 < new["plan_success_share"] <= 1.0
+    assert 0.0 <= new["plan_assignment_success"] <= 1.0
+    text = outcome.summary()
+    assert "accepted" in text and "ece" in text and "plans" in text and "skills_first" in text
+
+    monkeypatch.setenv("TALENTMATCH_ARTIFACTS_DIR", str(artifacts))
+    get_settings.cache_clear()
+    try:
+        assert main(["models", "show", outcome.version]) == 0
+    finally:
+        get_settings.cache_clear()
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["selection"] == selection  # stdout stays the manifest, as JSON
+    lines = captured.err.splitlines()
+    assert any("configuration chosen in fit: skills_first" in line for line in lines)
+    chosen = next(line for line in lines if line.lstrip().startswith("* skills_first"))
+    assert "ndcg_accepted_graduate 0.4100" in chosen and "ece 0.0300" in chosen
+    assert any(line.lstrip().startswith("history_first") for line in lines)
+
+
+def test_a_matcher_without_a_selection_records_none() -> None:
+    class Plain:
+        pass
+
+    assert selection_of(Plain()) is None
+    chosen = type(
+        "Chosen",
+        (),
+        {"selection_": {"metric": "m", "chosen": "a", "candidates": {"a": {"m": np.float32(0.5)}}}},
+    )()
+    assert selection_of(chosen) == {"metric": "m", "chosen": "a", "candidates": {"a": {"m": 0.5}}}
 
 
 def metrics(new: float, keyword: float, current: float | None) -> dict[str, dict[str, float] | None]:
