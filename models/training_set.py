@@ -125,9 +125,9 @@ def build_examples(
     )
     # Coarse timestamps (one export date for every row) leave no label old enough to be sure of: then the
     # labels are taken as they are rather than not at all.
-    for known, label in ((INTEREST_KNOWN, INTERESTED), (RESOLVED, SUCCESS), (ANSWER_KNOWN, ADVANCED)):
-        if not (frame[known] & frame[label]).any():
-            frame[known] = True
+    for column, label in ((INTEREST_KNOWN, INTERESTED), (RESOLVED, SUCCESS), (ANSWER_KNOWN, ADVANCED)):
+        if not (frame[column] & frame[label]).any():
+            frame[column] = True
     if random_negatives > 0 and frame[INTERESTED].any():
         frame = pd.concat(
             [frame, _random_negatives(data, index, outcomes, frame, cut=cut, seed=seed, r=random_negatives)],
