@@ -67,8 +67,8 @@ REASONS: dict[str, tuple[Callable[[Row], bool], Callable[[Row], str]]] = {
         lambda x: "graduates of this programme often apply to this kind of job",
     ),
     "employer_appeal": (
-        lambda x: x[COL["enterprise_rate"]] > 0,
-        lambda x: "graduates shown this employer's jobs often apply",
+        lambda x: max(x[COL["enterprise_rate"]], x[COL["enterprise_appeal"]]) > 0,
+        lambda x: "this employer attracts many applicants",
     ),
     "employer_screening": (
         lambda x: (
@@ -81,7 +81,10 @@ REASONS: dict[str, tuple[Callable[[Row], bool], Callable[[Row], str]]] = {
         ),
         lambda x: "employers like this one advanced graduates like this one",
     ),
-    "graduate_activity": (lambda x: x[COL["graduate_rate"]] > 0, lambda x: "actively applying to jobs"),
+    "graduate_activity": (
+        lambda x: max(x[COL["graduate_rate"]], x[COL["graduate_activity"]]) > 0,
+        lambda x: "actively applying to jobs",
+    ),
     "salary": (lambda x: not np.isnan(x[COL["salary"]]), lambda x: "salary suits this profile"),
     "program_kind": (lambda x: True, lambda x: "this kind of programme suits the job"),
     "vacancy_profile": (lambda x: True, lambda x: "the job's profile suits this graduate's background"),

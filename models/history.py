@@ -110,6 +110,7 @@ class HistoryStats:
     right_shares: dict[str, pd.Series] = field(default_factory=dict)
     enterprise_appeal: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     graduate_activity: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    activity_default: float = 0.0  # graduate_activity of a graduate without positives
     rates: dict[str, pd.Series] = field(default_factory=dict)  # smoothed log(rate / overall rate)
     # enterprise -> skill -> share of the graduates it advanced who held the skill
     advanced_skills: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
@@ -150,8 +151,14 @@ class HistoryStats:
         appeal = (per_enterprise.reindex(vacancies_per_enterprise.index).fillna(0.0) + 1.0) / (
             vacancies_per_enterprise + 1.0
         )
-        stats.enterprise_appeal = np.log(appeal)
-        stats.graduate_activity = np.log1p(positives.groupby(C.graduate).size().astype(float))
+        # Both relative to the market's own average, so they keep their scale whatever the length of the
+        # history (the examples' features come from a shorter history than the serving ones).
+        market_appeal = (per_enterprise.sum() + 1.0) / (vacancies_per_enterprise.sum() + 1.0)
+        stats.enterprise_appeal = np.log(appeal / market_appeal)
+        counts = positives.groupby(C.graduate).size().astype(float)
+        typical = float(counts.mean()) if len(counts) else 0.0
+        stats.graduate_activity = np.log((counts + 1.0) / (typical + 1.0))
+        stats.activity_default = float(np.log(1.0 / (typical + 1.0)))
         if exposures is not None and len(exposures):
             shown = exposures.merge(graduates[[C.graduate, *g_cols]], on=C.graduate, how="inner").merge(
                 vacancies[[C.vacancy, *v_cols]].rename(columns={c: f"v_{c}" for c in v_cols}),
@@ -251,7 +258,8 @@ class HistoryStats:
         return out
 
     def enterprise_vector(self, enterprise_ids: IdMap) -> np.ndarray:
-        """Log positives per vacancy of each enterprise (+1 smoothed); extra last entry for unknown."""
+        """Log positives per vacancy of each enterprise (+1 smoothed) against the market's; extra last
+        entry (0, the market's) for unknown."""
         out = np.zeros(len(enterprise_ids) + 1, dtype=np.float32)
         if len(self.enterprise_appeal):
             rows = enterprise_ids.rows(self.enterprise_appeal.index.to_numpy())
@@ -260,8 +268,8 @@ class HistoryStats:
         return out
 
     def graduate_vector(self, graduate_ids: IdMap) -> np.ndarray:
-        """log(1 + number of positive pairs) per graduate."""
-        out = np.zeros(len(graduate_ids), dtype=np.float32)
+        """log((1 + positive pairs) / (1 + the average graduate's)) per graduate."""
+        out = np.full(len(graduate_ids), self.__dict__.get("activity_default", 0.0), dtype=np.float32)
         if len(self.graduate_activity):
             rows = graduate_ids.rows(self.graduate_activity.index.to_numpy())
             keep = rows >= 0

@@ -175,6 +175,7 @@ class _Encoder:
 
     def encode_graduates(self, frame: pd.DataFrame, block: GraduateBlock) -> dict[str, np.ndarray]:
         out = {
+            "activity": self.stats.graduate_vector(block.ids),
             "apply_rate": self.stats.rate_vector("graduate_rate", block.ids, extra=False),
         }
         if self.by_graduate is not None and self.by_vacancy is not None:

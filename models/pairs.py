@@ -11,9 +11,9 @@ import scipy.sparse as sp
 from models.history import ADVANCE_STATS, PAIR_STATS, RATE_STATS, HistoryStats
 from models.index import GraduateBlock, MatchIndex, VacancyBlock
 
-# name -> reason group. Counts of past events (how many applications an employer or a graduate had) are
-# left out: they grow with the length of the history, so a model trained on the earlier months would read
-# the serving counts of a longer history as a different market. Rates (conversion, screening) stay.
+# name -> reason group. Counts of past events (an employer's applications per vacancy, a graduate's
+# applications) are relative to the market's average: raw counts grow with the length of the history, and
+# the examples' features come from a shorter one than the serving features.
 FEATURES: dict[str, str] = {
     "required_coverage": "required_skills",
     "required_missing": "required_skills",
@@ -40,6 +40,8 @@ FEATURES: dict[str, str] = {
     "program_enterprise_advance": "employer_screening",
     "program_segment_advance": "employer_screening",
     "graduate_rate": "graduate_activity",
+    "enterprise_appeal": "employer_appeal",
+    "graduate_activity": "graduate_activity",
     "salary": "salary",
     "program_kind": "program_kind",
     "segment": "vacancy_profile",
@@ -83,6 +85,7 @@ def history_tables(stats: HistoryStats, index: MatchIndex) -> dict[str, np.ndarr
     tables["enterprise_advance"] = stats.rate_vector("enterprise_advance", v.enterprises)
     tables["advanced_skills"] = stats.advanced_skill_matrix(v.enterprises, v.skills)
     tables["enterprise_rate"] = stats.rate_vector("enterprise_rate", v.enterprises)
+    tables["enterprise_appeal"] = stats.enterprise_vector(v.enterprises)
     return tables
 
 
@@ -177,6 +180,7 @@ def pair_features(
         out[:, col["program_family_rate"]] = tables["program_family_rate"][program, vacancies.family[v_rows]]
         out[:, col["program_enterprise_rate"]] = tables["program_enterprise_rate"][program, enterprise]
         out[:, col["enterprise_rate"]] = tables["enterprise_rate"][enterprise]
+        out[:, col["enterprise_appeal"]] = tables["enterprise_appeal"][enterprise]
         if "enterprise_advance" in tables:
             out[:, col["enterprise_advance"]] = tables["enterprise_advance"][enterprise]
             out[:, col["program_enterprise_advance"]] = tables["program_enterprise_advance"][
@@ -185,6 +189,9 @@ def pair_features(
             out[:, col["program_segment_advance"]] = tables["program_segment_advance"][
                 program, vacancies.segment[v_rows]
             ]
+    activity = graduates.arrays.get("activity")
+    if activity is not None:
+        out[:, col["graduate_activity"]] = activity[g_rows]
     apply_rate = graduates.arrays.get("apply_rate")
     if apply_rate is not None:
         out[:, col["graduate_rate"]] = apply_rate[g_rows]

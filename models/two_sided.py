@@ -302,8 +302,9 @@ def select_model(
     """Fit each candidate on the earlier examples, calibrate and score it on the later ones, keep the best.
 
     ``candidates`` are listed simplest first. They are compared on a seeded sample of at most
-    ``search_sample`` earlier examples; the chosen one is refitted on all of them. Returns the model and the record of the choice (for the manifest):
-    ``{"metric", "chosen", "validation_examples", "candidates": {name: {"log_loss", "auc", "ece", ...}}}``.
+    ``search_sample`` earlier examples; the chosen one is refitted on all of them. Returns the model and
+    the record of the choice (for the manifest): ``{"metric", "chosen", "validation_examples",
+    "candidates": {name: {"log_loss", "auc", "ece", ...}}}``.
     """
     late = time_split(examples, calibration_fraction)
     early = ~late if late.any() else np.ones(len(examples), dtype=bool)

@@ -44,8 +44,9 @@ from models.data import MarketData
 from models.history import positive_pairs
 from models.index import MatchIndex
 from models.keyword import KeywordMatcher
-from models.outcomes import ADVANCED, DEPTH, SUCCESS, pair_outcomes
+from models.outcomes import ADVANCED, DEPTH, FIRST_AT, SUCCESS, pair_outcomes
 from models.results import CandidateFilters, VacancyFilters
+from models.training_set import apply_horizon, response_horizon
 from training.calibration import Calibration, calibration
 from training.demo_success import PLAN_PROGRAMS, PlanSuccess, has_simulation, plan_setting, plan_success
 from training.demo_truth import GroundTruth
@@ -238,7 +239,7 @@ def exposed_outcomes(split: Split, index: MatchIndex, *, max_pairs: int, seed: i
     Pairs already under way at the cut are left out: their outcome after it is conditioned on what
     happened before (an application already made), which a score for a pair as it is shown cannot know;
     on the small demo world they were 5% of the pairs with an event after the cut and succeeded four times
-    as often.
+    as often. So are pairs first seen too late for their outcome to be known by the end of the data.
     """
     outcomes = pair_outcomes(split.test.interactions)
     earlier = split.train.interactions[[C.graduate, C.vacancy]].drop_duplicates()
@@ -246,7 +247,12 @@ def exposed_outcomes(split: Split, index: MatchIndex, *, max_pairs: int, seed: i
     known = (index.graduates.ids.rows(outcomes[C.graduate].to_numpy()) >= 0) & (
         index.vacancies.ids.rows(outcomes[C.vacancy].to_numpy()) >= 0
     )
-    outcomes = outcomes[known & (under_way == "left_only").to_numpy()]
+    # Pairs shown too close to the end of the data to have been answered yet are left out too (the usual
+    # delays to apply and to be answered, measured on the training events), as training leaves them out.
+    before = pair_outcomes(split.train.interactions)
+    end = pd.Timestamp(split.test.interactions[C.occurred_at].max())
+    settled = (outcomes[FIRST_AT] <= end - apply_horizon(before) - response_horizon(before)).to_numpy()
+    outcomes = outcomes[known & (under_way == "left_only").to_numpy() & settled]
     if len(outcomes) > max_pairs:
         keep = np.sort(np.random.default_rng(seed).choice(len(outcomes), size=max_pairs, replace=False))
         outcomes = outcomes.iloc[keep]
