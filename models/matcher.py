@@ -50,8 +50,15 @@ from models.results import (
     UnknownVacancy,
     VacancyFilters,
 )
-from models.training_set import G_ROW, V_ROW, build_examples, resolved_mask, response_horizon
-from models.two_sided import TARGETS, Candidate, TwoSidedModel, resolve_candidates, select_model
+from models.training_set import AT, G_ROW, V_ROW, build_examples, resolved_mask, response_horizon
+from models.two_sided import (
+    TARGETS,
+    Candidate,
+    TwoSidedModel,
+    resolve_candidates,
+    select_model,
+    time_split,
+)
 
 __all__ = [
     "CandidateFilters",
@@ -304,16 +311,7 @@ class Matcher(BaseMatcher):
         hybrids_a: tuple[HybridModel | None, HybridModel | None] = (None, None)
         if use_features:
             hybrids_a = fit_hybrids(config, features, graduates, vacancies, before, progress=progress)
-        early_vacancies = vacancies[~(vacancies[C.posted_at] >= cut)]
-        stats_a = HistoryStats.fit(
-            before,
-            graduates,
-            early_vacancies,
-            exposures=exposure_pairs(data.interactions, before=cut),
-            applications=_applications(pair_outcomes(data.interactions, before=cut)),
-        )
-        index_a = MatchIndex.build(data, _Encoder(features, *hybrids_a, stats_a))
-        index_a.tables = history_tables(stats_a, index_a)
+        index_a = _history_index(data, features, hybrids_a, positives, (graduates, vacancies), before=cut)
         examples = build_examples(
             data, index_a, outcomes, cut=cut, seed=config.seed, random_negatives=config.random_negatives
         )
@@ -337,6 +335,27 @@ class Matcher(BaseMatcher):
             search_sample=config.search_sample,
         )
         log.info("chose %s: %s", selection["chosen"], selection["candidates"])
+        # The trees learned from features of the history before the window; the service reads features of
+        # a longer one. The calibration is refitted on the latest examples with features of everything
+        # before them (still none of their own outcomes), which is what serving looks like.
+        late = time_split(examples, config.calibration_fraction)
+        if late.any():
+            late_at = pd.Timestamp(examples[AT][late].min())
+            index_c = _history_index(
+                data, features, hybrids_a, positives, (graduates, vacancies), before=late_at
+            )
+            rows = np.flatnonzero(late)
+            X_late = pair_features(
+                index_c.graduates,
+                examples[G_ROW].to_numpy()[rows],
+                index_c.vacancies,
+                examples[V_ROW].to_numpy()[rows],
+                index_c.tables,
+            )
+            if not use_features:
+                X_late[:, _LIGHTFM_COLUMNS] = np.nan
+            model.calibrate(X_late, examples.iloc[rows])
+            selection["calibrated_on"] = {"from": str(late_at), "examples": int(len(rows))}
 
         # Serving parts: everything refitted on all events.
         self.by_graduate_: HybridModel | None = None
@@ -520,6 +539,30 @@ class Matcher(BaseMatcher):
                 )
         matcher.__dict__.update(state)
         return matcher
+
+
+def _history_index(
+    data: MarketData,
+    features: FeatureSpace,
+    hybrids: tuple[HybridModel | None, HybridModel | None],
+    positives: pd.DataFrame,
+    frames: tuple[pd.DataFrame, pd.DataFrame],
+    *,
+    before: pd.Timestamp,
+) -> MatchIndex:
+    """The index of ``data`` with history rates from the events before ``before`` only."""
+    earlier = positives[positives[FIRST_AT] < before]
+    graduates, vacancies = frames
+    stats = HistoryStats.fit(
+        earlier if len(earlier) else positives,
+        graduates,
+        vacancies[~(vacancies[C.posted_at] >= before)],
+        exposures=exposure_pairs(data.interactions, before=before),
+        applications=_applications(pair_outcomes(data.interactions, before=before)),
+    )
+    index = MatchIndex.build(data, _Encoder(features, *hybrids, stats))
+    index.tables = history_tables(stats, index)
+    return index
 
 
 def _applications(outcomes: pd.DataFrame, *, horizon_from: pd.DataFrame | None = None) -> pd.DataFrame:
