@@ -65,9 +65,14 @@ def create_app(settings: Settings | None = None, *, model_holder: Any | None = N
         app.state.sessionmaker = make_sessionmaker(engine)
         holder = model_holder if model_holder is not None else _make_holder(settings)
         app.state.model_holder = holder
-        app.state.matching = MatchingService(holder.get, sessionmaker=app.state.sessionmaker)
+        floor = settings.min_recommend_score
+        app.state.matching = MatchingService(
+            holder.get, sessionmaker=app.state.sessionmaker, min_recommend_score=floor
+        )
         # The non-personalised alternative (PIPL): skill overlap by the keyword matcher, no trained model.
-        app.state.plain_matching = MatchingService(_plain_model, sessionmaker=app.state.sessionmaker)
+        app.state.plain_matching = MatchingService(
+            _plain_model, sessionmaker=app.state.sessionmaker, min_recommend_score=floor
+        )
         if hasattr(holder, "start"):
             holder.start()
         # Build the candidate index now rather than on the first request.

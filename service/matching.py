@@ -4,6 +4,10 @@ The index is the matcher's precomputed view of the store's seeking graduates and
 rebuilt when the model or the data version changes, so a vacancy posted a second ago gets candidates
 without retraining. A request takes the model once (:class:`Snapshot`) and answers wholly from it,
 so a model swap never mixes two versions in one answer.
+
+Recommendations have a floor (``TALENTMATCH_MIN_RECOMMEND_SCORE``): ``recommended_candidates`` and
+``recommended_vacancies`` split a page of the ranking into the ranks at or above it and the ranks below it,
+for the API and the web pages alike (:class:`RankedPage`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from models.columns import Columns as C
 from models.data import MarketData
+from models.results import Match, MatchResult
 from service.store.session import data_version
 from service.store.vacancies import open_vacancy_ids, seeking_graduate_ids
 
@@ -73,6 +78,59 @@ class Snapshot:
     @property
     def matcher(self) -> Any:
         return self.model.matcher
+
+
+@dataclass(frozen=True)
+class RankedPage:
+    """One page of a ranking (graduates for a vacancy, or vacancies for a graduate), split at the floor.
+
+    ``items`` are the page's ranks best first. Those scoring at least ``floor`` are recommendations; those
+    below are not presented as such (the API leaves them out unless asked, the pages fold them away). The
+    matcher ranks best first by score, so the ranks below the floor come after all the ranks at or above
+    it: a page with ranks below the floor is the last page with recommendations.
+    """
+
+    snapshot: Snapshot
+    items: list[Match]
+    total: int  # how many passed the hard filters
+    offset: int
+    floor: float
+
+    @classmethod
+    def split(cls, snapshot: Snapshot, result: MatchResult, *, offset: int, floor: float) -> RankedPage:
+        return cls(snapshot, list(result.items), int(result.total), offset, floor)
+
+    @property
+    def recommended(self) -> list[Match]:
+        """The page's ranks scoring at least the floor, best first."""
+        return [m for m in self.items if m.score >= self.floor]
+
+    @property
+    def below(self) -> list[Match]:
+        """The page's ranks scoring below the floor, best first."""
+        return [m for m in self.items if m.score < self.floor]
+
+    @property
+    def below_floor(self) -> int:
+        """How many of the page's ranks score below the floor."""
+        return len(self.below)
+
+    @property
+    def ends_here(self) -> bool:
+        """The recommendations end on this page (it has ranks below the floor, or it is the last page)."""
+        return bool(self.below) or self.offset + len(self.items) >= self.total
+
+    @property
+    def below_from_here(self) -> int:
+        """When the recommendations end on this page: how many ranks from here on score below the floor
+        (this page's and every later page's; exact because the ranking is by score). Else 0."""
+        if not self.ends_here:
+            return 0
+        return max(0, self.total - self.offset - len(self.recommended))
+
+    def shown(self, *, include_below: bool = False) -> list[Match]:
+        """What to list as the answer: the recommendations, or every rank of the page."""
+        return list(self.items) if include_below else self.recommended
 
 
 def _graduate_infos(data: MarketData) -> dict[str, GraduateInfo]:
@@ -135,6 +193,9 @@ class MatchingService:
     load
         Reads the store as a :class:`MarketData`; defaults to ``service.store.market.load_market``
         with seeking graduates only and no interactions.
+    min_recommend_score
+        The recommendation floor of :meth:`recommended_candidates` and :meth:`recommended_vacancies`
+        (``Settings.min_recommend_score``).
     """
 
     def __init__(
@@ -143,8 +204,10 @@ class MatchingService:
         *,
         sessionmaker: Callable[[], Session] | None = None,
         load: Callable[[Session], MarketData] | None = None,
+        min_recommend_score: float = 0.0,
     ) -> None:
         self.model_source = model_source
+        self.min_recommend_score = float(min_recommend_score)
         self.sessionmaker = sessionmaker
         self._load = load or _load_candidate_pool
         self._snapshot: Snapshot | None = None
@@ -326,6 +389,36 @@ class MatchingService:
             graduate, index=snapshot.index, limit=limit, offset=offset, filters=filters
         )
         return snapshot, result
+
+    def recommended_candidates(
+        self,
+        *,
+        session: Session,
+        vacancy: str | Mapping[str, Any],
+        limit: int = 20,
+        offset: int = 0,
+        filters: Any | None = None,
+    ) -> RankedPage:
+        """A page of :meth:`candidates` split at the recommendation floor (API and web pages)."""
+        snapshot, result = self.candidates(
+            session=session, vacancy=vacancy, limit=limit, offset=offset, filters=filters
+        )
+        return RankedPage.split(snapshot, result, offset=offset, floor=self.min_recommend_score)
+
+    def recommended_vacancies(
+        self,
+        *,
+        session: Session,
+        graduate: str | Mapping[str, Any],
+        limit: int = 10,
+        offset: int = 0,
+        filters: Any | None = None,
+    ) -> RankedPage:
+        """A page of :meth:`recommendations` split at the recommendation floor (API and web pages)."""
+        snapshot, result = self.recommendations(
+            session=session, graduate=graduate, limit=limit, offset=offset, filters=filters
+        )
+        return RankedPage.split(snapshot, result, offset=offset, floor=self.min_recommend_score)
 
     def score_pairs(
         self, *, session: Session, graduate_ids: Sequence[str], vacancy_ids: Sequence[str]

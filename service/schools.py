@@ -7,6 +7,10 @@ hands the scores, the remaining headcounts (headcount minus hires) and the spons
 :func:`models.placement.plan_placement`. The whole cohort is scored in one batch
 (:func:`models.cohort.rank_cohort`: one retrieval product, one ranker call); reasons are computed only for
 the pairs the plan shows.
+
+The scores a plan shows are the matcher's pair scores as they are (the same number the graduate's
+recommendations show for the pair), never rescaled. :meth:`ProgramPlan.assignment_rows` and
+:meth:`ProgramPlan.unassigned_rows` are what the API and the placement page both list.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from sqlalchemy.orm import Session
 from models.cohort import CohortRanking, rank_cohort
 from models.columns import EDUCATION_RANK
 from models.columns import Columns as C
-from models.placement import Plan, PlanMetrics, SponsorRule, plan_placement
+from models.placement import UNASSIGNED_REASONS, Plan, PlanMetrics, SponsorRule, plan_placement
 from models.results import Reason, VacancyFilters
 from models.skill_gaps import SkillGapReport, skill_gaps
 from service.matching import MatchingService, Snapshot
@@ -35,6 +39,63 @@ from service.store.vacancies import hires
 
 SPONSORED_KINDS = ("order_class", "training")
 SPONSOR_REASON = Reason(code="sponsor_class", message="from the sponsor's order-based class", weight=1.0)
+# The score is the estimated probability that a pairing succeeds, so a plan leaves a graduate unassigned
+# rather than planning a pairing with less than a 10% chance of succeeding. The default of both the API
+# (``GET /programs/{id}/placements``) and the placement page.
+DEFAULT_MIN_SCORE = 0.1
+# At most this many missing skills are suggested for training per unassigned graduate.
+MAX_TRAINING_HINTS = 5
+
+
+def percent(value: float) -> str:
+    """``0.1`` -> ``"10%"``, ``0.025`` -> ``"2.5%"``."""
+    return f"{round(value * 100, 1):g}%"
+
+
+def unassigned_message(code: str, min_score: float) -> str:
+    """Why a graduate is left unassigned, in English (the web pages translate by code)."""
+    if code == "no_vacancy_above_min_score":
+        return (
+            f"no vacancy scores at least the minimum score ({percent(min_score)} chance that the pairing "
+            "succeeds): a pairing this unlikely to succeed is not planned; training in the missing skills "
+            "listed would raise the graduate's chances"
+        )
+    return UNASSIGNED_REASONS.get(code, code)
+
+
+@dataclass(frozen=True)
+class TrainingHint:
+    """A required skill of an unassigned graduate's best vacancies that the graduate lacks, and the training
+    programmes (kind ``training``, not the graduate's own) whose curriculum teaches it."""
+
+    skill_id: str
+    taught_by: list[str]
+
+
+@dataclass(frozen=True)
+class AssignmentRow:
+    graduate_id: str
+    vacancy_id: str
+    score: float  # the matcher's pair score, as in the graduate's recommendations
+    sponsor: bool
+    reasons: list[Reason]
+
+
+@dataclass(frozen=True)
+class AlternativeRow:
+    vacancy_id: str
+    score: float
+    remaining: int
+    status: str  # full, below_min_score or available
+
+
+@dataclass(frozen=True)
+class UnassignedRow:
+    graduate_id: str
+    reason: str  # a code of models.placement.UNASSIGNED_REASONS
+    message: str
+    alternatives: list[AlternativeRow]
+    training: list[TrainingHint]
 
 
 @dataclass
@@ -50,6 +111,96 @@ class ProgramPlan:
     reason_override: dict[str, str] = field(default_factory=dict)
     # The requested programme's seeking graduates (the plan may cover the whole school's).
     program_graduates: frozenset[str] = frozenset()
+    min_score: float = DEFAULT_MIN_SCORE
+    whole_school: bool = False
+    training: dict[str, list[TrainingHint]] = field(default_factory=dict)
+
+    def assignment_rows(self) -> list[AssignmentRow]:
+        """The programme's assignments, in the plan's order (by graduate)."""
+        rows = []
+        for a in self.plan.assignments:
+            graduate_id, vacancy_id = self.graduate_ids[a.graduate], self.vacancy_ids[a.vacancy]
+            if graduate_id not in self.program_graduates:
+                continue
+            rows.append(
+                AssignmentRow(
+                    graduate_id=graduate_id,
+                    vacancy_id=vacancy_id,
+                    score=_pair_score(a.score),
+                    sponsor=a.sponsor,
+                    reasons=self.reasons.get((graduate_id, vacancy_id), []),
+                )
+            )
+        return rows
+
+    def unassigned_rows(self) -> list[UnassignedRow]:
+        """The programme's unassigned graduates with the reason, their best vacancies and the training that
+        would raise their chances."""
+        rows = []
+        for u in self.plan.unassigned:
+            graduate_id = self.graduate_ids[u.graduate]
+            if graduate_id not in self.program_graduates:
+                continue
+            reason = self.reason_override.get(graduate_id, u.reason)
+            rows.append(
+                UnassignedRow(
+                    graduate_id=graduate_id,
+                    reason=reason,
+                    message=unassigned_message(reason, self.min_score),
+                    alternatives=[
+                        AlternativeRow(
+                            vacancy_id=self.vacancy_ids[alt.vacancy],
+                            score=_pair_score(alt.score),
+                            remaining=alt.remaining,
+                            status=alt.status,
+                        )
+                        for alt in u.alternatives
+                    ],
+                    training=self.training.get(graduate_id, []),
+                )
+            )
+        return rows
+
+    def metrics(self) -> PlanMetrics:
+        """The plan's metrics; for a school-wide plan, the programme's part (see :func:`program_part`)."""
+        if not self.whole_school:
+            return self.plan.metrics
+        return program_part(self.plan.metrics, self.plan, self.graduate_ids, self.program_graduates)
+
+
+def _pair_score(value: float) -> float:
+    # The cohort matrix stores a pair scoring exactly 0 as 1e-12 (so it stays a known pair): show it as 0.
+    return 0.0 if value <= 1e-12 else min(1.0, float(value))
+
+
+def _teaching(data: Any) -> dict[str, list[str]]:
+    """Skill -> ids of the training programmes whose curriculum teaches it."""
+    programs = data.programs
+    trainings = programs[programs[C.kind] == "training"]
+    taught: dict[str, list[str]] = {}
+    for program_id, skills in zip(trainings[C.program], trainings[C.skills], strict=True):
+        for skill in skills or []:
+            taught.setdefault(str(skill), []).append(str(program_id))
+    return {skill: sorted(ids) for skill, ids in taught.items()}
+
+
+def training_hints(
+    snapshot: Snapshot, graduate_id: str, vacancy_ids: Sequence[str], teaching: dict[str, list[str]]
+) -> list[TrainingHint]:
+    """The required skills of ``vacancy_ids`` (best first) that the graduate lacks, with who teaches them."""
+    info = snapshot.graduates.get(graduate_id)
+    held = set(info.skills) if info is not None else set()
+    own = info.program_id if info is not None else None
+    hints: list[TrainingHint] = []
+    seen: set[str] = set()
+    for vacancy_id in vacancy_ids:
+        row = snapshot.vacancy_rows.get(vacancy_id) or {}
+        for skill in row.get(C.required_skills) or []:
+            if skill in held or skill in seen:
+                continue
+            seen.add(skill)
+            hints.append(TrainingHint(skill, [p for p in teaching.get(skill, []) if p != own]))
+    return hints[:MAX_TRAINING_HINTS]
 
 
 class _ScoreCache:
@@ -240,7 +391,7 @@ def plan_program(
     matching: MatchingService,
     program: Program,
     graduates: list[Graduate],
-    min_score: float,
+    min_score: float = DEFAULT_MIN_SCORE,
     top_k: int = 20,
     sponsor_rule: SponsorRule = "lexicographic",
     school_cohorts: Sequence[tuple[Program, list[Graduate]]] | None = None,
@@ -309,6 +460,14 @@ def plan_program(
         for alt in u.alternatives
     ]
     reasons = scored.reasons_for(shown, matcher=snapshot.matcher, index=snapshot.index)
+    teaching = _teaching(snapshot.data)
+    training = {
+        graduate_ids[u.graduate]: training_hints(
+            snapshot, graduate_ids[u.graduate], [vacancy_ids[alt.vacancy] for alt in u.alternatives], teaching
+        )
+        for u in plan.unassigned
+        if override.get(graduate_ids[u.graduate], u.reason) != "education_below_minimum"
+    }
     return ProgramPlan(
         program_id=program.program_id,
         model_version=snapshot.model_version,
@@ -318,6 +477,9 @@ def plan_program(
         reasons=reasons,
         reason_override=override,
         program_graduates=frozenset(g.graduate_id for g in graduates if g.program_id == program.program_id),
+        min_score=min_score,
+        whole_school=school_cohorts is not None,
+        training=training,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,6 +26,10 @@ class Settings(BaseSettings):
     # Until a trained model is promoted (or when none passed the gate), rank by the keyword matcher
     # (share of required skills held) and say so, instead of answering 503.
     keyword_fallback: bool = True
+    # Candidates and job suggestions scoring below this (the estimated probability that the pairing
+    # succeeds) are not presented as recommendations: the API leaves them out unless asked, the pages
+    # fold them into "other graduates" / "other vacancies".
+    min_recommend_score: float = Field(default=0.02, ge=0.0, le=1.0)
 
     # HTTP limits
     max_body_bytes: int = 1_000_000

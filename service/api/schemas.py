@@ -24,6 +24,24 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAK = re.compile(r"[\r\n\t]")
 
 T = TypeVar("T")
+
+# The one meaning of `score`, word for word on every route that answers one (candidates, recommendations,
+# placement assignments and alternatives) and in docs/api.md.
+SCORE_DESCRIPTION = (
+    "The estimated probability that this pairing succeeds (the graduate applies and does not decline, "
+    "and the employer advances them). The same number for the same pair and model version on every route."
+)
+Score = Annotated[float, Field(ge=0.0, le=1.0, description=SCORE_DESCRIPTION)]
+SCORE_FLOOR_DESCRIPTION = (
+    "The recommendation floor (`TALENTMATCH_MIN_RECOMMEND_SCORE`): ranks scoring below it are not "
+    "recommendations and are left out of `items` unless `include_below_floor=true`."
+)
+BELOW_FLOOR_DESCRIPTION = (
+    "How many of this page's ranks score below `score_floor` (left out of `items` unless "
+    "`include_below_floor=true`). The ranking is best first by `score`, so a page with `below_floor` > 0 "
+    "is the last one holding recommendations; adding it up over the pages counts every rank below the floor."
+)
+
 # Times in answers are naive UTC (as stored), so the schema must not promise RFC 3339 "date-time" (which
 # needs an offset): the fuzzer holds every answer to its documented schema.
 UtcTime = Annotated[
@@ -292,7 +310,7 @@ class ReasonPublic(BaseModel):
 
 class CandidatePublic(BaseModel):
     graduate_id: str
-    score: float = Field(ge=0.0, le=1.0)
+    score: Score
     program_id: str
     program_name: str
     school_name: str
@@ -332,6 +350,8 @@ class CandidatesPublic(BaseModel):
                     "total": 412,
                     "limit": 20,
                     "offset": 0,
+                    "score_floor": 0.02,
+                    "below_floor": 0,
                 }
             ]
         }
@@ -339,10 +359,15 @@ class CandidatesPublic(BaseModel):
 
     vacancy_id: str
     model_version: str
-    items: list[CandidatePublic]
-    total: int
+    items: list[CandidatePublic] = Field(
+        description="This page's candidates best first by `score`: the recommendations (at or above "
+        "`score_floor`), or every rank of the page with `include_below_floor=true`."
+    )
+    total: int = Field(description="Graduates passing the hard filters (ranked, above or below the floor).")
     limit: int
     offset: int
+    score_floor: float = Field(description=SCORE_FLOOR_DESCRIPTION)
+    below_floor: int = Field(description=BELOW_FLOOR_DESCRIPTION)
 
 
 class SkillPublic(BaseModel):

@@ -7,7 +7,7 @@ key itself, so a forgotten translation shows up as a readable key rather than an
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
@@ -97,6 +97,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col.skills": ("技能", "Skills"),
     "col.enterprise": ("企业", "Enterprise"),
     "col.score": ("匹配度", "Match"),
+    # What 匹配度 means, on every page that shows one (the API's `score`, word for word in meaning).
+    "score.legend": (
+        "匹配度：预计双方达成的可能性（毕业生投递且不拒绝，企业推进到面试及以后）",
+        "Match: the estimated chance that this pairing succeeds (the graduate applies and does not decline, "
+        "and the employer advances them to an interview or beyond)",
+    ),
     "col.graduate": ("毕业生", "Graduate"),
     "col.vacancy": ("岗位", "Vacancy"),
     "col.program": ("培养项目", "Programme"),
@@ -188,6 +194,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "hr.candidates.history": ("已记录", "Recorded"),
     "hr.candidates.filters": ("筛选候选人", "Filter candidates"),
     "hr.candidates.model": ("模型版本 {version}", "Model version {version}"),
+    "hr.candidates.none_above": (
+        "暂时没有候选人达到推荐下限（匹配度 {floor}）。",
+        "No candidate reaches the recommendation floor ({floor} match) yet.",
+    ),
+    "hr.candidates.others": ("其他毕业生（{n} 名）", "Other graduates ({n})"),
+    "hr.candidates.others_hint": (
+        "匹配度低于 {floor}，不作为推荐。",
+        "Below {floor} match: not recommendations.",
+    ),
+    "hr.candidates.others_shown": (
+        "仅显示前 {shown} 名，共 {n} 名。",
+        "Showing the first {shown} of {n}.",
+    ),
     "hr.required_skills": ("必备技能", "Required skills"),
     "hr.preferred_skills": ("优先技能", "Preferred skills"),
     "filter.district": ("地区", "District"),
@@ -195,6 +214,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "filter.any": ("不限", "Any"),
     "filter.apply": ("应用筛选", "Apply"),
     "filter.min_score": ("最低匹配度（0–1）", "Minimum match (0–1)"),
+    "filter.min_score.hint": (
+        "默认 {default}：成功可能性低于此值的安排不予采用，毕业生留待培训或其他机会。",
+        "Default {default}: a pairing less likely than this to succeed is not planned; the graduate is left "
+        "for training or other openings.",
+    ),
     "filter.scope_school": (
         "与本校其他项目统筹安排（同一岗位名额不重复占用）",
         "Plan with the school's other programmes (no seat counted twice)",
@@ -226,6 +250,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "单一岗位最多人数：方案 / 各自首选",
         "Most graduates sent to one vacancy: plan / everyone's top choice",
     ),
+    "school.placement.training": ("建议培训", "Training that would help"),
+    "school.placement.taught_by": ("由 {programs} 讲授", "taught by {programs}"),
+    "school.placement.not_taught": ("暂无培训项目讲授", "no training programme teaches it yet"),
     "alt.full": ("名额已满", "full"),
     "alt.below_min_score": ("低于最低匹配度", "below the minimum match"),
     "alt.available": ("仍有名额", "seats left"),
@@ -239,6 +266,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "school.graduate.title": ("岗位建议：{graduate}", "Job suggestions: {graduate}"),
     "school.graduate.profile": ("{program} · {education} · {major}", "{program} · {education} · {major}"),
     "school.graduate.empty": ("暂时没有合适的在招岗位。", "No open vacancy suits this graduate yet."),
+    "school.graduate.none_above": (
+        "暂时没有岗位达到推荐下限（匹配度 {floor}）。",
+        "No open vacancy reaches the recommendation floor ({floor} match) yet.",
+    ),
+    "school.graduate.others": ("其他岗位（{n} 个）", "Other vacancies ({n})"),
+    "school.graduate.others_shown": ("仅显示前 {shown} 个，共 {n} 个。", "Showing the first {shown} of {n}."),
+    "school.graduate.others_hint": (
+        "匹配度低于 {floor}，不作为推荐。",
+        "Below {floor} match: not recommendations.",
+    ),
     "school.graduate.districts": ("意向地区", "Preferred districts"),
     "school.gaps.title": ("技能缺口：{name}", "Skill gaps: {name}"),
     "school.gaps.intro": (
@@ -381,6 +418,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Graduates of this programme often apply to this role",
     ),
     "reason.employer_appeal": ("该企业很受求职者欢迎", "This employer attracts many applicants"),
+    "reason.employer_screening": (
+        "同类企业曾推进与其相似的毕业生",
+        "Employers like this one advanced graduates like this one",
+    ),
+    # the main thing against a pair (models.explain.missing_skill_reason)
+    "reason.missing_key_skill": (
+        "缺少{skill}：该企业以往推进的毕业生中 {share}% 具备",
+        "Lacks {skill}: {share}% of the graduates this employer advanced held it",
+    ),
+    "reason.missing_skill": ("缺少{skill}", "Lacks {skill}"),
     "reason.graduate_activity": ("正在积极求职", "Actively applying to jobs"),
     "reason.salary": ("薪资水平与其背景相称", "Salary suits this profile"),
     "reason.program_kind": ("这类培养项目适合该岗位", "This kind of programme suits the job"),
@@ -396,8 +443,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Every vacancy asks for more education than the graduate has",
     ),
     "unassigned.no_vacancy_above_min_score": (
-        "没有岗位达到最低匹配度",
-        "No vacancy matches the graduate at or above the minimum match",
+        "没有岗位达到最低匹配度 {min}：成功的可能性这么低的安排不予采用。"
+        "补齐下列所缺技能的培训可以提高匹配度",
+        "No vacancy reaches the minimum match of {min}: a pairing this unlikely to succeed is not planned. "
+        "Training in the missing skills below would raise the graduate's chances",
     ),
     "unassigned.no_remaining_headcount": (
         "达到最低匹配度的岗位都已没有名额",
@@ -447,11 +496,17 @@ def enum_label(prefix: str, value: object, lang: str) -> str:
 _COUNT = re.compile(r"holds (\d+) of (\d+) required")
 _SHARE = re.compile(r"holds (\d+)% of the required")
 _PREFERRED = re.compile(r"holds (\d+) of the preferred")
+_MISSING_KEY = re.compile(r"lacks ([^;\s]+); (\d+)% of the graduates")
+_MISSING = re.compile(r"lacks ([^;\s]+)")
 
 
-def reason_text(code: str, message: str, lang: str) -> str:
-    """A matcher :class:`Reason` in plain words; numbers in the message are kept, unknown codes keep
-    the matcher's English message."""
+def reason_text(code: str, message: str, lang: str, skill_name: Callable[[str], str] = str) -> str:
+    """A matcher :class:`Reason` in plain words; numbers and skills in the message are kept (skills named by
+    ``skill_name``), unknown codes keep the matcher's English message."""
+    if code == "missing_key_skill" and (found := _MISSING_KEY.search(message)):
+        return translate("reason.missing_key_skill", lang, skill=skill_name(found[1]), share=found[2])
+    if code == "missing_skill" and (found := _MISSING.search(message)):
+        return translate("reason.missing_skill", lang, skill=skill_name(found[1]))
     if code == "required_skills":
         if found := _COUNT.search(message):
             return translate("reason.required_skills.count", lang, held=found[1], total=found[2])
@@ -469,10 +524,11 @@ def reason_text(code: str, message: str, lang: str) -> str:
     return translate("reason.other", lang, message=message)
 
 
-def unassigned_text(code: str, message: str, lang: str) -> str:
+def unassigned_text(code: str, message: str, lang: str, **values: object) -> str:
+    """Why a placement plan left a graduate unassigned (``values`` fill placeholders such as ``{min}``)."""
     key = f"unassigned.{code}"
     if key in MESSAGES:
-        return translate(key, lang)
+        return translate(key, lang, **values)
     return message or code
 
 
@@ -488,11 +544,11 @@ class Translator:
     def enum(self, prefix: str, value: object) -> str:
         return enum_label(prefix, value, self.lang)
 
-    def reason(self, reason: object) -> str:
-        return reason_text(_attr(reason, "code"), _attr(reason, "message"), self.lang)
+    def reason(self, reason: object, skill_name: Callable[[str], str] = str) -> str:
+        return reason_text(_attr(reason, "code"), _attr(reason, "message"), self.lang, skill_name)
 
-    def unassigned(self, code: str, message: str = "") -> str:
-        return unassigned_text(code, message, self.lang)
+    def unassigned(self, code: str, message: str = "", **values: object) -> str:
+        return unassigned_text(code, message, self.lang, **values)
 
     @property
     def html_lang(self) -> str:

@@ -52,7 +52,9 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 def small_config() -> Any:
     from models.matcher import MatcherConfig
 
-    return MatcherConfig(no_components=8, epochs=5, num_threads=1, candidates=("compact",), retrieval_pool=50, seed=7)
+    return MatcherConfig(
+        no_components=8, epochs=5, num_threads=1, candidates=("compact",), retrieval_pool=50, seed=7
+    )
 
 
 # ---------------------------------------------------------------------------------------------- live server
@@ -290,7 +292,7 @@ def tiny_model() -> Any:
     return LoadedModel(version="web-tiny-1", matcher=Matcher(small_config()).fit(tiny_market()), manifest={})
 
 
-def _make_web(engine: Engine, tmp_path: Path, model: Any) -> Iterator[Web]:
+def _make_web(engine: Engine, tmp_path: Path, model: Any, **overrides: Any) -> Iterator[Web]:
     keys = {}
     with transaction(engine) as session:
         import_market(session=session, data=tiny_market())
@@ -303,6 +305,7 @@ def _make_web(engine: Engine, tmp_path: Path, model: Any) -> Iterator[Web]:
         database_url=str(engine.url.render_as_string(hide_password=False)),
         artifacts_dir=tmp_path / "artifacts",
         session_secret=SESSION_SECRET,
+        **overrides,
     )
     app = create_app(settings, model_holder=StaticHolder(model))
     with TestClient(app) as client:

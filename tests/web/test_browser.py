@@ -48,7 +48,11 @@ def test_hr_posts_a_vacancy_sees_candidates_and_shortlists_one(page: Any, live_s
     page.get_by_role("button", name="保存岗位").click()
     page.wait_for_url(re.compile(r"/vacancies/v_[0-9a-f]+"))
     vacancy_id = page.url.rsplit("/", 1)[-1].split("?")[0]
-    cards = page.locator("li.candidate")
+    # What 匹配度 means is said on the page; graduates below the recommendation floor stay folded away.
+    assert page.locator("#score-legend").inner_text().startswith("匹配度：预计双方达成的可能性")
+    folded = page.locator("#other-candidates li.candidate")
+    assert folded.count() == 0 or not folded.first.is_visible()
+    cards = page.locator("li.candidate:not(.other)")
     assert cards.count() > 0
     first = cards.first
     graduate_id = first.get_attribute("data-graduate")
@@ -115,12 +119,16 @@ def test_school_officer_opens_a_placement_plan_and_a_graduates_suggestions(
     assert_headcounts_respected(page, live_server)
     screenshot(page, "school_placement_default")
 
-    # A lower minimum match places more of the class; the plan still respects every headcount.
-    page.get_by_label("最低匹配度（0–1）").fill("0.1")
-    page.get_by_role("button", name="应用筛选").click()
-    page.wait_for_url(re.compile(r"min_score=0\.1"))
+    # The default minimum is the API's (0.1); a lower one places at least as many of the class, and the
+    # plan still respects every headcount.
     assert page.get_by_label("最低匹配度（0–1）").input_value() == "0.1"
-    assert page.locator("#assignments tbody tr").count() > 0
+    assert page.locator("#score-legend").is_visible()
+    by_default = page.locator("#assignments tbody tr").count()
+    page.get_by_label("最低匹配度（0–1）").fill("0.05")
+    page.get_by_role("button", name="应用筛选").click()
+    page.wait_for_url(re.compile(r"min_score=0\.05"))
+    assert page.get_by_label("最低匹配度（0–1）").input_value() == "0.05"
+    assert page.locator("#assignments tbody tr").count() >= max(by_default, 1)
     assert_headcounts_respected(page, live_server)
     screenshot(page, "school_placement", top=True)
 
@@ -128,6 +136,7 @@ def test_school_officer_opens_a_placement_plan_and_a_graduates_suggestions(
     graduate_id = graduate_link.inner_text().strip()
     graduate_link.click()
     page.wait_for_url(re.compile(rf"/graduates/{graduate_id}$"))
+    assert page.locator("#score-legend").is_visible()
     assert page.locator("#suggestions li.candidate").count() > 0
     assert page.locator("#suggestions li.candidate .score").first.inner_text().strip().endswith("%")
     screenshot(page, "school_graduate_suggestions")

@@ -54,6 +54,26 @@ def test_reasons_keep_their_numbers_and_unknown_codes_fall_back() -> None:
     assert reason_text("brand_new", "a new reason", "en") == "a new reason"
 
 
+def test_the_main_missing_skill_is_named_in_words() -> None:
+    def names(skill: str) -> str:
+        return {"wire_bonding": "引线键合"}.get(skill, skill)
+
+    assert (
+        reason_text(
+            "missing_key_skill",
+            "lacks wire_bonding; 80% of the graduates this employer advanced held it",
+            "zh",
+            names,
+        )
+        == "缺少引线键合：该企业以往推进的毕业生中 80% 具备"
+    )
+    assert reason_text("missing_skill", "lacks wire_bonding", "zh", names) == "缺少引线键合"
+    assert reason_text("missing_skill", "lacks spc", "en") == "Lacks spc"  # no names: the id
+    assert reason_text("employer_screening", "employers like this one advanced ...", "zh") == (
+        "同类企业曾推进与其相似的毕业生"
+    )
+
+
 def test_language_normalisation_and_translator() -> None:
     assert (
         normalise_language("en-US") == "en"

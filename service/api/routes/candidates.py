@@ -14,6 +14,7 @@ from service.api.routes.common import (
     AUTH_ERRORS,
     MODEL_NOT_READY,
     NOT_FOUND,
+    IncludeBelowFloor,
     Limit,
     Offset,
     Personalised,
@@ -49,8 +50,9 @@ def list_candidates(
         str | None, Query(max_length=64, description="Only graduates of this programme.")
     ] = None,
     personalised: Personalised = True,
+    include_below_floor: IncludeBelowFloor = False,
 ) -> CandidatesPublic:
-    """Seeking graduates ranked best first for one of the caller's vacancies, with reasons."""
+    """Seeking graduates ranked best first by score for one of the caller's vacancies, with reasons."""
     if not personalised:
         matching = request.app.state.plain_matching
     vacancy = get_vacancy(
@@ -59,11 +61,12 @@ def list_candidates(
     filters = CandidateFilters(
         district=district or None, program_kind=program_kind or None, program_id=program_id or None
     )
-    snapshot, result = matching.candidates(
+    page = matching.recommended_candidates(
         session=session, vacancy=vacancy.vacancy_id, limit=limit, offset=offset, filters=filters
     )
+    snapshot = page.snapshot
     items = []
-    for match in result.items:
+    for match in page.shown(include_below=include_below_floor):
         info = snapshot.graduates.get(match.graduate_id)
         if info is None:  # not in the candidate pool (cannot happen with a consistent snapshot)
             continue
@@ -88,7 +91,8 @@ def list_candidates(
         resource=f"vacancy:{vacancy.vacancy_id}",
         detail={
             "count": len(items),
-            "total": int(result.total),
+            "total": page.total,
+            "below_floor": page.below_floor,
             "limit": limit,
             "offset": offset,
             "model_version": snapshot.model_version,
@@ -99,7 +103,9 @@ def list_candidates(
         vacancy_id=vacancy.vacancy_id,
         model_version=snapshot.model_version,
         items=items,
-        total=int(result.total),
+        total=page.total,
         limit=limit,
         offset=offset,
+        score_floor=page.floor,
+        below_floor=page.below_floor,
     )

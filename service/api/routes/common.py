@@ -53,3 +53,10 @@ Personalised = Annotated[
         "trained model (PIPL art. 24); `model_version` then reads `non-personalised`."
     ),
 ]
+IncludeBelowFloor = Annotated[
+    bool,
+    Query(
+        description="true: also list the ranks asked for that score below the recommendation floor "
+        "(they are not recommendations; `below_floor` counts them either way)."
+    ),
+]

@@ -9,14 +9,21 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from models.results import VacancyFilters
 from service.api.auth import school_scope
 from service.api.deps import MatchingDep, SchoolKey, SessionDep
-from service.api.routes.common import API_PREFIX, AUTH_ERRORS, MODEL_NOT_READY, NOT_FOUND, Personalised
+from service.api.routes.common import (
+    API_PREFIX,
+    AUTH_ERRORS,
+    MODEL_NOT_READY,
+    NOT_FOUND,
+    IncludeBelowFloor,
+    Personalised,
+)
 from service.api.routes.programs import GraduatePublic, _responses, graduate_public
-from service.api.schemas import ReasonPublic
+from service.api.schemas import SCORE_FLOOR_DESCRIPTION, ReasonPublic, Score
 from service.store import audit
 from service.store.graduates import erase_graduate, get_graduate, graduate_record
 
@@ -29,7 +36,7 @@ class RecommendationPublic(BaseModel):
     enterprise_id: str
     enterprise_name: str
     district: str
-    score: float
+    score: Score
     matched_skills: list[str]
     missing_skills: list[str]
     reasons: list[ReasonPublic]
@@ -38,8 +45,16 @@ class RecommendationPublic(BaseModel):
 class RecommendationsPublic(BaseModel):
     graduate_id: str
     model_version: str
-    items: list[RecommendationPublic]
-    total: int
+    items: list[RecommendationPublic] = Field(
+        description="Open vacancies best first by `score`: the recommendations (at or above `score_floor`), "
+        "or every rank asked for with `include_below_floor=true`."
+    )
+    total: int = Field(description="Open vacancies passing the hard filters (above or below the floor).")
+    score_floor: float = Field(description=SCORE_FLOOR_DESCRIPTION)
+    below_floor: int = Field(
+        description="How many of the `limit` best ranks score below `score_floor` (left out of `items` "
+        "unless `include_below_floor=true`)."
+    )
 
 
 @router.get("/{graduate_id}", response_model=GraduatePublic, responses=_responses(NOT_FOUND))
@@ -65,18 +80,20 @@ def recommendations(
         str | None, Query(max_length=100, description="Only vacancies in this district.")
     ] = None,
     personalised: Personalised = True,
+    include_below_floor: IncludeBelowFloor = False,
 ) -> RecommendationsPublic:
-    """Open vacancies ranked best first for one graduate (education minimum applied), with reasons."""
+    """Open vacancies ranked best first by score for one graduate (education minimum applied), and why."""
     if not personalised:
         matching = request.app.state.plain_matching
     graduate = get_graduate(session=session, graduate_id=graduate_id, school_id=school_scope(key))
     # Seeking graduates are in the matcher's index; others (placed, withdrawn) are asked about as data.
     query = graduate.graduate_id if graduate.status == "seeking" else graduate_record(graduate)
-    snapshot, result = matching.recommendations(
+    page = matching.recommended_vacancies(
         session=session, graduate=query, limit=limit, filters=VacancyFilters(district=district or None)
     )
+    snapshot = page.snapshot
     items = []
-    for match in result.items:
+    for match in page.shown(include_below=include_below_floor):
         info = snapshot.vacancies.get(match.vacancy_id)
         if info is None:
             continue
@@ -98,14 +115,21 @@ def recommendations(
         key_id=key.key_id,
         action="list_recommendations",
         resource=f"graduate:{graduate.graduate_id}",
-        detail={"count": len(items), "limit": limit, "model_version": snapshot.model_version},
+        detail={
+            "count": len(items),
+            "below_floor": page.below_floor,
+            "limit": limit,
+            "model_version": snapshot.model_version,
+        },
     )
     session.commit()
     return RecommendationsPublic(
         graduate_id=graduate.graduate_id,
         model_version=snapshot.model_version,
         items=items,
-        total=int(result.total),
+        total=page.total,
+        score_floor=page.floor,
+        below_floor=page.below_floor,
     )
 
 

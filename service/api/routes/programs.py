@@ -26,8 +26,8 @@ from service.api.routes.common import (
     Limit,
     Offset,
 )
-from service.api.schemas import Page, ReasonPublic
-from service.schools import plan_program, program_part, program_skill_gaps, school_cohorts
+from service.api.schemas import Page, ReasonPublic, Score
+from service.schools import DEFAULT_MIN_SCORE, plan_program, program_skill_gaps, school_cohorts
 from service.store import audit
 from service.store import programs as store
 from service.store.graduates import GraduateImportError, import_graduates
@@ -50,9 +50,6 @@ def _responses(*parts: Mapping[int, dict[str, Any]]) -> dict[int | str, dict[str
 
 GraduateStatus = Literal[GRADUATE_STATUSES]  # type: ignore[valid-type]
 MAX_UPLOAD_BYTES = 1_000_000
-# Match probabilities are low in absolute terms (median top-1 about 0.2 on the demo world); on the demo
-# world a low threshold placed more graduates at a higher total true utility (docs/schools.md).
-DEFAULT_MIN_SCORE = 0.05
 
 
 class ProgramPublic(BaseModel):
@@ -81,30 +78,55 @@ class GraduatePublic(BaseModel):
 class AssignmentPublic(BaseModel):
     graduate_id: str
     vacancy_id: str
-    score: float
+    score: Score
     sponsor: bool = Field(description="The vacancy is the programme sponsor's.")
     reasons: list[ReasonPublic]
 
 
 class AlternativePublic(BaseModel):
     vacancy_id: str
-    score: float
+    score: Score
     remaining: int = Field(description="Seats the vacancy still has after the plan.")
     status: str = Field(description="full, below_min_score or available.")
 
 
+class TrainingHintPublic(BaseModel):
+    skill_id: str = Field(description="A required skill of the graduate's best vacancies they lack.")
+    taught_by: list[str] = Field(
+        description="Training programmes (kind `training`, not the graduate's own) teaching it."
+    )
+
+
 class UnassignedPublic(BaseModel):
     graduate_id: str
-    reason: str = Field(examples=["capacity_taken_by_better_matches"])
+    reason: str = Field(
+        description="education_below_minimum, no_vacancy_above_min_score, no_remaining_headcount or "
+        "capacity_taken_by_better_matches.",
+        examples=["no_vacancy_above_min_score"],
+    )
+    message: str = Field(
+        description="The reason in words (English).",
+        examples=[
+            "no vacancy scores at least the minimum score (10% chance that the pairing succeeds): a pairing "
+            "this unlikely to succeed is not planned; training in the missing skills listed would raise the "
+            "graduate's chances"
+        ],
+    )
     alternatives: list[AlternativePublic]
+    training: list[TrainingHintPublic] = Field(
+        description="The required skills of the alternatives the graduate lacks, best vacancy first, with "
+        "the training programmes teaching them (at most 5; none when education is what keeps them out)."
+    )
 
 
 class PlanMetricsPublic(BaseModel):
     graduates: int
     assigned: int
     coverage: float
-    total_score: float
-    mean_score: float
+    total_score: float = Field(
+        description="Sum of the assignments' scores: the expected number of successful placements."
+    )
+    mean_score: float = Field(description="Mean score of the assignments.")
     headcount_used: int
     headcount_available: int
     sponsor_seats_filled: int
@@ -114,7 +136,7 @@ class PlanMetricsPublic(BaseModel):
 class PlacementPlanPublic(BaseModel):
     program_id: str
     model_version: str
-    min_score: float
+    min_score: float = Field(description="Pairs scoring below it were not assigned.")
     sponsor_enterprise_id: str | None
     scope: Literal["program", "school"] = Field(
         default="program",
@@ -247,7 +269,14 @@ def get_placements(
     key: SchoolKey,
     matching: MatchingDep,
     min_score: Annotated[
-        float, Query(ge=0.0, le=1.0, description="Pairs scoring below are never assigned.")
+        float,
+        Query(
+            ge=0.0,
+            le=1.0,
+            description="Pairs scoring below are never assigned: a graduate stays unassigned rather than "
+            f"get a pairing less likely than this to succeed (default {DEFAULT_MIN_SCORE:g}, as on the web "
+            "page).",
+        ),
     ] = DEFAULT_MIN_SCORE,
     top_k: Annotated[int, Query(ge=1, le=100, description="Best vacancies listed per graduate.")] = 20,
     scope: Annotated[
@@ -276,54 +305,43 @@ def get_placements(
         top_k=top_k,
         school_cohorts=cohorts,
     )
-    plan, g_ids, v_ids = planned.plan, planned.graduate_ids, planned.vacancy_ids
-    mine = planned.program_graduates
-    assignments = []
-    for a in plan.assignments:
-        if g_ids[a.graduate] not in mine:
-            continue
-        graduate_id, vacancy_id = g_ids[a.graduate], v_ids[a.vacancy]
-        reasons = planned.reasons.get((graduate_id, vacancy_id), [])
-        assignments.append(
-            AssignmentPublic(
-                graduate_id=graduate_id,
-                vacancy_id=vacancy_id,
-                score=min(1.0, max(0.0, a.score)),
-                sponsor=a.sponsor,
-                reasons=[ReasonPublic(code=r.code, message=r.message) for r in reasons],
-            )
+    assignments = [
+        AssignmentPublic(
+            graduate_id=a.graduate_id,
+            vacancy_id=a.vacancy_id,
+            score=a.score,
+            sponsor=a.sponsor,
+            reasons=[ReasonPublic(code=r.code, message=r.message) for r in a.reasons],
         )
+        for a in planned.assignment_rows()
+    ]
     unassigned = [
         UnassignedPublic(
-            graduate_id=g_ids[u.graduate],
-            reason=planned.reason_override.get(g_ids[u.graduate], u.reason),
+            graduate_id=u.graduate_id,
+            reason=u.reason,
+            message=u.message,
             alternatives=[
                 AlternativePublic(
-                    vacancy_id=v_ids[alt.vacancy],
-                    score=min(1.0, max(0.0, alt.score)),
-                    remaining=alt.remaining,
-                    status=alt.status,
+                    vacancy_id=alt.vacancy_id, score=alt.score, remaining=alt.remaining, status=alt.status
                 )
                 for alt in u.alternatives
             ],
+            training=[TrainingHintPublic(skill_id=h.skill_id, taught_by=h.taught_by) for h in u.training],
         )
-        for u in plan.unassigned
-        if g_ids[u.graduate] in mine
+        for u in planned.unassigned_rows()
     ]
-    metrics: dict[str, Any] = (
-        program_part(plan.metrics, plan, g_ids, mine) if scope == "school" else plan.metrics
-    ).to_dict()
+    metrics: dict[str, Any] = planned.metrics().to_dict()
     audit.record(
         session=session,
         key_id=key.key_id,
         action="plan_placements",
         resource=f"program:{program.program_id}",
         detail={
-            "graduates": len(mine),
+            "graduates": len(planned.program_graduates),
             "assigned": len(assignments),
             "min_score": min_score,
             "scope": scope,
-            "planned_with": len(g_ids),
+            "planned_with": len(planned.graduate_ids),
             "model_version": planned.model_version,
         },
     )

@@ -15,6 +15,7 @@ from models.columns import EDUCATION_LEVELS, FEEDBACK_EVENTS, PROGRAM_KINDS, VAC
 from models.results import CandidateFilters
 from service.api.auth import enterprise_scope
 from service.api.deps import MatchingDep, SessionDep
+from service.matching import RankedPage
 from service.store import audit
 from service.store.skills import extractor
 from service.store.tables import Interaction
@@ -35,7 +36,7 @@ from service.store.vacancies import (
 from service.web.deps import FormDep, PageError, UserDep, require
 from service.web.forms import VacancyForm, known_skill_ids
 from service.web.lookups import Names, districts, enterprise_names, skill_names
-from service.web.pagination import page_number, pager
+from service.web.pagination import floored_pager, page_number, pager
 from service.web.rendering import flash, language, redirect, render, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -157,28 +158,26 @@ def vacancy_candidates(
         program_kind=program_kind if program_kind in PROGRAM_KINDS else None,
     )
     items: list[Any] = []
-    total = 0
-    model_version = ""
+    others: list[Any] = []
+    ranked: RankedPage | None = None
+    offset = (number - 1) * CANDIDATES_PER_PAGE
     if vacancy.status == "open":
-        snapshot, result = matching.candidates(
-            session=db,
-            vacancy=vacancy.vacancy_id,
-            limit=CANDIDATES_PER_PAGE,
-            offset=(number - 1) * CANDIDATES_PER_PAGE,
-            filters=filters,
+        ranked = matching.recommended_candidates(
+            session=db, vacancy=vacancy.vacancy_id, limit=CANDIDATES_PER_PAGE, offset=offset, filters=filters
         )
-        model_version = snapshot.model_version
-        total = result.total
-        items = [{"match": m, "info": snapshot.graduates.get(m.graduate_id)} for m in result.items]
+        graduates = ranked.snapshot.graduates
+        items = [{"match": m, "info": graduates.get(m.graduate_id)} for m in ranked.recommended]
+        others = [{"match": m, "info": graduates.get(m.graduate_id)} for m in ranked.below]
         audit.record(
             session=db,
             key_id=user.key_id,
             action="list_candidates",
             resource=f"vacancy:{vacancy.vacancy_id}",
-            detail={"via": "web", "offset": (number - 1) * CANDIDATES_PER_PAGE, "count": len(items)},
+            detail={"via": "web", "offset": offset, "count": len(items), "below_floor": len(others)},
         )
         db.commit()
-    recorded = _recorded_events(db, vacancy.vacancy_id, [i["match"].graduate_id for i in items])
+    listed = [i["match"].graduate_id for i in items + others]
+    recorded = _recorded_events(db, vacancy.vacancy_id, listed)
     params = {"district": district, "program_kind": program_kind}
     here = f"/vacancies/{vacancy.vacancy_id}?" + urlencode({**params, "page": str(number)})
     return render(
@@ -190,16 +189,19 @@ def vacancy_candidates(
             "preferred": preferred_skills(vacancy),
             "hired": hires(session=db, vacancy_ids=[vacancy.vacancy_id])[vacancy.vacancy_id],
             "items": items,
+            "others": others,
+            "others_total": ranked.below_from_here if ranked is not None else 0,
+            "floor": ranked.floor if ranked is not None else matching.min_recommend_score,
             "recorded": recorded,
-            "model_version": model_version,
+            "model_version": ranked.snapshot.model_version if ranked is not None else "",
             "skill": Names(skill_names(db, language(request))),
             "enterprise": Names(enterprise_names(db)),
             "events": FEEDBACK_EVENTS,
             "program_kinds": PROGRAM_KINDS,
             "filters": params,
             "back": here,
-            "rank_offset": (number - 1) * CANDIDATES_PER_PAGE,
-            "pager": pager(total, number, CANDIDATES_PER_PAGE, params),
+            "rank_offset": offset,
+            "pager": floored_pager(ranked, number, CANDIDATES_PER_PAGE, params),
         },
     )
 

@@ -17,7 +17,14 @@ from models.results import VacancyFilters
 from service.api.auth import school_scope
 from service.api.deps import MatchingDep, SessionDep
 from service.matching import VacancyInfo
-from service.schools import ProgramPlan, plan_program, program_part, program_skill_gaps, school_cohorts
+from service.schools import (
+    DEFAULT_MIN_SCORE,
+    ProgramPlan,
+    percent,
+    plan_program,
+    program_skill_gaps,
+    school_cohorts,
+)
 from service.store import audit
 from service.store.graduates import (
     GraduateImportError,
@@ -49,7 +56,6 @@ router = APIRouter(include_in_schema=False)
 SCHOOL_ROLES = ("school", "admin")
 PAGE_SIZE = 50
 MAX_UPLOAD_BYTES = 1_000_000  # as the API's upload limit
-DEFAULT_MIN_SCORE = 0.2  # as the API's placements default
 SUGGESTIONS = 10
 
 
@@ -252,46 +258,30 @@ def program_placement(
 
     key = ("plan", program.program_id, threshold, whole_school, snapshot.model_version, snapshot.data_version)
     planned = page_cache(request.app.state).get_or_compute(key, compute)
-    plan, g_ids, v_ids = planned.plan, planned.graduate_ids, planned.vacancy_ids
-    mine = planned.program_graduates
-    hired = hires(session=db, vacancy_ids=v_ids)
+    rows = planned.assignment_rows()
+    hired = hires(session=db, vacancy_ids=sorted({a.vacancy_id for a in rows}))
     by_id = snapshot.data.vacancies.set_index(C.vacancy)
-    capacity = {v: max(0, int(by_id.at[v, C.headcount]) - hired[v]) for v in v_ids}
+    capacity = {v: max(0, int(by_id.at[v, C.headcount]) - hired[v]) for v in hired}
     used: dict[str, int] = {}
     assignments = []
-    for a in sorted(plan.assignments, key=lambda a: (-a.score, g_ids[a.graduate])):
-        graduate_id, vacancy_id = g_ids[a.graduate], v_ids[a.vacancy]
-        if graduate_id not in mine:
-            continue
-        used[vacancy_id] = used.get(vacancy_id, 0) + 1
-        assignments.append(
-            {
-                "graduate_id": graduate_id,
-                "vacancy_id": vacancy_id,
-                "vacancy": snapshot.vacancies.get(vacancy_id),
-                "score": a.score,
-                "sponsor": a.sponsor,
-                "reasons": planned.reasons.get((graduate_id, vacancy_id), []),
-            }
-        )
+    for a in sorted(rows, key=lambda a: (-a.score, a.graduate_id)):
+        used[a.vacancy_id] = used.get(a.vacancy_id, 0) + 1
+        assignments.append({**vars(a), "vacancy": snapshot.vacancies.get(a.vacancy_id)})
     unassigned = [
         {
-            "graduate_id": g_ids[u.graduate],
-            "reason": planned.reason_override.get(g_ids[u.graduate], u.reason),
+            **vars(u),
             "alternatives": [
-                {
-                    "vacancy_id": v_ids[alt.vacancy],
-                    "vacancy": snapshot.vacancies.get(v_ids[alt.vacancy]),
-                    "score": alt.score,
-                    "remaining": alt.remaining,
-                    "status": alt.status,
-                }
-                for alt in u.alternatives
+                {**vars(alt), "vacancy": snapshot.vacancies.get(alt.vacancy_id)} for alt in u.alternatives
             ],
         }
-        for u in plan.unassigned
-        if g_ids[u.graduate] in mine
+        for u in planned.unassigned_rows()
     ]
+    training_programs = sorted({p for u in unassigned for h in u["training"] for p in h.taught_by})
+    program_names = dict(
+        db.execute(
+            select(Program.program_id, Program.name).where(Program.program_id.in_(training_programs))
+        ).all()
+    )
     seats = sorted(
         (SeatUse.of(v, snapshot.vacancies.get(v), used=n, capacity=capacity[v]) for v, n in used.items()),
         key=lambda s: (-s.used, s.vacancy_id),
@@ -315,7 +305,7 @@ def program_placement(
         resource=f"program:{program.program_id}",
         detail={
             "via": "web",
-            "graduates": len(mine),
+            "graduates": len(planned.program_graduates),
             "assigned": len(assignments),
             "min_score": threshold,
             "scope": "school" if whole_school else "program",
@@ -331,8 +321,12 @@ def program_placement(
             "assignments": assignments,
             "unassigned": unassigned,
             "seats": seats,
-            "metrics": program_part(plan.metrics, plan, g_ids, mine) if whole_school else plan.metrics,
+            "metrics": planned.metrics(),
             "whole_school": whole_school,
+            "min_percent": percent(threshold),
+            "default_min_score": f"{DEFAULT_MIN_SCORE:g}",
+            "skill": Names(skill_names(db, language(request))),
+            "program_names": Names(program_names),
             "chart": chart,
             "model_version": planned.model_version,
             "min_score": min_score if error else f"{threshold:g}",
@@ -391,19 +385,26 @@ def graduate_suggestions(
     graduate = get_graduate(session=db, graduate_id=graduate_id, school_id=school_scope(user))
     program = get_program(session=db, program_id=graduate.program_id)
     query = graduate.graduate_id if graduate.status == "seeking" else graduate_record(graduate)
-    snapshot, result = matching.recommendations(
+    ranked = matching.recommended_vacancies(
         session=db,
         graduate=query,
         limit=SUGGESTIONS,
         filters=VacancyFilters(district=district.strip() or None),
     )
-    items = [{"match": m, "vacancy": snapshot.vacancies.get(m.vacancy_id)} for m in result.items]
+    vacancies = ranked.snapshot.vacancies
+    items = [{"match": m, "vacancy": vacancies.get(m.vacancy_id)} for m in ranked.recommended]
+    others = [{"match": m, "vacancy": vacancies.get(m.vacancy_id)} for m in ranked.below]
     audit.record(
         session=db,
         key_id=user.key_id,
         action="list_recommendations",
         resource=f"graduate:{graduate.graduate_id}",
-        detail={"via": "web", "count": len(items), "model_version": snapshot.model_version},
+        detail={
+            "via": "web",
+            "count": len(items),
+            "below_floor": len(others),
+            "model_version": ranked.snapshot.model_version,
+        },
     )
     db.commit()
     return render(
@@ -413,9 +414,12 @@ def graduate_suggestions(
             "graduate": graduate,
             "program": program,
             "items": items,
-            "total": result.total,
+            "others": others,
+            "others_total": ranked.below_from_here,
+            "floor": ranked.floor,
+            "total": ranked.total,
             "district": district,
-            "model_version": snapshot.model_version,
+            "model_version": ranked.snapshot.model_version,
             "skill": Names(skill_names(db, language(request))),
             "enterprise": Names(enterprise_names(db)),
         },

@@ -34,7 +34,8 @@ def test_health_names_the_fallback(client: TestClient) -> None:
 
 def test_candidates_are_ranked_by_required_skills_held(client: TestClient, seeded_template: Template) -> None:
     response = client.get(
-        "/api/v1/vacancies/V1/candidates?limit=100", headers=seeded_template.headers["admin"]
+        "/api/v1/vacancies/V1/candidates?limit=100&include_below_floor=true",
+        headers=seeded_template.headers["admin"],
     )
     assert response.status_code == 200, response.text
     body = response.json()
@@ -47,6 +48,13 @@ def test_candidates_are_ranked_by_required_skills_held(client: TestClient, seede
     assert coverage == sorted(coverage, reverse=True)
     assert coverage[0] > coverage[-1]  # V1 needs lithography: its holders come first, not a flat list
     assert all(c["reasons"] and c["reasons"][0]["code"] == "required_skills" for c in items)
+    # Without the lithography, a candidate is not a recommendation: left out by default, and counted.
+    recommended = client.get(
+        "/api/v1/vacancies/V1/candidates?limit=100", headers=seeded_template.headers["admin"]
+    ).json()
+    holders = [c["graduate_id"] for c in items if c["matched_skills"]]
+    assert [c["graduate_id"] for c in recommended["items"]] == holders
+    assert recommended["below_floor"] == len(items) - len(holders) > 0
 
 
 def test_recommendations_and_placements_work_on_the_fallback(
