@@ -32,7 +32,7 @@ import numpy as np
 
 from models.base import BaseMatcher
 from models.index import GraduateBlock, MatchIndex
-from models.matcher import Matcher, _top_tie_broken
+from models.matcher import Matcher, _top_tie_broken, fill_pool
 from models.pairs import RETRIEVAL
 from models.results import Match, UnknownGraduate, UnknownVacancy, VacancyFilters
 
@@ -276,6 +276,8 @@ def _pools(
         distinct[:, 1:] = chosen[:, 1:] != chosen[:, :-1]
         for j, i in enumerate(members):
             pools[i] = chosen[j][distinct[j]]
+            if lightfm:
+                pools[i] = fill_pool(pools[i], rows, skill[j], scores[j], need)
     return pools
 
 

@@ -233,7 +233,8 @@ class HistoryStats:
         return out
 
     def lift_matrix(self, name: str, left_ids: IdMap, right_ids: IdMap) -> np.ndarray:
-        """Dense ``(len(left)+1, len(right)+1)`` smoothed log-lift; the last row/column (code -1) is 0."""
+        """Dense ``(len(left)+1, len(right)+1)`` smoothed log-lift; the last row (an unknown left key) is 0,
+        the last column (an unknown right value) is what an unseen combination gets."""
         out = np.zeros((len(left_ids) + 1, len(right_ids) + 1), dtype=np.float32)
         counts = self.pair_counts.get(name)
         if counts is None or counts.empty:
@@ -252,7 +253,9 @@ class HistoryStats:
         left_rows = left_ids.rows(totals.index.to_numpy())
         known = left_rows >= 0
         base = np.log(self.alpha / (totals.to_numpy(dtype=float) + self.alpha))
-        out[left_rows[known], :-1] = base[known, None]
+        # The last column too: a value the index does not know yet (a vacancy posted after it was built) has
+        # no history with this key either, and must score as one that is known but unseen.
+        out[left_rows[known], :] = base[known, None]
         lift = ((frame["n"].to_numpy(dtype=float) + self.alpha * share) / (total + self.alpha)) / share
         out[rows[keep], cols[keep]] = np.log(lift)
         return out

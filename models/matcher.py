@@ -437,7 +437,7 @@ class Matcher(BaseMatcher):
             _top_tie_broken(rows, skill_scores, lightfm_scores, pool // 2),
             _top(rows, lightfm_scores, pool // 2, untied=True),
         ]
-        return np.unique(np.concatenate(chosen))
+        return fill_pool(np.unique(np.concatenate(chosen)), rows, skill_scores, lightfm_scores, k)
 
     def _pair_scores(
         self,
@@ -595,6 +595,16 @@ HYBRID_ARRAYS = (
 
 def _hybrid_arrays(model: HybridModel) -> dict[str, np.ndarray]:
     return {name: getattr(model, name) for name in HYBRID_ARRAYS}
+
+
+def fill_pool(
+    pool: np.ndarray, rows: np.ndarray, skill: np.ndarray, lightfm: np.ndarray, k: int
+) -> np.ndarray:
+    """``pool`` (sorted rows), topped up to at least ``k`` rows with the best by skill coverage when the two
+    halves overlapped so much that a deep page would come out short. Pages within the pool are unchanged."""
+    if len(pool) >= k:
+        return pool
+    return np.unique(np.concatenate([pool, _top_tie_broken(rows, skill, lightfm, k)]))
 
 
 def _top_tie_broken(rows: np.ndarray, scores: np.ndarray, tie_break: np.ndarray, k: int) -> np.ndarray:

@@ -294,6 +294,12 @@ def _solve(lists: list[np.ndarray], weights: np.ndarray, caps: np.ndarray) -> np
     return assigned
 
 
+# The score is the estimated probability that a pairing succeeds, so a plan leaves a graduate unassigned
+# rather than planning a pairing with less than a 10% chance of succeeding. The default of the API
+# (``GET /programs/{id}/placements``), the placement page and the evaluation's plan success.
+DEFAULT_MIN_SCORE = 0.1
+
+
 def plan_placement(
     scores: Any,
     capacities: Sequence[int] | np.ndarray,

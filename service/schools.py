@@ -29,7 +29,14 @@ from sqlalchemy.orm import Session
 from models.cohort import CohortRanking, rank_cohort
 from models.columns import EDUCATION_RANK
 from models.columns import Columns as C
-from models.placement import UNASSIGNED_REASONS, Plan, PlanMetrics, SponsorRule, plan_placement
+from models.placement import (
+    DEFAULT_MIN_SCORE,
+    UNASSIGNED_REASONS,
+    Plan,
+    PlanMetrics,
+    SponsorRule,
+    plan_placement,
+)
 from models.results import Reason, VacancyFilters
 from models.skill_gaps import SkillGapReport, skill_gaps
 from service.matching import MatchingService, Snapshot
@@ -39,10 +46,6 @@ from service.store.vacancies import hires
 
 SPONSORED_KINDS = ("order_class", "training")
 SPONSOR_REASON = Reason(code="sponsor_class", message="from the sponsor's order-based class", weight=1.0)
-# The score is the estimated probability that a pairing succeeds, so a plan leaves a graduate unassigned
-# rather than planning a pairing with less than a 10% chance of succeeding. The default of both the API
-# (``GET /programs/{id}/placements``) and the placement page.
-DEFAULT_MIN_SCORE = 0.1
 # At most this many missing skills are suggested for training per unassigned graduate.
 MAX_TRAINING_HINTS = 5
 

@@ -38,7 +38,7 @@ from models.cohort import rank_cohort
 from models.columns import EDUCATION_RANK
 from models.columns import Columns as C
 from models.index import MatchIndex
-from models.placement import plan_placement
+from models.placement import DEFAULT_MIN_SCORE, plan_placement
 from models.results import VacancyFilters
 from training.demo_truth import GroundTruth
 
@@ -263,8 +263,8 @@ def plan_success(
 
     Each programme is planned on its own against every open vacancy's remaining seats, as the placement
     page does: every graduate's ``top_k`` open vacancies as the matcher ranks them, plus the sponsor's open
-    vacancies, then :func:`models.placement.plan_placement` with its own defaults (minimum score, sponsor
-    rule).
+    vacancies, then :func:`models.placement.plan_placement` with the service's minimum score
+    (``DEFAULT_MIN_SCORE``) and its default sponsor rule.
     """
     filters = VacancyFilters(as_of=setting.as_of, exclude_vacancies=setting.later)
     graduates = assigned = succeeding = advanced = interested = 0
@@ -297,6 +297,7 @@ def plan_success(
         plan = plan_placement(
             matrix,
             [setting.capacity.get(v, 0) for v in column_ids],
+            min_score=DEFAULT_MIN_SCORE,
             top_k=top_k,
             graduate_sponsors=[cohort.sponsor] * len(cohort.graduate_ids),
             vacancy_enterprises=[setting.enterprise.get(v, "") for v in column_ids],

@@ -99,7 +99,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col.score": ("匹配度", "Match"),
     # What 匹配度 means, on every page that shows one (the API's `score`, word for word in meaning).
     "score.legend": (
-        "匹配度：预计双方达成的可能性（毕业生投递且不拒绝，企业推进到面试及以后）",
+        "匹配度：预计双方达成的可能性（毕业生投递且不拒绝，企业推进到入围及以后）",
         "Match: the estimated chance that this pairing succeeds (the graduate applies and does not decline, "
         "and the employer advances them to an interview or beyond)",
     ),

@@ -274,6 +274,7 @@ def _reference_candidates(
                 ]
             )
         )
+        assert len(rows) >= need
     v_rows = np.full(len(rows), vrow)
     X = pair_features(index.graduates, rows, index.vacancies, v_rows, index.tables)
     X[:, [COL[f] for f in LIGHTFM_FEATURES]] = np.nan
@@ -326,3 +327,12 @@ def test_skill_ties_at_the_cut_off_go_to_the_higher_lightfm_score() -> None:
     # Equal LightFM scores too (graduates with identical features): the lower row.
     assert sorted(_top_tie_broken(rows, skill, np.zeros(10), 3).tolist()) == [0, 7, 49]
     assert _top_tie_broken(rows[:3], skill[:3], lightfm[:3], 5).tolist() == [0, 7, 14]
+
+
+def test_a_page_deeper_than_half_the_pool_is_filled(trained: Matcher) -> None:
+    # Retrieval's two halves can overlap; a page of more than half the pool must still be full.
+    market = small_market(seed=5, n_graduates=3000, n_vacancies=40)
+    index = trained.index(market)
+    vacancy = str(index.vacancies.ids.ids[0])
+    result = trained.candidates_for(vacancy, index=index, limit=trained.config.retrieval_pool * 3)
+    assert len(result.items) == min(result.total, trained.config.retrieval_pool * 3)
