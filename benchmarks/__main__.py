@@ -1,7 +1,8 @@
-"""``python -m benchmarks --scale small|medium|large [--only import,train,serve,http,placement,scaling,ann]``.
+"""``python -m benchmarks --scale small|medium|large [--only import,train,serve,http,placement,...]``.
 
 Runs the benchmarks of one scale in order, each printing a table and writing
-``benchmarks/results/<benchmark>-<scale>.json`` (with machine info and the load average). The demo world and
+``benchmarks/results/<benchmark>-<scale>.json`` (with machine info and the load average); ``--only`` takes
+any of :data:`BENCHMARKS` (``ann`` and ``quality`` run only when named). The demo world and
 the trained model are cached under ``var/bench/`` (the first large run generates 200k graduates and 3M
 interactions: several minutes). ``make bench`` runs the small scale.
 """
@@ -19,7 +20,7 @@ from typing import Any
 
 from benchmarks.world import CACHE_ROOT, SCALES, Bench
 
-BENCHMARKS = ("import", "train", "serve", "http", "placement", "scaling", "ann")
+BENCHMARKS = ("import", "train", "serve", "http", "placement", "scaling", "ann", "quality")
 DEFAULT = ("import", "train", "serve", "http", "placement", "scaling")
 
 
@@ -38,6 +39,8 @@ def _runner(name: str) -> Callable[[Bench], Any]:
         from benchmarks.scaling_bench import run
     elif name == "ann":
         from benchmarks.ann_bench import run
+    elif name == "quality":
+        from benchmarks.quality_bench import run
     else:  # pragma: no cover - argparse checks the names
         raise ValueError(name)
     return run
@@ -60,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         type=_names,
         default=list(DEFAULT),
-        help=f"comma-separated subset of {','.join(BENCHMARKS)} (default: all but ann)",
+        help=f"comma-separated subset of {','.join(BENCHMARKS)} (default: all but ann and quality)",
     )
     parser.add_argument(
         "--cache-dir", type=Path, default=CACHE_ROOT, help="demo worlds and models (var/bench)"
