@@ -304,7 +304,7 @@ def select_model(
     ``candidates`` are listed simplest first. They are compared on a seeded sample of at most
     ``search_sample`` earlier examples; the chosen one is refitted on all of them. Returns the model and
     the record of the choice (for the manifest): ``{"metric", "chosen", "validation_examples",
-    "candidates": {name: {"log_loss", "auc", "ece", ...}}}``.
+    "candidates": {name: {"log_loss", "auc", ...}}}``.
     """
     late = time_split(examples, calibration_fraction)
     early = ~late if late.any() else np.ones(len(examples), dtype=bool)
@@ -339,7 +339,6 @@ def select_model(
         record[name] = {
             "log_loss": round(float(losses[name].mean()), 6),
             "auc": round(auc(p, y_check), 6),
-            "ece": round(expected_calibration_error(p, y_check), 6),
             "employer_side": model.employer_ is not None,
             **{k: v for k, v in asdict(specs[name]).items() if k not in ("name", "without")},
             "without": list(specs[name].without),
@@ -360,16 +359,3 @@ def select_model(
         "candidates": record,
     }
     return model, selection
-
-
-def expected_calibration_error(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
-    """ECE over ``bins`` equal-mass bins: the count-weighted mean |mean score - observed share|."""
-    p = np.asarray(p, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if not len(p):
-        return 0.0
-    order = np.argsort(p, kind="stable")
-    total = 0.0
-    for part in np.array_split(order, min(bins, len(p))):
-        total += len(part) * abs(p[part].mean() - y[part].mean())
-    return float(total / len(p))

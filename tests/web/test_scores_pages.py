@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from service.schools import DEFAULT_MIN_SCORE
 from tests.web.conftest import Web, _make_web
 
-LEGEND_ZH = "匹配度：预计双方达成的可能性（毕业生投递且不拒绝，企业推进到面试及以后）"
+LEGEND_ZH = "匹配度：预计双方达成的可能性（毕业生投递且不拒绝，企业推进到入围及以后）"
 LEGEND_EN = "Match: the estimated chance that this pairing succeeds"
 PAGES = {"hr": "/vacancies/V2", "school": "/graduates/G01"}
 
@@ -79,9 +79,9 @@ def test_placement_page_defaults_to_the_apis_minimum_score(web_with_model: Web) 
     web = web_with_model
     web.sign_in("school")
     html = web.client.get("/programs/P1/placement").text
-    assert DEFAULT_MIN_SCORE == 0.1
-    assert re.search(r'id="min_score" name="min_score" [^>]*value="0\.1"', html)
-    assert "默认 0.1：成功可能性低于此值的安排不予采用" in html
+    assert DEFAULT_MIN_SCORE == 0.02
+    assert re.search(r'id="min_score" name="min_score" [^>]*value="0\.02"', html)
+    assert "默认 0.02：成功可能性低于此值的安排不予采用" in html
 
 
 def test_unassigned_graduates_are_told_the_minimum_and_the_training_that_helps(web_with_model: Web) -> None:

@@ -261,5 +261,5 @@ def test_placements_default_to_the_shared_minimum_score(api_with_model: Api) -> 
     plan = api_with_model.client.get(
         "/api/v1/programs/P3/placements", headers=api_with_model.headers["admin"]
     ).json()
-    assert plan["min_score"] == DEFAULT_MIN_SCORE == 0.1
+    assert plan["min_score"] == DEFAULT_MIN_SCORE == 0.02
     assert all(a["score"] >= DEFAULT_MIN_SCORE for a in plan["assignments"])
