@@ -274,8 +274,10 @@ def evaluate_matchers(
     max_queries: int = 2000,
     seed: int = 7,
     plan_programs: int = PLAN_PROGRAMS,
+    oracle: bool = True,
 ) -> dict[str, MatcherResult]:
-    """Full results of fitted ``matchers`` (and the oracle when ``truth`` is given).
+    """Full results of fitted ``matchers`` (and the oracle when ``truth`` is given and ``oracle``: ranking
+    every query by the truth is the expensive part at scale, and the retrain gate does not need it).
 
     With a ``truth`` that records the generator's thresholds, each matcher also plans a seeded sample of
     ``plan_programs`` programmes (:mod:`training.demo_success`), and the oracle ranks by the true success
@@ -343,7 +345,7 @@ def evaluate_matchers(
             result.plan = plan_success(matcher, index, setting, truth)
         results[name] = result
         log.info("evaluated %s in %.1fs", name, time.perf_counter() - tick)
-    if truth is not None:
+    if truth is not None and oracle:
         directions, oracle_calibration = oracle_result(truth, tasks, structure, outcomes, k=k, seed=seed)
         results["oracle"] = MatcherResult(directions, oracle_calibration)
     return results

@@ -377,7 +377,7 @@ def _evaluate(
     from training.evaluate import evaluate_matchers, flatten
 
     try:
-        results = evaluate_matchers(matchers, split, k=HOLDOUT_K, truth=truth)
+        results = evaluate_matchers(matchers, split, k=HOLDOUT_K, truth=truth, oracle=False)
     except Exception as error:
         if "current" not in matchers:
             raise
@@ -385,7 +385,7 @@ def _evaluate(
             "could not evaluate the current model (%r); comparing with the keyword matcher only", error
         )
         rest = {name: m for name, m in matchers.items() if name != "current"}
-        results = evaluate_matchers(rest, split, k=HOLDOUT_K, truth=truth)
+        results = evaluate_matchers(rest, split, k=HOLDOUT_K, truth=truth, oracle=False)
     reliability = {
         name: result.calibration.to_dict()
         for name, result in results.items()
