@@ -6,7 +6,6 @@ Each feature belongs to a *reason group*; explanations are computed per group (`
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from models.history import ADVANCE_STATS, PAIR_STATS, RATE_STATS, HistoryStats
 from models.index import GraduateBlock, MatchIndex, VacancyBlock
@@ -93,20 +92,16 @@ def _rowwise_overlap(a, b) -> np.ndarray:  # type: ignore[no-untyped-def]
     return np.asarray(a.multiply(b).sum(axis=1), dtype=np.float32).ravel()
 
 
-def missing_skills_of(g_skills, required) -> sp.coo_matrix:  # type: ignore[no-untyped-def]
-    """``(pair, skill)`` entries of required skills the pair's graduate does not hold."""
-    missing = (required - required.multiply(g_skills)).tocoo()
-    keep = missing.data > 0
-    return sp.coo_matrix((missing.data[keep], (missing.row[keep], missing.col[keep])), shape=missing.shape)
-
-
-def _missing_key_share(g_skills, required, shares: np.ndarray, enterprise: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _missing_key_share(required, held, shares: np.ndarray, enterprise: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
     """Per pair: the largest share, among the graduates this employer advanced, of holders of a required
-    skill this graduate lacks (0 when nothing is missing or the employer has no history)."""
-    missing = missing_skills_of(g_skills, required)
+    skill this graduate lacks (0 when nothing is missing or the employer has no history). ``required`` and
+    ``held`` are the pairs' required skills and those of them the graduate holds (sparse, pairs x skills)."""
+    missing = (required - held).tocoo()
+    keep = missing.data > 0
+    rows, cols = missing.row[keep], missing.col[keep]
     out = np.zeros(missing.shape[0], dtype=np.float32)
-    if missing.nnz:
-        np.maximum.at(out, missing.row, shares[enterprise[missing.row], missing.col])
+    if len(rows):
+        np.maximum.at(out, rows, shares[enterprise[rows], cols])
     return out
 
 
@@ -133,7 +128,9 @@ def pair_features(
         return out
     col = {name: i for i, name in enumerate(FEATURE_NAMES)}
     g_skills = graduates.skills[g_rows]
-    matched_req = _rowwise_overlap(g_skills, vacancies.required[v_rows])
+    required = vacancies.required[v_rows]
+    held = required.multiply(g_skills).tocsr()
+    matched_req = np.asarray(held.sum(axis=1), dtype=np.float32).ravel()
     matched_pref = _rowwise_overlap(g_skills, vacancies.preferred[v_rows])
     n_req = vacancies.n_required[v_rows]
     n_pref = vacancies.n_preferred[v_rows]
@@ -141,7 +138,7 @@ def pair_features(
     out[:, col["required_missing"]] = n_req - matched_req
     if "advanced_skills" in tables:
         out[:, col["missing_key_share"]] = _missing_key_share(
-            g_skills, vacancies.required[v_rows], tables["advanced_skills"], vacancies.enterprise[v_rows]
+            required, held, tables["advanced_skills"], vacancies.enterprise[v_rows]
         )
     out[:, col["preferred_coverage"]] = np.where(n_pref > 0, matched_pref / np.maximum(n_pref, 1), np.nan)
     out[:, col["preferred_matched"]] = matched_pref

@@ -371,9 +371,17 @@ class PairRanker(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
     def contributions(self, X: np.ndarray, groups: dict[str, list[int]]) -> tuple[np.ndarray, list[str]]:
+        """See :meth:`proba_and_contributions` (without the probability)."""
+        _, contributions, names = self.proba_and_contributions(X, groups)
+        return contributions, names
+
+    def proba_and_contributions(
+        self, X: np.ndarray, groups: dict[str, list[int]]
+    ) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """How much each group of columns raised the raw score above the reference (median) pair.
 
-        Returns an ``(n, n_groups)`` array: ``decision(X) - decision(X with the group set to its reference)``.
+        Returns ``decision(X)`` and an ``(n, n_groups)`` array: ``decision(X) - decision(X with the group set
+        to its reference)``.
         For request-sized batches the rows' split tests are computed once and only the splits on each
         group's columns are re-answered (``PackedTrees.raw_replacing``); larger batches stack the modified
         rows into one prediction. Both give the numbers ``decision`` gives.
@@ -382,7 +390,7 @@ class PairRanker(ClassifierMixin, BaseEstimator):
         names = list(groups)
         n = len(X)
         if n == 0:
-            return np.zeros((0, len(names))), names
+            return np.zeros(0), np.zeros((0, len(names))), names
         if (len(names) + 1) * n <= SMALL_BATCH:
             reference = self._live(self.reference_[None, :])[0]
             raw = self.packed_.raw_replacing(self._live(X), reference, [list(groups[k]) for k in names])
@@ -392,7 +400,7 @@ class PairRanker(ClassifierMixin, BaseEstimator):
             for g, name in enumerate(names, start=1):
                 stacked[g][:, groups[name]] = self.reference_[groups[name]]
             scores = self.decision(stacked.reshape(-1, X.shape[1])).reshape(len(names) + 1, n)
-        return (scores[0][None, :] - scores[1:]).T, names
+        return scores[0], (scores[0][None, :] - scores[1:]).T, names
 
 
 _EPS = 1e-6

@@ -214,14 +214,12 @@ class TwoSidedModel:
         """``(n, n_groups)``: how much each group of features raised the calibrated score above the same
         pair with that group at its typical (median) value, both sides together."""
         X = masked(X, self.dropped_)
-        interest = self.interest_.decision(X)
-        c_interest, names = self.interest_.contributions(X, groups)
+        interest, c_interest, names = self.interest_.proba_and_contributions(X, groups)
         if self.employer_ is None:
             employer = np.full(len(X), self.employer_prior_)
             c_employer = np.zeros_like(c_interest)
         else:
-            employer = self.employer_.decision(X)
-            c_employer, _ = self.employer_.contributions(X, groups)
+            employer, c_employer, _ = self.employer_.proba_and_contributions(X, groups)
         full = self.calibration_.transform(interest * employer)
         without = (interest[:, None] - c_interest) * (employer[:, None] - c_employer)
         return full[:, None] - self.calibration_.transform(np.clip(without, 0.0, 1.0)), names
