@@ -115,6 +115,8 @@ class HistoryStats:
     # enterprise -> skill -> share of the graduates it advanced who held the skill
     advanced_skills: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     advanced_prior: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))  # skill -> share
+    # the same shares as nested dicts (enterprise -> skill -> share), for explaining one vacancy at a time
+    advanced_by_enterprise: dict[str, dict[str, float]] = field(default_factory=dict)
     n_positive: int = 0
 
     @classmethod
@@ -190,6 +192,8 @@ class HistoryStats:
                 prior = overall.reindex(counts.index.get_level_values(1)).to_numpy()
                 stats.advanced_skills = (counts + alpha * prior) / (total + alpha)
                 stats.advanced_prior = overall
+                for (enterprise, skill), share in stats.advanced_skills.items():
+                    stats.advanced_by_enterprise.setdefault(str(enterprise), {})[str(skill)] = float(share)
         return stats
 
     def advanced_skill_matrix(self, enterprise_ids: IdMap, skill_ids: IdMap) -> np.ndarray:

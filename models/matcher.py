@@ -169,18 +169,14 @@ class _Encoder:
     def _required_shares(self, frame: pd.DataFrame) -> np.ndarray:
         """Per vacancy, for each required skill, the share of the graduates its employer advanced who
         held it (0 without history): what makes a missing skill the decisive one."""
-        shares = self.stats.advanced_skills
-        prior = {str(k): float(v) for k, v in self.stats.advanced_prior.items()}
-        by_enterprise: dict[str, dict[str, float]] = {}
-        if shares is not None and len(shares):
-            for (enterprise, skill), share in shares.items():
-                by_enterprise.setdefault(str(enterprise), {})[str(skill)] = float(share)
+        prior = self.stats.advanced_prior
+        by_enterprise = self.stats.advanced_by_enterprise
         out = np.empty(len(frame), dtype=object)
         for i, (enterprise, required) in enumerate(
             zip(frame[C.enterprise].tolist(), frame[C.required_skills].tolist(), strict=True)
         ):
             known = by_enterprise.get(str(enterprise), {})
-            out[i] = tuple(known.get(str(s), prior.get(str(s), 0.0)) for s in required or ())
+            out[i] = tuple(known.get(str(s), float(prior.get(str(s), 0.0))) for s in required or ())
         return out
 
     def encode_graduates(self, frame: pd.DataFrame, block: GraduateBlock) -> dict[str, np.ndarray]:
