@@ -192,9 +192,19 @@ class HistoryStats:
                 prior = overall.reindex(counts.index.get_level_values(1)).to_numpy()
                 stats.advanced_skills = (counts + alpha * prior) / (total + alpha)
                 stats.advanced_prior = overall
-                for (enterprise, skill), share in stats.advanced_skills.items():
-                    stats.advanced_by_enterprise.setdefault(str(enterprise), {})[str(skill)] = float(share)
+                stats.shares_by_enterprise()
         return stats
+
+    def shares_by_enterprise(self) -> dict[str, dict[str, float]]:
+        """``advanced_skills`` as enterprise -> skill -> share, built once (also for stats saved before
+        the dictionary was kept)."""
+        by_enterprise: dict[str, dict[str, float]] | None = self.__dict__.get("advanced_by_enterprise")
+        if not by_enterprise and len(self.advanced_skills):
+            by_enterprise = {}
+            for (enterprise, skill), share in self.advanced_skills.items():
+                by_enterprise.setdefault(str(enterprise), {})[str(skill)] = float(share)
+            self.advanced_by_enterprise = by_enterprise
+        return by_enterprise or {}
 
     def advanced_skill_matrix(self, enterprise_ids: IdMap, skill_ids: IdMap) -> np.ndarray:
         """Dense ``(len(enterprises)+1, len(skills))``: share of each employer's advanced applicants who

@@ -170,7 +170,7 @@ class _Encoder:
         """Per vacancy, for each required skill, the share of the graduates its employer advanced who
         held it (0 without history): what makes a missing skill the decisive one."""
         prior = self.stats.advanced_prior
-        by_enterprise = self.stats.advanced_by_enterprise
+        by_enterprise = self.stats.shares_by_enterprise()
         out = np.empty(len(frame), dtype=object)
         for i, (enterprise, required) in enumerate(
             zip(frame[C.enterprise].tolist(), frame[C.required_skills].tolist(), strict=True)
