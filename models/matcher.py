@@ -119,7 +119,7 @@ class MatcherConfig:
     # worlds but ranked no better there (NDCG@10 accepted, mean of three: V 0.101 vs 0.103, G 0.374 vs
     # 0.375 without it) and made every request 2-3x slower (two sides of bigger trees).
     candidates: tuple[Candidate, ...] = ("compact", "standard", "standard-no-history")
-    search_sample: int = 200_000
+    search_sample: int = 100_000
     # "success": graduate side x employer side; "applied": the one-sided model of applications (ablation).
     target: str = "success"
     retrieval_pool: int = 300

@@ -295,7 +295,7 @@ def select_model(
     unseen_weight: float = 1.0,
     seed: int = 7,
     calibration_fraction: float = 0.2,
-    search_sample: int = 200_000,
+    search_sample: int = 100_000,
 ) -> tuple[TwoSidedModel, dict[str, object]]:
     """Fit each candidate on the earlier examples, calibrate and score it on the later ones, keep the best.
 
