@@ -316,11 +316,9 @@ class Matcher(BaseMatcher):
         )
         if not examples[INTERESTED].any() or examples[INTERESTED].all():
             raise NoTrainingData("the examples need pairs that were and were not applied to")
-        X = pair_features(
+        X = self._features(
             index_a.graduates, examples[G_ROW], index_a.vacancies, examples[V_ROW], index_a.tables
         )
-        if not use_features:
-            X[:, _LIGHTFM_COLUMNS] = np.nan
         model, selection = select_model(
             X,
             examples,
@@ -344,15 +342,13 @@ class Matcher(BaseMatcher):
                 data, features, hybrids_a, positives, (graduates, vacancies), before=late_at
             )
             rows = np.flatnonzero(late)
-            X_late = pair_features(
+            X_late = self._features(
                 index_c.graduates,
                 examples[G_ROW].to_numpy()[rows],
                 index_c.vacancies,
                 examples[V_ROW].to_numpy()[rows],
                 index_c.tables,
             )
-            if not use_features:
-                X_late[:, _LIGHTFM_COLUMNS] = np.nan
             model.calibrate(X_late, examples.iloc[rows])
             selection["calibrated_on"] = {"from": str(late_at), "examples": int(len(rows))}
 
@@ -438,6 +434,20 @@ class Matcher(BaseMatcher):
         ]
         return fill_pool(np.unique(np.concatenate(chosen)), rows, skill_scores, lightfm_scores, k)
 
+    def _features(
+        self,
+        graduates: GraduateBlock,
+        g_rows: np.ndarray,
+        vacancies: VacancyBlock,
+        v_rows: np.ndarray,
+        tables: dict[str, np.ndarray],
+    ) -> np.ndarray:
+        """The pair features the two sides read (LightFM's scores missing unless they are features)."""
+        X = pair_features(graduates, g_rows, vacancies, v_rows, tables)
+        if not (self.config.use_lightfm and self.config.lightfm_features):
+            X[:, _LIGHTFM_COLUMNS] = np.nan
+        return X
+
     def _pair_scores(
         self,
         index: MatchIndex,
@@ -450,9 +460,7 @@ class Matcher(BaseMatcher):
         """One score per pair whichever side asks (``direction`` changes nothing): the calibrated
         probability of success, and as rank key its log-odds before calibration (the same order)."""
         self._check_fitted()
-        X = pair_features(graduates, g_rows, vacancies, v_rows, index.tables)
-        if not (self.config.use_lightfm and self.config.lightfm_features):
-            X[:, _LIGHTFM_COLUMNS] = np.nan
+        X = self._features(graduates, g_rows, vacancies, v_rows, index.tables)
         key, prob = self.model_.score(X)
         # Skill coverage breaks exact ties (e.g. a tiny training set gives flat trees).
         required = X[:, _REQUIRED_COVERAGE]

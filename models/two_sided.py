@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import roc_auc_score
 
 from models.outcomes import ADVANCED, APPLIED, DEPTH, INTERESTED, SUCCESS
 from models.pairs import FEATURE_NAMES, FEATURES, MONOTONIC
@@ -240,10 +241,6 @@ def _log_losses(p: np.ndarray, y: np.ndarray) -> np.ndarray:
     return -(y * np.log(p) + (1 - y) * np.log1p(-p))
 
 
-def log_loss(p: np.ndarray, y: np.ndarray) -> float:
-    return float(_log_losses(p, y).mean()) if len(p) else 0.0
-
-
 def _simplest_within_one_se(names: Sequence[str], losses: Mapping[str, np.ndarray]) -> str:
     """The first of ``names`` (listed simplest first) whose mean loss is within one standard error of the
     best one's, the error of the paired per-example differences: a small validation set does not pick a
@@ -257,16 +254,6 @@ def _simplest_within_one_se(names: Sequence[str], losses: Mapping[str, np.ndarra
         if float(diff.mean()) <= se:
             return name
     return best
-
-
-def auc(p: np.ndarray, y: np.ndarray) -> float:
-    """Area under the ROC curve (ties count half); 0.5 when one class is missing."""
-    y = np.asarray(y, dtype=bool)
-    n_pos, n_neg = int(y.sum()), int((~y).sum())
-    if not n_pos or not n_neg:
-        return 0.5
-    ranks = pd.Series(np.asarray(p, dtype=np.float64)).rank(method="average").to_numpy()
-    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def time_split(examples: pd.DataFrame, fraction: float) -> np.ndarray:
@@ -336,7 +323,7 @@ def select_model(
         losses[name] = _log_losses(p, y_check)
         record[name] = {
             "log_loss": round(float(losses[name].mean()), 6),
-            "auc": round(auc(p, y_check), 6),
+            "auc": round(float(roc_auc_score(y_check, p)) if len(np.unique(y_check)) > 1 else 0.5, 6),
             "employer_side": model.employer_ is not None,
             **{k: v for k, v in asdict(specs[name]).items() if k not in ("name", "without")},
             "without": list(specs[name].without),
