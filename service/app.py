@@ -13,13 +13,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 from threadpoolctl import threadpool_limits
 
-from service.api.auth import RateLimiter
 from service.api.errors import install_error_handlers
 from service.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from service.api.routes import ROUTERS
 from service.matching import MatchingService
 from service.settings import Settings, get_settings
 from service.store.session import make_engine, make_sessionmaker
+from service.usecases.context import Services
+from service.usecases.limits import RateLimiter
 from service.web import install_web
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,14 @@ def create_app(settings: Settings | None = None, *, model_holder: Any | None = N
         # The non-personalised alternative (PIPL): skill overlap by the keyword matcher, no trained model.
         app.state.plain_matching = MatchingService(
             _plain_model, sessionmaker=app.state.sessionmaker, min_recommend_score=floor
+        )
+        app.state.services = Services(
+            settings=settings,
+            sessionmaker=app.state.sessionmaker,
+            model_holder=holder,
+            matching=app.state.matching,
+            plain_matching=app.state.plain_matching,
+            rate_limiter=app.state.rate_limiter,
         )
         if hasattr(holder, "start"):
             holder.start()

@@ -10,16 +10,27 @@ Usage in a route::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from service.api.auth import ROLE_ADMIN, ROLE_HR, ROLE_SCHOOL, authenticate_request, check_role
+from service.api.auth import authenticate_request, check_role
 from service.matching import MatchingService, ModelNotReady
 from service.settings import Settings
 from service.store.api_keys import KeyIdentity
+from service.usecases.context import (
+    ADMIN_ROLES,
+    HR_ROLES,
+    ROLE_ADMIN,
+    ROLE_HR,
+    ROLE_SCHOOL,
+    SCHOOL_ROLES,
+    Context,
+    Services,
+    open_context,
+)
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -36,11 +47,41 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_current_key(request: Request, session: SessionDep) -> KeyIdentity:
-    return authenticate_request(request, session)
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_context(request: Request, session: SessionDep, services: ServicesDep) -> Context:
+    """The request's :class:`Context`: the bearer key authenticated, one token of its rate limit taken."""
+    identity = authenticate_request(request, session)
+    return open_context(services, session, identity, via="api")
+
+
+ContextDep = Annotated[Context, Depends(get_context)]
+
+
+def get_current_key(context: ContextDep) -> KeyIdentity:
+    return context.principal
 
 
 CurrentKey = Annotated[KeyIdentity, Depends(get_current_key)]
+
+
+def _role_context(roles: tuple[str, ...]) -> Callable[[Context], Context]:
+    # Checked before the body is validated, so a role that may never call a route gets 403, not 422.
+    def check(context: ContextDep) -> Context:
+        check_role(context.principal, roles)
+        return context
+
+    return check
+
+
+AdminContext = Annotated[Context, Depends(_role_context(ADMIN_ROLES))]
+HrContext = Annotated[Context, Depends(_role_context(HR_ROLES))]  # admin or hr
+SchoolContext = Annotated[Context, Depends(_role_context(SCHOOL_ROLES))]  # admin or school
 
 
 def _admin(key: CurrentKey) -> KeyIdentity:

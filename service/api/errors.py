@@ -26,6 +26,7 @@ from service.store.vacancies import (
     UnknownVacancy,
     VacancyClosed,
 )
+from service.usecases.errors import Forbidden, RateLimited
 
 logger = logging.getLogger("talentmatch.api")
 
@@ -60,11 +61,6 @@ class Unauthorized(ApiError):
     code = "unauthorized"
 
 
-class Forbidden(ApiError):
-    status_code = 403
-    code = "forbidden"
-
-
 class NotFound(ApiError):
     status_code = 404
     code = "not_found"
@@ -84,6 +80,7 @@ def register_error(exception: type[Exception], status_code: int, code: str) -> N
     _DOMAIN_ERRORS[exception] = (status_code, code)
 
 
+register_error(Forbidden, 403, "forbidden")
 register_error(UnknownVacancy, 404, "vacancy_not_found")
 register_error(UnknownGraduate, 404, "graduate_not_found")
 register_error(UnknownEnterprise, 422, "unknown_enterprise")
@@ -153,6 +150,13 @@ def validation_details(errors: list[Any]) -> list[dict[str, Any]]:
         }
         details.append(detail)
     return details
+
+
+async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimited)
+    return error_response(
+        429, "rate_limited", str(exc), exc.details, headers={"Retry-After": str(exc.retry_after)}
+    )
 
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
@@ -233,6 +237,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register every handler on ``app`` (called by ``create_app``)."""
     _register_late()
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RateLimited, _rate_limited)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for exception, (status_code, code) in _DOMAIN_ERRORS.items():

@@ -7,11 +7,12 @@ missing one (:class:`UnknownGraduate`, 404).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from models.columns import Columns as C
@@ -28,7 +29,8 @@ from service.store.tables import (
 )
 from service.store.vacancies import UnknownGraduate, keep_seats_of
 
-ERASED = "graduate:[erased]"
+ERASED_ID = "[erased]"
+ERASED = f"graduate:{ERASED_ID}"
 # Every table holding a row per graduate; erasure empties them all for that graduate.
 GRADUATE_TABLES: tuple[type[Any], ...] = (Interaction, GraduateSkill, GraduateDistrict, Graduate)
 
@@ -103,7 +105,15 @@ def erase_graduate(*, session: Session, graduate: Graduate) -> dict[str, int]:
     result = session.execute(
         update(AuditEntry).where(AuditEntry.resource == f"graduate:{graduate_id}").values(resource=ERASED)
     )
-    deleted["audit_log (redacted)"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    redacted = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    # Lists that showed the graduate (candidates, plans) keep the entry, with the id blanked out.
+    needle = json.dumps(graduate_id, ensure_ascii=False)
+    result = session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.detail.contains(needle))
+        .values(detail=func.replace(AuditEntry.detail, needle, json.dumps(ERASED_ID)))
+    )
+    deleted["audit_log (redacted)"] = redacted + int(result.rowcount or 0)  # type: ignore[attr-defined]
     bump_data_version(session)
     return deleted
 

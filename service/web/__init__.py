@@ -45,7 +45,7 @@ def error_page(
     body_key: str | None = None,
     detail: str = "",
 ) -> Response:
-    known = {400, 401, 403, 404, 500}
+    known = {400, 401, 403, 404, 429, 500}
     shown = status_code if status_code in known else (500 if status_code >= 500 else 400)
     title_key = title_key or {409: "error.conflict.title", 503: "error.model.title"}.get(
         status_code, f"error.{shown}.title"

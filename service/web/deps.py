@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends
@@ -10,8 +9,10 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
+from service.api.deps import ServicesDep, SessionDep
 from service.store.api_keys import KeyIdentity
 from service.store.tables import ApiKey
+from service.usecases.context import Context, open_context
 from service.web.security import CSRF_FIELD, csrf_valid
 
 USER_SESSION_KEY = "key_id"
@@ -33,12 +34,7 @@ class SignInRequired(Exception):
     """No (valid) signed-in user: send the browser to the sign-in page."""
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    with request.app.state.sessionmaker() as session:
-        yield session
-
-
-DbDep = Annotated[Session, Depends(get_db)]
+DbDep = SessionDep  # one session per request, shared with the context the page's action runs in
 
 
 def identity_of(session: Session, key_id: object) -> KeyIdentity | None:
@@ -65,10 +61,21 @@ def optional_user(request: Request, db: DbDep) -> KeyIdentity | None:
     return user
 
 
-def current_user(user: Annotated[KeyIdentity | None, Depends(optional_user)]) -> KeyIdentity:
+def page_context(
+    user: Annotated[KeyIdentity | None, Depends(optional_user)], db: DbDep, services: ServicesDep
+) -> Context:
+    """The signed-in user's :class:`Context` for this page: one token of the key's rate limit, as an API
+    request takes."""
     if user is None:
         raise SignInRequired()
-    return user
+    return open_context(services, db, user, via="web")
+
+
+PageContext = Annotated[Context, Depends(page_context)]
+
+
+def current_user(context: PageContext) -> KeyIdentity:
+    return context.principal
 
 
 UserDep = Annotated[KeyIdentity, Depends(current_user)]

@@ -78,6 +78,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "服务器处理请求时出错，我们已记录此问题。请稍后再试。",
         "The server could not handle this request; the problem was logged. Please try again later.",
     ),
+    "error.429.title": ("操作过于频繁", "Too many requests"),
+    "error.429.body": (
+        "您的账号在一分钟内的操作次数已达上限，请稍后再试。",
+        "Your key has reached its limit of actions a minute; please try again shortly.",
+    ),
     "error.400.title": ("请求无效", "Bad request"),
     "error.400.body": ("请求中的数据无效。", "The request contained invalid data."),
     # HR: vacancy list

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from pydantic import ValidationError
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
 from models.columns import EDUCATION_LEVELS, FEEDBACK_EVENTS, PROGRAM_KINDS, VACANCY_STATUSES
 from models.results import CandidateFilters
 from service.api.auth import enterprise_scope
-from service.api.deps import MatchingDep, SessionDep
-from service.matching import RankedPage
-from service.store import audit
+from service.api.deps import SessionDep
 from service.store.skills import extractor
-from service.store.tables import Interaction
 from service.store.vacancies import (
     GraduateNotSeeking,
     UnknownGraduate,
@@ -33,7 +28,8 @@ from service.store.vacancies import (
     record_feedback,
     required_skills,
 )
-from service.web.deps import FormDep, PageError, UserDep, require
+from service.usecases import candidates
+from service.web.deps import FormDep, PageContext, PageError, UserDep, require
 from service.web.forms import VacancyForm, known_skill_ids
 from service.web.lookups import Names, districts, enterprise_names, skill_names
 from service.web.pagination import floored_pager, page_number, pager
@@ -141,43 +137,30 @@ def vacancy_submit(request: Request, db: SessionDep, user: UserDep, form: FormDe
 @router.get("/vacancies/{vacancy_id}")
 def vacancy_candidates(
     request: Request,
-    db: SessionDep,
-    user: UserDep,
-    matching: MatchingDep,
+    ctx: PageContext,
     vacancy_id: str,
     district: str = "",
     program_kind: str = "",
     page: str = "1",
 ) -> Response:
     """A vacancy's ranked candidates with the match, skills, reasons and outcome buttons."""
-    require(user, *HR_ROLES)
-    vacancy = get_vacancy(session=db, vacancy_id=vacancy_id, enterprise_id=enterprise_scope(user))
+    require(ctx.principal, *HR_ROLES)
+    db = ctx.session
+    vacancy = get_vacancy(session=db, vacancy_id=vacancy_id, enterprise_id=ctx.enterprise_scope)
     number = page_number(page)
     filters = CandidateFilters(
         district=district.strip() or None,
         program_kind=program_kind if program_kind in PROGRAM_KINDS else None,
     )
-    items: list[Any] = []
-    others: list[Any] = []
-    ranked: RankedPage | None = None
     offset = (number - 1) * CANDIDATES_PER_PAGE
-    if vacancy.status == "open":
-        ranked = matching.recommended_candidates(
-            session=db, vacancy=vacancy.vacancy_id, limit=CANDIDATES_PER_PAGE, offset=offset, filters=filters
+    result = None
+    if vacancy.status == "open":  # a closed vacancy shows its outcomes, not a ranking
+        result = candidates.list_for_vacancy(
+            ctx, vacancy_id, filters=filters, limit=CANDIDATES_PER_PAGE, offset=offset
         )
-        graduates = ranked.snapshot.graduates
-        items = [{"match": m, "info": graduates.get(m.graduate_id)} for m in ranked.recommended]
-        others = [{"match": m, "info": graduates.get(m.graduate_id)} for m in ranked.below]
-        audit.record(
-            session=db,
-            key_id=user.key_id,
-            action="list_candidates",
-            resource=f"vacancy:{vacancy.vacancy_id}",
-            detail={"via": "web", "offset": offset, "count": len(items), "below_floor": len(others)},
-        )
-        db.commit()
+    items = [{"match": c.match, "info": c.info} for c in result.recommended] if result else []
+    others = [{"match": c.match, "info": c.info} for c in result.below] if result else []
     listed = [i["match"].graduate_id for i in items + others]
-    recorded = _recorded_events(db, vacancy.vacancy_id, listed)
     params = {"district": district, "program_kind": program_kind}
     here = f"/vacancies/{vacancy.vacancy_id}?" + urlencode({**params, "page": str(number)})
     return render(
@@ -190,10 +173,10 @@ def vacancy_candidates(
             "hired": hires(session=db, vacancy_ids=[vacancy.vacancy_id])[vacancy.vacancy_id],
             "items": items,
             "others": others,
-            "others_total": ranked.below_from_here if ranked is not None else 0,
-            "floor": ranked.floor if ranked is not None else matching.min_recommend_score,
-            "recorded": recorded,
-            "model_version": ranked.snapshot.model_version if ranked is not None else "",
+            "others_total": result.below_from_here if result else 0,
+            "floor": result.floor if result else ctx.services.matching.min_recommend_score,
+            "recorded": candidates.recorded_events(ctx, vacancy.vacancy_id, listed),
+            "model_version": result.model_version if result else "",
             "skill": Names(skill_names(db, language(request))),
             "enterprise": Names(enterprise_names(db)),
             "events": FEEDBACK_EVENTS,
@@ -201,25 +184,9 @@ def vacancy_candidates(
             "filters": params,
             "back": here,
             "rank_offset": offset,
-            "pager": floored_pager(ranked, number, CANDIDATES_PER_PAGE, params),
+            "pager": floored_pager(result.page if result else None, number, CANDIDATES_PER_PAGE, params),
         },
     )
-
-
-def _recorded_events(db: SessionDep, vacancy_id: str, graduate_ids: list[str]) -> dict[str, list[str]]:
-    if not graduate_ids:
-        return {}
-    rows = db.execute(
-        select(Interaction.graduate_id, Interaction.event)
-        .where(Interaction.vacancy_id == vacancy_id, Interaction.graduate_id.in_(graduate_ids))
-        .order_by(Interaction.occurred_at)
-    ).all()
-    recorded: dict[str, list[str]] = {}
-    for graduate_id, event in rows:
-        events = recorded.setdefault(graduate_id, [])
-        if event not in events:
-            events.append(event)
-    return recorded
 
 
 @router.post("/vacancies/{vacancy_id}/feedback")

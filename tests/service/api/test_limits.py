@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from service.api.auth import RateLimiter
+from service.usecases.limits import RateLimiter
 from tests.service.api.conftest import Api, Template, make_seeded_api
 
 

@@ -1,0 +1,114 @@
+"""HR's ranked candidates for a vacancy: the one place both the API and the candidates page ask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from models.results import CandidateFilters, Match
+from service.matching import GraduateInfo, RankedPage
+from service.store.tables import Interaction, Vacancy
+from service.store.vacancies import get_vacancy
+from service.usecases.context import HR_ROLES, Context
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One ranked graduate with the details a list shows (programme, school, education, skills)."""
+
+    match: Match
+    info: GraduateInfo
+
+
+@dataclass(frozen=True)
+class CandidateList:
+    """One page of a vacancy's candidates, split at the recommendation floor."""
+
+    vacancy: Vacancy
+    model_version: str
+    recommended: list[Candidate]  # scoring at least the floor, best first
+    below: list[Candidate]  # the page's ranks under the floor (not recommendations)
+    total: int  # how many passed the hard filters
+    below_from_here: int  # ranks from this page on under the floor, when the recommendations end here
+    floor: float
+    limit: int
+    offset: int
+    page: RankedPage
+
+    def shown(self, *, include_below: bool = False) -> list[Candidate]:
+        return self.recommended + self.below if include_below else list(self.recommended)
+
+
+def list_for_vacancy(
+    ctx: Context,
+    vacancy_id: str,
+    *,
+    filters: CandidateFilters | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    personalised: bool = True,
+) -> CandidateList:
+    """Seeking graduates ranked best first for one of the caller's vacancies (404 for another
+    enterprise's), audited with the graduates shown, committed."""
+    ctx.require(HR_ROLES)
+    vacancy = get_vacancy(
+        session=ctx.session, vacancy_id=vacancy_id, enterprise_id=ctx.enterprise_scope, with_skills=False
+    )
+    page = ctx.matching(personalised=personalised).recommended_candidates(
+        session=ctx.session,
+        vacancy=vacancy.vacancy_id,
+        limit=limit,
+        offset=offset,
+        filters=filters or CandidateFilters(),
+    )
+    graduates = page.snapshot.graduates
+    # A graduate missing from the snapshot's details cannot be shown (cannot happen with one snapshot).
+    recommended = [
+        Candidate(m, graduates[m.graduate_id]) for m in page.recommended if m.graduate_id in graduates
+    ]
+    below = [Candidate(m, graduates[m.graduate_id]) for m in page.below if m.graduate_id in graduates]
+    ctx.audit(
+        "list_candidates",
+        f"vacancy:{vacancy.vacancy_id}",
+        {
+            "graduates": [c.match.graduate_id for c in recommended + below],
+            "count": len(recommended),
+            "total": page.total,
+            "below_floor": len(below),
+            "limit": limit,
+            "offset": offset,
+            "personalised": personalised,
+            "model_version": page.snapshot.model_version,
+        },
+    )
+    ctx.session.commit()
+    return CandidateList(
+        vacancy=vacancy,
+        model_version=page.snapshot.model_version,
+        recommended=recommended,
+        below=below,
+        total=page.total,
+        below_from_here=page.below_from_here,
+        floor=page.floor,
+        limit=limit,
+        offset=offset,
+        page=page,
+    )
+
+
+def recorded_events(ctx: Context, vacancy_id: str, graduate_ids: list[str]) -> dict[str, list[str]]:
+    """The outcomes already recorded on ``vacancy_id`` for each of ``graduate_ids``, oldest first."""
+    if not graduate_ids:
+        return {}
+    rows = ctx.session.execute(
+        select(Interaction.graduate_id, Interaction.event)
+        .where(Interaction.vacancy_id == vacancy_id, Interaction.graduate_id.in_(graduate_ids))
+        .order_by(Interaction.occurred_at)
+    ).all()
+    recorded: dict[str, list[str]] = {}
+    for graduate_id, event in rows:
+        events = recorded.setdefault(graduate_id, [])
+        if event not in events:
+            events.append(event)
+    return recorded

@@ -1,0 +1,106 @@
+"""What every action runs with: the session, the principal and the running services.
+
+A :class:`Context` is opened once per request (:func:`open_context`) by the API's dependencies and by the
+pages' alike, so both pay the same per-key rate limit; the CLI opens one for an operator's admin identity.
+The action owns the rest: the access rule (:meth:`Context.require`, the tenant scopes), the audit
+(:meth:`Context.audit`, which records which surface asked) and the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from sqlalchemy.orm import Session
+
+from service.matching import MatchingService
+from service.settings import Settings
+from service.store import audit
+from service.store.api_keys import KeyIdentity
+from service.usecases.errors import Forbidden
+from service.usecases.limits import RateLimiter
+from training.registry import LoadedModel
+
+ROLE_ADMIN = "admin"
+ROLE_HR = "hr"
+ROLE_SCHOOL = "school"
+HR_ROLES = (ROLE_ADMIN, ROLE_HR)
+SCHOOL_ROLES = (ROLE_ADMIN, ROLE_SCHOOL)
+ADMIN_ROLES = (ROLE_ADMIN,)
+
+Channel = Literal["api", "web", "cli"]
+
+
+class ModelSource(Protocol):
+    """Where the served model comes from (:class:`service.model_holder.ModelHolder`, a test's holder)."""
+
+    def get(self) -> LoadedModel | None: ...
+
+
+@dataclass(frozen=True)
+class Services:
+    """The long-lived parts an action may use, built once by ``create_app`` (or the CLI)."""
+
+    settings: Settings
+    sessionmaker: Callable[[], Session]
+    model_holder: ModelSource
+    matching: MatchingService  # the trained model (or its keyword fallback)
+    plain_matching: MatchingService  # non-personalised: skill overlap only, no trained model (PIPL)
+    rate_limiter: RateLimiter
+
+
+def require_role(principal: KeyIdentity, roles: tuple[str, ...]) -> None:
+    """The one role rule: raise :class:`Forbidden` unless ``principal`` has one of ``roles``."""
+    if principal.role not in roles:
+        raise Forbidden(f"a {principal.role} key may not do this (allowed: {', '.join(roles)})")
+
+
+@dataclass(frozen=True)
+class Context:
+    """One request's (or one CLI command's) session, principal and services."""
+
+    session: Session
+    principal: KeyIdentity
+    services: Services
+    via: Channel = "api"
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def enterprise_scope(self) -> str | None:
+        """The enterprise an hr key is bound to; None (every enterprise) for admin."""
+        return self.principal.enterprise_id if self.principal.role == ROLE_HR else None
+
+    @property
+    def school_scope(self) -> str | None:
+        """The school a school key is bound to; None (every school) for admin."""
+        return self.principal.school_id if self.principal.role == ROLE_SCHOOL else None
+
+    def require(self, roles: tuple[str, ...]) -> None:
+        require_role(self.principal, roles)
+
+    def matching(self, *, personalised: bool = True) -> MatchingService:
+        """The matching service: the trained model's, or the non-personalised one (PIPL opt-out)."""
+        return self.services.matching if personalised else self.services.plain_matching
+
+    def audit(self, action: str, resource: str, detail: Mapping[str, Any] | None = None) -> None:
+        """Add an audit entry to this action's transaction (committed with it); never personal data
+        beyond pseudonymous ids."""
+        audit.record(
+            session=self.session,
+            key_id=self.principal.key_id,
+            action=action,
+            resource=resource,
+            detail={"via": self.via, **dict(detail or {})},
+        )
+
+
+def open_context(services: Services, session: Session, principal: KeyIdentity, *, via: Channel) -> Context:
+    """A context for ``principal``; API requests and web pages take one token of the key's rate limit
+    (:class:`~service.usecases.errors.RateLimited` when none is left). The CLI is not limited."""
+    if via != "cli":
+        services.rate_limiter.check(principal.key_id)
+    return Context(session=session, principal=principal, services=services, via=via)
