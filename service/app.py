@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import lru_cache
 from typing import Any
 
 from fastapi import FastAPI
@@ -16,11 +15,9 @@ from threadpoolctl import threadpool_limits
 from service.api.errors import install_error_handlers
 from service.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from service.api.routes import ROUTERS
-from service.matching import MatchingService
 from service.settings import Settings, get_settings
 from service.store.session import make_engine, make_sessionmaker
-from service.usecases.context import Services
-from service.usecases.limits import RateLimiter
+from service.usecases.context import build_services
 from service.web import install_web
 
 log = logging.getLogger(__name__)
@@ -41,17 +38,6 @@ def _make_holder(settings: Settings) -> Any:
     return ModelHolder(settings)
 
 
-NON_PERSONALISED = "non-personalised"
-
-
-@lru_cache(maxsize=1)
-def _plain_model() -> Any:
-    from models.keyword import KeywordMatcher
-    from training.registry import LoadedModel
-
-    return LoadedModel(version=NON_PERSONALISED, matcher=KeywordMatcher().fit(), manifest={})
-
-
 def create_app(settings: Settings | None = None, *, model_holder: Any | None = None) -> FastAPI:
     """Build the app. ``model_holder`` (anything with ``get()``, optionally ``start()``/``stop()``)
     replaces the registry-backed :class:`~service.model_holder.ModelHolder`, e.g. in tests."""
@@ -66,22 +52,11 @@ def create_app(settings: Settings | None = None, *, model_holder: Any | None = N
         app.state.sessionmaker = make_sessionmaker(engine)
         holder = model_holder if model_holder is not None else _make_holder(settings)
         app.state.model_holder = holder
-        floor = settings.min_recommend_score
-        app.state.matching = MatchingService(
-            holder.get, sessionmaker=app.state.sessionmaker, min_recommend_score=floor
-        )
-        # The non-personalised alternative (PIPL): skill overlap by the keyword matcher, no trained model.
-        app.state.plain_matching = MatchingService(
-            _plain_model, sessionmaker=app.state.sessionmaker, min_recommend_score=floor
-        )
-        app.state.services = Services(
-            settings=settings,
-            sessionmaker=app.state.sessionmaker,
-            model_holder=holder,
-            matching=app.state.matching,
-            plain_matching=app.state.plain_matching,
-            rate_limiter=app.state.rate_limiter,
-        )
+        services = build_services(settings, app.state.sessionmaker, holder)
+        app.state.services = services
+        app.state.matching = services.matching
+        app.state.plain_matching = services.plain_matching
+        app.state.rate_limiter = services.rate_limiter
         if hasattr(holder, "start"):
             holder.start()
         # Build the candidate index now rather than on the first request.
@@ -96,7 +71,6 @@ def create_app(settings: Settings | None = None, *, model_holder: Any | None = N
 
     app = FastAPI(title="talentmatch", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

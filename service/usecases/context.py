@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 from sqlalchemy.orm import Session
 
+from models.keyword import KeywordMatcher
 from service.matching import MatchingService
 from service.settings import Settings
 from service.store import audit
@@ -48,6 +50,34 @@ class Services:
     matching: MatchingService  # the trained model (or its keyword fallback)
     plain_matching: MatchingService  # non-personalised: skill overlap only, no trained model (PIPL)
     rate_limiter: RateLimiter
+
+
+def build_services(
+    settings: Settings, sessionmaker: Callable[[], Session], model_holder: ModelSource
+) -> Services:
+    """The services of one process (``create_app``; the CLI builds its own)."""
+    floor = settings.min_recommend_score
+    return Services(
+        settings=settings,
+        sessionmaker=sessionmaker,
+        model_holder=model_holder,
+        matching=MatchingService(model_holder.get, sessionmaker=sessionmaker, min_recommend_score=floor),
+        plain_matching=MatchingService(_plain_model, sessionmaker=sessionmaker, min_recommend_score=floor),
+        rate_limiter=RateLimiter(settings.rate_limit_per_minute),
+    )
+
+
+NON_PERSONALISED = "non-personalised"
+
+
+@lru_cache(maxsize=1)
+def _plain_model() -> LoadedModel:
+    """The non-personalised alternative (PIPL): skill overlap by the keyword matcher, no trained model."""
+    return LoadedModel(version=NON_PERSONALISED, matcher=KeywordMatcher().fit(), manifest={})
+
+
+# The identity the command line acts as: the operator, with admin rights, audited as "cli".
+OPERATOR = KeyIdentity(key_id="cli", role=ROLE_ADMIN, name="operator")
 
 
 def require_role(principal: KeyIdentity, roles: tuple[str, ...]) -> None:
