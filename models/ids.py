@@ -1,14 +1,46 @@
-"""The one place that turns external ids into matrix rows and back (like RecTools' ``IdMap``).
+"""Ids: the one documented pattern every id must match, and the one place that turns external ids into
+matrix rows and back (like RecTools' ``IdMap``).
 
 Models never index arrays with database ids: they ask an :class:`IdMap` for rows.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+
+# Graduate, programme, vacancy, enterprise, school and skill ids: an ASCII letter or digit, then at most 63
+# letters, digits, '.', '_' or '-'. No '/', no space, no control or bidi characters: an id is always one
+# safe URL path segment, a file name part and a log-safe token (checked at every entry: bundle, upload, API).
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+ID_MAX_LENGTH = 64
+ID_RULE = "1-64 characters: ASCII letters, digits, '.', '_' or '-', starting with a letter or a digit"
+_ID = re.compile(ID_PATTERN)
+
+
+class InvalidId(ValueError):
+    """An id that does not match :data:`ID_PATTERN`; the message names its kind, never repeats the value."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        super().__init__(f"{kind} must be {ID_RULE}")
+
+
+def is_valid_id(value: object) -> bool:
+    """Whether ``value`` is a string matching :data:`ID_PATTERN`."""
+    # fullmatch: '$' alone would accept one trailing newline.
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
+def check_id(kind: str, value: object) -> str:
+    """``value`` when it matches :data:`ID_PATTERN`, else :class:`InvalidId` naming ``kind``
+    (e.g. ``"graduate_id"``)."""
+    if not is_valid_id(value):
+        raise InvalidId(kind)
+    return str(value)
 
 
 class IdMap:
