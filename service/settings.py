@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SESSION_SECRET = "change-me-in-production"
 
 
 class Settings(BaseSettings):
@@ -14,6 +17,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="TALENTMATCH_", extra="ignore")
 
+    # `production` makes `talentmatch serve` refuse insecure defaults (the session secret) instead of
+    # warning about them.
+    env: Literal["development", "production"] = "development"
     database_url: str = "sqlite:///var/talentmatch.db"
     artifacts_dir: Path = Path("var/artifacts")
 
@@ -37,11 +43,20 @@ class Settings(BaseSettings):
     cors_origins: list[str] = []
 
     # Web pages
-    session_secret: str = "change-me-in-production"
+    session_secret: str = DEFAULT_SESSION_SECRET
     session_https_only: bool = False
+    # A signed-in session ends after this long without a request, and this long after sign-in at most.
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_lifetime_hours: float = Field(default=8.0, gt=0.0, le=24.0 * 7)
 
     # Personal data
     retention_days: int = 365
+
+    @property
+    def insecure_defaults(self) -> list[str]:
+        """The environment variables still at an insecure default (refused in production)."""
+        weak = self.session_secret in (DEFAULT_SESSION_SECRET, "")
+        return ["TALENTMATCH_SESSION_SECRET"] if weak else []
 
 
 @lru_cache

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.store import web_sessions
 from service.store.tables import ApiKey, Enterprise, School
 
 ROLES = ("admin", "hr", "school")
@@ -99,10 +100,12 @@ def list_api_keys(*, session: Session) -> list[ApiKey]:
 
 
 def revoke_api_key(*, session: Session, key_id: str) -> ApiKey | None:
-    """Mark the key revoked (idempotent); ``None`` when there is no such key."""
+    """Mark the key revoked (idempotent) and end its web sessions; ``None`` when there is no such key."""
     key = session.get(ApiKey, key_id)
     if key is not None and key.revoked_at is None:
         key.revoked_at = utcnow()
+    if key is not None:
+        web_sessions.end_for_key(session=session, key_id=key_id)
     return key
 
 

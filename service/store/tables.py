@@ -186,6 +186,21 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
+class WebSession(Base):
+    """A signed-in web session. The browser's cookie holds a random token; only its sha256 is stored, so
+    the table cannot be used to sign in. Sign-out deletes the row, revoking the key deletes its rows."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("api_keys.key_id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # the absolute end
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
 

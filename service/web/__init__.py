@@ -1,6 +1,7 @@
 """Server-rendered pages for HR staff, placement officers and administrators.
 
-``install_web(app, settings)`` mounts everything on the app: the signed session cookie, the security
+``install_web(app, settings)`` mounts everything on the app: the session cookie (the token of a server-side
+session once signed in, see ``service/web/security.py``), the security
 headers, the stylesheet, the page routes and friendly HTML error pages (the API keeps its JSON errors).
 Call it last in ``create_app``, after the API's error handlers are installed.
 """
@@ -19,9 +20,10 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from service.settings import Settings
+from service.store.api_keys import utcnow
 from service.web.deps import PageError, SignInRequired
 from service.web.rendering import STATIC_DIR, flash, redirect, render
-from service.web.security import SESSION_COOKIE, SESSION_MAX_AGE, SecurityHeadersMiddleware, is_page_path
+from service.web.security import CLOCK_STATE, SESSION_COOKIE, SecurityHeadersMiddleware, is_page_path
 
 logger = logging.getLogger("talentmatch.web")
 
@@ -112,10 +114,11 @@ def install_web(app: FastAPI, settings: Settings) -> None:
         SessionMiddleware,
         secret_key=settings.session_secret,
         session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE,
+        max_age=int(settings.session_lifetime_hours * 3600),
         same_site="lax",
         https_only=settings.session_https_only,
     )
+    setattr(app.state, CLOCK_STATE, utcnow)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(build_router())
     app.add_exception_handler(PageError, _page_error)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from service.api.deps import ServicesDep, SessionDep
+from service.store import web_sessions
 from service.store.api_keys import KeyIdentity
-from service.store.tables import ApiKey
+from service.store.web_sessions import ActiveSession
 from service.usecases.context import Context, open_context
-from service.web.security import CSRF_FIELD, csrf_valid
+from service.web.security import CSRF_FIELD, csrf_valid, web_clock
 
-USER_SESSION_KEY = "key_id"
+SESSION_TOKEN_KEY = "sid"  # the cookie's random session token; everything else is on the server
 
 
 class PageError(Exception):
@@ -37,13 +38,8 @@ class SignInRequired(Exception):
 DbDep = SessionDep  # one session per request, shared with the context the page's action runs in
 
 
-def identity_of(session: Session, key_id: object) -> KeyIdentity | None:
-    """The identity behind a signed-in session, re-checked on every request (a revoked key ends it)."""
-    if not isinstance(key_id, str) or not key_id:
-        return None
-    key = session.get(ApiKey, key_id)
-    if key is None or key.revoked_at is not None:
-        return None
+def identity_of(active: ActiveSession) -> KeyIdentity:
+    key = active.key
     return KeyIdentity(
         key_id=key.key_id,
         role=key.role,
@@ -54,10 +50,26 @@ def identity_of(session: Session, key_id: object) -> KeyIdentity | None:
 
 
 def optional_user(request: Request, db: DbDep) -> KeyIdentity | None:
-    user = identity_of(db, request.session.get(USER_SESSION_KEY))
-    if user is None and USER_SESSION_KEY in request.session:
-        request.session.pop(USER_SESSION_KEY, None)
+    """The signed-in user, from the server-side session whose random token the cookie carries; checked on
+    every request, so sign-out, a revoked key, the idle timeout and the lifetime end it at once."""
+    settings = request.app.state.settings
+    token = request.session.get(SESSION_TOKEN_KEY)
+    active = None
+    if token is not None:
+        active = web_sessions.resolve(
+            session=db,
+            token=token,
+            now=web_clock(request),
+            idle=timedelta(minutes=settings.session_idle_minutes),
+        )
+        db.commit()  # the touch (or the deletion of an ended session) even when the page writes nothing
+        if active is None:
+            request.session.pop(SESSION_TOKEN_KEY, None)
+    user = identity_of(active) if active is not None else None
+    request.state.web_session = active
     request.state.web_user = user
+    if user is not None:
+        request.state.key_id = user.key_id  # the access log's key id, as for the API
     return user
 
 
@@ -88,8 +100,9 @@ def require(user: KeyIdentity, *roles: str) -> None:
         raise PageError(403)
 
 
-async def checked_form(request: Request) -> FormData:
-    """The POSTed form, after its CSRF token was checked against the session's."""
+async def checked_form(request: Request, user: OptionalUserDep) -> FormData:
+    """The POSTed form, after its CSRF token was checked against the session's (the signed-in server-side
+    session's once signed in)."""
     form = await request.form()
     if not csrf_valid(request, form.get(CSRF_FIELD)):
         raise PageError(403, title_key="error.csrf.title", body_key="error.csrf.body")

@@ -1,16 +1,28 @@
-"""Security of the web pages: the session cookie, CSRF tokens and response headers."""
+"""Security of the web pages: the session cookie, CSRF tokens and response headers.
+
+The cookie is signed, but its signature is not what keeps sessions safe: a signed-in cookie carries only the
+random token of a server-side session (:mod:`service.store.web_sessions`). Once signed in, the CSRF token is
+derived from that session, so a forged cookie (say, with the default secret) has neither a session nor a
+valid CSRF token. Before sign-in, the sign-in form's CSRF token lives in the cookie.
+"""
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.store.api_keys import utcnow
+from service.store.web_sessions import ActiveSession, csrf_for
+
 SESSION_COOKIE = "talentmatch_session"
-SESSION_MAX_AGE = 8 * 3600
+# Where the pages read the time for sessions (naive UTC); a test sets its own clock on ``app.state``.
+Clock = Callable[[], datetime]
+CLOCK_STATE = "web_clock"
 CSRF_FIELD = "csrf_token"
 CSRF_SESSION_KEY = "csrf"
 
@@ -34,8 +46,21 @@ def is_page_path(path: str) -> bool:
     return not any(path == p.rstrip("/") or path.startswith(p) for p in FOREIGN_PREFIXES)
 
 
+def web_clock(request: Request) -> datetime:
+    clock: Clock = getattr(request.app.state, CLOCK_STATE, utcnow)
+    return clock()
+
+
+def _signed_in(request: Request) -> ActiveSession | None:
+    active = getattr(request.state, "web_session", None)
+    return active if isinstance(active, ActiveSession) else None
+
+
 def csrf_token(request: Request) -> str:
-    """This session's CSRF token, made on first use."""
+    """This session's CSRF token: the server-side session's when signed in, else one made on first use."""
+    active = _signed_in(request)
+    if active is not None:
+        return csrf_for(active)
     token = request.session.get(CSRF_SESSION_KEY)
     if not isinstance(token, str) or len(token) < 32:
         token = secrets.token_urlsafe(32)
@@ -44,7 +69,8 @@ def csrf_token(request: Request) -> str:
 
 
 def csrf_valid(request: Request, submitted: object) -> bool:
-    expected = request.session.get(CSRF_SESSION_KEY)
+    active = _signed_in(request)
+    expected = csrf_for(active) if active is not None else request.session.get(CSRF_SESSION_KEY)
     if not isinstance(expected, str) or not isinstance(submitted, str) or not submitted:
         return False
     return hmac.compare_digest(expected.encode(), submitted.encode())
