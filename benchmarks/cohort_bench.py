@@ -120,10 +120,10 @@ def per_graduate_scores(
     index: Any,
     graduates: Sequence[tuple[str, str]],
     open_vacancies: pd.DataFrame,
-    sponsor: str | None,
     as_of: pd.Timestamp,
     top_k: int = 20,
     sponsors: Sequence[str | None] | None = None,
+    sponsor: str | None = None,
 ) -> Any:
     """The previous ``service.schools.cohort_scores``: one ``vacancies_for`` per graduate (with reasons for
     every pair), then ``score_pairs`` for the sponsor's vacancies (one programme: one sponsor)."""
@@ -294,7 +294,7 @@ def run(
             "index": snapshot.index,
             "graduates": cohort,
             "open_vacancies": open_vacancies,
-            "sponsor": sponsor,
+            "sponsors": [sponsor] * len(cohort),
             "as_of": now.floor("h"),
             "top_k": top_k,
         }

@@ -1,14 +1,16 @@
 """What every matcher shares: resolving a query, hard filters, retrieval, paging and explanations.
 
-A concrete matcher supplies ``_encoder`` (per-entity arrays it needs), ``_tables`` (per-index lookups),
+:class:`BaseMatcher` implements the public :class:`models.protocol.Matcher` protocol once. A concrete
+matcher supplies the hooks: ``_encoder`` (per-entity arrays it needs), ``_tables`` (per-index lookups),
 ``_pair_scores`` (rank key and probability of aligned pairs) and optionally ``_retrieve`` (a cheap first
-stage that narrows the pool before ``_pair_scores``) and ``_reasons``.
+stage that narrows the pool before ``_pair_scores``), ``_vacancy_pools`` (the same for a whole cohort at
+once), ``_reasons`` and ``_matches``. The hooks are called only from here: everything outside a matcher
+goes through the protocol's methods, whose scores are clamped into [0, 1] in one place (``_scored``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import numpy as np
 
@@ -16,6 +18,7 @@ from models.columns import Columns as C
 from models.data import ENTITY_COLUMNS, MarketData
 from models.explain import skill_overlap
 from models.features import graduate_frame, mapping_frame, vacancy_frame
+from models.filters import graduate_mask, vacancy_mask
 from models.index import (
     Encoder,
     GraduateBlock,
@@ -23,8 +26,8 @@ from models.index import (
     VacancyBlock,
     build_graduate_block,
     build_vacancy_block,
-    time_ns,
 )
+from models.protocol import GraduateQuery, PairScores, Ranking, VacancyPoolGroup, VacancyQuery
 from models.results import (
     CandidateFilters,
     InvalidQuery,
@@ -37,13 +40,10 @@ from models.results import (
 )
 
 NEW_ID = "new"
-# What a ranking is for (each may have its own ranker): graduates for one vacancy, vacancies for one graduate.
-FOR_VACANCY = "vacancy"
-FOR_GRADUATE = "graduate"
 
 
 class BaseMatcher:
-    """Query logic shared by the trained matcher and the baselines."""
+    """Query logic shared by the trained matcher and the baselines (see the module docstring)."""
 
     # ------------------------------------------------------------------ hooks
     def _encoder(self) -> Encoder | None:
@@ -59,13 +59,9 @@ class BaseMatcher:
         g_rows: np.ndarray,
         vacancies: VacancyBlock,
         v_rows: np.ndarray,
-        direction: str = FOR_GRADUATE,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """(rank key, probability in [0,1], feature matrix or None) of aligned pairs.
-
-        ``direction`` says which ranking the pairs are for (``FOR_VACANCY``: graduates for one vacancy;
-        ``FOR_GRADUATE``: vacancies for one graduate, also the default for pair scores).
-        """
+        """(rank key, probability, feature matrix or None) of aligned pairs; one score per pair, whichever
+        side asks."""
         raise NotImplementedError
 
     def _retrieve(
@@ -80,10 +76,35 @@ class BaseMatcher:
         """Rows of ``others`` worth ranking among ``rows`` (those that passed the filters); at least ``k``."""
         return rows
 
-    def _reasons(
-        self, features: np.ndarray | None, n: int, probabilities: np.ndarray, direction: str = FOR_GRADUATE
-    ) -> list[list[Reason]]:
+    def _vacancy_pools(
+        self, index: MatchIndex, g_rows: np.ndarray, groups: Sequence[VacancyPoolGroup], need: int
+    ) -> list[np.ndarray]:
+        """:meth:`vacancy_pools`; by default ``_retrieve`` once per graduate (a matcher with a cheaper
+        batched retrieval overrides this)."""
+        pools: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(g_rows)
+        for members, rows in groups:
+            for i in members:
+                pools[i] = self._retrieve(index, index.graduates, int(g_rows[i]), index.vacancies, rows, need)
+        return pools
+
+    def _reasons(self, features: np.ndarray | None, n: int, probabilities: np.ndarray) -> list[list[Reason]]:
         return [[] for _ in range(n)]
+
+    def _scored(
+        self,
+        index: MatchIndex,
+        graduates: GraduateBlock,
+        g_rows: np.ndarray,
+        vacancies: VacancyBlock,
+        v_rows: np.ndarray,
+    ) -> PairScores:
+        """``_pair_scores`` with the probability clamped into [0, 1]: the one place a score is clamped."""
+        key, prob, features = self._pair_scores(index, graduates, g_rows, vacancies, v_rows)
+        return PairScores(
+            key=np.asarray(key, dtype=np.float64),
+            score=np.clip(np.asarray(prob, dtype=np.float64), 0.0, 1.0),
+            features=features,
+        )
 
     # ------------------------------------------------------------------ index
     def index(self, data: MarketData) -> MatchIndex:
@@ -93,7 +114,7 @@ class BaseMatcher:
         return index
 
     # ------------------------------------------------------------------ queries
-    def _vacancy_query(self, vacancy: str | Mapping[str, Any], index: MatchIndex) -> tuple[VacancyBlock, int]:
+    def _vacancy_query(self, vacancy: VacancyQuery, index: MatchIndex) -> tuple[VacancyBlock, int]:
         if isinstance(vacancy, Mapping):
             record = dict(vacancy)
             record.setdefault(C.vacancy, NEW_ID)
@@ -107,9 +128,7 @@ class BaseMatcher:
             raise UnknownVacancy(str(vacancy))
         return index.vacancies, index.vacancies.ids.row(str(vacancy))
 
-    def _graduate_query(
-        self, graduate: str | Mapping[str, Any], index: MatchIndex
-    ) -> tuple[GraduateBlock, int]:
+    def _graduate_query(self, graduate: GraduateQuery, index: MatchIndex) -> tuple[GraduateBlock, int]:
         if isinstance(graduate, Mapping):
             record = dict(graduate)
             record.setdefault(C.graduate, NEW_ID)
@@ -125,104 +144,55 @@ class BaseMatcher:
             raise UnknownGraduate(str(graduate))
         return index.graduates, index.graduates.ids.row(str(graduate))
 
-    @staticmethod
-    def _graduate_mask(
-        index: MatchIndex, vacancies: VacancyBlock, row: int, filters: CandidateFilters
-    ) -> np.ndarray:
-        g = index.graduates
-        mask = np.ones(len(g), dtype=bool)
-        if filters.seeking_only:
-            mask &= g.seeking
-        min_edu = int(vacancies.min_education[row])
-        if filters.check_education and min_edu >= 0:
-            mask &= g.education >= min_edu
-        if filters.district:
-            code = index.vocab.districts.rows([filters.district])[0]
-            if code < 0:
-                return np.zeros(len(g), dtype=bool)
-            prefers = np.asarray(g.districts[:, code].toarray()).ravel() > 0
-            mask &= prefers | (g.school_district == code)
-        if filters.program_kind:
-            mask &= g.kind == index.vocab.kinds.rows([filters.program_kind])[0]
-        if filters.program_id:
-            code = index.vocab.programs.rows([filters.program_id])[0]
-            mask &= (g.program == code) & (code >= 0)
-        if filters.exclude_graduates:
-            excluded = g.ids.rows(list(filters.exclude_graduates))
-            mask[excluded[excluded >= 0]] = False
-        return mask
-
-    @staticmethod
-    def _vacancy_mask(
-        index: MatchIndex, graduates: GraduateBlock, row: int, filters: VacancyFilters
-    ) -> np.ndarray:
-        v = index.vacancies
-        mask = np.ones(len(v), dtype=bool)
-        if filters.open_only:
-            mask &= v.open & (v.closes_at > time_ns(filters.as_of))
-        if filters.check_education:
-            mask &= v.min_education <= graduates.education[row]
-        if filters.district:
-            code = index.vocab.districts.rows([filters.district])[0]
-            mask &= (v.district == code) & (code >= 0)
-        if filters.enterprise_id:
-            code = index.vocab.enterprises.rows([filters.enterprise_id])[0]
-            mask &= (v.enterprise == code) & (code >= 0)
-        if filters.exclude_vacancies:
-            excluded = v.ids.rows(list(filters.exclude_vacancies))
-            mask[excluded[excluded >= 0]] = False
-        return mask
-
-    def ranked_graduates(
-        self,
-        vacancy: str | Mapping[str, Any],
-        *,
-        index: MatchIndex,
-        need: int,
-        filters: CandidateFilters | None = None,
-    ) -> tuple[VacancyBlock, int, np.ndarray, np.ndarray, np.ndarray | None, int]:
-        """(query block, query row, graduate rows best first, probabilities, features, total) — at least
-        the first ``need`` of the ranking; no explanations (used by evaluation)."""
+    def _ranked_graduates(
+        self, vacancy: VacancyQuery, index: MatchIndex, need: int, filters: CandidateFilters | None
+    ) -> tuple[VacancyBlock, int, np.ndarray, PairScores, int]:
+        """(query block, query row, graduate rows best first, their scores, total)."""
         filters = filters or CandidateFilters()
         vblock, vrow = self._vacancy_query(vacancy, index)
-        rows = np.flatnonzero(self._graduate_mask(index, vblock, vrow, filters))
+        rows = np.flatnonzero(graduate_mask(index, vblock, vrow, filters))
         total = len(rows)
         if total == 0 or need <= 0:
-            return vblock, vrow, rows[:0], np.zeros(0), None, total
+            return vblock, vrow, rows[:0], _no_scores(), total
         pool = self._retrieve(index, vblock, vrow, index.graduates, rows, need)
         v_rows = np.full(len(pool), vrow, dtype=np.int64)
-        key, prob, features = self._pair_scores(
-            index, index.graduates, pool, vblock, v_rows, direction=FOR_VACANCY
-        )
-        order = np.lexsort((pool, -key))
-        return vblock, vrow, pool[order], prob[order], _take(features, order), total
+        scored = self._scored(index, index.graduates, pool, vblock, v_rows)
+        order = np.lexsort((pool, -scored.key))
+        return vblock, vrow, pool[order], _take(scored, order), total
 
-    def ranked_vacancies(
-        self,
-        graduate: str | Mapping[str, Any],
-        *,
-        index: MatchIndex,
-        need: int,
-        filters: VacancyFilters | None = None,
-    ) -> tuple[GraduateBlock, int, np.ndarray, np.ndarray, np.ndarray | None, int]:
-        """Like :meth:`ranked_graduates`, for vacancies of one graduate."""
+    def _ranked_vacancies(
+        self, graduate: GraduateQuery, index: MatchIndex, need: int, filters: VacancyFilters | None
+    ) -> tuple[GraduateBlock, int, np.ndarray, PairScores, int]:
+        """Like :meth:`_ranked_graduates`, for vacancies of one graduate."""
         filters = filters or VacancyFilters()
         gblock, grow = self._graduate_query(graduate, index)
-        rows = np.flatnonzero(self._vacancy_mask(index, gblock, grow, filters))
+        rows = np.flatnonzero(vacancy_mask(index, gblock, grow, filters))
         total = len(rows)
         if total == 0 or need <= 0:
-            return gblock, grow, rows[:0], np.zeros(0), None, total
+            return gblock, grow, rows[:0], _no_scores(), total
         pool = self._retrieve(index, gblock, grow, index.vacancies, rows, need)
         g_rows = np.full(len(pool), grow, dtype=np.int64)
-        key, prob, features = self._pair_scores(
-            index, gblock, g_rows, index.vacancies, pool, direction=FOR_GRADUATE
-        )
-        order = np.lexsort((pool, -key))
-        return gblock, grow, pool[order], prob[order], _take(features, order), total
+        scored = self._scored(index, gblock, g_rows, index.vacancies, pool)
+        order = np.lexsort((pool, -scored.key))
+        return gblock, grow, pool[order], _take(scored, order), total
+
+    def rank_graduates(
+        self, vacancy: VacancyQuery, *, index: MatchIndex, need: int, filters: CandidateFilters | None = None
+    ) -> Ranking:
+        """The first ``need`` (at least) of :meth:`candidates_for`'s ranking, without explanations."""
+        _, _, rows, scored, total = self._ranked_graduates(vacancy, index, need, filters)
+        return Ranking(rows=rows, scores=scored.score, total=total)
+
+    def rank_vacancies(
+        self, graduate: GraduateQuery, *, index: MatchIndex, need: int, filters: VacancyFilters | None = None
+    ) -> Ranking:
+        """The first ``need`` (at least) of :meth:`vacancies_for`'s ranking, without explanations."""
+        _, _, rows, scored, total = self._ranked_vacancies(graduate, index, need, filters)
+        return Ranking(rows=rows, scores=scored.score, total=total)
 
     def candidates_for(
         self,
-        vacancy: str | Mapping[str, Any],
+        vacancy: VacancyQuery,
         *,
         index: MatchIndex,
         limit: int = 20,
@@ -231,20 +201,17 @@ class BaseMatcher:
     ) -> MatchResult:
         """Graduates ranked for one vacancy (an id in ``index`` or a new vacancy given as data)."""
         offset, limit = max(offset, 0), max(limit, 0)
-        vblock, vrow, rows, prob, features, total = self.ranked_graduates(
-            vacancy, index=index, need=offset + limit, filters=filters
-        )
+        vblock, vrow, rows, scored, total = self._ranked_graduates(vacancy, index, offset + limit, filters)
         page = slice(offset, offset + limit)
         g_rows = rows[page]
         v_rows = np.full(len(g_rows), vrow, dtype=np.int64)
-        items = self._matches(
-            index.graduates, g_rows, vblock, v_rows, prob[page], _cut(features, page), direction=FOR_VACANCY
-        )
+        features = None if scored.features is None else scored.features[page]
+        items = self._matches(index.graduates, g_rows, vblock, v_rows, scored.score[page], features)
         return MatchResult(items=items, total=total)
 
     def vacancies_for(
         self,
-        graduate: str | Mapping[str, Any],
+        graduate: GraduateQuery,
         *,
         index: MatchIndex,
         limit: int = 10,
@@ -253,15 +220,12 @@ class BaseMatcher:
     ) -> MatchResult:
         """Vacancies ranked for one graduate (an id in ``index`` or a new graduate given as data)."""
         offset, limit = max(offset, 0), max(limit, 0)
-        gblock, grow, rows, prob, features, total = self.ranked_vacancies(
-            graduate, index=index, need=offset + limit, filters=filters
-        )
+        gblock, grow, rows, scored, total = self._ranked_vacancies(graduate, index, offset + limit, filters)
         page = slice(offset, offset + limit)
         v_rows = rows[page]
         g_rows = np.full(len(v_rows), grow, dtype=np.int64)
-        items = self._matches(
-            gblock, g_rows, index.vacancies, v_rows, prob[page], _cut(features, page), direction=FOR_GRADUATE
-        )
+        features = None if scored.features is None else scored.features[page]
+        items = self._matches(gblock, g_rows, index.vacancies, v_rows, scored.score[page], features)
         return MatchResult(items=items, total=total)
 
     def score_pairs(
@@ -274,22 +238,45 @@ class BaseMatcher:
             raise UnknownGraduate(str(np.asarray(graduate_ids, dtype=object)[g_rows < 0][0]))
         if (v_rows < 0).any():
             raise UnknownVacancy(str(np.asarray(vacancy_ids, dtype=object)[v_rows < 0][0]))
-        _, prob, _ = self._pair_scores(index, index.graduates, g_rows, index.vacancies, v_rows)
-        return np.asarray(prob, dtype=np.float64)
+        return self.pair_scores(g_rows, v_rows, index=index).score
 
-    def rank_keys(
+    def pair_scores(self, g_rows: np.ndarray, v_rows: np.ndarray, *, index: MatchIndex) -> PairScores:
+        """Ranking keys, scores in [0, 1] and features of aligned pairs of index rows (no filters)."""
+        g_rows = np.asarray(g_rows, dtype=np.int64)
+        v_rows = np.asarray(v_rows, dtype=np.int64)
+        if len(g_rows) == 0:
+            return _no_scores()
+        return self._scored(index, index.graduates, g_rows, index.vacancies, v_rows)
+
+    def vacancy_pools(
+        self, g_rows: np.ndarray, groups: Sequence[VacancyPoolGroup], *, index: MatchIndex, need: int
+    ) -> list[np.ndarray]:
+        """Per graduate of ``g_rows``, the vacancy rows :meth:`vacancies_for` would score for it alone;
+        ``groups`` are (positions in ``g_rows``, vacancy rows those graduates passed the filters for)."""
+        g_rows = np.asarray(g_rows, dtype=np.int64)
+        if need <= 0:
+            return [np.zeros(0, dtype=np.int64)] * len(g_rows)
+        return self._vacancy_pools(index, g_rows, groups, need)
+
+    def explain(
         self,
-        graduates: GraduateBlock,
         g_rows: np.ndarray,
-        vacancies: VacancyBlock,
         v_rows: np.ndarray,
+        scores: np.ndarray,
+        features: np.ndarray | None,
         *,
         index: MatchIndex,
-        direction: str = FOR_GRADUATE,
-    ) -> np.ndarray:
-        """Raw ranking keys of aligned pairs (for evaluation over explicit pools)."""
-        key, _, _ = self._pair_scores(index, graduates, g_rows, vacancies, v_rows, direction=direction)
-        return np.asarray(key, dtype=np.float64)
+    ) -> list[Match]:
+        """Aligned pairs of index rows, with their scores and features from :meth:`pair_scores`, as
+        explained matches."""
+        return self._matches(
+            index.graduates,
+            np.asarray(g_rows, dtype=np.int64),
+            index.vacancies,
+            np.asarray(v_rows, dtype=np.int64),
+            np.asarray(scores, dtype=np.float64),
+            features,
+        )
 
     def _matches(
         self,
@@ -297,11 +284,11 @@ class BaseMatcher:
         g_rows: np.ndarray,
         vacancies: VacancyBlock,
         v_rows: np.ndarray,
-        prob: np.ndarray,
+        scores: np.ndarray,
         features: np.ndarray | None,
-        direction: str = FOR_GRADUATE,
     ) -> list[Match]:
-        reasons = self._reasons(features, len(g_rows), prob, direction)
+        """Matches of aligned pairs; ``scores`` are already clamped (``_scored``)."""
+        reasons = self._reasons(features, len(g_rows), scores)
         items = []
         for i, (g, v) in enumerate(zip(g_rows, v_rows, strict=True)):
             matched, missing, matched_pref = skill_overlap(
@@ -311,7 +298,7 @@ class BaseMatcher:
                 Match(
                     graduate_id=str(graduates.ids.ids[g]),
                     vacancy_id=str(vacancies.ids.ids[v]),
-                    score=float(np.clip(prob[i], 0.0, 1.0)),
+                    score=float(scores[i]),
                     matched_skills=matched,
                     missing_skills=missing,
                     matched_preferred_skills=matched_pref,
@@ -321,9 +308,10 @@ class BaseMatcher:
         return items
 
 
-def _take(features: np.ndarray | None, order: np.ndarray) -> np.ndarray | None:
-    return None if features is None else features[order]
+def _no_scores() -> PairScores:
+    return PairScores(key=np.zeros(0), score=np.zeros(0), features=None)
 
 
-def _cut(features: np.ndarray | None, page: slice) -> np.ndarray | None:
-    return None if features is None else features[page]
+def _take(scored: PairScores, order: np.ndarray) -> PairScores:
+    features = None if scored.features is None else scored.features[order]
+    return PairScores(key=scored.key[order], score=scored.score[order], features=features)

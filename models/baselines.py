@@ -6,17 +6,16 @@ matcher (same filters, same pools).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
-from models.base import FOR_GRADUATE, BaseMatcher
+from models.base import BaseMatcher
 from models.data import MarketData
 from models.features import FeatureSpace, market_frames
 from models.history import HistoryStats, positive_pairs
 from models.hybrid import HybridModel, with_one
 from models.index import GraduateBlock, MatchIndex, VacancyBlock
+from models.matcher import MatcherConfig, fit_hybrids
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -39,7 +38,6 @@ class RandomMatcher(BaseMatcher):
         g_rows: np.ndarray,
         vacancies: VacancyBlock,
         v_rows: np.ndarray,
-        direction: str = FOR_GRADUATE,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         g_hash = pd.util.hash_array(graduates.ids.ids[g_rows].astype(str))
         v_hash = pd.util.hash_array(vacancies.ids.ids[v_rows].astype(str))
@@ -80,7 +78,6 @@ class PopularityMatcher(BaseMatcher):
         g_rows: np.ndarray,
         vacancies: VacancyBlock,
         v_rows: np.ndarray,
-        direction: str = FOR_GRADUATE,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         key = (
             graduates.arrays["activity"][g_rows]
@@ -129,13 +126,11 @@ class LightFMMatcher(BaseMatcher):
     graduate/vacancy and summed (the matcher's retrieval score).
     """
 
-    def __init__(self, config: Any = None, normalised: bool = False) -> None:
+    def __init__(self, config: MatcherConfig | None = None, normalised: bool = False) -> None:
         self.config = config
         self.normalised = normalised
 
     def fit(self, data: MarketData, *, progress: bool = False) -> LightFMMatcher:
-        from models.matcher import MatcherConfig, fit_hybrids
-
         config = self.config or MatcherConfig()
         graduates, vacancies = market_frames(data)
         self.features_ = FeatureSpace().fit(graduates, vacancies)
@@ -156,7 +151,6 @@ class LightFMMatcher(BaseMatcher):
         g_rows: np.ndarray,
         vacancies: VacancyBlock,
         v_rows: np.ndarray,
-        direction: str = FOR_GRADUATE,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         key = np.einsum("ij,ij->i", graduates.arrays["lfm"][g_rows], vacancies.arrays["lfm"][v_rows])
         key = key.astype(np.float64)

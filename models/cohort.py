@@ -7,20 +7,20 @@ gives the same answer for every graduate at once:
 
 1. **Filters** — the matcher's own vacancy mask without the education test, once; the education minimum is
    then one comparison of the cohort's levels against every vacancy's minimum.
-2. **Retrieval** — one sparse x dense product (cohort x vacancies) for skill coverage, LightFM scores per
-   graduate, then ``argpartition`` per graduate, exactly as the matcher's ``_retrieve`` does.
-3. **Ranking** — ONE call of the matcher's pair scorer over every (graduate, pooled vacancy) pair, plus any
-   extra pairs the caller wants scored (e.g. the sponsor's vacancies for its order-based class); pair
-   features are built vectorised and the ranker scores all rows in one batch.
+2. **Retrieval** — the matcher's batched retrieval (:meth:`~models.protocol.Matcher.vacancy_pools`): for the
+   trained matcher one sparse x dense product (cohort x vacancies) for skill coverage, LightFM scores per
+   graduate, then ``argpartition`` per graduate, the pools ``vacancies_for`` would score.
+3. **Ranking** — ONE call of the matcher's :meth:`~models.protocol.Matcher.pair_scores` over every
+   (graduate, pooled vacancy) pair, plus any extra pairs the caller wants scored (e.g. the sponsor's
+   vacancies for its order-based class); pair features are built vectorised and the ranker scores all rows
+   in one batch.
 4. **Order** — one ``lexsort`` by (graduate, -rank key, vacancy row), the matcher's own tie-break.
 
 Explanations (reasons, matched skills) are the expensive part of a match; :meth:`CohortRanking.matches`
 computes them only for the pairs a caller shows (a plan's assignments and alternatives).
 
 Identity with ``vacancies_for`` (ids, order, scores) is a contract tested in ``tests/models/test_cohort.py``.
-The LightFM retrieval scores are computed one graduate at a time (a matrix-vector product each, ~0.1 ms):
-a single matrix-matrix product rounds differently in the last bit of float32, which can change which
-vacancy is 150th of 5,000 and so, rarely, the ranking.
+Only the public :class:`~models.protocol.Matcher` protocol is used, so any matcher ranks cohorts.
 """
 
 from __future__ import annotations
@@ -30,10 +30,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from models.base import BaseMatcher
-from models.index import GraduateBlock, MatchIndex
-from models.matcher import Matcher, _top_tie_broken, fill_pool
-from models.pairs import RETRIEVAL
+from models.filters import vacancy_mask
+from models.index import MatchIndex
+from models.protocol import Matcher, VacancyPoolGroup
 from models.results import Match, UnknownGraduate, UnknownVacancy, VacancyFilters
 
 __all__ = ["CohortRanking", "rank_cohort"]
@@ -79,20 +78,16 @@ class CohortRanking:
         pairs = np.flatnonzero((self.graduate == position) & (self.rank >= 0))
         return pairs[np.argsort(self.rank[pairs], kind="stable")]
 
-    def matches(
-        self, matcher: BaseMatcher, index: MatchIndex, pairs: Sequence[int] | np.ndarray
-    ) -> list[Match]:
+    def matches(self, matcher: Matcher, index: MatchIndex, pairs: Sequence[int] | np.ndarray) -> list[Match]:
         """The given pairs as explained :class:`Match` objects (reasons, matched and missing skills)."""
         pairs = np.asarray(pairs, dtype=np.int64)
         g_rows = index.graduates.ids.rows([self.graduate_ids[p] for p in self.graduate[pairs]])
         features = None if self.features is None else self.features[pairs]
-        return matcher._matches(
-            index.graduates, g_rows, index.vacancies, self.vacancy[pairs], self.score[pairs], features
-        )
+        return matcher.explain(g_rows, self.vacancy[pairs], self.score[pairs], features, index=index)
 
 
 def rank_cohort(
-    matcher: BaseMatcher,
+    matcher: Matcher,
     graduate_ids: Sequence[str],
     *,
     index: MatchIndex,
@@ -105,7 +100,7 @@ def rank_cohort(
     Parameters
     ----------
     matcher
-        A fitted matcher (:class:`~models.matcher.Matcher` or any :class:`~models.base.BaseMatcher`).
+        A fitted matcher (anything implementing :class:`~models.protocol.Matcher`).
     graduate_ids
         The cohort: ids of graduates in ``index``.
     index
@@ -135,15 +130,13 @@ def rank_cohort(
 
     # 1. Filters: the matcher's mask without education (shared by the cohort), then education per graduate.
     if n:
-        shared = matcher._vacancy_mask(
-            index, graduates, int(g_rows[0]), replace(filters, check_education=False)
-        )
+        shared = vacancy_mask(index, graduates, int(g_rows[0]), replace(filters, check_education=False))
     else:
         shared = np.zeros(len(vacancies), dtype=bool)
     passing = np.flatnonzero(shared)
     # Graduates of one education level pass the same vacancies: one group each.
     level = graduates.education[g_rows] if filters.check_education else np.zeros(n, dtype=np.int8)
-    groups = []
+    groups: list[VacancyPoolGroup] = []
     total = np.zeros(n, dtype=np.int64)
     for value in np.unique(level):
         members = np.flatnonzero(level == value)
@@ -154,7 +147,7 @@ def rank_cohort(
         total[members] = len(rows)
 
     # 2. Retrieval: each graduate's pool among the vacancies that passed.
-    pools = _pools(matcher, index, g_rows, groups, limit)
+    pools = matcher.vacancy_pools(g_rows, groups, index=index, need=limit)
 
     # 3. Ranking: one call over every pooled pair and every extra pair.
     sizes = np.array([len(p) for p in pools], dtype=np.int64)
@@ -163,15 +156,10 @@ def rank_cohort(
     extra_graduate, extra_vacancy = _extra(graduate_ids, index, extra_pairs)
     all_graduate = np.concatenate([pair_graduate, extra_graduate])
     all_vacancy = np.concatenate([pair_vacancy, extra_vacancy])
-    if len(all_graduate):
-        key, prob, features = matcher._pair_scores(
-            index, graduates, g_rows[all_graduate], vacancies, all_vacancy
-        )
-        key, prob = np.asarray(key, dtype=np.float64), np.asarray(prob, dtype=np.float64)
-    else:
-        key, prob, features = np.zeros(0), np.zeros(0), None
+    scored = matcher.pair_scores(g_rows[all_graduate], all_vacancy, index=index)
+    key, features = scored.key, scored.features
 
-    # 4. Order within each graduate as ranked_vacancies does: -key, then vacancy row; keep the top `limit`.
+    # 4. Order within each graduate as vacancies_for does: -key, then vacancy row; keep the top `limit`.
     m = len(pair_graduate)
     order = np.lexsort((pair_vacancy, -key[:m], pair_graduate))
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if n else np.zeros(0, dtype=np.int64)
@@ -193,7 +181,7 @@ def rank_cohort(
         graduate_ids=graduate_ids,
         graduate=all_graduate[keep],
         vacancy=all_vacancy[keep],
-        score=np.clip(prob[keep], 0.0, 1.0),
+        score=scored.score[keep],
         rank=rank,
         total=total,
         features=None if features is None else np.asarray(features)[keep],
@@ -217,69 +205,3 @@ def _extra(
     if (v_rows < 0).any():
         raise UnknownVacancy(extra_v[int(np.flatnonzero(v_rows < 0)[0])])
     return np.array([position[g] for g in extra_g], dtype=np.int64), v_rows
-
-
-def _pools(
-    matcher: BaseMatcher,
-    index: MatchIndex,
-    g_rows: np.ndarray,
-    groups: list[tuple[np.ndarray, np.ndarray]],
-    need: int,
-) -> list[np.ndarray]:
-    """Each graduate's retrieval pool, as the matcher's ``_retrieve`` chooses it; ``groups`` are
-    (cohort positions, vacancy rows that passed their filters)."""
-    pools: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(g_rows)
-    if need <= 0:
-        return pools
-    retrieve = type(matcher)._retrieve
-    batched = retrieve is Matcher._retrieve and isinstance(matcher, Matcher)
-    pool = max(matcher.config.retrieval_pool, need) if isinstance(matcher, Matcher) else 0
-    wide = []
-    for members, rows in groups:
-        if retrieve is BaseMatcher._retrieve or (batched and len(rows) <= pool):
-            for i in members:  # every filtered vacancy is ranked
-                pools[i] = rows
-        elif not batched:
-            for i in members:
-                pools[i] = matcher._retrieve(
-                    index, index.graduates, int(g_rows[i]), index.vacancies, rows, need
-                )
-        else:
-            wide.append((members, rows))
-    if not wide:
-        return pools
-    graduates, vacancies = index.graduates, index.vacancies
-    g_rep, v_rep = graduates.arrays.get(RETRIEVAL), vacancies.arrays.get(RETRIEVAL)
-    lightfm = g_rep is not None and v_rep is not None
-    half = pool // 2 if lightfm else pool
-    # Skill coverage of the whole cohort in one sparse x dense product (exact: sums of a few float32 terms).
-    members_all = np.concatenate([members for members, _ in wide])
-    _, skill_all = Matcher._retrieval_scores(_without_lightfm(graduates), g_rows[members_all], vacancies)
-    skill_of = dict(zip(members_all.tolist(), np.ascontiguousarray(skill_all.T), strict=True))
-    for members, rows in wide:
-        # np.argpartition along rows of a matrix gives, row by row, what it gives on each row alone.
-        skill = np.stack([skill_of[i] for i in members])[:, rows]
-        if lightfm:
-            assert g_rep is not None and v_rep is not None
-            # The matcher's own expression, one graduate at a time: a matrix-matrix product rounds the
-            # last float32 bit differently, which can change which vacancy is the pool's last.
-            scores = np.stack([(v_rep @ g_rep[g_rows[i : i + 1]].T)[:, 0] for i in members])[:, rows]
-            # Skill ties at the cut-off go to the higher LightFM score, as in the matcher's ``_retrieve``.
-            by_skill = np.stack(
-                [_top_tie_broken(rows, skill[j], scores[j], half) for j in range(len(members))]
-            )
-            chosen = np.hstack([by_skill, rows[np.argpartition(-scores, half - 1, axis=1)[:, :half]]])
-        else:
-            chosen = rows[np.argpartition(-skill, half - 1, axis=1)[:, :half]]
-        chosen = np.sort(chosen, axis=1)
-        distinct = np.ones(chosen.shape, dtype=bool)
-        distinct[:, 1:] = chosen[:, 1:] != chosen[:, :-1]
-        for j, i in enumerate(members):
-            pools[i] = chosen[j][distinct[j]]
-            if lightfm:
-                pools[i] = fill_pool(pools[i], rows, skill[j], scores[j], need)
-    return pools
-
-
-def _without_lightfm(block: GraduateBlock) -> GraduateBlock:
-    return replace(block, arrays={k: v for k, v in block.arrays.items() if k != RETRIEVAL})

@@ -13,7 +13,7 @@ from typing import Any
 import joblib
 import numpy as np
 
-from models.base import FOR_GRADUATE, BaseMatcher
+from models.base import BaseMatcher
 from models.data import MarketData
 from models.index import GraduateBlock, MatchIndex, VacancyBlock
 from models.results import Reason
@@ -54,14 +54,11 @@ class KeywordMatcher(BaseMatcher):
         g_rows: np.ndarray,
         vacancies: VacancyBlock,
         v_rows: np.ndarray,
-        direction: str = FOR_GRADUATE,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         required, preferred = skill_coverage(graduates, g_rows, vacancies, v_rows)
         return required + 0.01 * preferred, required, None
 
-    def _reasons(
-        self, features: np.ndarray | None, n: int, probabilities: np.ndarray, direction: str = FOR_GRADUATE
-    ) -> list[list[Reason]]:
+    def _reasons(self, features: np.ndarray | None, n: int, probabilities: np.ndarray) -> list[list[Reason]]:
         return [
             [Reason(code="required_skills", message=f"holds {p:.0%} of the required skills", weight=float(p))]
             for p in probabilities
@@ -81,7 +78,7 @@ class KeywordMatcher(BaseMatcher):
         return cls().fit()
 
     @property
-    def config(self) -> Any:
+    def config(self) -> _EmptyConfig:
         return _EmptyConfig()
 
 

@@ -20,8 +20,8 @@ then refitted on everything.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from models.base import FOR_GRADUATE, BaseMatcher
+from models.base import BaseMatcher
 from models.columns import Columns as C
 from models.data import MarketData
 from models.explain import GROUPS, missing_skill_reason, reasons_for
@@ -40,6 +40,7 @@ from models.hybrid import HybridModel, with_one
 from models.index import GraduateBlock, MatchIndex, VacancyBlock
 from models.outcomes import ADVANCED, APPLIED, FIRST_AT, INTERESTED, pair_outcomes
 from models.pairs import FEATURE_NAMES, LIGHTFM_FEATURES, RETRIEVAL, history_tables, pair_features
+from models.protocol import VacancyPoolGroup
 from models.results import (
     CandidateFilters,
     Match,
@@ -434,6 +435,58 @@ class Matcher(BaseMatcher):
         ]
         return fill_pool(np.unique(np.concatenate(chosen)), rows, skill_scores, lightfm_scores, k)
 
+    def _vacancy_pools(
+        self, index: MatchIndex, g_rows: np.ndarray, groups: Sequence[VacancyPoolGroup], need: int
+    ) -> list[np.ndarray]:
+        """``_retrieve`` for a whole cohort in a few matrix operations, with the same pools.
+
+        Skill coverage of the cohort is one sparse x dense product; the LightFM scores are computed one
+        graduate at a time (a matrix-vector product each, ~0.1 ms): a single matrix-matrix product rounds
+        differently in the last bit of float32, which can change which vacancy is 150th of 5,000 and so,
+        rarely, the pool. ``np.argpartition`` along the rows of a matrix gives, row by row, what it gives
+        on each row alone.
+        """
+        pools: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(g_rows)
+        pool = max(self.config.retrieval_pool, need)
+        wide = []
+        for members, rows in groups:
+            if len(rows) <= pool:
+                for i in members:  # every filtered vacancy is ranked
+                    pools[i] = rows
+            else:
+                wide.append((members, rows))
+        if not wide:
+            return pools
+        graduates, vacancies = index.graduates, index.vacancies
+        g_rep, v_rep = graduates.arrays.get(RETRIEVAL), vacancies.arrays.get(RETRIEVAL)
+        half = pool // 2
+        members_all = np.concatenate([members for members, _ in wide])
+        without_lightfm = replace(
+            graduates, arrays={k: v for k, v in graduates.arrays.items() if k != RETRIEVAL}
+        )
+        _, skill_all = self._retrieval_scores(without_lightfm, g_rows[members_all], vacancies)
+        skill_of = dict(zip(members_all.tolist(), np.ascontiguousarray(skill_all.T), strict=True))
+        for members, rows in wide:
+            skill = np.stack([skill_of[i] for i in members])[:, rows]
+            if g_rep is not None and v_rep is not None:
+                scores = np.stack([(v_rep @ g_rep[g_rows[i : i + 1]].T)[:, 0] for i in members])[:, rows]
+                # Skill ties at the cut-off go to the higher LightFM score, as in ``_retrieve``.
+                by_skill = np.stack(
+                    [_top_tie_broken(rows, skill[j], scores[j], half) for j in range(len(members))]
+                )
+                chosen = np.hstack([by_skill, rows[np.argpartition(-scores, half - 1, axis=1)[:, :half]]])
+            else:
+                scores = None
+                chosen = rows[np.argpartition(-skill, pool - 1, axis=1)[:, :pool]]
+            chosen = np.sort(chosen, axis=1)
+            distinct = np.ones(chosen.shape, dtype=bool)
+            distinct[:, 1:] = chosen[:, 1:] != chosen[:, :-1]
+            for j, i in enumerate(members):
+                pools[i] = chosen[j][distinct[j]]
+                if scores is not None:
+                    pools[i] = fill_pool(pools[i], rows, skill[j], scores[j], need)
+        return pools
+
     def _features(
         self,
         graduates: GraduateBlock,
@@ -455,10 +508,9 @@ class Matcher(BaseMatcher):
         g_rows: np.ndarray,
         vacancies: VacancyBlock,
         v_rows: np.ndarray,
-        direction: str = FOR_GRADUATE,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """One score per pair whichever side asks (``direction`` changes nothing): the calibrated
-        probability of success, and as rank key its log-odds before calibration (the same order)."""
+        """One score per pair whichever side asks: the calibrated probability of success, and as rank key
+        its log-odds before calibration (the same order)."""
         self._check_fitted()
         X = self._features(graduates, g_rows, vacancies, v_rows, index.tables)
         key, prob = self.model_.score(X)
@@ -467,9 +519,7 @@ class Matcher(BaseMatcher):
         preferred = np.nan_to_num(X[:, _PREFERRED_COVERAGE], nan=0.0)
         return key + 1e-6 * (required + 0.5 * preferred), prob, X
 
-    def _reasons(
-        self, features: np.ndarray | None, n: int, probabilities: np.ndarray, direction: str = FOR_GRADUATE
-    ) -> list[list[Reason]]:
+    def _reasons(self, features: np.ndarray | None, n: int, probabilities: np.ndarray) -> list[list[Reason]]:
         if features is None or n == 0:
             return [[] for _ in range(n)]
         contributions, names = self.model_.contributions(features, GROUPS)
@@ -481,12 +531,11 @@ class Matcher(BaseMatcher):
         g_rows: np.ndarray,
         vacancies: VacancyBlock,
         v_rows: np.ndarray,
-        prob: np.ndarray,
+        scores: np.ndarray,
         features: np.ndarray | None,
-        direction: str = FOR_GRADUATE,
     ) -> list[Match]:
         """Matches with the positive reasons, then the main missing skill as a negative reason."""
-        items = super()._matches(graduates, g_rows, vacancies, v_rows, prob, features, direction)
+        items = super()._matches(graduates, g_rows, vacancies, v_rows, scores, features)
         shares = vacancies.arrays.get(REQUIRED_SHARES)
         for item, v in zip(items, v_rows, strict=True):
             if item.missing_skills:

@@ -25,9 +25,13 @@ from sqlalchemy.orm import Session
 
 from models.columns import Columns as C
 from models.data import MarketData
-from models.results import Match, MatchResult
+from models.index import MatchIndex
+from models.protocol import GraduateQuery, Matcher, VacancyQuery
+from models.results import CandidateFilters, Match, MatchResult, VacancyFilters
+from service.store.market import load_market
 from service.store.session import data_version
-from service.store.vacancies import open_vacancy_ids, seeking_graduate_ids
+from service.store.vacancies import get_vacancy, open_vacancy_ids, seeking_graduate_ids, vacancy_record
+from training.registry import LoadedModel
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +71,8 @@ class Snapshot:
 
     model_version: str
     data_version: int
-    model: Any  # the registry's LoadedModel
-    index: Any  # the matcher's MatchIndex
+    model: LoadedModel
+    index: MatchIndex
     data: MarketData
     graduates: dict[str, GraduateInfo] = field(default_factory=dict)
     vacancies: dict[str, VacancyInfo] = field(default_factory=dict)
@@ -76,7 +80,7 @@ class Snapshot:
     built_seconds: float = 0.0
 
     @property
-    def matcher(self) -> Any:
+    def matcher(self) -> Matcher:
         return self.model.matcher
 
 
@@ -200,7 +204,7 @@ class MatchingService:
 
     def __init__(
         self,
-        model_source: Callable[[], Any],
+        model_source: Callable[[], LoadedModel | None],
         *,
         sessionmaker: Callable[[], Session] | None = None,
         load: Callable[[Session], MarketData] | None = None,
@@ -217,14 +221,14 @@ class MatchingService:
         self._stale_cache: tuple[Snapshot, int, frozenset[str], frozenset[str]] | None = None
         self.builds = 0  # how many indexes were built (tests check concurrent requests build one)
 
-    def current_model(self) -> Any:
+    def current_model(self) -> LoadedModel:
         model = self.model_source()
         if model is None:
             raise ModelNotReady()
         return model
 
     # ------------------------------------------------------------------ snapshots
-    def snapshot(self, *, session: Session, model: Any | None = None) -> Snapshot:
+    def snapshot(self, *, session: Session, model: LoadedModel | None = None) -> Snapshot:
         """The snapshot for the served model and the store's current data version.
 
         Built while the caller waits when it does not exist yet (at most one build at a time).
@@ -240,7 +244,7 @@ class MatchingService:
                 return cached
             return self._build(session, model, version)
 
-    def _build(self, session: Session, model: Any, version: int) -> Snapshot:
+    def _build(self, session: Session, model: LoadedModel, version: int) -> Snapshot:
         started = time.perf_counter()
         data = self._load(session)
         index = model.matcher.index(data)
@@ -336,14 +340,12 @@ class MatchingService:
         self,
         *,
         session: Session,
-        vacancy: str | Mapping[str, Any],
+        vacancy: VacancyQuery,
         limit: int = 20,
         offset: int = 0,
-        filters: Any | None = None,
-    ) -> tuple[Snapshot, Any]:
+        filters: CandidateFilters | None = None,
+    ) -> tuple[Snapshot, MatchResult]:
         """Ranked graduates for a vacancy (an id in the store, or the vacancy as data)."""
-        from models.results import CandidateFilters
-
         snapshot, stale_version = self._latest(session=session)
         filters = filters or CandidateFilters()
         if stale_version is not None:
@@ -366,14 +368,12 @@ class MatchingService:
         self,
         *,
         session: Session,
-        graduate: str | Mapping[str, Any],
+        graduate: GraduateQuery,
         limit: int = 10,
         offset: int = 0,
-        filters: Any | None = None,
-    ) -> tuple[Snapshot, Any]:
+        filters: VacancyFilters | None = None,
+    ) -> tuple[Snapshot, MatchResult]:
         """Ranked vacancies for a graduate (an id of a seeking graduate, or the graduate as data)."""
-        from models.results import VacancyFilters
-
         snapshot, stale_version = self._latest(session=session)
         filters = filters or VacancyFilters()
         if stale_version is not None:
@@ -394,10 +394,10 @@ class MatchingService:
         self,
         *,
         session: Session,
-        vacancy: str | Mapping[str, Any],
+        vacancy: VacancyQuery,
         limit: int = 20,
         offset: int = 0,
-        filters: Any | None = None,
+        filters: CandidateFilters | None = None,
     ) -> RankedPage:
         """A page of :meth:`candidates` split at the recommendation floor (API and web pages)."""
         snapshot, result = self.candidates(
@@ -409,10 +409,10 @@ class MatchingService:
         self,
         *,
         session: Session,
-        graduate: str | Mapping[str, Any],
+        graduate: GraduateQuery,
         limit: int = 10,
         offset: int = 0,
-        filters: Any | None = None,
+        filters: VacancyFilters | None = None,
     ) -> RankedPage:
         """A page of :meth:`recommendations` split at the recommendation floor (API and web pages)."""
         snapshot, result = self.recommendations(
@@ -452,12 +452,8 @@ def _missing(value: Any) -> bool:
 
 
 def _vacancy_from_store(session: Session, vacancy_id: str) -> Mapping[str, Any]:
-    from service.store.vacancies import get_vacancy, vacancy_record
-
     return vacancy_record(get_vacancy(session=session, vacancy_id=vacancy_id))
 
 
 def _load_candidate_pool(session: Session) -> MarketData:
-    from service.store.market import load_market
-
     return load_market(session=session, seeking_only=True, with_interactions=False)

@@ -33,12 +33,12 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 
-from models.base import BaseMatcher
 from models.cohort import rank_cohort
 from models.columns import EDUCATION_RANK
 from models.columns import Columns as C
 from models.index import MatchIndex
 from models.placement import DEFAULT_MIN_SCORE, plan_placement
+from models.protocol import Matcher
 from models.results import VacancyFilters
 from training.demo_truth import GroundTruth
 
@@ -252,7 +252,7 @@ def plan_setting(
 
 
 def plan_success(
-    matcher: BaseMatcher,
+    matcher: Matcher,
     index: MatchIndex,
     setting: PlanSetting,
     truth: GroundTruth,

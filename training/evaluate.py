@@ -33,18 +33,18 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from models.base import FOR_GRADUATE, FOR_VACANCY
 from models.columns import Columns as C
 from models.data import MarketData
+from models.filters import graduate_mask, vacancy_mask
 from models.history import positive_pairs
 from models.index import MatchIndex
 from models.keyword import KeywordMatcher
 from models.outcomes import ADVANCED, DEPTH, FIRST_AT, SUCCESS, pair_outcomes
+from models.protocol import Matcher
 from models.results import CandidateFilters, VacancyFilters
 from models.training_set import apply_horizon, response_horizon
 from training.calibration import Calibration, calibration
@@ -57,7 +57,9 @@ from training.metrics import (
     DIRECTIONS,
     FAMILIES,
     DirectionResult,
+    PairKey,
     Query,
+    Ranker,
     Task,
     gini,
     metric_name,
@@ -259,14 +261,14 @@ def exposed_outcomes(split: Split, index: MatchIndex, *, max_pairs: int, seed: i
     return outcomes.reset_index(drop=True)
 
 
-def score_calibration(matcher: Any, outcomes: pd.DataFrame, index: MatchIndex) -> Calibration:
+def score_calibration(matcher: Matcher, outcomes: pd.DataFrame, index: MatchIndex) -> Calibration:
     """Calibration of the matcher's reported probability (``score_pairs``) against realised success."""
     scores = matcher.score_pairs(list(outcomes[C.graduate]), list(outcomes[C.vacancy]), index=index)
     return calibration(np.asarray(scores, dtype=np.float64), outcomes[SUCCESS].to_numpy(dtype=np.float64))
 
 
 def evaluate_matchers(
-    matchers: Mapping[str, Any],
+    matchers: Mapping[str, Matcher],
     split: Split,
     *,
     k: int = 10,
@@ -294,11 +296,11 @@ def evaluate_matchers(
         setting = plan_setting(split, truth, programs=plan_programs, seed=seed)
 
     def graduate_pool(query: Query) -> np.ndarray:
-        return KeywordMatcher._graduate_mask(structure, vacancies, query.row, cand_filters)
+        return graduate_mask(structure, vacancies, query.row, cand_filters)
 
     def vacancy_pool(query: Query) -> np.ndarray:
         filters = VacancyFilters(as_of=cut, exclude_vacancies=query.exclude)
-        return KeywordMatcher._vacancy_mask(structure, graduates, query.row, filters)
+        return vacancy_mask(structure, graduates, query.row, filters)
 
     # A graduate takes one seat; a vacancy its headcount.
     tasks = {
@@ -314,29 +316,7 @@ def evaluate_matchers(
         # The matcher's own index orders rows as the structure index does (both built from split.test).
         if len(index.graduates) != len(graduates) or len(index.vacancies) != len(vacancies):
             raise ValueError(f"{name}: its index does not line up with the evaluation's")
-
-        def rank_g(query: Query, need: int, matcher: Any = matcher, index: MatchIndex = index):  # type: ignore[no-untyped-def]
-            vid = str(vacancies.ids.ids[query.row])
-            ranked = matcher.ranked_graduates(vid, index=index, need=need, filters=cand_filters)
-            return ranked[2], ranked[3]
-
-        def rank_v(query: Query, need: int, matcher: Any = matcher, index: MatchIndex = index):  # type: ignore[no-untyped-def]
-            gid = str(graduates.ids.ids[query.row])
-            filters = VacancyFilters(as_of=cut, exclude_vacancies=query.exclude)
-            ranked = matcher.ranked_vacancies(gid, index=index, need=need, filters=filters)
-            return ranked[2], ranked[3]
-
-        def key_v(q: np.ndarray, other: np.ndarray, matcher: Any = matcher, index: MatchIndex = index):  # type: ignore[no-untyped-def]
-            return matcher.rank_keys(
-                index.graduates, other, index.vacancies, q, index=index, direction=FOR_VACANCY
-            )
-
-        def key_g(q: np.ndarray, other: np.ndarray, matcher: Any = matcher, index: MatchIndex = index):  # type: ignore[no-untyped-def]
-            return matcher.rank_keys(
-                index.graduates, q, index.vacancies, other, index=index, direction=FOR_GRADUATE
-            )
-
-        rankers = {"vacancy": (rank_g, key_v), "graduate": (rank_v, key_g)}
+        rankers = _rankers(matcher, index, structure, cand_filters, cut)
         directions = {d: score_direction(tasks[d], *rankers[d], k=k, seed=seed) for d in DIRECTIONS}
         result = MatcherResult(directions)
         if len(outcomes):
@@ -349,6 +329,40 @@ def evaluate_matchers(
         directions, oracle_calibration = oracle_result(truth, tasks, structure, outcomes, k=k, seed=seed)
         results["oracle"] = MatcherResult(directions, oracle_calibration)
     return results
+
+
+def _rankers(
+    matcher: Matcher,
+    index: MatchIndex,
+    structure: MatchIndex,
+    cand_filters: CandidateFilters,
+    cut: pd.Timestamp,
+) -> dict[str, tuple[Ranker, PairKey]]:
+    """Per direction, the matcher's ranking of a query and its ranking key of explicit pairs (for AUC).
+
+    ``index`` is the matcher's own index; its rows line up with ``structure``'s (both built from the same
+    data), so the queries' rows are rows of ``index`` too.
+    """
+    graduates, vacancies = structure.graduates, structure.vacancies
+
+    def rank_g(query: Query, need: int) -> tuple[np.ndarray, np.ndarray | None]:
+        vid = str(vacancies.ids.ids[query.row])
+        ranking = matcher.rank_graduates(vid, index=index, need=need, filters=cand_filters)
+        return ranking.rows, ranking.scores
+
+    def rank_v(query: Query, need: int) -> tuple[np.ndarray, np.ndarray | None]:
+        gid = str(graduates.ids.ids[query.row])
+        filters = VacancyFilters(as_of=cut, exclude_vacancies=query.exclude)
+        ranking = matcher.rank_vacancies(gid, index=index, need=need, filters=filters)
+        return ranking.rows, ranking.scores
+
+    def key_v(vacancy_rows: np.ndarray, graduate_rows: np.ndarray) -> np.ndarray:
+        return matcher.pair_scores(graduate_rows, vacancy_rows, index=index).key
+
+    def key_g(graduate_rows: np.ndarray, vacancy_rows: np.ndarray) -> np.ndarray:
+        return matcher.pair_scores(graduate_rows, vacancy_rows, index=index).key
+
+    return {"vacancy": (rank_g, key_v), "graduate": (rank_v, key_g)}
 
 
 def flatten(results: Mapping[str, MatcherResult]) -> dict[str, dict[str, float]]:
@@ -383,7 +397,7 @@ def flatten(results: Mapping[str, MatcherResult]) -> dict[str, dict[str, float]]
 
 
 def holdout_metrics(
-    matchers: Mapping[str, Any],
+    matchers: Mapping[str, Matcher],
     split: Split,
     *,
     k: int = 10,

@@ -34,6 +34,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from models.protocol import Matcher
 from training.lock import FileLock
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ POINTER_NAME = "CURRENT"
 MANIFEST_NAME = "manifest.json"
 TRAIN_LOCK_NAME = ".train.lock"
 POINTER_LOCK_NAME = ".pointer.lock"
+# The artifacts folder and each version in it are the owner's only (models are trained on personal data).
+PRIVATE_DIR_MODE = 0o700
 TEMP_PREFIX = ".tmp-"
 MANIFEST_FORMAT = 1
 # Library name in the manifest -> distribution name to ask importlib.metadata.
@@ -79,7 +82,7 @@ class LoadedModel:
     """A verified, loaded model version. Never mutated: a new model is a new object."""
 
     version: str
-    matcher: Any
+    matcher: Matcher
     manifest: dict[str, Any] = field(repr=False)
 
 
@@ -135,17 +138,19 @@ def _fsync_tree(path: Path) -> None:
         _fsync_dir(folder)
 
 
+# The model code is imported when a model is loaded, not with the registry: ``models list``, ``show``,
+# ``promote`` and the pointer checks need none of it (it pulls in scikit-learn and LightFM).
 def model_format() -> int:
-    """The artifact format this code reads (``Matcher.ARTIFACT_FORMAT``)."""
-    from models.matcher import Matcher
+    """The artifact format this code reads (``models.matcher.Matcher.ARTIFACT_FORMAT``)."""
+    from models.matcher import Matcher as TrainedMatcher
 
-    return int(Matcher.ARTIFACT_FORMAT)
+    return int(TrainedMatcher.ARTIFACT_FORMAT)
 
 
-def _default_loader(directory: Path) -> Any:
-    from models.matcher import Matcher
+def _default_loader(directory: Path) -> Matcher:
+    from models.matcher import Matcher as TrainedMatcher
 
-    return Matcher.load(directory)
+    return TrainedMatcher.load(directory)
 
 
 class Registry:
@@ -160,7 +165,7 @@ class Registry:
         It runs only after every file's sha256 matched the manifest.
     """
 
-    def __init__(self, artifacts_dir: str | Path, *, loader: Callable[[Path], Any] | None = None) -> None:
+    def __init__(self, artifacts_dir: str | Path, *, loader: Callable[[Path], Matcher] | None = None) -> None:
         self.root = Path(artifacts_dir)
         self._loader = loader or _default_loader
 
@@ -176,8 +181,8 @@ class Registry:
     @contextlib.contextmanager
     def _pointer_lock(self) -> Iterator[None]:
         # Blocking: pointer updates are short; this only orders a promote against a rollback.
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / POINTER_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        self.root.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        fd = os.open(self.root / POINTER_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -231,7 +236,7 @@ class Registry:
         return pointer.previous if pointer else None
 
     def _write_pointer(self, pointer: Pointer) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
         temp = self.root / f"{TEMP_PREFIX}{POINTER_NAME}-{uuid.uuid4().hex}"
         payload = json.dumps(pointer.to_dict(), indent=2, sort_keys=True).encode() + b"\n"
         try:
@@ -415,9 +420,9 @@ class Registry:
             UTC time for the version name; now by default.
         """
         created_at = (created_at or datetime.now(UTC)).astimezone(UTC)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
         temp = self.root / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
-        temp.mkdir()
+        temp.mkdir(mode=PRIVATE_DIR_MODE)
         try:
             save(temp)
             files = {}

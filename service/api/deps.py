@@ -1,5 +1,5 @@
-"""Typed dependencies of the API routes: ``SessionDep``, ``CurrentKey``, role-restricted keys,
-``ModelDep`` and ``MatchingDep``.
+"""Typed dependencies of the API routes: ``SessionDep``, ``CurrentKey``, role-restricted keys and
+``MatchingDep``.
 
 Usage in a route::
 
@@ -11,13 +11,13 @@ Usage in a route::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from service.api.auth import authenticate_request, check_role
-from service.matching import MatchingService, ModelNotReady
+from service.matching import MatchingService
 from service.settings import Settings
 from service.store.api_keys import KeyIdentity
 from service.usecases.context import (
@@ -106,14 +106,3 @@ def get_matching(request: Request) -> MatchingService:
 
 
 MatchingDep = Annotated[MatchingService, Depends(get_matching)]
-
-
-def get_model(request: Request) -> Any:
-    """The LoadedModel to use for this whole request; 503 ``model_not_ready`` before the first model."""
-    model = request.app.state.model_holder.get()
-    if model is None:
-        raise ModelNotReady()
-    return model
-
-
-ModelDep = Annotated[Any, Depends(get_model)]

@@ -11,6 +11,7 @@ import pytest
 from models.columns import Columns as C
 from models.data import MarketData
 from models.explain import COL
+from models.filters import graduate_mask
 from models.index import MatchIndex
 from models.keyword import skill_coverage
 from models.matcher import (
@@ -195,7 +196,7 @@ def test_one_score_per_pair_whichever_side_asks(trained: Matcher, market: Market
     # The score is the calibrated product of the two sides.
     v_rows = index.vacancies.ids.rows([m.vacancy_id for m in vacancies])
     g_rows = np.full(len(v_rows), index.graduates.ids.row("G0007"))
-    X = trained._pair_scores(index, index.graduates, g_rows, index.vacancies, v_rows)[2]
+    X = trained.pair_scores(g_rows, v_rows, index=index).features
     assert X is not None
     interest, employer = trained.model_.sides(X)
     expected = trained.model_.calibration_.transform(interest * employer)
@@ -258,7 +259,7 @@ def _reference_candidates(
     """``candidates_for``'s ranking the slow, plain way: both retrieval halves by a full sort, the
     trees walked node by node, the tie-break from ``keyword.skill_coverage``."""
     vrow = index.vacancies.ids.row(vacancy)
-    rows = np.flatnonzero(matcher._graduate_mask(index, index.vacancies, vrow, CandidateFilters()))
+    rows = np.flatnonzero(graduate_mask(index, index.vacancies, vrow, CandidateFilters()))
     pool = max(matcher.config.retrieval_pool, need)
     if len(rows) > pool:
         lightfm, skill = matcher._retrieval_scores(index.vacancies, np.array([vrow]), index.graduates)
