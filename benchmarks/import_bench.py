@@ -25,6 +25,7 @@ import pandas as pd
 from sqlalchemy import Engine, text
 
 from benchmarks.common import peak_rss_mb, print_table, write_result
+from models.bundle import BUNDLE_FILES, read_bundle, write_bundle
 from models.columns import (
     EDUCATION_LEVELS,
     EVENTS,
@@ -38,7 +39,6 @@ from models.columns import Columns as C
 from service.store.market import import_market, load_market
 from service.store.migrate import upgrade
 from service.store.session import make_engine, transaction
-from training.bundle import BUNDLE_FILES, read_bundle, write_bundle
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DISTRICTS = ("越城区", "柯桥区", "上虞区", "滨海新区", "诸暨市", "嵊州市", "新昌县")

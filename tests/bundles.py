@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from models.bundle import write_bundle
 from models.columns import Columns as C
 from models.data import ENTITY_COLUMNS, MarketData
-from training.bundle import write_bundle
 
 SKILLS = [
     ("wire_bonding", "引线键合", "wire bonding", "packaging", ["WB", "bonding"]),

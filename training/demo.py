@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from models.bundle import write_bundle
 from models.columns import EDUCATION_LEVELS, EVENTS, SEGMENTS
 from models.columns import Columns as C
 from models.data import MarketData
-from training.bundle import write_bundle
 from training.demo_catalog import DISTRICTS, EDUCATION_ZH, SCHOOLS, SKILLS, TEMPLATES
 from training.demo_entities import (
     SCALES,

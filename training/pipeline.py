@@ -25,11 +25,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from models.bundle import SORT_KEYS
 from models.columns import EVENT_WEIGHTS
 from models.columns import Columns as C
 from models.data import MarketData
 from service.settings import Settings
-from training.bundle import SORT_KEYS
 from training.demo_truth import GROUND_TRUTH_DIR, GroundTruth, load_ground_truth
 from training.registry import ArtifactError, LoadedModel, Registry, library_versions
 
@@ -163,10 +163,10 @@ def _plain(value: Any) -> Any:
 def read_training_data(settings: Settings, bundle: Path | None) -> tuple[MarketData, str]:
     """The market to train on, and a label of its source. The store is migrated first."""
     if bundle is not None:
-        from training.bundle import read_bundle
+        from models.bundle import read_bundle
 
         try:
-            from training.bundle import BundleError
+            from models.bundle import BundleError
         except ImportError:  # pragma: no cover - the bundle reader always defines it
             BundleError = ValueError  # type: ignore[misc,assignment]  # noqa: N806
         try:

@@ -67,8 +67,8 @@ def _store_is_empty(session: Session) -> bool:
 
 
 def _import_demo(engine, *, scale: str, seed: int) -> None:  # type: ignore[no-untyped-def]
+    from models.bundle import read_bundle
     from service.store.market import import_market
-    from training.bundle import read_bundle
     from training.demo import write_demo_bundle
 
     with tempfile.TemporaryDirectory(prefix="talentmatch-demo-") as directory:

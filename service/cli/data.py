@@ -9,11 +9,11 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from models.bundle import BundleError, read_bundle
 from service.settings import Settings, get_settings
 from service.store.market import ImportReport, export_market, import_market
 from service.store.migrate import upgrade
 from service.store.session import make_engine, transaction
-from training.bundle import BundleError, read_bundle
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -32,7 +32,7 @@ def upgrade_store(settings: Settings) -> None:
 def import_bundle(settings: Settings, directory: str | Path) -> ImportReport:
     """Migrate the store, validate the bundle in ``directory`` and write it in one transaction.
 
-    Raises :class:`training.bundle.BundleError` (before anything is written) when the bundle is
+    Raises :class:`models.bundle.BundleError` (before anything is written) when the bundle is
     invalid. ``make run``'s bootstrap and the ``import`` command both call this.
     """
     engine = make_engine(settings.database_url)

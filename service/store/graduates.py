@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from models.bundle import KnownIds, Problem, ProblemList, parse_entity_csv, read_table
 from models.columns import Columns as C
 from models.data import MarketData
 from service.store.session import bump_data_version
@@ -38,7 +39,7 @@ GRADUATE_TABLES: tuple[type[Any], ...] = (Interaction, GraduateSkill, GraduateDi
 class GraduateImportError(ValueError):
     """A graduates upload failed validation; nothing was stored.
 
-    ``problems`` are ``training.bundle.Problem`` objects; ``details`` is the API's list of
+    ``problems`` are ``models.bundle.Problem`` objects; ``details`` is the API's list of
     ``{"line", "column", "message"}`` (the header is line 1).
     """
 
@@ -119,16 +120,12 @@ def erase_graduate(*, session: Session, graduate: Graduate) -> dict[str, int]:
 
 
 def _known_ids(session: Session) -> Any:
-    from training.bundle import KnownIds
-
     # Programmes are checked below against the one programme of the upload, not against the store.
     return KnownIds(skills=set(session.scalars(select(Skill.skill_id))))
 
 
 def _row_lines(content: bytes, n_rows: int) -> list[int]:
     """Spreadsheet line of each parsed row (the header is line 1; blank rows are skipped)."""
-    from training.bundle import ProblemList, read_table
-
     table = read_table(content, "graduates.csv", ProblemList())
     if table is not None and len(table[1]) == n_rows:
         return [int(i) for i in table[1].index]
@@ -138,12 +135,11 @@ def _row_lines(content: bytes, n_rows: int) -> list[int]:
 def import_graduates(*, session: Session, program_id: str, content: bytes) -> GraduateImport:
     """Validate a graduates CSV for one programme and upsert it, all or nothing.
 
-    Same rules as the bundle import (``training.bundle.parse_entity_csv`` with the store's skill ids),
+    Same rules as the bundle import (``models.bundle.parse_entity_csv`` with the store's skill ids),
     plus: every row's ``program_id`` is this programme, and a ``graduate_id`` already used by a graduate of
     another programme cannot be taken over. Raises :class:`GraduateImportError` listing every problem.
     """
     from service.store.market import import_market
-    from training.bundle import Problem, parse_entity_csv
 
     file = "graduates.csv"
     frame, problems = parse_entity_csv("graduates", content, known=_known_ids(session))

@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import Connection, delete
 from sqlalchemy.orm import Session
 
+from models.bundle import paused_gc, write_bundle
 from models.columns import Columns as C
 from models.data import ENTITY_COLUMNS, MarketData
 from service.store.bulk import (
@@ -34,7 +35,6 @@ from service.store.bulk import (
     update_rows,
 )
 from service.store.session import bump_data_version
-from training.bundle import paused_gc
 
 REBUILD_INDEXES_AT = 50_000
 SQLITE_CACHE_KIB = 200_000
@@ -464,7 +464,7 @@ def import_market(*, session: Session, data: MarketData) -> ImportReport:
     Every entity is matched by id: new ids are inserted, rows whose values differ are updated,
     and a changed list (a graduate's skills, a vacancy's required skills, ...) replaces the stored
     list. Interactions are unique on all four columns; the ones already stored are skipped.
-    Nothing is deleted. The caller validates ``data`` first (``training.bundle.read_bundle``).
+    Nothing is deleted. The caller validates ``data`` first (``models.bundle.read_bundle``).
 
     Returns
     -------
@@ -492,7 +492,5 @@ def _import_market(session: Session, data: MarketData) -> ImportReport:
 
 
 def export_market(*, session: Session, directory: str | Path) -> list[Path]:
-    """Write the store as a CSV bundle (see :func:`training.bundle.write_bundle`)."""
-    from training.bundle import write_bundle
-
+    """Write the store as a CSV bundle (see :func:`models.bundle.write_bundle`)."""
     return write_bundle(load_market(session=session), directory)

@@ -29,6 +29,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, text
 from threadpoolctl import threadpool_limits
 
+from models.bundle import write_bundle
 from models.columns import Columns as C
 from service.app import create_app
 from service.settings import Settings
@@ -40,7 +41,6 @@ from tests.bundles import tiny_market
 from tests.factories import make_api_key
 from tests.service.store.test_market import row_counts
 from tests.training.small_world import SMALL, small_market
-from training.bundle import write_bundle
 from training.demo import generate
 from training.pipeline import train
 from training.registry import Registry

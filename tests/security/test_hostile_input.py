@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from models.bundle import BUNDLE_FILES
 from service.cli import main
 from service.settings import get_settings
 from tests.bundles import write_tiny_bundle
 from tests.service.api.conftest import Api
 from tests.service.store.test_market import row_counts
-from training.bundle import BUNDLE_FILES
 
 HEADER = "graduate_id,program_id,education,major,skills,preferred_districts,available_from,status\n"
 ROW = "GX1,P1,associate,微电子技术😀,lithography;spc,越城区;柯桥区,2026-06-30,seeking\n"

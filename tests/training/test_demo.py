@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.bundle import read_bundle
 from models.columns import (
     EDUCATION_LEVELS,
     EVENTS,
@@ -19,7 +20,6 @@ from models.columns import (
 from models.columns import Columns as C
 from models.data import ENTITY_COLUMNS, MarketData
 from service.cli import main
-from training.bundle import read_bundle
 from training.demo import VARIANTS, DemoWorld, generate, load_ground_truth
 from training.demo_history import SIMULATION
 from training.demo_truth import EMPLOYER_WEIGHTS, UTILITY_WEIGHTS

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from models.baselines import RandomMatcher
+from models.bundle import read_bundle, write_bundle
 from models.columns import Columns as C
 from models.keyword import KeywordMatcher
 from models.outcomes import FIRST_AT
@@ -18,7 +19,6 @@ from service.cli import main
 from tests.models.conftest import FAST, small_market
 from tests.training.small_world import SMALL
 from tests.training.small_world import small_market as demo_market
-from training.bundle import read_bundle, write_bundle
 from training.calibration import calibration, equal_mass_bins, tie_share
 from training.demo import generate
 from training.demo_success import plan_setting, plan_success, success_probability, would_succeed

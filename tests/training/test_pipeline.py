@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
+from models.bundle import write_bundle
 from models.columns import Columns as C
 from models.data import MarketData
 from models.matcher import MatcherConfig
@@ -26,7 +27,6 @@ from service.store.market import import_market
 from service.store.migrate import upgrade
 from service.store.session import make_engine, make_sessionmaker
 from tests.training.small_world import SMALL, WORSE, small_market
-from training.bundle import write_bundle
 from training.pipeline import decide, ensure_model, selection_of, train
 from training.registry import ArtifactError, Registry
 

@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from models.bundle import read_bundle, write_bundle
 from models.columns import Columns as C
 from service.store.market import import_market
 from service.store.tables import AuditEntry
 from tests.bundles import tiny_market
 from tests.service.api.conftest import MODEL_VERSION, Api
-from training.bundle import read_bundle, write_bundle
 
 SEEKING = {"G01", "G02", "G03", "G05", "G06", "G07", "G09", "G10", "G11"}
 GRADUATE_PROGRAM = {"G01": "P1", "G02": "P1", "G03": "P1", "G05": "P2", "G06": "P2", "G07": "P2"}

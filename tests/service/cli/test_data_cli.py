@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from tests.training.test_bundle import BAD, edit
 
+from models.bundle import BUNDLE_FILES
 from service.cli import main
 from service.settings import get_settings
 from service.store.session import make_engine
 from tests.bundles import write_tiny_bundle
 from tests.service.store.test_market import row_counts
-from tests.training.test_bundle import BAD, edit
-from training.bundle import BUNDLE_FILES
 from training.demo import VARIANTS
 
 

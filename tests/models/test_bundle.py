@@ -9,10 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from models.columns import Columns as C
-from models.data import ENTITY_COLUMNS
-from tests.bundles import tiny_market, write_tiny_bundle
-from training.bundle import (
+from models.bundle import (
     BUNDLE_FILES,
     BundleError,
     KnownIds,
@@ -22,6 +19,9 @@ from training.bundle import (
     read_bundle,
     write_bundle,
 )
+from models.columns import Columns as C
+from models.data import ENTITY_COLUMNS
+from tests.bundles import tiny_market, write_tiny_bundle
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -229,6 +229,26 @@ BAD: dict[str, tuple[str, Mutation, str]] = {
         lambda p: edit(p, "lithography;etching", "lithography;lithography"),
         "graduates.csv:2: skills: 'lithography' is listed twice",
     ),
+    "id outside the id pattern": (
+        "graduates.csv",
+        lambda p: edit(p, "G03,P1", "../../etc,P1"),
+        "graduates.csv:4: graduate_id: not a valid id; an id is 1-64 characters",
+    ),
+    "id with a bidi control": (
+        "vacancies.csv",
+        lambda p: edit(p, "V3,E2,", "V3\u202e,E2,"),
+        "vacancies.csv:4: vacancy_id: not a valid id",
+    ),
+    "reference outside the id pattern": (
+        "interactions.csv",
+        lambda p: edit(p, "G02,V1,rejected", "G 02,V1,rejected"),
+        "interactions.csv:7: graduate_id: not a valid graduate id",
+    ),
+    "skill reference outside the id pattern": (
+        "graduates.csv",
+        lambda p: edit(p, "lithography;etching", "lithography;etch/ing"),
+        "graduates.csv:2: skills: not a valid skill id",
+    ),
     "too many fields": (
         "interactions.csv",
         lambda p: edit(p, "2026-01-06T11:00:00", "2026-01-06T11:00:00,extra"),
@@ -291,6 +311,18 @@ def test_parse_entity_csv_checks_against_known_ids(bundle: Path) -> None:
     assert frame.set_index(C.graduate).loc["G02", C.preferred_districts] == ["越城区", "柯桥区"]
 
 
+def test_ids_are_checked_against_the_pattern_without_known_ids(bundle: Path) -> None:
+    """An upload checked against no reference sets still refuses what can never be an id."""
+    source = (bundle / "graduates.csv").read_text(encoding="utf-8")
+    source = source.replace("G03,P1", "G03,P/1", 1).replace("G01,", "-G01,", 1)
+    frame, problems = parse_entity_csv("graduates", source.encode("utf-8"), known=None)
+    messages = [str(p) for p in problems]
+    assert any(m.startswith("graduates.csv:4: program_id: not a valid programme id") for m in messages)
+    assert any(m.startswith("graduates.csv:2: graduate_id: not a valid id") for m in messages)
+    assert len(messages) == 2, messages
+    assert all("P/1" not in m and "-G01" not in m for m in messages)
+
+
 def test_parse_entity_csv_reports_encoding(tmp_path: Path) -> None:
     frame, problems = parse_entity_csv("skills", "skill_id,name_zh\nx,光刻\n".encode("gbk"), known=None)
     assert [str(p) for p in problems][0].startswith("skills.csv:2: -: not UTF-8 text")
@@ -316,7 +348,7 @@ def test_partial_or_non_iso_dates_are_rejected(value: str, bundle: Path) -> None
 
 def test_writer_matches_format_cell(tmp_path: Path) -> None:
     """The vectorised writer renders every cell as format_cell does (the reference)."""
-    from training.bundle import format_cell
+    from models.bundle import format_cell
 
     data = tiny_market()
     data.vacancies.loc[0, C.posted_at] = pd.Timestamp("2026-01-05T09:00:00.250000")

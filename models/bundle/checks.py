@@ -7,7 +7,6 @@ bad cell as ``file:line: column: message`` and turns the strings into MarketData
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.dtypes import StringDType
 
+from models.bundle.format import LIST_SEPARATOR, OPTIONAL_COLUMNS, QUOTED_FORMULA, ProblemList
 from models.columns import (
     EDUCATION_LEVELS,
     EVENTS,
@@ -26,10 +26,9 @@ from models.columns import (
 )
 from models.columns import Columns as C
 from models.data import ENTITY_COLUMNS
-from training.bundle import LIST_SEPARATOR, OPTIONAL_COLUMNS, QUOTED_FORMULA, ProblemList
+from models.ids import ID_MAX_LENGTH, ID_PATTERN, ID_RULE
 
-ID_LENGTH = 64
-_ID_BAD = re.compile(r"^['=+\-@]|[;\x00-\x1f\x7f]")
+ID_LENGTH = ID_MAX_LENGTH
 _INTEGER = r"^-?\d+$"
 DATE_HINT = "expected an ISO date such as 2026-05-01 or 2026-05-01T09:30:00"
 
@@ -137,6 +136,13 @@ def id_column(entity: str) -> str | None:
     return next((c for c, f in SCHEMA[entity].items() if f.kind == "id"), None)
 
 
+def _malformed(values: pd.Series) -> pd.Series:
+    """Values that do not match :data:`models.ids.ID_PATTERN` (too long ones excepted: the length check
+    reports them)."""
+    shaped = values.str.fullmatch(ID_PATTERN.removeprefix("^").removesuffix("$"))
+    return ~shaped.fillna(False).astype(bool) & (values.str.len() <= ID_MAX_LENGTH)
+
+
 def _quote(value: str) -> str:
     return repr(value if len(value) <= 60 else value[:57] + "...")
 
@@ -230,8 +236,7 @@ class _FileCheck:
         return present
 
     def ids(self, series: pd.Series, column: str, present: pd.Series) -> None:
-        bad = present & series.str.contains(_ID_BAD.pattern, regex=True)
-        self.add(bad, column, "an id may not start with ' = + - @ nor contain ';' or control characters")
+        self.add(present & _malformed(series), column, f"not a valid id; an id is {ID_RULE}")
         duplicated = present & series.duplicated(keep="first")
         if duplicated.any():
             firsts = series[present & ~duplicated]
@@ -245,20 +250,32 @@ class _FileCheck:
             )
 
     def reference(self, values: pd.Series, column: str, target: str) -> None:
-        """``values`` is indexed by line; may repeat a line (exploded lists)."""
-        known = self.references.get(target)
-        if known is None or not len(values):
+        """``values`` is indexed by line; may repeat a line (exploded lists).
+
+        A value that cannot be an id at all is reported as such, whether or not references into
+        ``target`` are checked; the others must be among the known ids when they are.
+        """
+        if not len(values):
             return
-        unknown = ~values.isin(known)
-        if unknown.any():
-            bad = values[unknown.to_numpy()]
-            name = _SINGULAR[target]
-            self.problems.add_rows(
-                self.file,
-                bad.index,
-                column,
-                [f"unknown {name} {_quote(v)}" for v in bad.to_numpy()[: self.problems.limit]],
-            )
+        known = self.references.get(target)
+        name = _SINGULAR[target]
+        # Only the values not found need the pattern test: every known id passed it in its own file.
+        suspects = values if known is None else values[~values.isin(known).to_numpy()]
+        if not len(suspects):
+            return
+        malformed = _malformed(suspects).to_numpy()
+        self.problems.add_rows(
+            self.file, suspects.index[malformed], column, f"not a valid {name} id; an id is {ID_RULE}"
+        )
+        if known is None:
+            return
+        unknown = suspects[~malformed]
+        self.problems.add_rows(
+            self.file,
+            unknown.index,
+            column,
+            [f"unknown {name} {_quote(v)}" for v in unknown.to_numpy()[: self.problems.limit]],
+        )
 
     def enum(self, series: pd.Series, column: str, field: Field, present: pd.Series) -> None:
         bad = present & ~series.isin(field.choices)
