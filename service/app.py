@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 from threadpoolctl import threadpool_limits
 
+from service.api.docs import install_docs
 from service.api.errors import install_error_handlers
 from service.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from service.api.routes import ROUTERS
@@ -69,7 +70,16 @@ def create_app(settings: Settings | None = None, *, model_holder: Any | None = N
             engine.dispose()
             limiter.restore_original_limits()
 
-    app = FastAPI(title="talentmatch", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    # /docs from the installed Swagger UI files (no CDN); ReDoc would load its script from one, so it is off.
+    app = FastAPI(
+        title="talentmatch",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_docs(app)
     app.state.settings = settings
     install_error_handlers(app)
     for router in ROUTERS:

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.api.route_match import allowed_methods
 from service.store.api_keys import InvalidKeyRequest
 from service.store.skills import UnknownSkill
 from service.store.vacancies import (
@@ -180,9 +181,13 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     if exc.status_code == 404 and message == "Not Found":
         message = "no such route"
-    elif exc.status_code == 405:
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
         message = f"method {request.method} is not allowed here"
-    return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+        # Every method of the path: Starlette's own Allow names only the first route's (one route per method).
+        allowed = allowed_methods(request.app, request.scope.get("path", ""))
+        headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+    return error_response(exc.status_code, code, message, headers=headers)
 
 
 def _domain_handler(status_code: int, code: str) -> Callable[..., Any]:

@@ -1,7 +1,7 @@
 """ASGI middleware: request ids with an access log, and the request body size limit.
 
 The access log carries request id, method, route template, status, key id and latency — never a
-key, a query string or a body, so no personal data reaches the logs.
+key, a raw path, a query string or a body, so no personal data (a graduate id in a path) reaches the logs.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.errors import error_body
+from service.api.route_match import UNMATCHED, route_template
 
 access_log = logging.getLogger("talentmatch.access")
 REQUEST_ID_HEADER = b"x-request-id"
@@ -57,17 +58,26 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            route = scope.get("route")
-            path = getattr(route, "path", None) or ("<unmatched>" if status == 404 else scope.get("path", ""))
             access_log.info(
                 "request_id=%s method=%s route=%s status=%d key=%s ms=%.1f",
                 request_id,
                 scope.get("method", "-"),
-                path,
+                _route(scope),
                 status,
                 scope.get("state", {}).get("key_id", "-"),
                 (time.perf_counter() - started) * 1000.0,
             )
+
+
+def _route(scope: Scope) -> str:
+    """The route template that served the request; for one refused before routing (a 413), the template
+    its path matches. Never the raw path."""
+    path = getattr(scope.get("route"), "path", None)
+    if isinstance(path, str) and path:
+        return path
+    if "app" not in scope:
+        return UNMATCHED
+    return route_template(scope["app"], scope.get("path", ""))
 
 
 class BodySizeLimitMiddleware:

@@ -134,8 +134,9 @@ def _create_demo_keys(engine, keys_file: Path) -> None:  # type: ignore[no-untyp
             )
             scope = enterprise_id or school_id or "all"
             lines.append(f"{role:<7} {scope:<12} {plaintext}")
-    keys_file.parent.mkdir(parents=True, exist_ok=True)
+    keys_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a file that existed keeps its mode through O_CREAT
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write("# demo API keys made by `talentmatch bootstrap` (role, scope, key)\n")
         handle.write("\n".join(lines) + "\n")

@@ -1,8 +1,20 @@
-"""``talentmatch serve``."""
+"""``talentmatch serve``.
+
+With ``TALENTMATCH_ENV=production`` it refuses to start (exit 2) while a setting is at an insecure default
+(the session secret); in development it warns and starts.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
+
+from service.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+EXIT_BAD_INPUT = 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -13,13 +25,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_serve)
 
 
+def check_secure(settings: Settings) -> bool:
+    """False (with the reason on stderr) when production would start with an insecure default."""
+    insecure = settings.insecure_defaults
+    if not insecure:
+        return True
+    names = ", ".join(insecure)
+    if settings.env == "production":
+        print(
+            f"error: {names} is at its default value; TALENTMATCH_ENV=production needs a long random "
+            'secret (e.g. python -c "import secrets; print(secrets.token_urlsafe(32))")',
+            file=sys.stderr,
+        )
+        return False
+    log.warning(
+        "%s is at its default value: fine for development, refused with TALENTMATCH_ENV=production", names
+    )
+    return True
+
+
 def run_serve(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if not check_secure(settings):
+        return EXIT_BAD_INPUT
     import uvicorn
 
     from service.cli.data import upgrade_store
-    from service.settings import get_settings
 
-    upgrade_store(get_settings())
+    upgrade_store(settings)
     uvicorn.run(
         "service.app:create_app",
         factory=True,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, update
@@ -13,11 +14,12 @@ from service.store.tables import DataVersion
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
-    """Create an engine; for SQLite, make the parent folder and switch on foreign keys and WAL."""
+    """Create an engine; for SQLite, create the file for its owner only (folder 0700, file 0600) and switch
+    on foreign keys and WAL."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = url.split("///", 1)[-1].split("?", 1)[0]
+        if path and path != ":memory:" and not path.startswith("file:"):
+            _create_private_file(Path(path))
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)  # type: ignore[arg-type]
 
@@ -32,6 +34,14 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)  # type: ignore[arg-type]
+
+
+def _create_private_file(path: Path) -> None:
+    """Create an empty database file readable by its owner only, unless it exists. SQLite gives the
+    journal and WAL files the database file's permissions."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
