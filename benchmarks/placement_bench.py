@@ -210,7 +210,7 @@ def demo_world_study(
             index=index,
             graduates=list(zip(cohort[C.graduate], cohort[C.education], strict=True)),
             open_vacancies=open_vacancies,
-            sponsor=sponsor,
+            sponsors=[sponsor] * len(cohort),
             as_of=as_of,
             top_k=top_k,
         )

@@ -225,7 +225,7 @@ def run(bench: Bench) -> dict[str, Any]:
             index=which_index,
             graduates=cohort,
             open_vacancies=open_vacancies,
-            sponsor=None,
+            sponsors=[None] * len(cohort),
             as_of=as_of,
             top_k=20,
         )

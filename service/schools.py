@@ -1,4 +1,4 @@
-"""What the school routes compute: a programme's placement plan and its skill gaps, from the served model.
+"""A programme's placement plan from the served model (asked by :mod:`service.usecases.placements`).
 
 The plan takes each seeking graduate's ``top_k`` best open vacancies as the matcher's ``vacancies_for``
 ranks them (open, not past ``closes_at``, education at least the minimum), adds every open vacancy of the
@@ -34,13 +34,10 @@ from models.placement import (
     UNASSIGNED_REASONS,
     Plan,
     PlanMetrics,
-    SponsorRule,
     plan_placement,
 )
 from models.results import Reason, VacancyFilters
-from models.skill_gaps import SkillGapReport, skill_gaps
 from service.matching import MatchingService, Snapshot
-from service.store.programs import program_market
 from service.store.tables import Graduate, Program
 from service.store.vacancies import hires
 
@@ -291,20 +288,21 @@ def cohort_scores(
     index: Any,
     graduates: Sequence[tuple[str, str]],
     open_vacancies: pd.DataFrame,
-    sponsor: str | None,
+    sponsors: Sequence[str | None],
     as_of: pd.Timestamp,
     top_k: int = 20,
-    sponsors: Sequence[str | None] | None = None,
 ) -> CohortScores:
     """Each graduate's ``top_k`` open vacancies as ``vacancies_for`` ranks them, plus their sponsor's open
     vacancies, scored for the whole cohort at once (:func:`models.cohort.rank_cohort`).
 
     ``graduates`` are ``(graduate_id, education)`` of graduates in ``index``; ``open_vacancies`` the frame
-    of open vacancies (used for the sponsor's). ``sponsor`` is the whole cohort's (one programme);
-    ``sponsors``, one per graduate, replaces it for a cohort of several programmes.
+    of open vacancies (used for the sponsors'). ``sponsors`` are the graduates' programme sponsors, one
+    per graduate (None: no sponsor).
     """
     graduate_ids = [g for g, _ in graduates]
-    per_graduate = list(sponsors) if sponsors is not None else [sponsor] * len(graduates)
+    per_graduate = list(sponsors)
+    if len(per_graduate) != len(graduate_ids):
+        raise ValueError(f"{len(per_graduate)} sponsors for {len(graduate_ids)} graduates")
     extra_g: list[str] = []
     extra_v: list[str] = []
     for name in sorted({s for s in per_graduate if s is not None}):
@@ -348,27 +346,6 @@ def cohort_scores(
 _SCORES = _ScoreCache()
 
 
-def school_cohorts(
-    *, session: Session, program: Program, graduates: list[Graduate]
-) -> list[tuple[Program, list[Graduate]]]:
-    """Every programme of ``program``'s school (by id) with its seeking graduates, for a school-wide plan;
-    ``graduates`` are ``program``'s own, already read."""
-    from service.store.programs import list_programs, program_graduates
-
-    programs, _ = list_programs(session=session, school_id=program.school_id, limit=10_000)
-    return [
-        (
-            other,
-            graduates
-            if other.program_id == program.program_id
-            else program_graduates(
-                session=session, program_id=other.program_id, status="seeking", limit=None
-            )[0],
-        )
-        for other in sorted(programs, key=lambda p: p.program_id)
-    ]
-
-
 def program_part(
     metrics: PlanMetrics, plan: Plan, graduate_ids: Sequence[str], mine: frozenset[str]
 ) -> PlanMetrics:
@@ -396,7 +373,6 @@ def plan_program(
     graduates: list[Graduate],
     min_score: float = DEFAULT_MIN_SCORE,
     top_k: int = 20,
-    sponsor_rule: SponsorRule = "lexicographic",
     school_cohorts: Sequence[tuple[Program, list[Graduate]]] | None = None,
 ) -> ProgramPlan:
     """Plan where the programme's seeking ``graduates`` should go (see the module docstring).
@@ -423,7 +399,6 @@ def plan_program(
             index=snapshot.index,
             graduates=cohort,
             open_vacancies=open_vacancies,
-            sponsor=None,
             sponsors=sponsors,
             as_of=now.floor("h"),
             top_k=top_k,
@@ -443,7 +418,6 @@ def plan_program(
         top_k=top_k,
         graduate_sponsors=list(sponsors),
         vacancy_enterprises=[str(e) for e in chosen[C.enterprise]],
-        sponsor_rule=sponsor_rule,
         graduate_education=[g.education for g in graduates],
         vacancy_min_education=[str(m) for m in chosen[C.min_education]],
     )
@@ -484,9 +458,3 @@ def plan_program(
         whole_school=school_cohorts is not None,
         training=training,
     )
-
-
-def program_skill_gaps(*, session: Session, program_id: str, limit: int = 20) -> SkillGapReport:
-    """The programme's skill gaps from the store (open vacancies, its graduates and their history)."""
-    data = program_market(session=session, program_id=program_id)
-    return skill_gaps(data, program_id, now=_now(), limit=limit)

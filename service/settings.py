@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # HTTP limits
     max_body_bytes: int = 1_000_000
     rate_limit_per_minute: int = 1200
+    # A programme holds at most this many graduates: an upload taking it past the cap is refused (a
+    # placement plan scores the whole cohort at once).
+    max_program_graduates: int = Field(default=5000, ge=1)
     cors_origins: list[str] = []
 
     # Web pages

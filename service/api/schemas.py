@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from models.columns import EDUCATION_LEVELS, FEEDBACK_EVENTS, PROGRAM_KINDS, VACANCY_STATUSES
+from models.ids import ID_PATTERN, ID_RULE
 
 Education = Literal[EDUCATION_LEVELS]  # type: ignore[valid-type]
 VacancyStatus = Literal[VACANCY_STATUSES]  # type: ignore[valid-type]
@@ -385,3 +386,171 @@ class AuditEntryPublic(BaseModel):
     action: str
     resource: str
     detail: str
+
+# --- School side: programmes, graduates, placement plans, skill gaps, the graduates upload ---------------
+
+GRADUATE_ID_DESCRIPTION = (
+    "The graduate's id as the caller knows them: for a school key, the school's own id (the one it "
+    "uploads; ids are scoped per school, two schools may use the same one); for admin, the service's id "
+    f"(the one HR sees among candidates). Ids are {ID_RULE}."
+)
+
+
+class ProgramPublic(BaseModel):
+    program_id: str
+    school_id: str
+    school_name: str
+    name: str
+    kind: str
+    sponsor_enterprise_id: str | None
+    cohort_year: int
+    skills: list[str] = Field(description="The curriculum: skill ids taught.")
+    graduates: dict[str, int] = Field(description="Graduates per status.", examples=[{"seeking": 30}])
+
+
+class GraduatePublic(BaseModel):
+    graduate_id: str = Field(description=GRADUATE_ID_DESCRIPTION, pattern=ID_PATTERN)
+    program_id: str
+    education: str
+    major: str
+    skills: list[str]
+    preferred_districts: list[str]
+    available_from: date | None
+    status: str
+
+
+class RecommendationPublic(BaseModel):
+    vacancy_id: str
+    title: str
+    enterprise_id: str
+    enterprise_name: str
+    district: str
+    score: Score
+    matched_skills: list[str]
+    missing_skills: list[str]
+    reasons: list[ReasonPublic]
+
+
+class RecommendationsPublic(BaseModel):
+    graduate_id: str = Field(description=GRADUATE_ID_DESCRIPTION)
+    model_version: str
+    items: list[RecommendationPublic] = Field(
+        description="Open vacancies best first by `score`: the recommendations (at or above `score_floor`), "
+        "or every rank asked for with `include_below_floor=true`."
+    )
+    total: int = Field(description="Open vacancies passing the hard filters (above or below the floor).")
+    score_floor: float = Field(description=SCORE_FLOOR_DESCRIPTION)
+    below_floor: int = Field(
+        description="How many of the `limit` best ranks score below `score_floor` (left out of `items` "
+        "unless `include_below_floor=true`)."
+    )
+
+
+class AssignmentPublic(BaseModel):
+    graduate_id: str = Field(description=GRADUATE_ID_DESCRIPTION)
+    vacancy_id: str
+    score: Score
+    sponsor: bool = Field(description="The vacancy is the programme sponsor's.")
+    reasons: list[ReasonPublic]
+
+
+class AlternativePublic(BaseModel):
+    vacancy_id: str
+    score: Score
+    remaining: int = Field(description="Seats the vacancy still has after the plan.")
+    status: str = Field(description="full, below_min_score or available.")
+
+
+class TrainingHintPublic(BaseModel):
+    skill_id: str = Field(description="A required skill of the graduate's best vacancies they lack.")
+    taught_by: list[str] = Field(
+        description="Training programmes (kind `training`, not the graduate's own) teaching it."
+    )
+
+
+class UnassignedPublic(BaseModel):
+    graduate_id: str = Field(description=GRADUATE_ID_DESCRIPTION)
+    reason: str = Field(
+        description="education_below_minimum, no_vacancy_above_min_score, no_remaining_headcount or "
+        "capacity_taken_by_better_matches.",
+        examples=["no_vacancy_above_min_score"],
+    )
+    message: str = Field(
+        description="The reason in words (English).",
+        examples=[
+            "no vacancy scores at least the minimum score (2% chance that the pairing succeeds): a pairing "
+            "this unlikely to succeed is not planned; training in the missing skills listed would raise the "
+            "graduate's chances"
+        ],
+    )
+    alternatives: list[AlternativePublic]
+    training: list[TrainingHintPublic] = Field(
+        description="The required skills of the alternatives the graduate lacks, best vacancy first, with "
+        "the training programmes teaching them (at most 5; none when education is what keeps them out)."
+    )
+
+
+class PlanMetricsPublic(BaseModel):
+    graduates: int
+    assigned: int
+    coverage: float
+    total_score: float = Field(
+        description="Sum of the assignments' scores: the expected number of successful placements."
+    )
+    mean_score: float = Field(description="Mean score of the assignments.")
+    headcount_used: int
+    headcount_available: int
+    sponsor_seats_filled: int
+    congestion_vs_top1: dict[str, float]
+
+
+class PlacementPlanPublic(BaseModel):
+    program_id: str
+    model_version: str
+    min_score: float = Field(description="Pairs scoring below it were not assigned.")
+    sponsor_enterprise_id: str | None
+    scope: Literal["program", "school"] = Field(
+        default="program",
+        description="What was planned together: this programme, or every programme of its school "
+        "(then `assignments`, `unassigned` and `metrics` are this programme's part of the school's plan; "
+        "`congestion_vs_top1` compares the whole plan).",
+    )
+    assignments: list[AssignmentPublic] = Field(
+        description="A page (`limit`, `offset`) of the assignments; `assignments_total` counts them all."
+    )
+    unassigned: list[UnassignedPublic] = Field(
+        description="A page (`limit`, `offset`) of the unassigned graduates; `unassigned_total` counts them."
+    )
+    assignments_total: int
+    unassigned_total: int
+    limit: int
+    offset: int
+    metrics: PlanMetricsPublic = Field(description="The whole plan's metrics (not only this page's).")
+
+
+class SkillGapPublic(BaseModel):
+    skill_id: str
+    name_zh: str
+    name_en: str
+    vacancy_share: float = Field(description="Share of the suiting open vacancies requiring the skill.")
+    cohort_share: float = Field(description="Share of the programme's graduates holding it.")
+    gap: float
+    in_curriculum: bool
+    taught_by: list[str] = Field(description="Training programmes whose curriculum contains it.")
+
+
+class SkillGapsPublic(BaseModel):
+    program_id: str
+    segments: list[str]
+    segment_source: str = Field(description="sponsor, history, curriculum or all (see docs/schools.md).")
+    education: str | None
+    vacancies: int
+    cohort_size: int
+    items: list[SkillGapPublic]
+
+
+class GraduateImportPublic(BaseModel):
+    program_id: str
+    added: int = Field(description="Graduates new to the school.")
+    updated: int = Field(description="Graduates of the programme whose row changed.")
+    unchanged: int

@@ -8,6 +8,7 @@ missing one (:class:`UnknownGraduate`, 404).
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from models.bundle import KnownIds, Problem, ProblemList, parse_entity_csv, read_table
 from models.columns import Columns as C
 from models.data import MarketData
+from models.ids import InvalidId, is_valid_id
 from service.store.session import bump_data_version
 from service.store.tables import (
     AuditEntry,
@@ -132,46 +134,137 @@ def _row_lines(content: bytes, n_rows: int) -> list[int]:
     return list(range(2, n_rows + 2))
 
 
-def import_graduates(*, session: Session, program_id: str, content: bytes) -> GraduateImport:
+def school_graduate(*, session: Session, school_id: str, student_id: str) -> Graduate:
+    """The graduate a school knows as ``student_id`` (its own id for them); :class:`UnknownGraduate` when
+    the school has none by that id, whether or not another school has one."""
+    graduate = session.scalars(
+        select(Graduate)
+        .join(Program, Program.program_id == Graduate.program_id)
+        .where(Program.school_id == school_id, _known_as() == student_id)
+        .options(selectinload(Graduate.skills), selectinload(Graduate.districts))
+        .limit(1)
+    ).first()
+    if graduate is None:
+        raise UnknownGraduate(student_id)
+    return graduate
+
+
+def _known_as() -> Any:
+    """The id a graduate's school knows them by (``student_id``, else ``graduate_id``)."""
+    return func.coalesce(Graduate.student_id, Graduate.graduate_id)
+
+
+def student_id_of(graduate: Graduate) -> str:
+    """The school's own id for ``graduate``."""
+    return graduate.student_id or graduate.graduate_id
+
+
+def student_ids(*, session: Session, graduate_ids: list[str]) -> dict[str, str]:
+    """The school's own id of each of ``graduate_ids`` (service ids), for answers to a school."""
+    if not graduate_ids:
+        return {}
+    rows = session.execute(
+        select(Graduate.graduate_id, _known_as()).where(Graduate.graduate_id.in_(graduate_ids))
+    ).all()
+    return {str(g): str(s) for g, s in rows}
+
+
+class ProgramFull(ValueError):
+    """An upload would take a programme past ``TALENTMATCH_MAX_PROGRAM_GRADUATES``; nothing was stored."""
+
+    def __init__(self, program_id: str, would_have: int, limit: int) -> None:
+        self.limit = limit
+        self.details = [{"field": "file", "limit": limit, "would_have": would_have}]
+        super().__init__(
+            f"programme {program_id!r} would have {would_have} graduates; a programme holds at most {limit} "
+            "(TALENTMATCH_MAX_PROGRAM_GRADUATES), nothing imported"
+        )
+
+
+def _new_graduate_id(session: Session, wanted: str, taken: set[str]) -> str:
+    """The service's id for a graduate new to the store: the school's own id when no graduate has it,
+    else a fresh random one. Schools never see it (they see their own ids), so it tells them nothing."""
+    candidate = wanted
+    while candidate in taken or session.get(Graduate, candidate) is not None:
+        candidate = f"g{secrets.token_hex(8)}"
+    taken.add(candidate)
+    return candidate
+
+
+def import_graduates(
+    *, session: Session, program: Program, content: bytes, max_graduates: int | None = None
+) -> GraduateImport:
     """Validate a graduates CSV for one programme and upsert it, all or nothing.
 
+    The file's ``graduate_id`` is the school's own id for the graduate (its student number): ids are
+    scoped per school, so a school may use an id another school uses, and nothing about other schools'
+    graduates changes any answer. A row whose id the school already uses updates that graduate (in this
+    programme; one in another programme of the school is a problem); any other row adds a graduate.
+
     Same rules as the bundle import (``models.bundle.parse_entity_csv`` with the store's skill ids),
-    plus: every row's ``program_id`` is this programme, and a ``graduate_id`` already used by a graduate of
-    another programme cannot be taken over. Raises :class:`GraduateImportError` listing every problem.
+    plus: every id matches :data:`models.ids.ID_PATTERN`, every row's ``program_id`` is this programme, and
+    the programme stays within ``max_graduates``. Raises :class:`GraduateImportError` listing every
+    problem, or :class:`ProgramFull`.
     """
     from service.store.market import import_market
 
     file = "graduates.csv"
+    program_id = program.program_id
     frame, problems = parse_entity_csv("graduates", content, known=_known_ids(session))
     problems = list(problems)
+    existing: dict[str, tuple[str, str]] = {}  # the school's own id -> (graduate_id, program_id)
     if len(frame):
         lines = _row_lines(content, len(frame))
+        flagged = {(p.line, p.column) for p in problems}
+        for line, value in zip(lines, frame[C.graduate].tolist(), strict=True):
+            if not is_valid_id(value) and (line, C.graduate) not in flagged:
+                problems.append(Problem(file, line, C.graduate, str(InvalidId(C.graduate))))
         for line, value in zip(lines, frame[C.program].tolist(), strict=True):
             if isinstance(value, str) and value and value != program_id:
                 problems.append(
                     Problem(file, line, C.program, f"must be {program_id!r}, the programme of this upload")
                 )
-        ids = [str(g) for g in frame[C.graduate].tolist() if isinstance(g, str)]
-        taken = (
-            dict(
-                session.execute(
-                    select(Graduate.graduate_id, Graduate.program_id).where(Graduate.graduate_id.in_(ids))
-                ).all()
-            )
-            if ids
-            else {}
-        )
+        ids = [g for g in frame[C.graduate].tolist() if is_valid_id(g)]
+        if ids:
+            rows = session.execute(
+                select(_known_as(), Graduate.graduate_id, Graduate.program_id)
+                .join(Program, Program.program_id == Graduate.program_id)
+                .where(Program.school_id == program.school_id, _known_as().in_(ids))
+            ).all()
+            existing = {str(own): (str(g), str(p)) for own, g, p in rows}
         for line, value in zip(lines, frame[C.graduate].tolist(), strict=True):
-            if value in taken and taken[value] != program_id:
+            if value in existing and existing[value][1] != program_id:
                 problems.append(
-                    Problem(file, line, C.graduate, f"id {value!r} is taken; choose another graduate_id")
+                    Problem(
+                        file,
+                        line,
+                        C.graduate,
+                        f"is a graduate of your programme {existing[value][1]!r}; upload them there",
+                    )
                 )
     if not len(frame) and not problems:
         problems.append(Problem(file, 2, "-", "the file has a header but no graduates"))
     if problems:
         problems.sort(key=lambda p: (p.line, p.column))
         raise GraduateImportError(problems)
+    own_ids = [str(g) for g in frame[C.graduate].tolist()]
+    new = [g for g in own_ids if g not in existing]
+    if max_graduates is not None and new:
+        held = session.scalar(
+            select(func.count()).select_from(Graduate).where(Graduate.program_id == program_id)
+        )
+        if int(held or 0) + len(new) > max_graduates:
+            raise ProgramFull(program_id, int(held or 0) + len(new), max_graduates)
+    taken: set[str] = set()
+    service_ids = {
+        g: existing[g][0] if g in existing else _new_graduate_id(session, g, taken) for g in own_ids
+    }
+    frame = frame.assign(**{C.graduate: [service_ids[g] for g in own_ids]})
     report = import_market(session=session, data=MarketData(graduates=frame))
+    session.execute(
+        update(Graduate),
+        [{"graduate_id": service_ids[g], "student_id": g} for g in own_ids],
+    )
     return GraduateImport(
         added=report.added["graduates"],
         updated=report.updated["graduates"],

@@ -83,6 +83,9 @@ class Graduate(Base):
 
     graduate_id: Mapped[str] = mapped_column(ID, primary_key=True)
     program_id: Mapped[str] = mapped_column(ID, ForeignKey("programs.program_id"), index=True)
+    # The school's own id for the graduate (its student number), unique within the school only: the id a
+    # school uploads and sees. None: the same as graduate_id (graduates loaded from a bundle).
+    student_id: Mapped[str | None] = mapped_column(ID, nullable=True, index=True)
     education: Mapped[str] = mapped_column(String(16))
     major: Mapped[str] = mapped_column(String(200), default="")
     available_from: Mapped[date | None] = mapped_column(Date, nullable=True)

@@ -311,6 +311,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Imported: {added} added, {updated} updated.",
     ),
     "school.import.failed": ("文件有误，未导入任何数据：", "The file has problems; nothing was imported:"),
+    # School side (graduates upload, issue 13): an empty file, a programme over its size cap.
+    "school.import.empty": (
+        "文件“{field}”为空：请上传含表头和至少一名毕业生的 graduates.csv。",
+        "The file '{field}' is empty: upload a graduates.csv with a header line and at least one graduate.",
+    ),
+    "school.import.full": (
+        "导入后该项目将有 {would_have} 名毕业生，超过每个项目最多 {limit} 名的上限"
+        "（TALENTMATCH_MAX_PROGRAM_GRADUATES），未导入任何数据。",
+        "The programme would have {would_have} graduates, over the cap of {limit} per programme "
+        "(TALENTMATCH_MAX_PROGRAM_GRADUATES); nothing was imported.",
+    ),
     "school.erase": ("删除该毕业生的全部数据", "Erase all of this graduate's data"),
     "school.erase.hint": (
         "按个人信息保护要求删除：毕业生及其全部记录立即从匹配结果中消失，下次训练也不再使用。",

@@ -210,7 +210,7 @@ def test_graduates_import_is_all_or_nothing_with_line_errors(api: Api) -> None:
         GOOD_ROWS[0],
         "G21,P3,associate,,lithography,,,seeking",  # another programme
         "G22,P1,phd,,nonexistent_skill,,,seeking",  # bad education, unknown skill
-        "G09,P1,bachelor,,verilog,,,seeking",  # id of S2's graduate
+        "G06,P1,bachelor,,verilog,,,seeking",  # a graduate of the school's other programme (P2)
     ]
     before = _count(api, Graduate)
     response = api.client.post(

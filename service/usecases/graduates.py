@@ -1,0 +1,198 @@
+"""A school's actions on its graduates: view one, job suggestions, erasure (PIPL), the CSV upload.
+
+Graduate ids are scoped per school. A school uploads and sees its own ids (student numbers; two schools may
+use the same one) and a path id of a school key is resolved within its school only; admin uses the
+service's ``graduate_id`` (what HR sees in candidate lists). No answer to a school depends on whether
+another school has a graduate by some id: another school's graduate, a missing one and a malformed id are
+all :class:`~service.store.vacancies.UnknownGraduate` (404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.ids import is_valid_id
+from models.results import Match, VacancyFilters
+from service.matching import RankedPage, VacancyInfo
+from service.store import graduates as store
+from service.store.programs import get_program
+from service.store.tables import Graduate, Program
+from service.store.vacancies import UnknownGraduate
+from service.usecases.context import SCHOOL_ROLES, Context
+from service.usecases.programs import GraduateDetails, find_program, graduate_details, shown_id
+
+MAX_UPLOAD_BYTES = 1_000_000  # a graduates.csv upload, API and page alike
+
+
+class EmptyUpload(ValueError):
+    """The uploaded file has no bytes at all."""
+
+    def __init__(self, field: str = "file") -> None:
+        message = f"'{field}' is empty: upload a graduates.csv with a header line and at least one graduate"
+        # The shape of an upload's problems (line 0: the file as a whole), naming the form field.
+        self.details = [{"field": field, "line": 0, "column": "-", "message": message}]
+        super().__init__(message)
+
+
+class UploadTooLarge(ValueError):
+    """The uploaded file is larger than :data:`MAX_UPLOAD_BYTES`."""
+
+    def __init__(self, limit: int = MAX_UPLOAD_BYTES) -> None:
+        self.limit = limit
+        self.details = [{"field": "file", "limit_bytes": limit}]
+        super().__init__(f"the upload is larger than {limit} bytes")
+
+
+def find_graduate(ctx: Context, graduate_id: str) -> Graduate:
+    """The graduate the caller knows as ``graduate_id``: by the school's own id for a school key, by the
+    service's id for admin; :class:`UnknownGraduate` for a missing one, another school's or a malformed id."""
+    ctx.require(SCHOOL_ROLES)
+    if not is_valid_id(graduate_id):
+        raise UnknownGraduate(graduate_id)
+    school = ctx.school_scope
+    if school is None:
+        return store.get_graduate(session=ctx.session, graduate_id=graduate_id)
+    return store.school_graduate(session=ctx.session, school_id=school, student_id=graduate_id)
+
+
+@dataclass(frozen=True)
+class GraduateView:
+    graduate: GraduateDetails
+    program: Program
+
+
+def view_graduate(ctx: Context, graduate_id: str) -> GraduateView:
+    """One graduate of the caller's school with their programme; audited, committed."""
+    graduate = find_graduate(ctx, graduate_id)
+    program = get_program(session=ctx.session, program_id=graduate.program_id)
+    ctx.audit("view_graduate", f"graduate:{graduate.graduate_id}")
+    ctx.session.commit()
+    return GraduateView(graduate_details(ctx, graduate), program)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    match: Match
+    vacancy: VacancyInfo
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """A graduate's open vacancies, best first, split at the recommendation floor."""
+
+    graduate: GraduateDetails
+    program: Program
+    model_version: str
+    recommended: list[Suggestion]
+    below: list[Suggestion]  # the ranks asked for that score under the floor
+    total: int
+    floor: float
+    page: RankedPage
+
+    def shown(self, *, include_below: bool = False) -> list[Suggestion]:
+        return self.recommended + self.below if include_below else list(self.recommended)
+
+
+def recommendations(
+    ctx: Context,
+    graduate_id: str,
+    *,
+    district: str | None = None,
+    limit: int = 10,
+    personalised: bool = True,
+) -> Suggestions:
+    """Open vacancies ranked best first for one graduate of the caller's school (education minimum
+    applied), with reasons; audited, committed."""
+    graduate = find_graduate(ctx, graduate_id)
+    program = get_program(session=ctx.session, program_id=graduate.program_id)
+    # Seeking graduates are in the matcher's index; others (placed, withdrawn) are asked about as data.
+    query = graduate.graduate_id if graduate.status == "seeking" else store.graduate_record(graduate)
+    page = ctx.matching(personalised=personalised).recommended_vacancies(
+        session=ctx.session, graduate=query, limit=limit, filters=VacancyFilters(district=district or None)
+    )
+    vacancies = page.snapshot.vacancies
+    # A vacancy missing from the snapshot's details cannot be shown (cannot happen with one snapshot).
+    recommended = [
+        Suggestion(m, vacancies[m.vacancy_id]) for m in page.recommended if m.vacancy_id in vacancies
+    ]
+    below = [Suggestion(m, vacancies[m.vacancy_id]) for m in page.below if m.vacancy_id in vacancies]
+    ctx.audit(
+        "list_recommendations",
+        f"graduate:{graduate.graduate_id}",
+        {
+            "count": len(recommended),
+            "below_floor": len(below),
+            "limit": limit,
+            "personalised": personalised,
+            "model_version": page.snapshot.model_version,
+        },
+    )
+    ctx.session.commit()
+    return Suggestions(
+        graduate=graduate_details(ctx, graduate),
+        program=program,
+        model_version=page.snapshot.model_version,
+        recommended=recommended,
+        below=below,
+        total=page.total,
+        floor=page.floor,
+        page=page,
+    )
+
+
+@dataclass(frozen=True)
+class Erased:
+    graduate_id: str  # as the caller knew them
+    program_id: str
+    rows: dict[str, int]
+
+
+def erase_graduate(ctx: Context, graduate_id: str) -> Erased:
+    """Erase one graduate of the caller's school with everything recorded about them (PIPL); the audit
+    keeps the fact and the programme, never the id. Committed."""
+    graduate = find_graduate(ctx, graduate_id)
+    known_as, program_id = shown_id(ctx, graduate), graduate.program_id
+    rows = store.erase_graduate(session=ctx.session, graduate=graduate)
+    ctx.audit("erase_graduate", f"program:{program_id}", {"rows": rows})
+    ctx.session.commit()
+    return Erased(known_as, program_id, rows)
+
+
+@dataclass(frozen=True)
+class Upload:
+    program_id: str
+    added: int
+    updated: int
+    unchanged: int
+
+
+def upload_graduates(ctx: Context, program_id: str, content: bytes) -> Upload:
+    """Add or update the programme's graduates from a graduates.csv, all rows or none.
+
+    The file's ids are the school's own (see the module docstring). Refused: an empty file
+    (:class:`EmptyUpload`), one over :data:`MAX_UPLOAD_BYTES` (:class:`UploadTooLarge`), any invalid row
+    (:class:`~service.store.graduates.GraduateImportError` listing every problem by line and column), and
+    an upload taking the programme past ``TALENTMATCH_MAX_PROGRAM_GRADUATES``
+    (:class:`~service.store.graduates.ProgramFull`). Audited with counts only, committed."""
+    program = find_program(ctx, program_id)
+    if not content:
+        raise EmptyUpload()
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise UploadTooLarge()
+    try:
+        result = store.import_graduates(
+            session=ctx.session,
+            program=program,
+            content=content,
+            max_graduates=ctx.settings.max_program_graduates,
+        )
+    except (store.GraduateImportError, store.ProgramFull):
+        ctx.session.rollback()
+        raise
+    ctx.audit(
+        "import_graduates",
+        f"program:{program.program_id}",
+        {"added": result.added, "updated": result.updated, "unchanged": result.unchanged},
+    )
+    ctx.session.commit()
+    return Upload(program.program_id, result.added, result.updated, result.unchanged)
