@@ -24,6 +24,7 @@ lint: install
 	$(BIN)/ruff check service models training tests benchmarks
 	$(BIN)/ruff format --check service models training tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix service models training tests benchmarks

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,9 +41,7 @@ from models.placement import DEFAULT_MIN_SCORE, plan_placement
 from models.protocol import Matcher
 from models.results import VacancyFilters
 from training.demo_truth import GroundTruth
-
-if TYPE_CHECKING:
-    from training.evaluate import Split
+from training.split import Split
 
 PLAN_PROGRAMS = 5  # programmes planned per evaluation: enough to see the plans, cheap at every scale
 PLAN_TOP_K = 20  # vacancies listed per graduate, as the placement page does

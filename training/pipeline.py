@@ -7,6 +7,10 @@ metrics are those of the holdout fit: NDCG and recall on applications and on emp
 both directions, the calibration error of the score (``ece``) with its reliability curve and, for a demo
 bundle with its ground truth, plan success. Only the NDCG on applications decides the gate; the rest is
 reported.
+
+Training does not import the service: it takes the few settings it reads (:class:`TrainSettings`, which
+``service.settings.Settings`` satisfies) and a loader of the store's data as arguments
+(``service.retrain`` and ``talentmatch train`` wire them).
 """
 
 from __future__ import annotations
@@ -16,22 +20,30 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from models.bundle import SORT_KEYS
+from models.bundle import SORT_KEYS, BundleError, read_bundle
 from models.columns import EVENT_WEIGHTS
 from models.columns import Columns as C
 from models.data import MarketData
-from service.settings import Settings
 from training.demo_truth import GROUND_TRUTH_DIR, GroundTruth, load_ground_truth
 from training.registry import ArtifactError, LoadedModel, Registry, library_versions
+from training.split import Split, time_split
+
+# The model and evaluation code (scikit-learn, LightFM: ~1.7 s to import) is imported where a run needs it:
+# ``models list|show`` read this module's figures and need none of it. None of these imports hides a cycle
+# (models imports nothing of training).
+if TYPE_CHECKING:
+    from models.matcher import Matcher as TrainedMatcher
+    from models.matcher import MatcherConfig
+    from models.protocol import Matcher
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +53,23 @@ EXIT_BAD_INPUT = 2
 EXIT_NOT_PROMOTED = 3
 HOLDOUT_K = 10
 MODEL_NAMES = ("new", "keyword", "current")
+
+
+class TrainSettings(Protocol):
+    """The settings a train run reads (``service.settings.Settings`` has them)."""
+
+    @property
+    def artifacts_dir(self) -> Path: ...
+
+    @property
+    def gate_tolerance(self) -> float: ...
+
+    @property
+    def keep_versions(self) -> int: ...
+
+
+# Reads the store (migrated) as a MarketData: what ``train`` trains on when no bundle is given.
+StoreLoader = Callable[[], MarketData]
 
 
 class TrainingError(Exception):
@@ -160,39 +189,23 @@ def _plain(value: Any) -> Any:
 
 
 # ---------------------------------------------------------------------- data
-def read_training_data(settings: Settings, bundle: Path | None) -> tuple[MarketData, str]:
-    """The market to train on, and a label of its source. The store is migrated first."""
+def read_training_data(bundle: Path | None, load_store: StoreLoader | None) -> tuple[MarketData, str]:
+    """The market to train on (the bundle when given, else the store), and a label of its source."""
     if bundle is not None:
-        from models.bundle import read_bundle
-
-        try:
-            from models.bundle import BundleError
-        except ImportError:  # pragma: no cover - the bundle reader always defines it
-            BundleError = ValueError  # type: ignore[misc,assignment]  # noqa: N806
         try:
             return read_bundle(bundle), f"bundle:{Path(bundle).resolve()}"
         except BundleError as error:
-            problems = [str(p) for p in getattr(error, "problems", [])]
-            total = getattr(error, "total", len(problems))
-            if total > len(problems):
-                problems.append(f"... and {total - len(problems)} more problems")
+            problems = [str(p) for p in error.problems]
+            if error.total > len(problems):
+                problems.append(f"... and {error.total - len(problems)} more problems")
             raise BadTrainingData(
-                f"{bundle}: {total} problem(s) in the bundle; nothing was trained", problems=problems
+                f"{bundle}: {error.total} problem(s) in the bundle; nothing was trained", problems=problems
             ) from error
         except FileNotFoundError as error:
             raise BadTrainingData(f"invalid bundle {bundle}: {error}") from error
-
-    from service.store.market import load_market
-    from service.store.migrate import upgrade
-    from service.store.session import make_engine, make_sessionmaker
-
-    engine = make_engine(settings.database_url)
-    try:
-        upgrade(engine)
-        with make_sessionmaker(engine)() as session:
-            return load_market(session=session), "store"
-    finally:
-        engine.dispose()
+    if load_store is None:
+        raise BadTrainingData("nothing to train on: no bundle given and no store to read")
+    return load_store(), "store"
 
 
 def check_trainable(data: MarketData) -> None:
@@ -230,7 +243,7 @@ def data_snapshot(data: MarketData, source: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- model
-def make_config(seed: int | None, base: Any = None) -> Any:
+def make_config(seed: int | None, base: MatcherConfig | None = None) -> MatcherConfig:
     """The matcher configuration to train: ``base`` (default: the defaults), with ``seed`` when given."""
     from models.matcher import MatcherConfig
 
@@ -238,7 +251,7 @@ def make_config(seed: int | None, base: Any = None) -> Any:
     return config if seed is None else dataclasses.replace(config, seed=seed)
 
 
-def arrays_finite(matcher: Any) -> list[str]:
+def arrays_finite(matcher: TrainedMatcher) -> list[str]:
     """Names of learned arrays holding NaN or infinity (empty when all are finite)."""
     bad = []
     for name, array in matcher.learned_arrays().items():
@@ -248,7 +261,7 @@ def arrays_finite(matcher: Any) -> list[str]:
     return bad
 
 
-def _holdout_scores_finite(matcher: Any, data: MarketData, test: MarketData) -> bool:
+def _holdout_scores_finite(matcher: Matcher, data: MarketData, test: MarketData) -> bool:
     """Score the held-out pairs (the ones the metrics rank); all must be finite."""
     pairs = test.interactions[[C.graduate, C.vacancy]].drop_duplicates()
     if len(pairs) == 0:
@@ -322,7 +335,7 @@ MIN_UNSEEN_EVENTS = 100
 MIN_UNSEEN_SHARE = 0.05
 
 
-def choose_split(data: MarketData, current: LoadedModel | None) -> tuple[Any, str | None]:
+def choose_split(data: MarketData, current: LoadedModel | None) -> tuple[Split, str | None]:
     """The time split for the evaluation, and how the current model will be compared on it.
 
     A model scored on events it was trained on looks far better than it is (on the demo world the
@@ -338,8 +351,6 @@ def choose_split(data: MarketData, current: LoadedModel | None) -> tuple[Any, st
     BadTrainingData
         The events cannot be split in time.
     """
-    from training.evaluate import time_split
-
     try:
         split = time_split(data)
     except ValueError as error:
@@ -362,7 +373,7 @@ def choose_split(data: MarketData, current: LoadedModel | None) -> tuple[Any, st
     return split, MODE_REFIT
 
 
-def _config_from_manifest(manifest: Mapping[str, Any], fallback: Any) -> Any:
+def _config_from_manifest(manifest: Mapping[str, Any], fallback: MatcherConfig) -> MatcherConfig:
     from models.matcher import MatcherConfig
 
     parameters = manifest.get("parameters")
@@ -370,7 +381,7 @@ def _config_from_manifest(manifest: Mapping[str, Any], fallback: Any) -> Any:
 
 
 def _evaluate(
-    matchers: dict[str, Any], split: Any, truth: GroundTruth | None = None
+    matchers: dict[str, Matcher], split: Split, truth: GroundTruth | None = None
 ) -> tuple[dict[str, dict[str, float] | None], dict[str, Any]]:
     """Holdout metrics and reliability curves; a current model that cannot be scored (e.g. made by older
     code) is left out."""
@@ -422,18 +433,19 @@ def _load_current(registry: Registry) -> LoadedModel | None:
 
 # ---------------------------------------------------------------------- the run
 def train(
-    settings: Settings,
+    settings: TrainSettings,
     *,
+    load_store: StoreLoader | None = None,
     bundle: Path | None = None,
     force: bool = False,
     quiet: bool = False,
     seed: int | None = None,
-    config: Any = None,
+    config: MatcherConfig | None = None,
 ) -> TrainOutcome:
     """Train, evaluate, gate, write a version and promote it when the gate passes (or ``force``).
 
-    ``config`` is a ``MatcherConfig`` to train instead of the defaults (tests use small ones);
-    ``seed`` overrides its seed.
+    Trains on ``bundle`` when given, else on what ``load_store`` reads. ``config`` is a ``MatcherConfig``
+    to train instead of the defaults (tests use small ones); ``seed`` overrides its seed.
 
     Raises
     ------
@@ -448,26 +460,34 @@ def train(
     with registry.train_lock():
         registry.clean_temp()
         return _train_locked(
-            registry, settings, bundle=bundle, force=force, quiet=quiet, seed=seed, config=config
+            registry,
+            settings,
+            load_store=load_store,
+            bundle=bundle,
+            force=force,
+            quiet=quiet,
+            seed=seed,
+            config=config,
         )
 
 
 def _train_locked(
     registry: Registry,
-    settings: Settings,
+    settings: TrainSettings,
     *,
+    load_store: StoreLoader | None,
     bundle: Path | None,
     force: bool,
     quiet: bool,
     seed: int | None,
-    config: Any,
+    config: MatcherConfig | None,
 ) -> TrainOutcome:
     started = time.perf_counter()
-    data, source = read_training_data(settings, bundle)
+    data, source = read_training_data(bundle, load_store)
     check_trainable(data)
     # Imported here: checking the data needs no model code.
     from models.keyword import KeywordMatcher
-    from models.matcher import Matcher
+    from models.matcher import Matcher as TrainedMatcher
 
     snapshot = data_snapshot(data, source)
     log.info("training data: %s", ", ".join(f"{k} {v}" for k, v in snapshot["counts"].items()))
@@ -480,10 +500,10 @@ def _train_locked(
     timings: dict[str, float] = {}
     tick = time.perf_counter()
     log.info("fitting on events before %s for the holdout evaluation", split.cut)
-    candidate = Matcher(config).fit(split.train, progress=not quiet)
+    candidate = TrainedMatcher(config).fit(split.train, progress=not quiet)
     timings["fit_holdout_seconds"] = time.perf_counter() - tick
 
-    matchers: dict[str, Any] = {"new": candidate, "keyword": KeywordMatcher().fit(split.train)}
+    matchers: dict[str, Matcher] = {"new": candidate, "keyword": KeywordMatcher().fit(split.train)}
     same_as_new = False
     if current is not None and mode == MODE_ARTIFACT:
         matchers["current"] = current.matcher
@@ -492,7 +512,7 @@ def _train_locked(
         same_as_new = current_config == config
         if not same_as_new:
             log.info("refitting the current model's parameters on the same events for the comparison")
-            matchers["current"] = Matcher(current_config).fit(split.train, progress=not quiet)
+            matchers["current"] = TrainedMatcher(current_config).fit(split.train, progress=not quiet)
     tick = time.perf_counter()
     metrics, reliability = _evaluate(matchers, split, ground_truth_of(bundle))
     if current is not None and "current" not in metrics and not same_as_new:
@@ -511,7 +531,7 @@ def _train_locked(
 
     tick = time.perf_counter()
     log.info("refitting on all the data for the artifact")
-    final = Matcher(config).fit(data, progress=not quiet)
+    final = TrainedMatcher(config).fit(data, progress=not quiet)
     timings["fit_all_seconds"] = time.perf_counter() - tick
     non_finite += [f"final {name}" for name in arrays_finite(final)]
 
@@ -575,8 +595,11 @@ def _safe_current(registry: Registry) -> str | None:
         return None
 
 
-def ensure_model(settings: Settings, *, config: Any = None) -> bool:
-    """Train and promote a first model when no usable current model exists (for ``make run``).
+def ensure_model(
+    settings: TrainSettings, *, load_store: StoreLoader, config: MatcherConfig | None = None
+) -> bool:
+    """Train and promote a first model from the store (``load_store``) when no usable current model
+    exists (for ``make run``).
 
     Returns
     -------
@@ -596,7 +619,7 @@ def ensure_model(settings: Settings, *, config: Any = None) -> bool:
             return False
     except ArtifactError as error:
         log.warning("current model unusable (%s); training a new one", error)
-    outcome = train(settings, quiet=True, config=config)
+    outcome = train(settings, load_store=load_store, quiet=True, config=config)
     if not outcome.promoted:
         raise TrainingError("the first model was not promoted:\n" + outcome.summary())
     return True

@@ -83,8 +83,9 @@ def _import_demo(engine, *, scale: str, seed: int) -> None:  # type: ignore[no-u
 
 
 def _ensure_model(settings: Settings) -> bool:
+    from service.retrain import ensure_model
     from training.lock import LockBusy
-    from training.pipeline import TrainingError, ensure_model
+    from training.pipeline import TrainingError
 
     print("checking for a current model ...")
     try:

@@ -39,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from training.pipeline import TrainingError, ground_truth_of, read_training_data
+    from service.retrain import read_training_data
+    from training.pipeline import TrainingError, ground_truth_of
     from training.report import format_reliability, format_table, run_evaluation, summary, write_report
 
     settings = get_settings()

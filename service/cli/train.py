@@ -67,13 +67,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from service.retrain import store_loader
     from training.pipeline import TrainingError, train
 
     quiet = bool(args.quiet) or not sys.stderr.isatty()
+    settings = get_settings()
     try:
         config = _read_config(args.config) if args.config else None
+        # Training reads the settings it needs and the store through the loader it is given.
         outcome = train(
-            get_settings(), bundle=args.bundle, force=args.force, quiet=quiet, seed=args.seed, config=config
+            settings,
+            load_store=store_loader(settings),
+            bundle=args.bundle,
+            force=args.force,
+            quiet=quiet,
+            seed=args.seed,
+            config=config,
         )
     except LockBusy as error:
         print(f"error: {error}", file=sys.stderr)

@@ -32,6 +32,7 @@ from threadpoolctl import threadpool_limits
 from models.bundle import write_bundle
 from models.columns import Columns as C
 from service.app import create_app
+from service.retrain import train
 from service.settings import Settings
 from service.store.market import import_market
 from service.store.migrate import upgrade
@@ -42,7 +43,6 @@ from tests.factories import make_api_key
 from tests.service.store.test_market import row_counts
 from tests.training.small_world import SMALL, small_market
 from training.demo import generate
-from training.pipeline import train
 from training.registry import Registry
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}

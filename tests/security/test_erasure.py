@@ -13,6 +13,7 @@ from threadpoolctl import threadpool_limits
 
 from models.columns import Columns as C
 from service.cli import main
+from service.retrain import train
 from service.settings import Settings, get_settings
 from service.store.graduates import erase_graduate, get_graduate
 from service.store.market import import_market
@@ -24,7 +25,6 @@ from service.store.vacancies import hires
 from tests.factories import make_graduate, make_program, make_skill, make_vacancy
 from tests.service.api.conftest import Api
 from tests.training.small_world import SMALL, small_market
-from training.pipeline import train
 from training.registry import Registry
 
 

@@ -26,6 +26,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from models.columns import Columns as C
+from service.retrain import train
 from service.settings import Settings
 from service.store.market import import_market, load_market
 from service.store.migrate import upgrade
@@ -33,7 +34,6 @@ from service.store.session import make_engine, make_sessionmaker
 from tests.factories import make_api_key
 from tests.live_server import running_server
 from tests.training.small_world import SMALL, small_market
-from training.pipeline import train
 from training.registry import Registry
 
 CLIENTS = 8

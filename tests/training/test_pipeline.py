@@ -18,16 +18,18 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from models.bundle import write_bundle
+from models.columns import EDUCATION_RANK
 from models.columns import Columns as C
 from models.data import MarketData
 from models.matcher import MatcherConfig
 from service.cli import main
+from service.retrain import ensure_model
 from service.settings import Settings, get_settings
 from service.store.market import import_market
 from service.store.migrate import upgrade
 from service.store.session import make_engine, make_sessionmaker
 from tests.training.small_world import SMALL, WORSE, small_market
-from training.pipeline import decide, ensure_model, selection_of, train
+from training.pipeline import BadTrainingData, decide, read_training_data, selection_of, train
 from training.registry import ArtifactError, Registry
 
 
@@ -114,8 +116,17 @@ def test_first_model_promoted_with_complete_manifest(world: World) -> None:
     # The loaded artifact answers queries.
     loaded = registry.load()
     index = loaded.matcher.index(world.market)
-    vacancy = world.market.vacancies[C.vacancy].iloc[0]
-    assert loaded.matcher.candidates_for(vacancy, index=index, limit=5).total >= 0
+    vacancy = world.market.vacancies.iloc[0]
+    graduates = world.market.graduates
+    eligible = (graduates[C.status] == "seeking") & (
+        graduates[C.education].map(EDUCATION_RANK) >= EDUCATION_RANK[vacancy[C.min_education]]
+    )
+    result = loaded.matcher.candidates_for(vacancy[C.vacancy], index=index, limit=5)
+    assert result.total == int(eligible.sum()) > 5
+    assert len(result.items) == 5
+    assert {m.graduate_id for m in result.items} <= set(graduates.loc[eligible, C.graduate])
+    scores = [m.score for m in result.items]
+    assert scores == sorted(scores, reverse=True) and all(0.0 <= s <= 1.0 for s in scores)
 
 
 @pytest.mark.slow
@@ -267,6 +278,20 @@ def test_kill_9_midway_leaves_current_and_next_train_works(world: World, env: Pa
     assert code in (0, 3)
     assert not any(p.name.startswith(".tmp-") for p in env.iterdir())
     assert len(registry.versions()) == 2
+
+
+def test_training_reads_the_store_only_through_the_loader_it_is_given(world: World, tmp_path: Path) -> None:
+    with pytest.raises(BadTrainingData, match="no bundle given and no store to read"):
+        read_training_data(None, None)
+    data, source = read_training_data(None, lambda: world.market)
+    assert data is world.market and source == "store"
+    data, source = read_training_data(world.bundle, None)
+    assert source.startswith("bundle:") and data.counts() == world.market.counts()
+    # A Settings is all the settings training needs; without a bundle nor a loader nothing is trained.
+    settings = Settings(artifacts_dir=tmp_path / "artifacts", database_url=f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(BadTrainingData):
+        train(settings, quiet=True, config=SMALL)
+    assert not (tmp_path / "x.db").exists()
 
 
 @pytest.mark.slow
