@@ -267,8 +267,6 @@ class PairRanker(ClassifierMixin, BaseEstimator):
     ----------
     max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization
         Passed to ``HistGradientBoostingClassifier``.
-    categorical
-        Column indices holding small non-negative integer categories (NaN = missing).
     monotonic
         Per-column monotonic constraints (``1`` = score may only rise with the feature), or ``None``.
     random_state
@@ -284,22 +282,18 @@ class PairRanker(ClassifierMixin, BaseEstimator):
         max_leaf_nodes: int = 31,
         min_samples_leaf: int = 40,
         l2_regularization: float = 1.0,
-        categorical: tuple[int, ...] = (),
         monotonic: tuple[int, ...] | None = None,
         random_state: int = 7,
         n_threads: int = 1,
-        early_stopping: bool = False,
     ) -> None:
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
-        self.categorical = categorical
         self.monotonic = monotonic
         self.random_state = random_state
         self.n_threads = n_threads
-        self.early_stopping = early_stopping
 
     def fit(
         self,
@@ -316,20 +310,15 @@ class PairRanker(ClassifierMixin, BaseEstimator):
         X[:, self.dead_columns_] = 0.0
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = X.shape[1]
-        mask = np.zeros(X.shape[1], dtype=bool)
-        mask[list(self.categorical)] = True
         self.model_ = HistGradientBoostingClassifier(
             max_iter=self.max_iter,
             learning_rate=self.learning_rate,
             max_leaf_nodes=self.max_leaf_nodes,
             min_samples_leaf=self.min_samples_leaf,
             l2_regularization=self.l2_regularization,
-            categorical_features=mask if mask.any() else None,
             monotonic_cst=list(self.monotonic) if self.monotonic is not None else None,
             max_depth=8,
-            early_stopping=self.early_stopping,
-            validation_fraction=0.15,
-            n_iter_no_change=10,
+            early_stopping=False,  # max_iter is chosen per side (``models.two_sided``), not stopped early
             random_state=self.random_state,
         )
         with openmp_threads(self.n_threads):

@@ -1,4 +1,5 @@
-"""Shared fixtures: a migrated store on SQLite and on PostgreSQL, each isolated per test."""
+"""Shared fixtures: a migrated store on SQLite and on PostgreSQL, each isolated per test, and the one tiny
+trained model (``tests.serving``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.store.migrate import upgrade
 from service.store.session import make_engine, make_sessionmaker
+from training.registry import LoadedModel
 
 POSTGRES_URL = os.environ.get(
     "TALENTMATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -82,3 +84,11 @@ def engine(request: pytest.FixtureRequest) -> Engine:
 def session(engine: Engine) -> Iterator[Session]:
     with make_sessionmaker(engine)() as session:
         yield session
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> LoadedModel:
+    """The tiny trained model (``tests.serving.tiny_model``), trained once per test process."""
+    from tests import serving  # the model code, imported only by the tests that serve a model
+
+    return serving.tiny_model()

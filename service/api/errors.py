@@ -22,6 +22,7 @@ from service.store.skills import UnknownSkill
 from service.store.vacancies import (
     GraduateNotSeeking,
     InvalidVacancy,
+    NotReopenable,
     UnknownEnterprise,
     UnknownGraduate,
     UnknownVacancy,
@@ -87,6 +88,7 @@ register_error(UnknownGraduate, 404, "graduate_not_found")
 register_error(UnknownEnterprise, 422, "unknown_enterprise")
 register_error(UnknownSkill, 422, "unknown_skill")
 register_error(VacancyClosed, 409, "vacancy_closed")
+register_error(NotReopenable, 409, "vacancy_not_reopenable")
 register_error(GraduateNotSeeking, 409, "graduate_not_seeking")
 register_error(InvalidKeyRequest, 422, "invalid_key_request")
 register_error(InvalidVacancy, 422, "invalid_vacancy")

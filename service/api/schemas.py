@@ -18,6 +18,7 @@ ProgramKind = Literal[PROGRAM_KINDS]  # type: ignore[valid-type]
 
 MAX_SKILLS = 100
 MAX_DESCRIPTION = 20_000
+MAX_TITLE = 300
 MAX_SALARY = 10_000_000
 MAX_HEADCOUNT = 10_000
 Id = Field(min_length=1, max_length=64)
@@ -57,23 +58,6 @@ UtcTime = Annotated[
         mode="serialization",
     ),
 ]
-
-
-def _one_line(value: str | None) -> str | None:
-    if value is None:
-        return value
-    if _CONTROL.search(value) or _LINE_BREAK.search(value):
-        raise ValueError("must be a single line without control characters")
-    value = value.strip()
-    if not value:
-        raise ValueError("must not be blank")
-    return value
-
-
-def _no_control(value: str | None) -> str | None:
-    if value is not None and _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
-    return value
 
 
 def _naive_utc(value: datetime | None) -> datetime | None:
@@ -119,6 +103,33 @@ class ErrorResponse(BaseModel):
     error: ErrorItem
 
 
+# Vacancy text: no control characters (C0, DEL, C1) and no bidirectional formatting characters (Unicode's
+# Bidi_Control set: U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), which would make a title read
+# differently from what it says (e.g. U+202E reverses what follows). A description keeps line breaks (a
+# CR LF or a lone CR becomes LF) and tabs.
+_HIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_HIDDEN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+VACANCY_LINE_RULE = "a single line without control or bidirectional formatting characters (e.g. U+202E)"
+VACANCY_TEXT_RULE = (
+    "no control or bidirectional formatting characters (e.g. U+202E); line breaks and tabs are kept"
+)
+
+
+def vacancy_line(value: str) -> str:
+    """A one-line vacancy field (title, role, district), stripped; ValueError naming the rule."""
+    if _HIDDEN_LINE.search(value):
+        raise ValueError(f"must be {VACANCY_LINE_RULE}")
+    return value.strip()
+
+
+def vacancy_text(value: str) -> str:
+    """A vacancy description with line breaks as LF; ValueError naming the rule."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if _HIDDEN.search(value):
+        raise ValueError(f"must have {VACANCY_TEXT_RULE}")
+    return value
+
+
 class _VacancyFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -126,12 +137,17 @@ class _VacancyFields(BaseModel):
     @field_validator("title", "district", check_fields=False)
     @classmethod
     def _single_line(cls, value: str | None) -> str | None:
-        return _one_line(value)
+        if value is None:
+            return None
+        value = vacancy_line(value)
+        if not value:
+            raise ValueError("must not be blank")
+        return value
 
     @field_validator("description", check_fields=False)
     @classmethod
     def _description(cls, value: str | None) -> str | None:
-        return _no_control(value)
+        return None if value is None else vacancy_text(value)
 
     @field_validator("required_skills", "preferred_skills", check_fields=False)
     @classmethod
@@ -177,9 +193,11 @@ class VacancyCreate(_VacancyFields):
         default=None,
         min_length=1,
         max_length=64,
-        description="Required for admin keys; HR keys post for their own.",
+        description="The enterprise the vacancy is for. Admin keys must send it (left out: 422 naming "
+        "`body.enterprise_id`, code `unknown_enterprise`, as for an enterprise that does not exist). HR keys "
+        "post for their own enterprise: leave it out or send their own (another one: 422).",
     )
-    title: str = Field(min_length=1, max_length=300)
+    title: str = Field(min_length=1, max_length=MAX_TITLE)
     role: str = Field(default="", max_length=100)
     required_skills: list[str] | None = Field(default=None, max_length=MAX_SKILLS)
     preferred_skills: list[str] | None = Field(default=None, max_length=MAX_SKILLS)
@@ -194,36 +212,45 @@ class VacancyCreate(_VacancyFields):
     @field_validator("role")
     @classmethod
     def _role(cls, value: str) -> str:
-        # role may be empty, but not multi-line
-        return _one_line(value) if value.strip() else ""  # type: ignore[return-value]
+        return vacancy_line(value)  # may be empty, but not multi-line
+
+
+KEEP_IF_NULL = "Absent or null: left as it is."
+CLEAR_IF_NULL = "Absent: left as it is; null clears it."
 
 
 class VacancyUpdate(_VacancyFields):
-    """Fields to change; absent fields stay as they are. Status changes go through ``/close``."""
+    """Fields to change. An absent field stays as it is, and so does one sent as null, except
+    ``salary_min``, ``salary_max`` and ``closes_at``, which null clears. Status changes go through
+    ``/close`` and ``/reopen``."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"headcount": 5, "preferred_skills": ["spc"]}]},
     )
 
-    title: str | None = Field(default=None, min_length=1, max_length=300)
-    role: str | None = Field(default=None, max_length=100)
-    required_skills: list[str] | None = Field(default=None, max_length=MAX_SKILLS)
-    preferred_skills: list[str] | None = Field(default=None, max_length=MAX_SKILLS)
-    min_education: Education | None = None
-    district: str | None = Field(default=None, min_length=1, max_length=100)
-    headcount: int | None = Field(default=None, ge=1, le=MAX_HEADCOUNT)
-    salary_min: int | None = Field(default=None, ge=0, le=MAX_SALARY)
-    salary_max: int | None = Field(default=None, ge=0, le=MAX_SALARY)
-    closes_at: datetime | None = None
-    description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    title: str | None = Field(default=None, min_length=1, max_length=MAX_TITLE, description=KEEP_IF_NULL)
+    role: str | None = Field(default=None, max_length=100, description=KEEP_IF_NULL + ' "" clears it.')
+    required_skills: list[str] | None = Field(
+        default=None, max_length=MAX_SKILLS, description=KEEP_IF_NULL + " [] clears it."
+    )
+    preferred_skills: list[str] | None = Field(
+        default=None, max_length=MAX_SKILLS, description=KEEP_IF_NULL + " [] clears it."
+    )
+    min_education: Education | None = Field(default=None, description=KEEP_IF_NULL)
+    district: str | None = Field(default=None, min_length=1, max_length=100, description=KEEP_IF_NULL)
+    headcount: int | None = Field(default=None, ge=1, le=MAX_HEADCOUNT, description=KEEP_IF_NULL)
+    salary_min: int | None = Field(default=None, ge=0, le=MAX_SALARY, description=CLEAR_IF_NULL)
+    salary_max: int | None = Field(default=None, ge=0, le=MAX_SALARY, description=CLEAR_IF_NULL)
+    closes_at: datetime | None = Field(default=None, description=CLEAR_IF_NULL)
+    description: str | None = Field(
+        default=None, max_length=MAX_DESCRIPTION, description=KEEP_IF_NULL + ' "" clears it.'
+    )
 
     @field_validator("role")
     @classmethod
     def _role(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return value if value is None else ""
-        return _one_line(value)
+        return None if value is None else vacancy_line(value)  # may be empty, but not multi-line
 
 
 class VacancyPublic(BaseModel):

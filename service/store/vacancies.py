@@ -1,21 +1,24 @@
-"""Vacancy queries and writes: post, list, edit, close, and HR feedback on candidates.
+"""Vacancy queries and writes: post, list, edit, close, reopen, and HR feedback on candidates.
 
-Functions take keyword-only arguments and work in the caller's transaction (they flush, never commit).
-Every write that changes what matching sees bumps the data version.
+Functions take keyword-only arguments and plain values (:class:`NewVacancy`, :class:`VacancyChanges`), never
+the API's schemas, and work in the caller's transaction (they flush, never commit). Every write that changes
+what matching sees bumps the data version. The application layer (``service.usecases.vacancies`` and
+``service.usecases.outcomes``) owns tenancy, audit and the commit.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from service.api.schemas import VacancyCreate, VacancyUpdate
+from models.columns import EDUCATION_RANK
 from service.store.session import bump_data_version
-from service.store.skills import check_skills, extractor
+from service.store.skills import check_skills
 from service.store.tables import Enterprise, Graduate, Interaction, Vacancy, VacancySkill
 
 HIRED = "hired"
@@ -53,6 +56,16 @@ class VacancyClosed(Exception):
         self.vacancy_id = vacancy_id
         self.status = status
         super().__init__(f"vacancy {vacancy_id!r} is {status}")
+
+
+class NotReopenable(Exception):
+    """A closed vacancy that cannot open again: its closing date has passed or its seats are all taken."""
+
+    def __init__(self, vacancy_id: str, reason: str, message: str) -> None:
+        self.vacancy_id = vacancy_id
+        self.reason = reason  # "past_closing_date" or "filled"
+        self.details = [{"reason": reason}]
+        super().__init__(f"vacancy {vacancy_id!r} cannot be reopened: {message}")
 
 
 class GraduateNotSeeking(Exception):
@@ -107,21 +120,76 @@ def get_vacancy(
     return vacancy
 
 
-def create_vacancy(*, session: Session, data: VacancyCreate, enterprise_id: str) -> tuple[Vacancy, bool]:
-    """Post a vacancy; returns it and whether its skills were extracted from the description.
+@dataclass(frozen=True)
+class NewVacancy:
+    """A vacancy to store, its skills decided (given or extracted by the caller)."""
 
-    Skills are extracted when neither ``required_skills`` nor ``preferred_skills`` is given;
-    when only one list is given the other is empty.
-    """
+    title: str
+    district: str
+    role: str = ""
+    required_skills: Sequence[str] = ()
+    preferred_skills: Sequence[str] = ()
+    min_education: str = "secondary"
+    headcount: int = 1
+    salary_min: int | None = None
+    salary_max: int | None = None
+    closes_at: datetime | None = None
+    description: str = ""
+
+
+# Fields a change may set to None (the rest are left as they are when None).
+CLEARABLE = frozenset({"salary_min", "salary_max", "closes_at"})
+
+
+@dataclass(frozen=True)
+class VacancyChanges:
+    """Fields to change on a vacancy: a field left None stays as it is; those named in ``clear`` (of
+    :data:`CLEARABLE`) are set to None."""
+
+    title: str | None = None
+    role: str | None = None
+    required_skills: Sequence[str] | None = None
+    preferred_skills: Sequence[str] | None = None
+    min_education: str | None = None
+    district: str | None = None
+    headcount: int | None = None
+    salary_min: int | None = None
+    salary_max: int | None = None
+    closes_at: datetime | None = None
+    description: str | None = None
+    clear: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        unknown = self.clear - CLEARABLE
+        if unknown:
+            raise ValueError(f"cannot clear {sorted(unknown)}; only {sorted(CLEARABLE)}")
+        if any(getattr(self, name) is not None for name in self.clear):
+            raise ValueError("a field is either set or cleared, not both")
+
+    def salary(self, low: int | None, high: int | None) -> tuple[int | None, int | None]:
+        """The salary range after these changes, from the current ``low`` and ``high``."""
+        if "salary_min" in self.clear or self.salary_min is not None:
+            low = self.salary_min
+        if "salary_max" in self.clear or self.salary_max is not None:
+            high = self.salary_max
+        return low, high
+
+    def values(self) -> dict[str, object]:
+        """The plain fields to set (skills excluded), cleared ones as None."""
+        names = ("title", "role", "min_education", "district", "headcount", "description", *sorted(CLEARABLE))
+        changed: dict[str, object] = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+        changed.update(dict.fromkeys(self.clear))
+        return changed
+
+
+def create_vacancy(*, session: Session, data: NewVacancy, enterprise_id: str) -> Vacancy:
+    """Store a new open vacancy for ``enterprise_id`` (:class:`UnknownEnterprise` when there is none;
+    :class:`~service.store.skills.UnknownSkill` naming the list of an unknown skill id)."""
     if session.get(Enterprise, enterprise_id) is None:
         raise UnknownEnterprise(enterprise_id)
-    extracted = data.required_skills is None and data.preferred_skills is None
-    if extracted:
-        required, preferred = extractor(session=session).extract_split(f"{data.title}\n{data.description}")
-    else:
-        required, preferred = list(data.required_skills or []), list(data.preferred_skills or [])
-        check_skills(session=session, skill_ids=required, field="body.required_skills")
-        check_skills(session=session, skill_ids=preferred, field="body.preferred_skills")
+    required, preferred = list(data.required_skills), list(data.preferred_skills)
+    check_skills(session=session, skill_ids=required, field="body.required_skills")
+    check_skills(session=session, skill_ids=preferred, field="body.preferred_skills")
     vacancy = Vacancy(
         vacancy_id=new_vacancy_id(),
         enterprise_id=enterprise_id,
@@ -141,7 +209,7 @@ def create_vacancy(*, session: Session, data: VacancyCreate, enterprise_id: str)
     session.add(vacancy)
     session.flush()
     bump_data_version(session)
-    return vacancy, extracted
+    return vacancy
 
 
 def list_vacancies(
@@ -207,31 +275,28 @@ def keep_seats_of(*, session: Session, graduate_ids: Iterable[str]) -> None:
         )
 
 
-def update_vacancy(*, session: Session, vacancy: Vacancy, data: VacancyUpdate) -> Vacancy:
-    """Apply the fields set in ``data``; closed or filled vacancies cannot be edited."""
+def update_vacancy(*, session: Session, vacancy: Vacancy, changes: VacancyChanges) -> Vacancy:
+    """Apply ``changes``; closed or filled vacancies cannot be edited."""
     if vacancy.status != "open":
         raise VacancyClosed(vacancy.vacancy_id, vacancy.status)
-    changes = data.model_dump(exclude_unset=True)
-    for field in ("title", "role", "min_education", "district", "headcount", "description"):
-        if field in changes and changes[field] is None:
-            raise InvalidVacancy(field, "may not be null")
-    low = changes.get("salary_min", vacancy.salary_min)
-    high = changes.get("salary_max", vacancy.salary_max)
+    low, high = changes.salary(vacancy.salary_min, vacancy.salary_max)
     if low is not None and high is not None and low > high:
         raise InvalidVacancy("salary_min", "salary_min must not be greater than salary_max")
     hired = hires(session=session, vacancy_ids=[vacancy.vacancy_id])[vacancy.vacancy_id]
-    if "headcount" in changes and changes["headcount"] < hired:
+    if changes.headcount is not None and changes.headcount < hired:
         raise InvalidVacancy("headcount", f"headcount must be at least the {hired} graduate(s) already hired")
-    if "required_skills" in changes or "preferred_skills" in changes:
-        required = changes.pop("required_skills", None)
-        preferred = changes.pop("preferred_skills", None)
-        required = required_skills(vacancy) if required is None else required
-        preferred = preferred_skills(vacancy) if preferred is None else preferred
+    if changes.required_skills is not None or changes.preferred_skills is not None:
+        required = list(
+            required_skills(vacancy) if changes.required_skills is None else changes.required_skills
+        )
+        preferred = list(
+            preferred_skills(vacancy) if changes.preferred_skills is None else changes.preferred_skills
+        )
         check_skills(session=session, skill_ids=required, field="body.required_skills")
         check_skills(session=session, skill_ids=preferred, field="body.preferred_skills")
         _set_skills(vacancy, required, preferred)
-    for field, value in changes.items():
-        setattr(vacancy, field, value)
+    for name, value in changes.values().items():
+        setattr(vacancy, name, value)
     if vacancy.headcount <= hired:
         vacancy.status = "filled"
     session.flush()
@@ -248,6 +313,52 @@ def close_vacancy(*, session: Session, vacancy: Vacancy) -> Vacancy:
     return vacancy
 
 
+def reopen_vacancy(*, session: Session, vacancy: Vacancy, now: datetime | None = None) -> Vacancy:
+    """Open a closed vacancy again (an open one is left as it is).
+
+    Raises
+    ------
+    NotReopenable
+        Its closing date has passed, or it is filled (every seat taken).
+    """
+    if vacancy.status == "open":
+        return vacancy
+    hired = hires(session=session, vacancy_ids=[vacancy.vacancy_id])[vacancy.vacancy_id]
+    if vacancy.status == "filled" or hired >= vacancy.headcount:
+        raise NotReopenable(
+            vacancy.vacancy_id, "filled", f"all {vacancy.headcount} seat(s) are taken ({hired} hired)"
+        )
+    now = now or utcnow()
+    if vacancy.closes_at is not None and vacancy.closes_at <= now:
+        raise NotReopenable(
+            vacancy.vacancy_id,
+            "past_closing_date",
+            f"its closing date {vacancy.closes_at.isoformat()} has passed; post a new vacancy instead",
+        )
+    vacancy.status = "open"
+    session.flush()
+    bump_data_version(session)
+    return vacancy
+
+
+def may_record(*, session: Session, vacancy: Vacancy, graduate: Graduate | None) -> bool:
+    """Whether HR may record an outcome for ``graduate`` on ``vacancy``: they are one of its candidates
+    (seeking, with at least its minimum education: the matcher's hard filters) or already have an
+    interaction with it."""
+    if graduate is None:
+        return False
+    if graduate.status == "seeking" and EDUCATION_RANK.get(graduate.education, -1) >= EDUCATION_RANK.get(
+        vacancy.min_education, len(EDUCATION_RANK)
+    ):
+        return True
+    interacted = session.scalar(
+        select(Interaction.id)
+        .where(Interaction.vacancy_id == vacancy.vacancy_id, Interaction.graduate_id == graduate.graduate_id)
+        .limit(1)
+    )
+    return interacted is not None
+
+
 def record_feedback(
     *, session: Session, vacancy: Vacancy, graduate_id: str, event: str
 ) -> tuple[Interaction, bool]:
@@ -259,14 +370,16 @@ def record_feedback(
     Raises
     ------
     UnknownGraduate
-        No such graduate, or one who is neither seeking nor already in this vacancy's pipeline.
+        No such graduate, or one who is neither a candidate of this vacancy (:func:`may_record`) nor
+        already in its pipeline. The same answer for all of them, so it tells nothing of a graduate
+        the caller may not see (their school, status or education).
     VacancyClosed
         The vacancy is closed or filled.
     GraduateNotSeeking
-        ``hired`` for a graduate who is placed or withdrawn.
+        ``hired`` for a graduate in this vacancy's pipeline who is placed or withdrawn.
     """
     graduate = session.get(Graduate, graduate_id)
-    if graduate is None:
+    if graduate is None or not may_record(session=session, vacancy=vacancy, graduate=graduate):
         raise UnknownGraduate(graduate_id)
     existing = session.scalars(
         select(Interaction)
@@ -282,16 +395,8 @@ def record_feedback(
         return existing, False
     if vacancy.status != "open":
         raise VacancyClosed(vacancy.vacancy_id, vacancy.status)
-    if graduate.status != "seeking":
-        in_pipeline = session.scalar(
-            select(func.count())
-            .select_from(Interaction)
-            .where(Interaction.vacancy_id == vacancy.vacancy_id, Interaction.graduate_id == graduate_id)
-        )
-        if not in_pipeline:
-            raise UnknownGraduate(graduate_id)
-        if event == HIRED:
-            raise GraduateNotSeeking(graduate_id, graduate.status)
+    if graduate.status != "seeking" and event == HIRED:
+        raise GraduateNotSeeking(graduate_id, graduate.status)
     now = utcnow()
     interaction = Interaction(
         graduate_id=graduate_id, vacancy_id=vacancy.vacancy_id, event=event, occurred_at=now

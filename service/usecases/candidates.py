@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
@@ -10,7 +10,25 @@ from models.results import CandidateFilters, Match
 from service.matching import GraduateInfo, RankedPage
 from service.store.tables import Interaction, Vacancy
 from service.store.vacancies import get_vacancy
-from service.usecases.context import HR_ROLES, Context
+from service.usecases.context import HR_ROLES, ROLE_HR, Context
+from service.usecases.errors import Forbidden
+
+# What HR may not learn of a graduate: their own preferences (which districts they would work in). The
+# reasons naming them are left out of an hr key's candidates, and an hr key may not filter by district
+# (it would tell which graduates prefer it). Admin, who may read a graduate's record anyway, keeps both.
+PRIVATE_REASONS = frozenset({"district_preference"})
+DISTRICT_FILTER_REFUSED = (
+    "an hr key may not filter candidates by district: the filter would tell which graduates prefer it, "
+    "and graduates' preferences are theirs (admin keys may)"
+)
+
+
+class FilterNotAllowed(Forbidden):
+    """A candidate filter this key may not use (403); ``details`` name the parameter."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.details = [{"field": f"query.{parameter}", "message": message}]
 
 
 @dataclass(frozen=True)
@@ -50,18 +68,21 @@ def list_for_vacancy(
     personalised: bool = True,
 ) -> CandidateList:
     """Seeking graduates ranked best first for one of the caller's vacancies (404 for another
-    enterprise's), audited with the graduates shown, committed."""
+    enterprise's), audited with the graduates shown, committed. An hr key sees no reason naming a
+    graduate's own preferences and may not filter by district (:data:`PRIVATE_REASONS`)."""
     ctx.require(HR_ROLES)
+    filters = filters or CandidateFilters()
+    hr = ctx.principal.role == ROLE_HR
+    if hr and filters.district:
+        raise FilterNotAllowed("district", DISTRICT_FILTER_REFUSED)
     vacancy = get_vacancy(
         session=ctx.session, vacancy_id=vacancy_id, enterprise_id=ctx.enterprise_scope, with_skills=False
     )
     page = ctx.matching(personalised=personalised).recommended_candidates(
-        session=ctx.session,
-        vacancy=vacancy.vacancy_id,
-        limit=limit,
-        offset=offset,
-        filters=filters or CandidateFilters(),
+        session=ctx.session, vacancy=vacancy.vacancy_id, limit=limit, offset=offset, filters=filters
     )
+    if hr:
+        page = replace(page, items=[_without_private_reasons(m) for m in page.items])
     graduates = page.snapshot.graduates
     # A graduate missing from the snapshot's details cannot be shown (cannot happen with one snapshot).
     recommended = [
@@ -95,6 +116,10 @@ def list_for_vacancy(
         offset=offset,
         page=page,
     )
+
+
+def _without_private_reasons(match: Match) -> Match:
+    return replace(match, reasons=[r for r in match.reasons if r.code not in PRIVATE_REASONS])
 
 
 def recorded_events(ctx: Context, vacancy_id: str, graduate_ids: list[str]) -> dict[str, list[str]]:

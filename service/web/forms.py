@@ -11,12 +11,22 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from models.columns import EDUCATION_LEVELS
-from models.skill_extraction import SkillExtractor
-from service.api.schemas import MAX_DESCRIPTION, MAX_HEADCOUNT, MAX_SALARY, VacancyCreate
+from service.api.schemas import (
+    MAX_DESCRIPTION,
+    MAX_HEADCOUNT,
+    MAX_SALARY,
+    MAX_TITLE,
+    VacancyCreate,
+    vacancy_line,
+    vacancy_text,
+)
+from service.store.tables import Skill
+from service.usecases.vacancies import MAX_SKILL_TEXT, SkillsFound
 
 TEXT_FIELDS = (
     "title",
@@ -31,7 +41,13 @@ TEXT_FIELDS = (
     "enterprise_id",
     "add_skills",
 )
-MAX_LENGTHS = {"title": 300, "role": 100, "district": 100, "description": MAX_DESCRIPTION, "add_skills": 2000}
+MAX_LENGTHS = {
+    "title": MAX_TITLE,
+    "role": 100,
+    "district": 100,
+    "description": MAX_DESCRIPTION,
+    "add_skills": MAX_SKILL_TEXT,
+}
 
 
 @dataclass
@@ -80,12 +96,16 @@ class VacancyForm:
         for name in ("title", "district"):
             if not v[name].strip():
                 self.error(name, "valid.required")
-        for name, limit in MAX_LENGTHS.items():
-            if len(v[name]) > limit:
-                self.error(name, "valid.too_long", n=limit)
+        self.too_long({name: limit for name, limit in MAX_LENGTHS.items() if len(v[name]) > limit})
         for name in ("title", "role", "district"):
-            if any(ch in v[name] for ch in "\r\n\t"):
-                self.error(name, "valid.required")
+            try:
+                vacancy_line(v[name])
+            except ValueError:
+                self.error(name, "valid.hidden_chars_line")
+        try:
+            vacancy_text(v["description"])
+        except ValueError:
+            self.error("description", "valid.hidden_chars")
         if v["min_education"] not in EDUCATION_LEVELS:
             self.error("min_education", "valid.choice")
         self._int("headcount", required=True, low=1, high=MAX_HEADCOUNT)
@@ -117,19 +137,18 @@ class VacancyForm:
             return None
         return number
 
-    def add_typed_skills(self, extractor: SkillExtractor, known_ids: set[str]) -> None:
-        """Resolve the "add skills" box (ids, Chinese or English names, comma-separated) into skills."""
-        unknown = []
-        for token in _split_tokens(self.values["add_skills"]):
-            found = [token] if token in known_ids else extractor.extract(token)
-            if not found:
-                unknown.append(token)
-                continue
-            for skill in found:
-                if skill not in self.skills:
-                    self.required.append(skill)
-        if unknown:
-            self.error("add_skills", "valid.unknown_skills", names="、".join(unknown))
+    def too_long(self, limits: dict[str, int]) -> None:
+        """Mark each field over its limit (name -> limit)."""
+        for name, limit in limits.items():
+            self.error(name, "valid.too_long", n=limit)
+
+    def add_typed(self, found: SkillsFound) -> None:
+        """Add the skills typed into the "add skills" box as required; name the ones not found."""
+        for skill in found.typed:
+            if skill not in self.skills:
+                self.required.append(skill)
+        if found.unknown:
+            self.error("add_skills", "valid.unknown_skills", names="、".join(found.unknown))
         else:
             self.values["add_skills"] = ""
 
@@ -165,15 +184,5 @@ def _optional_int(raw: str) -> int | None:
     return int(raw) if raw else None
 
 
-def _split_tokens(text: str) -> list[str]:
-    for sep in ("，", "、", ";", "；", "\n"):
-        text = text.replace(sep, ",")
-    return [token.strip() for token in text.split(",") if token.strip()]
-
-
 def known_skill_ids(session: Session) -> set[str]:
-    from sqlalchemy import select
-
-    from service.store.tables import Skill
-
     return set(session.scalars(select(Skill.skill_id)))

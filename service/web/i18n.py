@@ -184,6 +184,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "valid.raw": ("{message}", "{message}"),
     "valid.number01": ("请输入 0 到 1 之间的数。", "Please enter a number between 0 and 1."),
     "valid.file_too_big": ("文件不能超过 {n} MB。", "The file may be at most {n} MB."),
+    # HR side (vacancies and outcomes, issue 13): hidden characters, reopening, outcomes refused.
+    "valid.hidden_chars_line": (
+        "须为单行文字，不能包含控制字符或文字方向控制字符（如 U+202E）。",
+        "Must be a single line without control or text-direction characters (e.g. U+202E).",
+    ),
+    "valid.hidden_chars": (
+        "不能包含控制字符或文字方向控制字符（如 U+202E）；换行和制表符可以保留。",
+        "Must not contain control or text-direction characters (e.g. U+202E); line breaks and tabs are fine.",
+    ),
+    "hr.reopen": ("重新开放岗位", "Reopen vacancy"),
+    "hr.reopened_ok": ("岗位已重新开放。", "The vacancy is open again."),
+    "hr.reopen.filled": (
+        "岗位已招满，不能重新开放。",
+        "The vacancy is filled (every seat taken) and cannot reopen.",
+    ),
+    "hr.reopen.past_closing_date": (
+        "岗位的截止日期已过，不能重新开放；请发布新岗位。",
+        "The vacancy's closing date has passed, so it cannot reopen; post a new vacancy instead.",
+    ),
+    "hr.outcome.unknown_graduate": (
+        "找不到毕业生“{graduate}”：只能为该岗位的候选人或已有进展记录的毕业生记录进展。",
+        "Graduate '{graduate}' not found: outcomes are recorded for this vacancy's candidates and "
+        "graduates already in its pipeline.",
+    ),
+    "hr.outcome.closed": (
+        "岗位已关闭或已招满，不能再记录进展。",
+        "The vacancy is closed or filled and takes no more outcomes.",
+    ),
+    "hr.outcome.not_seeking": (
+        "毕业生“{graduate}”已不在求职中，不能录用。",
+        "Graduate '{graduate}' is no longer seeking and cannot be hired.",
+    ),
     # HR: candidates
     "hr.candidates.title": ("候选人：{title}", "Candidates: {title}"),
     "hr.candidates.summary": (

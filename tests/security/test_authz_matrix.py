@@ -74,7 +74,8 @@ def _post_vacancy(principal: str, scope: str, _: str | None) -> dict[str, Any]:
 
 
 def _feedback(principal: str, scope: str, _: str | None) -> dict[str, Any]:
-    return {"json": {"graduate_id": "G05", "event": "shortlisted"}}
+    # G10 (bachelor, seeking) is a candidate of every open vacancy; HR records outcomes only for candidates.
+    return {"json": {"graduate_id": "G10", "event": "shortlisted"}}
 
 
 def _patch(principal: str, scope: str, _: str | None) -> dict[str, Any]:
@@ -106,6 +107,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/vacancies/{vacancy_id}"): Row(HR, "vacancy"),
     ("PATCH", "/api/v1/vacancies/{vacancy_id}"): Row(HR, "vacancy", request=_patch),
     ("POST", "/api/v1/vacancies/{vacancy_id}/close"): Row(HR, "vacancy"),
+    ("POST", "/api/v1/vacancies/{vacancy_id}/reopen"): Row(HR, "vacancy"),
     ("POST", "/api/v1/vacancies/{vacancy_id}/feedback"): Row(HR, "vacancy", ok=(200, 201), request=_feedback),
     ("GET", "/api/v1/vacancies/{vacancy_id}/candidates"): Row(HR, "vacancy"),
     ("GET", "/api/v1/skills"): Row(ALL),

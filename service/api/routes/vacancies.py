@@ -1,13 +1,13 @@
-"""Vacancy routes for HR (own enterprise) and admin (any enterprise)."""
+"""Vacancy routes for HR (own enterprise) and admin (any enterprise): :mod:`service.usecases.vacancies` and
+:mod:`service.usecases.outcomes`."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from service.api.auth import enterprise_scope
-from service.api.deps import HrKey, SessionDep
+from service.api.deps import HrContext
 from service.api.routes.common import (
     API_PREFIX,
     AUTH_ERRORS,
@@ -27,107 +27,98 @@ from service.api.schemas import (
     VacancyStatus,
     VacancyUpdate,
 )
-from service.store import vacancies as store
-from service.store.tables import Vacancy
-from service.store.vacancies import InvalidVacancy, UnknownEnterprise
+from service.usecases import outcomes, vacancies
+from service.usecases.vacancies import VacancyView
 
 router = APIRouter(prefix=f"{API_PREFIX}/vacancies", tags=["vacancies"], responses=AUTH_ERRORS)
 
+NOT_REOPENABLE: dict[int, dict[str, Any]] = {
+    409: {
+        **CONFLICT[409],
+        "description": "The vacancy cannot open again: its closing date has passed or its seats are all "
+        "taken (code `vacancy_not_reopenable`, `details` give the reason).",
+    }
+}
 
-def to_public(vacancy: Vacancy, hires: int, *, extracted: bool = False) -> VacancyPublic:
+
+def to_public(view: VacancyView) -> VacancyPublic:
+    vacancy = view.vacancy
     return VacancyPublic(
         vacancy_id=vacancy.vacancy_id,
         enterprise_id=vacancy.enterprise_id,
         title=vacancy.title,
         role=vacancy.role,
-        required_skills=store.required_skills(vacancy),
-        preferred_skills=store.preferred_skills(vacancy),
+        required_skills=view.required_skills,
+        preferred_skills=view.preferred_skills,
         min_education=vacancy.min_education,
         district=vacancy.district,
         headcount=vacancy.headcount,
-        hires=hires,
-        remaining_headcount=max(0, vacancy.headcount - hires),
+        hires=view.hires,
+        remaining_headcount=view.remaining_headcount,
         salary_min=vacancy.salary_min,
         salary_max=vacancy.salary_max,
         posted_at=vacancy.posted_at,
         closes_at=vacancy.closes_at,
         status=vacancy.status,
         description=vacancy.description,
-        skills_extracted=extracted,
+        skills_extracted=view.skills_extracted,
     )
-
-
-def _public(session: SessionDep, vacancy: Vacancy, *, extracted: bool = False) -> VacancyPublic:
-    hires = store.hires(session=session, vacancy_ids=[vacancy.vacancy_id])[vacancy.vacancy_id]
-    return to_public(vacancy, hires, extracted=extracted)
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=VacancyPublic,
-    responses=responses(NOT_FOUND, BODY_ERRORS),
+    responses=responses(BODY_ERRORS),
 )
-def post_vacancy(data: VacancyCreate, session: SessionDep, key: HrKey, response: Response) -> VacancyPublic:
-    """Post a vacancy; skills left out are extracted from the description."""
-    enterprise_id = enterprise_scope(key)
-    if enterprise_id is None:  # admin names the enterprise
-        if data.enterprise_id is None:
-            raise UnknownEnterprise(None)
-        enterprise_id = data.enterprise_id
-    elif data.enterprise_id is not None and data.enterprise_id != enterprise_id:
-        raise InvalidVacancy(
-            "enterprise_id", "an hr key posts for its own enterprise; leave enterprise_id out"
-        )
-    vacancy, extracted = store.create_vacancy(session=session, data=data, enterprise_id=enterprise_id)
-    session.commit()
-    response.headers["Location"] = f"{API_PREFIX}/vacancies/{vacancy.vacancy_id}"
-    return to_public(vacancy, 0, extracted=extracted)
+def post_vacancy(data: VacancyCreate, ctx: HrContext, response: Response) -> VacancyPublic:
+    """Post a vacancy; skills left out are extracted from the description. Admin keys name the enterprise."""
+    view = vacancies.post(ctx, data)
+    response.headers["Location"] = f"{API_PREFIX}/vacancies/{view.vacancy.vacancy_id}"
+    return to_public(view)
 
 
 @router.get("", response_model=Page[VacancyPublic])
 def list_vacancies(
-    session: SessionDep,
-    key: HrKey,
+    ctx: HrContext,
     status: Annotated[VacancyStatus | None, Query(description="Only vacancies with this status.")] = None,
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> Page[VacancyPublic]:
     """The caller's enterprise's vacancies (all enterprises for admin), newest first."""
-    items, total = store.list_vacancies(
-        session=session, enterprise_id=enterprise_scope(key), status=status, limit=limit, offset=offset
-    )
-    hires = store.hires(session=session, vacancy_ids=[v.vacancy_id for v in items])
+    page = vacancies.list_vacancies(ctx, status=status, limit=limit, offset=offset)
     return Page[VacancyPublic](
-        items=[to_public(v, hires[v.vacancy_id]) for v in items], total=total, limit=limit, offset=offset
+        items=[to_public(v) for v in page.items], total=page.total, limit=limit, offset=offset
     )
 
 
 @router.get("/{vacancy_id}", response_model=VacancyPublic, responses=responses(NOT_FOUND))
-def get_vacancy(vacancy_id: str, session: SessionDep, key: HrKey) -> VacancyPublic:
+def get_vacancy(vacancy_id: str, ctx: HrContext) -> VacancyPublic:
     """One vacancy of the caller's enterprise."""
-    vacancy = store.get_vacancy(session=session, vacancy_id=vacancy_id, enterprise_id=enterprise_scope(key))
-    return _public(session, vacancy)
+    return to_public(vacancies.get(ctx, vacancy_id))
 
 
 @router.patch(
     "/{vacancy_id}", response_model=VacancyPublic, responses=responses(NOT_FOUND, CONFLICT, BODY_ERRORS)
 )
-def patch_vacancy(vacancy_id: str, data: VacancyUpdate, session: SessionDep, key: HrKey) -> VacancyPublic:
-    """Change fields of an open vacancy (e.g. correct the extracted skills)."""
-    vacancy = store.get_vacancy(session=session, vacancy_id=vacancy_id, enterprise_id=enterprise_scope(key))
-    store.update_vacancy(session=session, vacancy=vacancy, data=data)
-    session.commit()
-    return _public(session, vacancy)
+def patch_vacancy(vacancy_id: str, data: VacancyUpdate, ctx: HrContext) -> VacancyPublic:
+    """Change fields of an open vacancy (e.g. correct the extracted skills); null leaves a field as it is,
+    except salary_min, salary_max and closes_at, which it clears."""
+    return to_public(vacancies.patch(ctx, vacancy_id, data))
 
 
 @router.post("/{vacancy_id}/close", response_model=VacancyPublic, responses=responses(NOT_FOUND))
-def close_vacancy(vacancy_id: str, session: SessionDep, key: HrKey) -> VacancyPublic:
+def close_vacancy(vacancy_id: str, ctx: HrContext) -> VacancyPublic:
     """Close a vacancy: it takes no more feedback and leaves graduates' suggestions."""
-    vacancy = store.get_vacancy(session=session, vacancy_id=vacancy_id, enterprise_id=enterprise_scope(key))
-    store.close_vacancy(session=session, vacancy=vacancy)
-    session.commit()
-    return _public(session, vacancy)
+    return to_public(vacancies.close(ctx, vacancy_id))
+
+
+@router.post(
+    "/{vacancy_id}/reopen", response_model=VacancyPublic, responses=responses(NOT_FOUND, NOT_REOPENABLE)
+)
+def reopen_vacancy(vacancy_id: str, ctx: HrContext) -> VacancyPublic:
+    """Open a closed vacancy again (409 when its closing date has passed or its seats are all taken)."""
+    return to_public(vacancies.reopen(ctx, vacancy_id))
 
 
 @router.post(
@@ -142,24 +133,19 @@ def close_vacancy(vacancy_id: str, session: SessionDep, key: HrKey) -> VacancyPu
     ),
 )
 def post_feedback(
-    vacancy_id: str, data: FeedbackCreate, session: SessionDep, key: HrKey, response: Response
+    vacancy_id: str, data: FeedbackCreate, ctx: HrContext, response: Response
 ) -> FeedbackPublic:
-    """Record an outcome for a candidate (201 when new, 200 when it was already recorded)."""
-    store.lock_vacancy(session=session, vacancy_id=vacancy_id)
-    vacancy = store.get_vacancy(session=session, vacancy_id=vacancy_id, enterprise_id=enterprise_scope(key))
-    interaction, created = store.record_feedback(
-        session=session, vacancy=vacancy, graduate_id=data.graduate_id, event=data.event
-    )
-    session.commit()
-    if not created:
+    """Record an outcome for a candidate of the vacancy (201 when new, 200 when it was already recorded);
+    any graduate who is neither a candidate nor in its pipeline is a 404, as an unknown id is."""
+    result = outcomes.record_outcome(ctx, vacancy_id, data)
+    if not result.created:
         response.status_code = status.HTTP_200_OK
-    hires = store.hires(session=session, vacancy_ids=[vacancy.vacancy_id])[vacancy.vacancy_id]
     return FeedbackPublic(
-        vacancy_id=vacancy.vacancy_id,
-        graduate_id=interaction.graduate_id,
-        event=interaction.event,
-        occurred_at=interaction.occurred_at,
-        created=created,
-        vacancy_status=vacancy.status,
-        remaining_headcount=max(0, vacancy.headcount - hires),
+        vacancy_id=result.vacancy.vacancy_id,
+        graduate_id=result.interaction.graduate_id,
+        event=result.interaction.event,
+        occurred_at=result.interaction.occurred_at,
+        created=result.created,
+        vacancy_status=result.vacancy.status,
+        remaining_headcount=result.remaining_headcount,
     )

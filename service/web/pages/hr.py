@@ -1,4 +1,9 @@
-"""HR pages: the enterprise's vacancies, posting one (extract skills, confirm, save), its candidates."""
+"""HR pages: the enterprise's vacancies, posting one (extract skills, confirm, save), its candidates,
+recording outcomes, closing and reopening.
+
+Each page translates HTTP to one action of :mod:`service.usecases` (vacancies, candidates, outcomes) and
+renders its result; the actions own access, tenancy, limits, audit and the commit.
+"""
 
 from __future__ import annotations
 
@@ -11,26 +16,14 @@ from starlette.responses import Response
 
 from models.columns import EDUCATION_LEVELS, FEEDBACK_EVENTS, PROGRAM_KINDS, VACANCY_STATUSES
 from models.results import CandidateFilters
-from service.api.auth import enterprise_scope
-from service.api.deps import SessionDep
-from service.store.skills import extractor
-from service.store.vacancies import (
-    GraduateNotSeeking,
-    UnknownGraduate,
-    VacancyClosed,
-    close_vacancy,
-    create_vacancy,
-    get_vacancy,
-    hires,
-    list_vacancies,
-    lock_vacancy,
-    preferred_skills,
-    record_feedback,
-    required_skills,
-)
-from service.usecases import candidates
-from service.web.deps import FormDep, PageContext, PageError, UserDep, require
+from service.api.schemas import FeedbackCreate
+from service.store.vacancies import GraduateNotSeeking, NotReopenable, UnknownGraduate, VacancyClosed
+from service.usecases import candidates, outcomes, vacancies
+from service.usecases.context import HR_ROLES, ROLE_ADMIN, ROLE_HR, Context
+from service.usecases.vacancies import TextTooLong
+from service.web.deps import FormDep, PageContext, PageError
 from service.web.forms import VacancyForm, known_skill_ids
+from service.web.i18n import enum_label
 from service.web.lookups import Names, districts, enterprise_names, skill_names
 from service.web.pagination import floored_pager, page_number, pager
 from service.web.rendering import flash, language, redirect, render, safe_next
@@ -39,42 +32,33 @@ router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 20
 CANDIDATES_PER_PAGE = 10
-HR_ROLES = ("hr", "admin")
+# Why a vacancy did not reopen (NotReopenable.reason) -> the message shown.
+NOT_REOPENABLE = {"filled": "hr.reopen.filled", "past_closing_date": "hr.reopen.past_closing_date"}
 
 
 @router.get("/vacancies")
-def vacancy_list(
-    request: Request, db: SessionDep, user: UserDep, status: str = "", page: str = "1"
-) -> Response:
+def vacancy_list(request: Request, ctx: PageContext, status: str = "", page: str = "1") -> Response:
     """The enterprise's vacancies (admin: everyone's), newest first."""
-    require(user, *HR_ROLES)
     number = page_number(page)
     status_filter = status if status in VACANCY_STATUSES else None
-    vacancies, total = list_vacancies(
-        session=db,
-        enterprise_id=enterprise_scope(user),
-        status=status_filter,
-        limit=PAGE_SIZE,
-        offset=(number - 1) * PAGE_SIZE,
+    result = vacancies.list_vacancies(
+        ctx, status=status_filter, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
     )
-    hired = hires(session=db, vacancy_ids=[v.vacancy_id for v in vacancies])
     return render(
         request,
         "hr/vacancies.html",
         {
-            "vacancies": vacancies,
-            "hired": hired,
+            "vacancies": result.items,
             "status": status_filter or "",
             "statuses": VACANCY_STATUSES,
-            "enterprise": Names(enterprise_names(db)),
-            "pager": pager(total, number, PAGE_SIZE, {"status": status_filter or ""}),
+            "enterprise": Names(enterprise_names(ctx.session)),
+            "pager": pager(result.total, number, PAGE_SIZE, {"status": status_filter or ""}),
         },
     )
 
 
-def _render_form(
-    request: Request, db: SessionDep, user: UserDep, form: VacancyForm, *, status_code: int = 200
-) -> Response:
+def _render_form(request: Request, ctx: Context, form: VacancyForm, *, status_code: int = 200) -> Response:
+    db = ctx.session
     return render(
         request,
         "hr/vacancy_new.html",
@@ -83,55 +67,67 @@ def _render_form(
             "skill": Names(skill_names(db, language(request))),
             "education_levels": EDUCATION_LEVELS,
             "districts": districts(db),
-            "enterprises": enterprise_names(db) if user.role == "admin" else {},
+            "enterprises": enterprise_names(db) if ctx.principal.role == ROLE_ADMIN else {},
         },
         status_code=status_code,
     )
 
 
 @router.get("/vacancies/new")
-def vacancy_new(request: Request, db: SessionDep, user: UserDep) -> Response:
+def vacancy_new(request: Request, ctx: PageContext) -> Response:
     """An empty "post a vacancy" form."""
-    require(user, *HR_ROLES)
-    return _render_form(request, db, user, VacancyForm.empty())
+    ctx.require(HR_ROLES)
+    return _render_form(request, ctx, VacancyForm.empty())
 
 
 @router.post("/vacancies/new")
-def vacancy_submit(request: Request, db: SessionDep, user: UserDep, form: FormDep) -> Response:
-    """Step 1 ("extract"): find skills in the text and show them; step 2 ("save"): create the vacancy."""
-    require(user, *HR_ROLES)
+def vacancy_submit(request: Request, ctx: PageContext, form: FormDep) -> Response:
+    """Step 1 ("extract"): find skills in the text and show them; step 2 ("save"): post the vacancy.
+
+    Every text is checked against its limit by the action before any extraction."""
+    ctx.require(HR_ROLES)
     data = VacancyForm.from_form(form)
     action = str(form.get("action") or "extract")
-    skill_extractor = extractor(session=db)
-    known = known_skill_ids(db)
+    known = known_skill_ids(ctx.session)
     data.required = [s for s in data.required if s in known]
     data.preferred = [s for s in data.preferred if s in known]
     if action != "save" or not data.extracted:
-        required, preferred = skill_extractor.extract_split(
-            f"{data.values['title']}\n{data.values['description']}"
-        )
-        data.required, data.preferred = required, preferred
+        try:
+            found = vacancies.extract_skills(
+                ctx,
+                title=data.values["title"],
+                description=data.values["description"],
+                typed=data.values["add_skills"],
+            )
+        except TextTooLong as error:
+            data.too_long(error.limits)
+            return _render_form(request, ctx, data, status_code=422)
+        data.required, data.preferred = found.required, found.preferred
         data.extracted = True
-        data.add_typed_skills(skill_extractor, known)
+        data.add_typed(found)
         # On "extract" only the add-skills box is judged; the other fields are checked on save.
-        return _render_form(request, db, user, data, status_code=422 if data.errors else 200)
-    enterprises = set(enterprise_names(db)) if user.role == "admin" else set()
-    data.validate(need_enterprise=user.role == "admin", enterprises=enterprises)
-    data.add_typed_skills(skill_extractor, known)
+        return _render_form(request, ctx, data, status_code=422 if data.errors else 200)
+    enterprises = set(enterprise_names(ctx.session)) if ctx.principal.role == ROLE_ADMIN else set()
+    data.validate(need_enterprise=ctx.principal.role == ROLE_ADMIN, enterprises=enterprises)
+    try:
+        data.add_typed(vacancies.find_skills(ctx, data.values["add_skills"]))
+    except TextTooLong as error:
+        data.too_long(error.limits)
     if not data.skills and "add_skills" not in data.errors:
         data.error("skills", "valid.no_skills")
     if not data.errors:
-        enterprise_id = user.enterprise_id if user.role == "hr" else data.values["enterprise_id"]
+        hr = ctx.principal.role == ROLE_HR
         try:
-            payload = data.to_create(enterprise_id=enterprise_id)
+            payload = data.to_create(
+                enterprise_id=ctx.principal.enterprise_id if hr else data.values["enterprise_id"]
+            )
         except ValidationError as error:
             data.absorb(error)
         else:
-            vacancy, _ = create_vacancy(session=db, data=payload, enterprise_id=str(enterprise_id))
-            db.commit()
+            view = vacancies.post(ctx, payload)
             flash(request, "hr.new.saved")
-            return redirect(f"/vacancies/{vacancy.vacancy_id}")
-    return _render_form(request, db, user, data, status_code=422)
+            return redirect(f"/vacancies/{view.vacancy.vacancy_id}")
+    return _render_form(request, ctx, data, status_code=422)
 
 
 @router.get("/vacancies/{vacancy_id}")
@@ -144,12 +140,11 @@ def vacancy_candidates(
     page: str = "1",
 ) -> Response:
     """A vacancy's ranked candidates with the match, skills, reasons and outcome buttons."""
-    require(ctx.principal, *HR_ROLES)
-    db = ctx.session
-    vacancy = get_vacancy(session=db, vacancy_id=vacancy_id, enterprise_id=ctx.enterprise_scope)
+    view = vacancies.get(ctx, vacancy_id)
+    vacancy = view.vacancy
     number = page_number(page)
     filters = CandidateFilters(
-        district=district.strip() or None,
+        district=district.strip() or None,  # admin only: an hr key may not filter by district (403)
         program_kind=program_kind if program_kind in PROGRAM_KINDS else None,
     )
     offset = (number - 1) * CANDIDATES_PER_PAGE
@@ -160,17 +155,18 @@ def vacancy_candidates(
         )
     items = [{"match": c.match, "info": c.info} for c in result.recommended] if result else []
     others = [{"match": c.match, "info": c.info} for c in result.below] if result else []
-    listed = [i["match"].graduate_id for i in items + others]
+    listed = [c.match.graduate_id for c in result.shown(include_below=True)] if result else []
     params = {"district": district, "program_kind": program_kind}
     here = f"/vacancies/{vacancy.vacancy_id}?" + urlencode({**params, "page": str(number)})
+    db = ctx.session
     return render(
         request,
         "hr/candidates.html",
         {
             "vacancy": vacancy,
-            "required": required_skills(vacancy),
-            "preferred": preferred_skills(vacancy),
-            "hired": hires(session=db, vacancy_ids=[vacancy.vacancy_id])[vacancy.vacancy_id],
+            "required": view.required_skills,
+            "preferred": view.preferred_skills,
+            "hired": view.hires,
             "items": items,
             "others": others,
             "others_total": result.below_from_here if result else 0,
@@ -182,6 +178,7 @@ def vacancy_candidates(
             "events": FEEDBACK_EVENTS,
             "program_kinds": PROGRAM_KINDS,
             "filters": params,
+            "district_filter": ctx.principal.role == ROLE_ADMIN,
             "back": here,
             "rank_offset": offset,
             "pager": floored_pager(result.page if result else None, number, CANDIDATES_PER_PAGE, params),
@@ -190,43 +187,49 @@ def vacancy_candidates(
 
 
 @router.post("/vacancies/{vacancy_id}/feedback")
-def vacancy_feedback(
-    request: Request, db: SessionDep, user: UserDep, form: FormDep, vacancy_id: str
-) -> Response:
+def vacancy_feedback(request: Request, ctx: PageContext, form: FormDep, vacancy_id: str) -> Response:
     """Record shortlisted / interviewed / offered / hired / rejected for one candidate."""
-    require(user, *HR_ROLES)
+    ctx.require(HR_ROLES)
     back = safe_next(str(form.get("back") or ""), f"/vacancies/{vacancy_id}")
-    graduate_id = str(form.get("graduate_id") or "").strip()
-    event = str(form.get("event") or "")
-    if event not in FEEDBACK_EVENTS or not graduate_id:
-        raise PageError(400)
-    lock_vacancy(session=db, vacancy_id=vacancy_id)
-    vacancy = get_vacancy(session=db, vacancy_id=vacancy_id, enterprise_id=enterprise_scope(user))
     try:
-        record_feedback(session=db, vacancy=vacancy, graduate_id=graduate_id, event=event)
-    except (VacancyClosed, GraduateNotSeeking, UnknownGraduate) as error:
-        db.rollback()
-        flash(request, "valid.raw", "error", message=str(error))
+        outcome = FeedbackCreate(
+            graduate_id=str(form.get("graduate_id") or "").strip(), event=str(form.get("event") or "")
+        )
+    except ValidationError as error:
+        raise PageError(400) from error
+    try:
+        outcomes.record_outcome(ctx, vacancy_id, outcome)
+    except UnknownGraduate:
+        # The same message for every graduate HR may not record for, whatever the reason.
+        ctx.session.rollback()
+        flash(request, "hr.outcome.unknown_graduate", "error", graduate=outcome.graduate_id)
         return redirect(back)
-    db.commit()
-    flash(request, "hr.candidates.recorded", graduate=graduate_id, event=_event_label(request, event))
+    except (VacancyClosed, GraduateNotSeeking) as error:
+        ctx.session.rollback()
+        key = "hr.outcome.closed" if isinstance(error, VacancyClosed) else "hr.outcome.not_seeking"
+        flash(request, key, "error", graduate=outcome.graduate_id)
+        return redirect(back)
+    event = enum_label("event", outcome.event, language(request))
+    flash(request, "hr.candidates.recorded", graduate=outcome.graduate_id, event=event)
     return redirect(back)
 
 
-def _event_label(request: Request, event: str) -> str:
-    from service.web.i18n import enum_label
-
-    return enum_label("event", event, language(request))
-
-
 @router.post("/vacancies/{vacancy_id}/close")
-def vacancy_close(
-    request: Request, db: SessionDep, user: UserDep, form: FormDep, vacancy_id: str
-) -> Response:
+def vacancy_close(request: Request, ctx: PageContext, form: FormDep, vacancy_id: str) -> Response:
     """Close an open vacancy."""
-    require(user, *HR_ROLES)
-    vacancy = get_vacancy(session=db, vacancy_id=vacancy_id, enterprise_id=enterprise_scope(user))
-    close_vacancy(session=db, vacancy=vacancy)
-    db.commit()
+    vacancies.close(ctx, vacancy_id)
     flash(request, "hr.closed_ok")
+    return redirect(f"/vacancies/{vacancy_id}")
+
+
+@router.post("/vacancies/{vacancy_id}/reopen")
+def vacancy_reopen(request: Request, ctx: PageContext, form: FormDep, vacancy_id: str) -> Response:
+    """Open a closed vacancy again; why not when its closing date has passed or its seats are taken."""
+    try:
+        vacancies.reopen(ctx, vacancy_id)
+    except NotReopenable as error:
+        ctx.session.rollback()
+        flash(request, NOT_REOPENABLE[error.reason], "error")
+        return redirect(f"/vacancies/{vacancy_id}")
+    flash(request, "hr.reopened_ok")
     return redirect(f"/vacancies/{vacancy_id}")

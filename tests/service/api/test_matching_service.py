@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import Engine
 
 from models.data import MarketData
-from service.api.schemas import VacancyCreate, VacancyUpdate
 from service.matching import MatchingService, _load_candidate_pool
 from service.store.session import make_sessionmaker
 from service.store.tables import Graduate, Vacancy
 from service.store.vacancies import (
+    NewVacancy,
+    VacancyChanges,
     close_vacancy,
     create_vacancy,
     get_vacancy,
@@ -41,9 +42,9 @@ def test_stale_index_answers_with_fresh_vacancies_and_without_gone_graduates(
         ]
     gate.clear()  # background builds now hang: every answer below comes from the stale index
     with sessions() as session, session.begin():
-        posted, _ = create_vacancy(
+        posted = create_vacancy(
             session=session,
-            data=VacancyCreate(title="倒装焊技术员", district="滨海新区", required_skills=["flip_chip"]),
+            data=NewVacancy(title="倒装焊技术员", district="滨海新区", required_skills=["flip_chip"]),
             enterprise_id="E2",
         )
         record_feedback(
@@ -56,7 +57,7 @@ def test_stale_index_answers_with_fresh_vacancies_and_without_gone_graduates(
         update_vacancy(
             session=session,
             vacancy=get_vacancy(session=session, vacancy_id="V2"),
-            data=VacancyUpdate(required_skills=["ate_test"]),
+            changes=VacancyChanges(required_skills=["ate_test"]),
         )
     try:
         with sessions() as session:

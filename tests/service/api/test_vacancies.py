@@ -94,7 +94,7 @@ def test_hr_cannot_post_for_another_enterprise(api: Api) -> None:
 
 
 def test_bad_inputs_answer_422_with_field_paths(api: Api) -> None:
-    cases = {
+    cases: dict[str, dict[str, object]] = {
         "body.min_education": {"min_education": "kindergarten"},
         "body.headcount": {"headcount": -1},
         "body": {"salary_min": 9000, "salary_max": 6000},
@@ -177,10 +177,91 @@ def test_patch_changes_fields_and_checks_consistency(api: Api) -> None:
     assert bad_salary.status_code == 422 and bad_salary.json()["error"]["code"] == "invalid_vacancy"
     unknown = api.client.patch("/api/v1/vacancies/V1", json={"required_skills": ["nope"]}, headers=headers)
     assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "unknown_skill"
-    null_title = api.client.patch("/api/v1/vacancies/V1", json={"title": None}, headers=headers)
-    assert null_title.status_code == 422
     filled = api.client.patch("/api/v1/vacancies/V6", json={"headcount": 3}, headers=headers)
     assert filled.status_code == 409 and filled.json()["error"]["code"] == "vacancy_closed"
+
+
+def test_patch_with_nulls_keeps_fields_or_clears_the_optional_ones(api: Api) -> None:
+    """As the schema says: null leaves a field as it is, except salary_min, salary_max and closes_at,
+    which null clears (finding 11)."""
+    headers = api.headers["hr_e1"]
+    before = api.client.get("/api/v1/vacancies/V1", headers=headers).json()
+    every_null = dict.fromkeys(
+        (
+            "title",
+            "role",
+            "required_skills",
+            "preferred_skills",
+            "min_education",
+            "district",
+            "headcount",
+            "description",
+        )
+    )
+    response = api.client.patch("/api/v1/vacancies/V1", json=every_null, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json() == before
+    cleared = api.client.patch(
+        "/api/v1/vacancies/V1",
+        json={"salary_min": None, "salary_max": None, "closes_at": None, "title": None},
+        headers=headers,
+    )
+    assert cleared.status_code == 200, cleared.text
+    body = cleared.json()
+    assert (body["salary_min"], body["salary_max"], body["closes_at"]) == (None, None, None)
+    assert body["title"] == before["title"] and body["headcount"] == before["headcount"]
+    schema = api.client.get("/openapi.json").json()["components"]["schemas"]["VacancyUpdate"]
+    assert "null" in schema["properties"]["title"]["description"].lower()
+    assert "clears" in schema["properties"]["salary_min"]["description"]
+
+
+def test_admin_post_without_enterprise_is_a_422_naming_it_as_documented(api: Api) -> None:
+    response = post(api, key="admin", required_skills=["spc"])
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "body.enterprise_id"
+    schema = api.client.get("/openapi.json").json()["components"]["schemas"]["VacancyCreate"]
+    assert "Admin keys must send it" in schema["properties"]["enterprise_id"]["description"]
+
+
+def test_reopen_opens_a_closed_vacancy_and_refuses_a_filled_or_expired_one(api: Api) -> None:
+    headers = api.headers["hr_e1"]
+    closed = api.client.post("/api/v1/vacancies/V2/close", headers=headers)
+    assert closed.json()["status"] == "closed"
+    reopened = api.client.post("/api/v1/vacancies/V2/reopen", headers=headers)
+    assert reopened.status_code == 200 and reopened.json()["status"] == "open"
+    again = api.client.post("/api/v1/vacancies/V2/reopen", headers=headers)  # open: nothing changes
+    assert again.status_code == 200 and again.json()["status"] == "open"
+
+    filled = api.client.post("/api/v1/vacancies/V6/reopen", headers=headers)  # 1 seat, 1 hired
+    assert filled.status_code == 409
+    assert filled.json()["error"]["code"] == "vacancy_not_reopenable"
+    assert filled.json()["error"]["details"] == [{"reason": "filled"}]
+    assert "seat" in filled.json()["error"]["message"]
+
+    api.client.patch("/api/v1/vacancies/V2", json={"closes_at": "2020-01-01T00:00:00"}, headers=headers)
+    api.client.post("/api/v1/vacancies/V2/close", headers=headers)
+    expired = api.client.post("/api/v1/vacancies/V2/reopen", headers=headers)
+    assert expired.status_code == 409
+    assert expired.json()["error"]["details"] == [{"reason": "past_closing_date"}]
+    assert "2020-01-01" in expired.json()["error"]["message"]
+    with api.session() as session:
+        assert session.get(Vacancy, "V2").status == "closed"  # type: ignore[union-attr]
+        assert session.get(Vacancy, "V6").status == "filled"  # type: ignore[union-attr]
+    foreign = api.client.post("/api/v1/vacancies/V4/reopen", headers=headers)
+    missing = api.client.post("/api/v1/vacancies/V404/reopen", headers=headers)
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.text.replace("V4", "X") == missing.text.replace("V404", "X")
+
+
+def test_vacancy_writes_are_audited(api: Api) -> None:
+    headers = api.headers["hr_e1"]
+    vacancy_id = post(api, key="hr_e1", required_skills=["spc"]).json()["vacancy_id"]
+    api.client.patch(f"/api/v1/vacancies/{vacancy_id}", json={"headcount": 3}, headers=headers)
+    api.client.post(f"/api/v1/vacancies/{vacancy_id}/close", headers=headers)
+    api.client.post(f"/api/v1/vacancies/{vacancy_id}/reopen", headers=headers)
+    audit = api.client.get("/api/v1/admin/audit?limit=10", headers=api.headers["admin"]).json()["items"]
+    actions = [(e["action"], e["resource"]) for e in audit if e["resource"] == f"vacancy:{vacancy_id}"]
+    assert [a for a, _ in actions] == ["reopen_vacancy", "close_vacancy", "patch_vacancy", "post_vacancy"]
 
 
 def test_close_is_idempotent(api: Api) -> None:
@@ -296,7 +377,7 @@ def test_any_db_round_trip(api_any_db: Api) -> None:
     assert patched.status_code == 200
     hired = api.client.post(
         f"/api/v1/vacancies/{vacancy_id}/feedback",
-        json={"graduate_id": "G05", "event": "hired"},
+        json={"graduate_id": "G06", "event": "hired"},  # a candidate: seeking, associate as asked
         headers=api.headers["hr_e2"],
     )
     assert hired.status_code == 201 and hired.json()["vacancy_status"] == "filled"

@@ -1,0 +1,39 @@
+"""What the service tests serve: a model holder returning one fixed model, and the one tiny trained model.
+
+``tiny_model()`` is a real :class:`models.matcher.Matcher` trained on ``tests.bundles.tiny_market()``
+(seeded, one thread), wrapped as the registry would serve it; it is trained once per test process and
+shared (also as the session fixture ``tiny_model`` of ``tests/conftest.py``).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from models.matcher import Matcher, MatcherConfig
+from tests.bundles import tiny_market
+from training.registry import LoadedModel
+
+TINY_VERSION = "tiny-1"
+TINY_CONFIG = MatcherConfig(
+    no_components=8, epochs=5, num_threads=1, candidates=("compact",), retrieval_pool=50, seed=7
+)
+
+
+class StaticHolder:
+    """A model holder serving one fixed model, or none (``ModelHolder.get`` without a registry).
+
+    Tests swap models by assigning ``holder.model``.
+    """
+
+    def __init__(self, model: LoadedModel | None = None) -> None:
+        self.model = model
+
+    def get(self) -> LoadedModel | None:
+        return self.model
+
+
+@cache
+def tiny_model() -> LoadedModel:
+    """The tiny trained model, as the registry would serve it (trained once per test process)."""
+    matcher = Matcher(TINY_CONFIG).fit(tiny_market())
+    return LoadedModel(version=TINY_VERSION, matcher=matcher, manifest={})
