@@ -1,6 +1,8 @@
-"""Vacancy routes through HTTP: post (with skill extraction), list, get, patch, close, feedback."""
+"""Vacancy routes through HTTP: post (with skill extraction), list, get, patch, close, reopen, feedback."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -94,7 +96,7 @@ def test_hr_cannot_post_for_another_enterprise(api: Api) -> None:
 
 
 def test_bad_inputs_answer_422_with_field_paths(api: Api) -> None:
-    cases: dict[str, dict[str, object]] = {
+    cases: dict[str, dict[str, Any]] = {
         "body.min_education": {"min_education": "kindergarten"},
         "body.headcount": {"headcount": -1},
         "body": {"salary_min": 9000, "salary_max": 6000},
