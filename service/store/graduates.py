@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, selectinload
 from models.bundle import KnownIds, Problem, ProblemList, parse_entity_csv, read_table
 from models.columns import Columns as C
 from models.data import MarketData
-from models.ids import InvalidId, is_valid_id
+from models.ids import is_valid_id
+from service.store.market import import_market
 from service.store.session import bump_data_version
 from service.store.tables import (
     AuditEntry,
@@ -201,13 +202,11 @@ def import_graduates(
     graduates changes any answer. A row whose id the school already uses updates that graduate (in this
     programme; one in another programme of the school is a problem); any other row adds a graduate.
 
-    Same rules as the bundle import (``models.bundle.parse_entity_csv`` with the store's skill ids),
-    plus: every id matches :data:`models.ids.ID_PATTERN`, every row's ``program_id`` is this programme, and
-    the programme stays within ``max_graduates``. Raises :class:`GraduateImportError` listing every
+    Same rules as the bundle import (``models.bundle.parse_entity_csv`` with the store's skill ids; every
+    id matches :data:`models.ids.ID_PATTERN`), plus: every row's ``program_id`` is this programme, and the
+    programme stays within ``max_graduates``. Raises :class:`GraduateImportError` listing every
     problem, or :class:`ProgramFull`.
     """
-    from service.store.market import import_market
-
     file = "graduates.csv"
     program_id = program.program_id
     frame, problems = parse_entity_csv("graduates", content, known=_known_ids(session))
@@ -215,10 +214,6 @@ def import_graduates(
     existing: dict[str, tuple[str, str]] = {}  # the school's own id -> (graduate_id, program_id)
     if len(frame):
         lines = _row_lines(content, len(frame))
-        flagged = {(p.line, p.column) for p in problems}
-        for line, value in zip(lines, frame[C.graduate].tolist(), strict=True):
-            if not is_valid_id(value) and (line, C.graduate) not in flagged:
-                problems.append(Problem(file, line, C.graduate, str(InvalidId(C.graduate))))
         for line, value in zip(lines, frame[C.program].tolist(), strict=True):
             if isinstance(value, str) and value and value != program_id:
                 problems.append(

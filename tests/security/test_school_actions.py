@@ -212,3 +212,11 @@ def test_viewing_graduates_is_audited_through_the_api_and_the_pages(api: Api, we
 @pytest.fixture
 def web(sqlite_engine: Engine, tmp_path: Path) -> Iterator[Web]:
     yield from _make_web(sqlite_engine, tmp_path / "web", None)
+
+
+def test_pages_answer_a_malformed_or_foreign_id_like_a_missing_one(web: Web) -> None:
+    web.sign_in("school")
+    for path in ("/graduates/G%01", "/graduates/G%E2%80%AE1", "/graduates/G09", "/graduates/G404"):
+        assert web.client.get(path).status_code == 404, path
+    for path in ("/programs/P%01", "/programs/P3/placement", "/programs/P3/skill-gaps"):
+        assert web.client.get(path).status_code == 404, path
