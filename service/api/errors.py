@@ -28,6 +28,7 @@ from service.store.vacancies import (
     UnknownVacancy,
     VacancyClosed,
 )
+from service.usecases.admin import ModelRefused, TrainRunning, UnknownKey, UnknownModelVersion
 from service.usecases.errors import Forbidden, RateLimited
 
 logger = logging.getLogger("talentmatch.api")
@@ -91,6 +92,10 @@ register_error(VacancyClosed, 409, "vacancy_closed")
 register_error(NotReopenable, 409, "vacancy_not_reopenable")
 register_error(GraduateNotSeeking, 409, "graduate_not_seeking")
 register_error(InvalidKeyRequest, 422, "invalid_key_request")
+register_error(UnknownModelVersion, 404, "model_version_not_found")
+register_error(ModelRefused, 409, "model_refused")
+register_error(TrainRunning, 409, "train_running")
+register_error(UnknownKey, 404, "key_not_found")
 register_error(InvalidVacancy, 422, "invalid_vacancy")
 
 

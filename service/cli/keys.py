@@ -1,6 +1,7 @@
-"""API key commands: ``apikey create|list|revoke``.
+"""API key commands: ``apikey create|list|revoke``, as the operator through :mod:`service.usecases.admin`.
 
 ``create`` prints the new key as the last line of its output, once; only a salted hash is stored.
+Revoking a key also ends its signed-in web sessions.
 """
 
 from __future__ import annotations
@@ -8,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from service.settings import get_settings
-from service.store.api_keys import ROLES, InvalidKeyRequest, create_api_key, list_api_keys, revoke_api_key
-from service.store.session import make_engine, transaction
+from service.cli.context import operator_context
+from service.store.api_keys import ROLES, InvalidKeyRequest
+from service.usecases import admin
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -31,51 +32,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing = sub.add_parser("list", help="list keys (never the keys themselves)")
     listing.set_defaults(handler=run_list)
 
-    revoke = sub.add_parser("revoke", help="revoke a key by its id")
+    revoke = sub.add_parser("revoke", help="revoke a key by its id (its web sessions end too)")
     revoke.add_argument("key_id", metavar="KEY_ID")
     revoke.set_defaults(handler=run_revoke)
 
 
 def run_create(args: argparse.Namespace) -> int:
-    engine = make_engine(get_settings().database_url)
     try:
-        with transaction(engine) as session:
-            key, plaintext = create_api_key(
-                session=session,
-                role=args.role,
-                enterprise_id=args.enterprise,
-                school_id=args.school,
-                name=args.name,
+        with operator_context() as ctx:
+            created = admin.create_key(
+                ctx, role=args.role, enterprise_id=args.enterprise, school_id=args.school, name=args.name
             )
-            scope = key.enterprise_id or key.school_id or "all"
-            key_id = key.key_id
     except InvalidKeyRequest as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    finally:
-        engine.dispose()
-    print(f"created {args.role} key {key_id} (scope: {scope}); it is shown once, store it now:")
-    print(plaintext)
+    key = created.info
+    print(f"created {key.role} key {key.key_id} (scope: {key.scope}); it is shown once, store it now:")
+    print(created.plaintext)
     return EXIT_OK
 
 
 def run_list(args: argparse.Namespace) -> int:
-    engine = make_engine(get_settings().database_url)
-    try:
-        with transaction(engine) as session:
-            rows = [
-                (
-                    k.key_id,
-                    k.name or "-",
-                    k.role,
-                    k.enterprise_id or k.school_id or "all",
-                    k.created_at.isoformat(timespec="seconds"),
-                    k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "-",
-                )
-                for k in list_api_keys(session=session)
-            ]
-    finally:
-        engine.dispose()
+    with operator_context() as ctx:
+        rows = [
+            (k.key_id, k.name or "-", k.role, k.scope, k.created_at, k.revoked_at or "-")
+            for k in admin.list_keys(ctx)
+        ]
     header = ("key_id", "name", "role", "scope", "created", "revoked")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
@@ -84,15 +66,11 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_revoke(args: argparse.Namespace) -> int:
-    engine = make_engine(get_settings().database_url)
     try:
-        with transaction(engine) as session:
-            key = revoke_api_key(session=session, key_id=args.key_id)
-            found = key is not None
-    finally:
-        engine.dispose()
-    if not found:
+        with operator_context() as ctx:
+            admin.revoke_key(ctx, args.key_id)
+    except admin.UnknownKey:
         print(f"error: no key with id {args.key_id!r}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"revoked key {args.key_id}")
+    print(f"revoked key {args.key_id} (its web sessions are ended)")
     return EXIT_OK

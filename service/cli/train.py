@@ -1,4 +1,5 @@
-"""Model commands: ``train`` and ``models list|show|promote|rollback``.
+"""Model commands: ``train`` and ``models list|show|promote|rollback`` (the latter as the operator through
+:mod:`service.usecases.admin`; promote and rollback are audited).
 
 Exit codes of ``train``: 0 promoted, 3 trained but not promoted, 2 bad input or nothing to train on,
 1 anything else (including another train already running).
@@ -13,9 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from service.cli.context import operator_context
 from service.settings import get_settings
+from service.usecases import admin
 from training.lock import LockBusy
-from training.registry import ArtifactError, Registry
+from training.registry import ArtifactError
 
 log = logging.getLogger(__name__)
 
@@ -122,44 +125,31 @@ def _read_config(path: Path) -> Any:
     return MatcherConfig.from_dict(values)
 
 
-def _registry() -> Registry:
-    return Registry(get_settings().artifacts_dir)
-
-
-def _metric(manifest: dict[str, Any], model: str) -> str:
-    values = ((manifest.get("evaluation") or {}).get("metrics") or {}).get(model) or {}
-    value = values.get("ndcg")
-    return f"{value:.4f}" if isinstance(value, int | float) else "-"
+def _metric(version: admin.ModelVersion, model: str) -> str:
+    value = (version.metrics.get(model) or {}).get("ndcg")
+    return f"{value:.4f}" if value is not None else "-"
 
 
 def run_list(args: argparse.Namespace) -> int:
-    registry = _registry()
-    try:
-        pointer = registry.read_pointer()
-    except ArtifactError as error:
-        print(f"warning: {error}", file=sys.stderr)
-        pointer = None
-    versions = registry.versions()
-    if not versions:
-        print(f"no model versions in {registry.root}")
+    with operator_context(migrate=False) as ctx:
+        status = admin.list_models(ctx)
+    if status.pointer_error:
+        print(f"warning: {status.pointer_error}", file=sys.stderr)
+    if not status.versions:
+        print(f"no model versions in {get_settings().artifacts_dir}")
         return EXIT_OK
     header = f"{'':2}{'version':27}{'created (UTC)':22}{'ndcg':>8}{'keyword':>9}{'gate':>7}"
     print(header)
-    for version in reversed(versions):
-        mark = "* " if pointer and version == pointer.version else "  "
-        if pointer and version == pointer.previous:
-            mark = "p "
-        try:
-            manifest = registry.manifest(version)
-        except ArtifactError as error:
-            print(f"{mark}{version:27}unreadable: {error}")
+    for version in status.versions:
+        mark = "* " if version.current else ("p " if version.previous else "  ")
+        if version.problem:
+            print(f"{mark}{version.version:27}unreadable: {version.problem}")
             continue
-        gate = manifest.get("gate") or {}
-        verdict = "pass" if gate.get("passed") else ("forced" if gate.get("forced") else "fail")
-        created = str(manifest.get("created_at", "?"))[:19]
+        verdict = "pass" if version.gate_passed else ("forced" if version.gate_forced else "fail")
+        created = str(version.created_at or "?")[:19]
         print(
-            f"{mark}{version:27}{created:22}{_metric(manifest, 'new'):>8}"
-            f"{_metric(manifest, 'keyword'):>9}{verdict:>7}"
+            f"{mark}{version.version:27}{created:22}{_metric(version, 'new'):>8}"
+            f"{_metric(version, 'keyword'):>9}{verdict:>7}"
         )
     print("(* current, p previous; ndcg = holdout NDCG@10, mean of both directions)")
     return EXIT_OK
@@ -167,8 +157,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     try:
-        manifest = _registry().manifest(args.version)
-    except ArtifactError as error:
+        with operator_context(migrate=False) as ctx:
+            manifest = admin.show_model(ctx, args.version)
+    except admin.UnknownModelVersion as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False))
@@ -236,13 +227,12 @@ def _number_text(value: Any) -> str:
 
 
 def run_promote(args: argparse.Namespace) -> int:
-    registry = _registry()
     try:
-        with registry.train_lock():
-            pointer = registry.promote(args.version)
-    except LockBusy as error:
+        with operator_context() as ctx:
+            pointer = admin.promote_model(ctx, args.version)
+    except admin.TrainRunning as error:
         return _train_running(error, "promote")
-    except ArtifactError as error:
+    except admin.ModelRefused as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"current model is now {pointer.version} (previous {pointer.previous})")
@@ -250,23 +240,18 @@ def run_promote(args: argparse.Namespace) -> int:
 
 
 def run_rollback(args: argparse.Namespace) -> int:
-    registry = _registry()
     try:
-        with registry.train_lock():
-            pointer = registry.rollback()
-    except LockBusy as error:
+        with operator_context() as ctx:
+            pointer = admin.rollback_model(ctx)
+    except admin.TrainRunning as error:
         return _train_running(error, "rollback")
-    except ArtifactError as error:
+    except admin.ModelRefused as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(f"rolled back: current model is now {pointer.version} (previous {pointer.previous})")
     return EXIT_OK
 
 
-def _train_running(error: LockBusy, action: str) -> int:
-    # A train that finishes after a manual promote or rollback would overtake it with its own promotion.
-    print(
-        f"error: {error}; run `models {action}` when it has finished (its promotion would overtake this one)",
-        file=sys.stderr,
-    )
+def _train_running(error: admin.TrainRunning, action: str) -> int:
+    print(f"error: {error}; run `models {action}` again then", file=sys.stderr)
     return EXIT_FAILURE

@@ -19,9 +19,11 @@ from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner
 from sqlalchemy import Engine, select, update
 
+from service.cli import main
+from service.settings import get_settings
 from service.store.api_keys import revoke_api_key
 from service.store.session import make_sessionmaker, transaction
-from service.store.tables import ApiKey, Vacancy, WebSession
+from service.store.tables import ApiKey, AuditEntry, Vacancy, WebSession
 from service.web.security import CLOCK_STATE, SESSION_COOKIE
 from tests.web.conftest import CSRF, SESSION_SECRET, Web, _make_web
 
@@ -190,3 +192,27 @@ def test_the_csrf_token_belongs_to_one_session(web: Web) -> None:
     assert token_first != token_second
     assert not closes(web, second, "V1", token_first)
     assert closes(web, first, "V1", token_first)
+
+
+def test_apikey_revoke_on_the_command_line_signs_the_key_out_everywhere(
+    web: Web, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    web.sign_in("school")
+    copy = copy_of(web)
+    assert signed_in_as_school(browser(web, copy))
+    monkeypatch.setenv("TALENTMATCH_DATABASE_URL", web.engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    try:
+        assert main(["apikey", "revoke", key_id(web, "school")]) == 0
+    finally:
+        get_settings.cache_clear()
+    assert "web sessions are ended" in capsys.readouterr().out
+    assert sessions_of(web, "school") == []
+    assert not signed_in_as_school(browser(web, copy))
+    with make_sessionmaker(web.engine)() as session:
+        (entry,) = session.scalars(select(AuditEntry).where(AuditEntry.action == "revoke_key"))
+        assert entry.key_id == "cli" and entry.resource == f"api_keys/{key_id(web, 'school')}"
+
+
+def signed_in_as_school(client: TestClient) -> bool:
+    return client.get("/programs", follow_redirects=False).status_code == 200

@@ -6,18 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service.api.deps import AdminKey, SessionDep
+from service.api.deps import AdminContext
 from service.api.routes.common import API_PREFIX, AUTH_ERRORS, Limit, Offset
 from service.api.schemas import AuditEntryPublic, Page
-from service.store.audit import list_entries
+from service.usecases import admin
 
 router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"], responses=AUTH_ERRORS)
 
 
 @router.get("/audit", response_model=Page[AuditEntryPublic])
 def list_audit(
-    session: SessionDep,
-    key: AdminKey,
+    ctx: AdminContext,
     key_id: Annotated[str | None, Query(max_length=32, description="Only entries of this key.")] = None,
     action: Annotated[
         str | None, Query(max_length=64, description="Only this action, e.g. list_candidates.")
@@ -26,10 +25,10 @@ def list_audit(
     offset: Offset = 0,
 ) -> Page[AuditEntryPublic]:
     """Audit entries, newest first."""
-    items, total = list_entries(session=session, key_id=key_id, action=action, limit=limit, offset=offset)
+    page = admin.list_audit(ctx, key_id=key_id, action=action, limit=limit, offset=offset)
     return Page[AuditEntryPublic](
-        items=[AuditEntryPublic.model_validate(e, from_attributes=True) for e in items],
-        total=total,
-        limit=limit,
-        offset=offset,
+        items=[AuditEntryPublic.model_validate(e, from_attributes=True) for e in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
     )
