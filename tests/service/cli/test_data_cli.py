@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from tests.training.test_bundle import BAD, edit
 
 from models.bundle import BUNDLE_FILES
 from service.cli import main
 from service.settings import get_settings
 from service.store.session import make_engine
 from tests.bundles import write_tiny_bundle
+from tests.models.test_bundle import BAD, edit
 from tests.service.store.test_market import row_counts
 from training.demo import VARIANTS
 
