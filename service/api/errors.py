@@ -20,6 +20,7 @@ from service.api.route_match import allowed_methods
 from service.store.api_keys import InvalidKeyRequest
 from service.store.skills import UnknownSkill
 from service.store.vacancies import (
+    EnterpriseNotFound,
     GraduateNotSeeking,
     InvalidVacancy,
     NotReopenable,
@@ -87,6 +88,7 @@ register_error(Forbidden, 403, "forbidden")
 register_error(UnknownVacancy, 404, "vacancy_not_found")
 register_error(UnknownGraduate, 404, "graduate_not_found")
 register_error(UnknownEnterprise, 422, "unknown_enterprise")
+register_error(EnterpriseNotFound, 404, "enterprise_not_found")
 register_error(UnknownSkill, 422, "unknown_skill")
 register_error(VacancyClosed, 409, "vacancy_closed")
 register_error(NotReopenable, 409, "vacancy_not_reopenable")

@@ -23,7 +23,6 @@ MAX_SALARY = 10_000_000
 MAX_HEADCOUNT = 10_000
 Id = Field(min_length=1, max_length=64)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LINE_BREAK = re.compile(r"[\r\n\t]")
 
 T = TypeVar("T")
 
@@ -66,12 +65,6 @@ def _naive_utc(value: datetime | None) -> datetime | None:
             return value.astimezone(UTC).replace(tzinfo=None)
         except OverflowError as exc:
             raise ValueError("date is out of range") from exc
-    return value
-
-
-def _clean_id(value: str | None) -> str | None:
-    if value is not None and (_CONTROL.search(value) or _LINE_BREAK.search(value) or value != value.strip()):
-        raise ValueError("ids have no spaces at the ends and no control characters")
     return value
 
 
@@ -193,9 +186,11 @@ class VacancyCreate(_VacancyFields):
         default=None,
         min_length=1,
         max_length=64,
-        description="The enterprise the vacancy is for. Admin keys must send it (left out: 422 naming "
-        "`body.enterprise_id`, code `unknown_enterprise`, as for an enterprise that does not exist). HR keys "
-        "post for their own enterprise: leave it out or send their own (another one: 422).",
+        pattern=ID_PATTERN,
+        description="The enterprise the vacancy is for. Admin keys must send it (left out: 422 "
+        "`unknown_enterprise` naming `body.enterprise_id`; one that does not exist: 404 "
+        "`enterprise_not_found`). HR keys post for their own enterprise: leave it out or send their own "
+        "(any other: 403).",
     )
     title: str = Field(min_length=1, max_length=MAX_TITLE)
     role: str = Field(default="", max_length=100)
@@ -312,13 +307,12 @@ class FeedbackCreate(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"graduate_id": "G00042", "event": "shortlisted"}]}
     )
 
-    graduate_id: str = Field(min_length=1, max_length=64)
+    graduate_id: str = Field(
+        pattern=ID_PATTERN,
+        description=f"A graduate id as HR sees it among the vacancy's candidates ({ID_RULE}). A graduate who "
+        "is neither a candidate of the vacancy nor in its pipeline is a 404, as an unknown id is.",
+    )
     event: FeedbackEvent
-
-    @field_validator("graduate_id")
-    @classmethod
-    def _graduate_id(cls, value: str) -> str:
-        return _clean_id(value)  # type: ignore[return-value]
 
 
 class FeedbackPublic(BaseModel):

@@ -39,12 +39,20 @@ class UnknownGraduate(LookupError):
 
 
 class UnknownEnterprise(ValueError):
-    def __init__(self, enterprise_id: str | None) -> None:
+    """No enterprise named where the key has none of its own (admin posting a vacancy)."""
+
+    def __init__(self) -> None:
+        message = "enterprise_id is required for this key"
+        self.details = [{"field": "body.enterprise_id", "message": message}]
+        super().__init__(message)
+
+
+class EnterpriseNotFound(LookupError):
+    """A vacancy posted for an enterprise that does not exist (admin keys name one)."""
+
+    def __init__(self, enterprise_id: str) -> None:
         self.enterprise_id = enterprise_id
-        if enterprise_id is None:
-            message = "enterprise_id is required for this key"
-        else:
-            message = f"enterprise {enterprise_id!r} does not exist"
+        message = f"enterprise {enterprise_id!r} not found"
         self.details = [{"field": "body.enterprise_id", "message": message}]
         super().__init__(message)
 
@@ -183,10 +191,10 @@ class VacancyChanges:
 
 
 def create_vacancy(*, session: Session, data: NewVacancy, enterprise_id: str) -> Vacancy:
-    """Store a new open vacancy for ``enterprise_id`` (:class:`UnknownEnterprise` when there is none;
+    """Store a new open vacancy for ``enterprise_id`` (:class:`EnterpriseNotFound` when there is none;
     :class:`~service.store.skills.UnknownSkill` naming the list of an unknown skill id)."""
     if session.get(Enterprise, enterprise_id) is None:
-        raise UnknownEnterprise(enterprise_id)
+        raise EnterpriseNotFound(enterprise_id)
     required, preferred = list(data.required_skills), list(data.preferred_skills)
     check_skills(session=session, skill_ids=required, field="body.required_skills")
     check_skills(session=session, skill_ids=preferred, field="body.preferred_skills")

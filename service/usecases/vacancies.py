@@ -18,6 +18,7 @@ from service.store.skills import taxonomy
 from service.store.tables import Vacancy
 from service.store.vacancies import CLEARABLE, InvalidVacancy, NewVacancy, UnknownEnterprise, VacancyChanges
 from service.usecases.context import HR_ROLES, Context
+from service.usecases.errors import Forbidden
 
 # The "add skills" box of the posting form: names or ids, separated by commas or line breaks.
 MAX_SKILL_TEXT = 2000
@@ -36,6 +37,15 @@ class TextTooLong(InvalidVacancy):
             {"field": f"body.{name}", "message": f"at most {limit} characters"}
             for name, limit in self.limits.items()
         ]
+
+
+class ForeignEnterprise(Forbidden):
+    """An hr key naming another enterprise than its own (403, whether that one exists or not)."""
+
+    def __init__(self) -> None:
+        message = "an hr key posts for its own enterprise; leave enterprise_id out or send its own"
+        super().__init__(message)
+        self.details = [{"field": "body.enterprise_id", "message": message}]
 
 
 @dataclass(frozen=True)
@@ -155,12 +165,10 @@ def post(ctx: Context, data: VacancyCreate) -> VacancyView:
     enterprise_id = ctx.enterprise_scope
     if enterprise_id is None:  # admin names the enterprise
         if data.enterprise_id is None:
-            raise UnknownEnterprise(None)
+            raise UnknownEnterprise()
         enterprise_id = data.enterprise_id
     elif data.enterprise_id is not None and data.enterprise_id != enterprise_id:
-        raise InvalidVacancy(
-            "enterprise_id", "an hr key posts for its own enterprise; leave enterprise_id out"
-        )
+        raise ForeignEnterprise()  # whether that enterprise exists or not
     extracted = data.required_skills is None and data.preferred_skills is None
     if extracted:
         found = extract_skills(ctx, title=data.title, description=data.description)

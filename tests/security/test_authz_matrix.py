@@ -102,7 +102,7 @@ class Row:
 
 
 TABLE: dict[tuple[str, str], Row] = {
-    ("POST", "/api/v1/vacancies"): Row(HR, ok=(201,), request=_post_vacancy, foreign_status=422),
+    ("POST", "/api/v1/vacancies"): Row(HR, ok=(201,), request=_post_vacancy, foreign_status=403),
     ("GET", "/api/v1/vacancies"): Row(HR),
     ("GET", "/api/v1/vacancies/{vacancy_id}"): Row(HR, "vacancy"),
     ("PATCH", "/api/v1/vacancies/{vacancy_id}"): Row(HR, "vacancy", request=_patch),

@@ -69,7 +69,10 @@ def to_public(view: VacancyView) -> VacancyPublic:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=VacancyPublic,
-    responses=responses(BODY_ERRORS),
+    responses=responses(
+        {404: {**NOT_FOUND[404], "description": "Admin keys: the enterprise named does not exist."}},
+        BODY_ERRORS,
+    ),
 )
 def post_vacancy(data: VacancyCreate, ctx: HrContext, response: Response) -> VacancyPublic:
     """Post a vacancy; skills left out are extracted from the description. Admin keys name the enterprise."""
