@@ -37,7 +37,12 @@ def list_candidates(
     limit: Limit = 20,
     offset: Offset = 0,
     district: Annotated[
-        str | None, Query(max_length=100, description="Only graduates who would work in this district.")
+        str | None,
+        Query(
+            max_length=100,
+            description="Admin keys only: graduates who would work or studied in this district. An hr key "
+            "gets 403 (the filter would tell which graduates prefer the district).",
+        ),
     ] = None,
     program_kind: Annotated[
         ProgramKind | None, Query(description="Only graduates of this kind of programme.")
