@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy.orm import Session
 
 from models.skill_extraction import SkillExtractor
 from service.api.schemas import MAX_DESCRIPTION, MAX_TITLE, VacancyCreate, VacancyUpdate
@@ -37,6 +40,12 @@ class TextTooLong(InvalidVacancy):
             {"field": f"body.{name}", "message": f"at most {limit} characters"}
             for name, limit in self.limits.items()
         ]
+
+
+class StatusChange(Protocol):
+    """A store function changing a vacancy's status (:func:`~service.store.vacancies.close_vacancy`, ...)."""
+
+    def __call__(self, *, session: Session, vacancy: Vacancy) -> Vacancy: ...
 
 
 class ForeignEnterprise(Forbidden):
@@ -249,23 +258,21 @@ def patch(ctx: Context, vacancy_id: str, data: VacancyUpdate) -> VacancyView:
 def close(ctx: Context, vacancy_id: str) -> VacancyView:
     """Close one of the caller's vacancies: it takes no more outcomes and leaves graduates' suggestions.
     Closing a closed or filled vacancy changes nothing. Audited, committed."""
-    ctx.require(HR_ROLES)
-    vacancy = _own(ctx, vacancy_id, lock=True)
-    before = vacancy.status
-    store.close_vacancy(session=ctx.session, vacancy=vacancy)
-    ctx.audit("close_vacancy", f"vacancy:{vacancy.vacancy_id}", {"status_before": before})
-    ctx.session.commit()
-    return _view(ctx, vacancy)
+    return _change_status(ctx, vacancy_id, "close_vacancy", store.close_vacancy)
 
 
 def reopen(ctx: Context, vacancy_id: str) -> VacancyView:
     """Open one of the caller's closed vacancies again; reopening an open one changes nothing.
     :class:`~service.store.vacancies.NotReopenable` (409) when its closing date has passed or its seats
     are all taken. Audited, committed."""
+    return _change_status(ctx, vacancy_id, "reopen_vacancy", store.reopen_vacancy)
+
+
+def _change_status(ctx: Context, vacancy_id: str, action: str, change: StatusChange) -> VacancyView:
     ctx.require(HR_ROLES)
     vacancy = _own(ctx, vacancy_id, lock=True)
     before = vacancy.status
-    store.reopen_vacancy(session=ctx.session, vacancy=vacancy)
-    ctx.audit("reopen_vacancy", f"vacancy:{vacancy.vacancy_id}", {"status_before": before})
+    change(session=ctx.session, vacancy=vacancy)
+    ctx.audit(action, f"vacancy:{vacancy.vacancy_id}", {"status_before": before})
     ctx.session.commit()
     return _view(ctx, vacancy)
