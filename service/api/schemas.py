@@ -408,6 +408,7 @@ class AuditEntryPublic(BaseModel):
     resource: str
     detail: str
 
+
 # --- School side: programmes, graduates, placement plans, skill gaps, the graduates upload ---------------
 
 GRADUATE_ID_DESCRIPTION = (
