@@ -178,12 +178,23 @@ def build_graduate_block(
     return block
 
 
+# Nanosecond times span 1677-2262; a stored time outside (a vacancy closing in year 429 or 9999: any date the
+# API takes) is clipped to a microsecond inside, which orders it the same against any real "now".
+_US_RANGE = (np.iinfo(np.int64).min // 1000 + 1, np.iinfo(np.int64).max // 1000 - 1)
+
+
+def time_ns_array(times: pd.Series) -> np.ndarray:
+    """Naive UTC ``times`` as int64 nanoseconds since the epoch, missing ones as :data:`NOT_A_TIME`."""
+    missing = times.isna().to_numpy()
+    us = pd.to_datetime(times).to_numpy(dtype="datetime64[us]").astype(np.int64)
+    return np.where(missing, NOT_A_TIME, np.clip(us, *_US_RANGE) * 1000)
+
+
 def build_vacancy_block(
     frame: pd.DataFrame, vocab: Vocabularies, encoder: Encoder | None = None
 ) -> VacancyBlock:
     """Arrays of the joined vacancy ``frame`` (see :func:`models.features.vacancy_frame`)."""
-    closes = frame[C.closes_at]
-    closes_ns = np.where(closes.isna(), NOT_A_TIME, closes.astype("datetime64[ns]").astype(np.int64))
+    closes_ns = time_ns_array(frame[C.closes_at])
     salary = frame[[C.salary_min, C.salary_max]].mean(axis=1, skipna=True)
     block = VacancyBlock(
         ids=IdMap(frame[C.vacancy].astype(str)),

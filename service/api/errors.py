@@ -21,13 +21,14 @@ from service.store.api_keys import InvalidKeyRequest
 from service.store.skills import UnknownSkill
 from service.store.vacancies import (
     EnterpriseNotFound,
+    EnterpriseRequired,
     GraduateNotSeeking,
     InvalidVacancy,
     NotReopenable,
-    UnknownEnterprise,
     UnknownGraduate,
     UnknownVacancy,
     VacancyClosed,
+    VacancyConflict,
 )
 from service.usecases.admin import ModelRefused, TrainRunning, UnknownKey, UnknownModelVersion
 from service.usecases.errors import Forbidden, RateLimited
@@ -87,10 +88,11 @@ def register_error(exception: type[Exception], status_code: int, code: str) -> N
 register_error(Forbidden, 403, "forbidden")
 register_error(UnknownVacancy, 404, "vacancy_not_found")
 register_error(UnknownGraduate, 404, "graduate_not_found")
-register_error(UnknownEnterprise, 422, "unknown_enterprise")
+register_error(EnterpriseRequired, 403, "enterprise_required")
 register_error(EnterpriseNotFound, 404, "enterprise_not_found")
-register_error(UnknownSkill, 422, "unknown_skill")
+register_error(UnknownSkill, 404, "unknown_skill")
 register_error(VacancyClosed, 409, "vacancy_closed")
+register_error(VacancyConflict, 409, "vacancy_conflict")
 register_error(NotReopenable, 409, "vacancy_not_reopenable")
 register_error(GraduateNotSeeking, 409, "graduate_not_seeking")
 register_error(InvalidKeyRequest, 422, "invalid_key_request")

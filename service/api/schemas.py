@@ -6,10 +6,11 @@ import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic.json_schema import JsonDict
 
 from models.columns import EDUCATION_LEVELS, FEEDBACK_EVENTS, PROGRAM_KINDS, VACANCY_STATUSES
-from models.ids import ID_PATTERN, ID_RULE
+from models.ids import ID_PATTERN, ID_RULE, is_valid_id
 
 Education = Literal[EDUCATION_LEVELS]  # type: ignore[valid-type]
 VacancyStatus = Literal[VACANCY_STATUSES]  # type: ignore[valid-type]
@@ -22,7 +23,6 @@ MAX_TITLE = 300
 MAX_SALARY = 10_000_000
 MAX_HEADCOUNT = 10_000
 Id = Field(min_length=1, max_length=64)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 T = TypeVar("T")
 
@@ -71,10 +71,9 @@ def _naive_utc(value: datetime | None) -> datetime | None:
 def _unique_ids(values: list[str] | None) -> list[str] | None:
     if values is None:
         return None
-    for value in values:
-        if _CONTROL.search(value) or len(value) > 64:
-            raise ValueError("skill ids are at most 64 characters, without control characters")
-    return list(dict.fromkeys(v.strip() for v in values if v.strip()))
+    if not all(is_valid_id(value) for value in values):
+        raise ValueError(SKILL_ID_RULE)
+    return list(dict.fromkeys(values))
 
 
 class Page(BaseModel, Generic[T]):
@@ -99,43 +98,65 @@ class ErrorResponse(BaseModel):
 # Vacancy text: no control characters (C0, DEL, C1) and no bidirectional formatting characters (Unicode's
 # Bidi_Control set: U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), which would make a title read
 # differently from what it says (e.g. U+202E reverses what follows). A description keeps line breaks (a
-# CR LF or a lone CR becomes LF) and tabs.
-_HIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_HIDDEN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# CR LF or a lone CR becomes LF) and tabs. Each rule is one regular expression, valid both in Python and in
+# JSON Schema (ECMA-262): the validators below match with it and the OpenAPI schema states it as `pattern`.
+_BIDI = r"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_LINE_HIDDEN = r"\x00-\x1f\x7f-\x9f" + _BIDI
+_TEXT_HIDDEN = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + _BIDI  # tab, LF and CR allowed
+# What str.strip() removes that a line may hold: a title of only these is blank.
+_SPACES = r"\x20\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+LINE_PATTERN = f"^[^{_LINE_HIDDEN}]*$"
+NONBLANK_LINE_PATTERN = f"^[^{_LINE_HIDDEN}]*[^{_LINE_HIDDEN}{_SPACES}][^{_LINE_HIDDEN}]*$"
+TEXT_PATTERN = f"^[^{_TEXT_HIDDEN}]*$"
+_LINE, _NONBLANK_LINE, _TEXT = (
+    re.compile(LINE_PATTERN),
+    re.compile(NONBLANK_LINE_PATTERN),
+    re.compile(TEXT_PATTERN),
+)
 VACANCY_LINE_RULE = "a single line without control or bidirectional formatting characters (e.g. U+202E)"
 VACANCY_TEXT_RULE = (
     "no control or bidirectional formatting characters (e.g. U+202E); line breaks and tabs are kept"
 )
+# `pattern` for a string field's schema (on an optional field it applies to the string branch only).
+LINE: JsonDict = {"pattern": LINE_PATTERN}
+NONBLANK_LINE: JsonDict = {"pattern": NONBLANK_LINE_PATTERN}
+TEXT: JsonDict = {"pattern": TEXT_PATTERN}
+_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
+CLOSES_AT = "ISO 8601 date-time; one with an offset is converted to UTC, one without is taken as UTC."
+SKILL_ID_RULE = f"skill ids are {ID_RULE}"
+SkillId = Annotated[str, Field(json_schema_extra={"pattern": ID_PATTERN, "maxLength": 64, "minLength": 1})]
 
 
 def vacancy_line(value: str) -> str:
     """A one-line vacancy field (title, role, district), stripped; ValueError naming the rule."""
-    if _HIDDEN_LINE.search(value):
+    if not _LINE.fullmatch(value):
         raise ValueError(f"must be {VACANCY_LINE_RULE}")
     return value.strip()
 
 
 def vacancy_text(value: str) -> str:
     """A vacancy description with line breaks as LF; ValueError naming the rule."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    if _HIDDEN.search(value):
+    if not _TEXT.fullmatch(value):
         raise ValueError(f"must have {VACANCY_TEXT_RULE}")
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _nonblank_line(value: str) -> str:
+    value = vacancy_line(value)
+    if not _NONBLANK_LINE.fullmatch(value):
+        raise ValueError("must not be blank")
     return value
 
 
 class _VacancyFields(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: a JSON body is taken as the schema types it (no "5" for 5, no 0 for a date-time).
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     # role has its own validators below: it may be empty, but not multi-line
     @field_validator("title", "district", check_fields=False)
     @classmethod
     def _single_line(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        value = vacancy_line(value)
-        if not value:
-            raise ValueError("must not be blank")
-        return value
+        return None if value is None else _nonblank_line(value)
 
     @field_validator("description", check_fields=False)
     @classmethod
@@ -147,17 +168,32 @@ class _VacancyFields(BaseModel):
     def _skills(cls, value: list[str] | None) -> list[str] | None:
         return _unique_ids(value)
 
+    @field_validator("headcount", "salary_min", "salary_max", mode="before", check_fields=False)
+    @classmethod
+    def _json_integer(cls, value: object) -> object:
+        # JSON Schema's integer includes 5173.0 (a number with no fraction); strict mode would refuse it.
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
+    @field_validator("closes_at", mode="before", check_fields=False)
+    @classmethod
+    def _closes_at_text(cls, value: object) -> object:
+        # The one lax field (a JSON date-time is text): text shaped as a date, never a number.
+        if value is not None and not (isinstance(value, str) and _DATE_START.match(value)):
+            raise ValueError("must be an ISO 8601 date-time text, e.g. 2027-03-31T00:00:00Z")
+        return value
+
     @field_validator("closes_at", check_fields=False)
     @classmethod
     def _closes_at(cls, value: datetime | None) -> datetime | None:
         return _naive_utc(value)
 
-    @model_validator(mode="after")
-    def _salary_range(self) -> _VacancyFields:
-        low, high = getattr(self, "salary_min", None), getattr(self, "salary_max", None)
-        if low is not None and high is not None and low > high:
-            raise ValueError("salary_min must not be greater than salary_max")
-        return self
+
+SALARY_ORDER = "Monthly salary in yuan; a range given the wrong way round is stored lowest first."
+SALARY_ALONE = (
+    "Sent without the other bound, it must not cross the stored one (409 `vacancy_conflict` naming it)."
+)
 
 
 class VacancyCreate(_VacancyFields):
@@ -187,22 +223,22 @@ class VacancyCreate(_VacancyFields):
         min_length=1,
         max_length=64,
         pattern=ID_PATTERN,
-        description="The enterprise the vacancy is for. Admin keys must send it (left out: 422 "
-        "`unknown_enterprise` naming `body.enterprise_id`; one that does not exist: 404 "
+        description="The enterprise the vacancy is for; left out, the key's own. Admin keys belong to none, "
+        "so they name it (left out: 403 `enterprise_required`; one that does not exist: 404 "
         "`enterprise_not_found`). HR keys post for their own enterprise: leave it out or send their own "
         "(any other: 403).",
     )
-    title: str = Field(min_length=1, max_length=MAX_TITLE)
-    role: str = Field(default="", max_length=100)
-    required_skills: list[str] | None = Field(default=None, max_length=MAX_SKILLS)
-    preferred_skills: list[str] | None = Field(default=None, max_length=MAX_SKILLS)
+    title: str = Field(min_length=1, max_length=MAX_TITLE, json_schema_extra=NONBLANK_LINE)
+    role: str = Field(default="", max_length=100, json_schema_extra=LINE)
+    required_skills: list[SkillId] | None = Field(default=None, max_length=MAX_SKILLS)
+    preferred_skills: list[SkillId] | None = Field(default=None, max_length=MAX_SKILLS)
     min_education: Education = "secondary"
-    district: str = Field(min_length=1, max_length=100)
+    district: str = Field(min_length=1, max_length=100, json_schema_extra=NONBLANK_LINE)
     headcount: int = Field(default=1, ge=1, le=MAX_HEADCOUNT)
-    salary_min: int | None = Field(default=None, ge=0, le=MAX_SALARY)
-    salary_max: int | None = Field(default=None, ge=0, le=MAX_SALARY)
-    closes_at: datetime | None = None
-    description: str = Field(default="", max_length=MAX_DESCRIPTION)
+    salary_min: int | None = Field(default=None, ge=0, le=MAX_SALARY, description=SALARY_ORDER)
+    salary_max: int | None = Field(default=None, ge=0, le=MAX_SALARY, description=SALARY_ORDER)
+    closes_at: datetime | None = Field(default=None, strict=False, description=CLOSES_AT)
+    description: str = Field(default="", max_length=MAX_DESCRIPTION, json_schema_extra=TEXT)
 
     @field_validator("role")
     @classmethod
@@ -224,22 +260,44 @@ class VacancyUpdate(_VacancyFields):
         json_schema_extra={"examples": [{"headcount": 5, "preferred_skills": ["spc"]}]},
     )
 
-    title: str | None = Field(default=None, min_length=1, max_length=MAX_TITLE, description=KEEP_IF_NULL)
-    role: str | None = Field(default=None, max_length=100, description=KEEP_IF_NULL + ' "" clears it.')
-    required_skills: list[str] | None = Field(
+    title: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_TITLE,
+        description=KEEP_IF_NULL,
+        json_schema_extra=NONBLANK_LINE,
+    )
+    role: str | None = Field(
+        default=None, max_length=100, description=KEEP_IF_NULL + ' "" clears it.', json_schema_extra=LINE
+    )
+    required_skills: list[SkillId] | None = Field(
         default=None, max_length=MAX_SKILLS, description=KEEP_IF_NULL + " [] clears it."
     )
-    preferred_skills: list[str] | None = Field(
+    preferred_skills: list[SkillId] | None = Field(
         default=None, max_length=MAX_SKILLS, description=KEEP_IF_NULL + " [] clears it."
     )
     min_education: Education | None = Field(default=None, description=KEEP_IF_NULL)
-    district: str | None = Field(default=None, min_length=1, max_length=100, description=KEEP_IF_NULL)
-    headcount: int | None = Field(default=None, ge=1, le=MAX_HEADCOUNT, description=KEEP_IF_NULL)
-    salary_min: int | None = Field(default=None, ge=0, le=MAX_SALARY, description=CLEAR_IF_NULL)
-    salary_max: int | None = Field(default=None, ge=0, le=MAX_SALARY, description=CLEAR_IF_NULL)
-    closes_at: datetime | None = Field(default=None, description=CLEAR_IF_NULL)
+    district: str | None = Field(
+        default=None, min_length=1, max_length=100, description=KEEP_IF_NULL, json_schema_extra=NONBLANK_LINE
+    )
+    headcount: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_HEADCOUNT,
+        description=KEEP_IF_NULL + " Below the hires already made: 409 `vacancy_conflict` naming it.",
+    )
+    salary_min: int | None = Field(
+        default=None, ge=0, le=MAX_SALARY, description=f"{CLEAR_IF_NULL} {SALARY_ORDER} {SALARY_ALONE}"
+    )
+    salary_max: int | None = Field(
+        default=None, ge=0, le=MAX_SALARY, description=f"{CLEAR_IF_NULL} {SALARY_ORDER} {SALARY_ALONE}"
+    )
+    closes_at: datetime | None = Field(default=None, strict=False, description=f"{CLEAR_IF_NULL} {CLOSES_AT}")
     description: str | None = Field(
-        default=None, max_length=MAX_DESCRIPTION, description=KEEP_IF_NULL + ' "" clears it.'
+        default=None,
+        max_length=MAX_DESCRIPTION,
+        description=KEEP_IF_NULL + ' "" clears it.',
+        json_schema_extra=TEXT,
     )
 
     @field_validator("role")
@@ -304,7 +362,9 @@ class FeedbackCreate(BaseModel):
     """An outcome HR records for one candidate of a vacancy."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"graduate_id": "G00042", "event": "shortlisted"}]}
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [{"graduate_id": "G00042", "event": "shortlisted"}]},
     )
 
     graduate_id: str = Field(

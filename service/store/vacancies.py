@@ -38,11 +38,12 @@ class UnknownGraduate(LookupError):
         super().__init__(f"graduate {graduate_id!r} not found")
 
 
-class UnknownEnterprise(ValueError):
-    """No enterprise named where the key has none of its own (admin posting a vacancy)."""
+class EnterpriseRequired(PermissionError):
+    """No enterprise named where the key has none of its own (admin posting a vacancy): it may not post
+    for itself."""
 
     def __init__(self) -> None:
-        message = "enterprise_id is required for this key"
+        message = "this key belongs to no enterprise: name the vacancy's enterprise in enterprise_id"
         self.details = [{"field": "body.enterprise_id", "message": message}]
         super().__init__(message)
 
@@ -74,6 +75,15 @@ class NotReopenable(Exception):
         self.reason = reason  # "past_closing_date" or "filled"
         self.details = [{"reason": reason}]
         super().__init__(f"vacancy {vacancy_id!r} cannot be reopened: {message}")
+
+
+class VacancyConflict(Exception):
+    """An edit the stored vacancy rules out: a salary bound crossing the stored other bound, or a headcount
+    below the hires already made; ``details`` name the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.details = [{"field": f"body.{field}", "message": message}]
+        super().__init__(message)
 
 
 class GraduateNotSeeking(Exception):
@@ -128,6 +138,13 @@ def get_vacancy(
     return vacancy
 
 
+def salary_range(low: int | None, high: int | None) -> tuple[int | None, int | None]:
+    """A salary range lowest first: bounds given the wrong way round are swapped, not refused."""
+    if low is not None and high is not None and low > high:
+        return high, low
+    return low, high
+
+
 @dataclass(frozen=True)
 class NewVacancy:
     """A vacancy to store, its skills decided (given or extracted by the caller)."""
@@ -175,11 +192,22 @@ class VacancyChanges:
             raise ValueError("a field is either set or cleared, not both")
 
     def salary(self, low: int | None, high: int | None) -> tuple[int | None, int | None]:
-        """The salary range after these changes, from the current ``low`` and ``high``."""
-        if "salary_min" in self.clear or self.salary_min is not None:
+        """The salary range after these changes, from the current ``low`` and ``high``: both bounds given
+        together are stored lowest first (:func:`salary_range`); one bound given alone must not cross the
+        stored other (:class:`VacancyConflict` naming it)."""
+        sets_low = "salary_min" in self.clear or self.salary_min is not None
+        sets_high = "salary_max" in self.clear or self.salary_max is not None
+        if sets_low and sets_high:
+            return salary_range(self.salary_min, self.salary_max)
+        if sets_low:
             low = self.salary_min
-        if "salary_max" in self.clear or self.salary_max is not None:
+        if sets_high:
             high = self.salary_max
+        if low is not None and high is not None and low > high:
+            given = "salary_min" if sets_low else "salary_max"
+            raise VacancyConflict(
+                given, f"salary range {low}-{high} would be reversed; send salary_min and salary_max together"
+            )
         return low, high
 
     def values(self) -> dict[str, object]:
@@ -196,6 +224,7 @@ def create_vacancy(*, session: Session, data: NewVacancy, enterprise_id: str) ->
     if session.get(Enterprise, enterprise_id) is None:
         raise EnterpriseNotFound(enterprise_id)
     required, preferred = list(data.required_skills), list(data.preferred_skills)
+    low, high = salary_range(data.salary_min, data.salary_max)
     check_skills(session=session, skill_ids=required, field="body.required_skills")
     check_skills(session=session, skill_ids=preferred, field="body.preferred_skills")
     vacancy = Vacancy(
@@ -206,8 +235,8 @@ def create_vacancy(*, session: Session, data: NewVacancy, enterprise_id: str) ->
         min_education=data.min_education,
         district=data.district,
         headcount=data.headcount,
-        salary_min=data.salary_min,
-        salary_max=data.salary_max,
+        salary_min=low,
+        salary_max=high,
         posted_at=utcnow(),
         closes_at=data.closes_at,
         status="open",
@@ -288,11 +317,11 @@ def update_vacancy(*, session: Session, vacancy: Vacancy, changes: VacancyChange
     if vacancy.status != "open":
         raise VacancyClosed(vacancy.vacancy_id, vacancy.status)
     low, high = changes.salary(vacancy.salary_min, vacancy.salary_max)
-    if low is not None and high is not None and low > high:
-        raise InvalidVacancy("salary_min", "salary_min must not be greater than salary_max")
     hired = hires(session=session, vacancy_ids=[vacancy.vacancy_id])[vacancy.vacancy_id]
     if changes.headcount is not None and changes.headcount < hired:
-        raise InvalidVacancy("headcount", f"headcount must be at least the {hired} graduate(s) already hired")
+        raise VacancyConflict(
+            "headcount", f"headcount must be at least the {hired} graduate(s) already hired"
+        )
     if changes.required_skills is not None or changes.preferred_skills is not None:
         required = list(
             required_skills(vacancy) if changes.required_skills is None else changes.required_skills
@@ -305,6 +334,7 @@ def update_vacancy(*, session: Session, vacancy: Vacancy, changes: VacancyChange
         _set_skills(vacancy, required, preferred)
     for name, value in changes.values().items():
         setattr(vacancy, name, value)
+    vacancy.salary_min, vacancy.salary_max = low, high
     if vacancy.headcount <= hired:
         vacancy.status = "filled"
     session.flush()

@@ -19,7 +19,7 @@ from service.api.schemas import MAX_DESCRIPTION, MAX_TITLE, VacancyCreate, Vacan
 from service.store import vacancies as store
 from service.store.skills import taxonomy
 from service.store.tables import Vacancy
-from service.store.vacancies import CLEARABLE, InvalidVacancy, NewVacancy, UnknownEnterprise, VacancyChanges
+from service.store.vacancies import CLEARABLE, EnterpriseRequired, InvalidVacancy, NewVacancy, VacancyChanges
 from service.usecases.context import HR_ROLES, Context
 from service.usecases.errors import Forbidden
 
@@ -174,7 +174,7 @@ def post(ctx: Context, data: VacancyCreate) -> VacancyView:
     enterprise_id = ctx.enterprise_scope
     if enterprise_id is None:  # admin names the enterprise
         if data.enterprise_id is None:
-            raise UnknownEnterprise()
+            raise EnterpriseRequired()
         enterprise_id = data.enterprise_id
     elif data.enterprise_id is not None and data.enterprise_id != enterprise_id:
         raise ForeignEnterprise()  # whether that enterprise exists or not

@@ -109,10 +109,10 @@ class VacancyForm:
         if v["min_education"] not in EDUCATION_LEVELS:
             self.error("min_education", "valid.choice")
         self._int("headcount", required=True, low=1, high=MAX_HEADCOUNT)
-        low = self._int("salary_min", required=False, low=0, high=MAX_SALARY)
-        high = self._int("salary_max", required=False, low=0, high=MAX_SALARY)
-        if low is not None and high is not None and low > high:
-            self.error("salary_max", "valid.salary_order")
+        self._int(
+            "salary_min", required=False, low=0, high=MAX_SALARY
+        )  # a reversed range is stored lowest first
+        self._int("salary_max", required=False, low=0, high=MAX_SALARY)
         if v["closes_at"].strip():
             try:
                 date.fromisoformat(v["closes_at"].strip())

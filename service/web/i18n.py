@@ -176,7 +176,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "valid.int": ("请输入整数。", "Please enter a whole number."),
     "valid.positive": ("必须大于 0。", "Must be greater than 0."),
     "valid.range": ("必须在 {lo} 到 {hi} 之间。", "Must be between {lo} and {hi}."),
-    "valid.salary_order": ("最高月薪不能低于最低月薪。", "The upper salary cannot be below the lower one."),
     "valid.date": ("请输入日期，格式 YYYY-MM-DD。", "Please enter a date as YYYY-MM-DD."),
     "valid.choice": ("请选择一项。", "Please choose one."),
     "valid.unknown_skills": ("未知技能：{names}", "Unknown skills: {names}"),

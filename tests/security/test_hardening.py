@@ -72,6 +72,7 @@ PAGE_POSTS: dict[str, tuple[str, dict[str, Any]]] = {
     "/vacancies/new": ("hr_e1", {"title": "x", "district": "越城区", "action": "save"}),
     "/vacancies/{vacancy_id}/feedback": ("hr_e1", {"graduate_id": "G05", "event": "hired"}),
     "/vacancies/{vacancy_id}/close": ("hr_e1", {}),
+    "/vacancies/{vacancy_id}/reopen": ("hr_e1", {}),
     "/programs/{program_id}/graduates/import": ("school_s1", {}),
     "/graduates/{graduate_id}/erase": ("school_s1", {"confirm": "G01"}),
     "/admin/reload": ("admin", {}),

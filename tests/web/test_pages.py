@@ -127,7 +127,7 @@ def test_posting_a_vacancy_extracts_skills_keeps_input_and_saves(web: Web) -> No
     assert 'value="6000"' in response.text
 
     # Save with errors: each shown next to its field, everything typed kept.
-    bad = {**fields, "district": "", "headcount": "两个", "salary_max": "100", "add_skills": "量子隧穿, ATE"}
+    bad = {**fields, "district": "", "headcount": "两个", "salary_max": "-100", "add_skills": "量子隧穿, ATE"}
     response = web.client.post(
         "/vacancies/new", data={**bad, "action": "save", "extracted": "1", "skill": ["wire_bonding", "spc"]}
     )
