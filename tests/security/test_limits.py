@@ -4,13 +4,16 @@ Retry-After, configurable), a body size limit (413) on every route taking a body
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from tests.security.test_hardening import _plaintext, _sign_in
 from tests.service.api.conftest import Api, Template, make_seeded_api
 
 IDS = {"vacancy_id": "V1", "program_id": "P1", "graduate_id": "G01"}
@@ -136,3 +139,29 @@ def _takes(api: Api, url: str, name: str) -> bool:
         if u == url:
             return any(p.get("name") == name for p in spec.get("parameters", []))
     return False
+
+
+def test_pages_and_the_api_share_one_rate_limit_and_one_audit_per_key(limited: Api) -> None:
+    """Finding 3: a key's web session spends the same budget as its API calls (10 a minute here) and its page
+    views are audited like API reads, with its key id and the graduates shown."""
+    api = limited
+    key_id = api.key_ids["hr_e1"]
+    statuses: list[tuple[str, int]] = []
+    with TestClient(api.client.app) as browser:
+        _sign_in(browser, _plaintext(api, "hr_e1"))  # its landing page is the first request of the key
+        for _ in range(6):
+            page = browser.get("/vacancies/V1")
+            statuses.append(("page", page.status_code))
+            call = api.client.get("/api/v1/vacancies/V1/candidates", headers=api.headers["hr_e1"])
+            statuses.append(("api", call.status_code))
+    served = [s for s in statuses if s[1] == 200]
+    assert len(served) == 9, statuses  # 10 tokens: the landing page, then 9 of the 12 requests
+    assert statuses[9:] == [("api", 429), ("page", 429), ("api", 429)], statuses
+    audit = api.client.get(
+        "/api/v1/admin/audit?action=list_candidates&limit=100", headers=api.headers["admin"]
+    ).json()["items"]
+    mine = [entry for entry in audit if entry["key_id"] == key_id]
+    vias = sorted(json.loads(entry["detail"])["via"] for entry in mine)
+    assert vias == ["api"] * 4 + ["web"] * 5, vias
+    shown = [json.loads(entry["detail"])["graduates"] for entry in mine]
+    assert all(isinstance(ids, list) for ids in shown) and any(shown)  # which graduates each read showed
