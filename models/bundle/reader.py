@@ -59,7 +59,11 @@ def read_table(raw: bytes, file: str, problems: ProblemList) -> tuple[list[str],
         line = text.count("\n", 0, text.index("\x00")) + 1
         problems.add(file, line, "-", "contains a NUL character (is it really a CSV file?)")
         return None
-    width = len(next(csv.reader(io.StringIO(text.split("\n", 1)[0]))))
+    try:
+        width = len(next(csv.reader(io.StringIO(text.split("\n", 1)[0]))))
+    except csv.Error as error:  # e.g. a lone carriage return inside the header line
+        problems.add(file, 1, "-", f"not a valid CSV file: the header line cannot be read ({error})")
+        return None
     if width > MAX_COLUMNS:
         problems.add(file, 1, "-", f"the header has {width} columns; at most {MAX_COLUMNS} are read")
         return None

@@ -52,6 +52,7 @@ UPLOADS: dict[str, tuple[bytes, int]] = {
     "unknown skill": ((HEADER + ROW.replace("lithography", "telepathy")).encode(), 422),
     "bad date": ((HEADER + ROW.replace("2026-06-30", "2026-02-30")).encode(), 422),
     "quote never closed": ((HEADER + ROW.replace("GX1", '"GX1')).encode(), 422),
+    "lone carriage return in the header": ("Å!æ\t\rÒ¹\x93\r\n".encode(), 422),  # found by schemathesis
 }
 
 
