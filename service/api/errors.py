@@ -16,7 +16,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from models.results import InvalidQuery, ModelNotFitted
+from models.results import UnknownGraduate as MatcherUnknownGraduate
+from models.results import UnknownVacancy as MatcherUnknownVacancy
 from service.api.route_match import allowed_methods
+from service.matching import ModelNotReady
 from service.store.api_keys import InvalidKeyRequest
 from service.store.skills import UnknownSkill
 from service.store.vacancies import (
@@ -101,20 +105,11 @@ register_error(ModelRefused, 409, "model_refused")
 register_error(TrainRunning, 409, "train_running")
 register_error(UnknownKey, 404, "key_not_found")
 register_error(InvalidVacancy, 422, "invalid_vacancy")
-
-
-def _register_late() -> None:
-    # Imported here so errors.py does not pull the matching stack in at import time of the store.
-    from models.results import InvalidQuery, ModelNotFitted
-    from models.results import UnknownGraduate as MatcherUnknownGraduate
-    from models.results import UnknownVacancy as MatcherUnknownVacancy
-    from service.matching import ModelNotReady
-
-    register_error(ModelNotReady, 503, "model_not_ready")
-    register_error(ModelNotFitted, 503, "model_not_ready")
-    register_error(MatcherUnknownGraduate, 404, "graduate_not_found")
-    register_error(MatcherUnknownVacancy, 404, "vacancy_not_found")
-    register_error(InvalidQuery, 422, "invalid_query")
+register_error(ModelNotReady, 503, "model_not_ready")
+register_error(ModelNotFitted, 503, "model_not_ready")
+register_error(MatcherUnknownGraduate, 404, "graduate_not_found")
+register_error(MatcherUnknownVacancy, 404, "vacancy_not_found")
+register_error(InvalidQuery, 422, "invalid_query")
 
 
 _STATUS_CODES = {
@@ -251,7 +246,6 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Register every handler on ``app`` (called by ``create_app``)."""
-    _register_late()
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RateLimited, _rate_limited)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from service.api.schemas import FeedbackCreate
 from service.store import vacancies as store
 from service.store.tables import Interaction, Vacancy
 from service.usecases.context import HR_ROLES, Context
+from service.usecases.inputs import FeedbackCreate
 
 
 @dataclass(frozen=True)

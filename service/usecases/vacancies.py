@@ -2,8 +2,8 @@
 
 The one place the API's vacancy routes and the HR pages act on a vacancy: each action checks the role and the
 tenant (another enterprise's vacancy is a 404 exactly like a missing one), caps free text before any work,
-converts the API's schema into the store's plain arguments, audits writes and commits. Results come back as
-:class:`VacancyView` (the vacancy with its hires counted).
+converts the request (:mod:`service.usecases.inputs`) into the store's plain arguments, audits writes and
+commits. Results come back as :class:`VacancyView` (the vacancy with its hires counted).
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from models.skill_extraction import SkillExtractor
-from service.api.schemas import MAX_DESCRIPTION, MAX_TITLE, VacancyCreate, VacancyUpdate
 from service.store import vacancies as store
 from service.store.skills import taxonomy
 from service.store.tables import Vacancy
 from service.store.vacancies import CLEARABLE, EnterpriseRequired, InvalidVacancy, NewVacancy, VacancyChanges
 from service.usecases.context import HR_ROLES, Context
 from service.usecases.errors import Forbidden
+from service.usecases.inputs import MAX_DESCRIPTION, MAX_TITLE, VacancyCreate, VacancyUpdate
 
 # The "add skills" box of the posting form: names or ids, separated by commas or line breaks.
 MAX_SKILL_TEXT = 2000

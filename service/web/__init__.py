@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from service.settings import Settings
 from service.store.api_keys import utcnow
 from service.web.deps import PageError, SignInRequired
+from service.web.pages import admin, auth, hr, school
 from service.web.rendering import STATIC_DIR, flash, redirect, render
 from service.web.security import CLOCK_STATE, SESSION_COOKIE, SecurityHeadersMiddleware, is_page_path
 
@@ -31,8 +32,6 @@ Handler = Callable[[Request, Exception], Awaitable[Response] | Response]
 
 
 def build_router() -> APIRouter:
-    from service.web.pages import admin, auth, hr, school
-
     router = APIRouter(include_in_schema=False)
     for module in (auth, hr, school, admin):
         router.include_router(module.router)

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from models.columns import EDUCATION_LEVELS
-from service.api.schemas import (
+from service.store.tables import Skill
+from service.usecases.inputs import (
     MAX_DESCRIPTION,
     MAX_HEADCOUNT,
     MAX_SALARY,
@@ -25,7 +26,6 @@ from service.api.schemas import (
     vacancy_line,
     vacancy_text,
 )
-from service.store.tables import Skill
 from service.usecases.vacancies import MAX_SKILL_TEXT, SkillsFound
 
 TEXT_FIELDS = (

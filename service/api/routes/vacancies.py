@@ -18,16 +18,9 @@ from service.api.routes.common import (
     Offset,
     responses,
 )
-from service.api.schemas import (
-    FeedbackCreate,
-    FeedbackPublic,
-    Page,
-    VacancyCreate,
-    VacancyPublic,
-    VacancyStatus,
-    VacancyUpdate,
-)
+from service.api.schemas import FeedbackPublic, Page, VacancyPublic, VacancyStatus
 from service.usecases import outcomes, vacancies
+from service.usecases.inputs import FeedbackCreate, VacancyCreate, VacancyUpdate
 from service.usecases.vacancies import VacancyView
 
 router = APIRouter(prefix=f"{API_PREFIX}/vacancies", tags=["vacancies"], responses=AUTH_ERRORS)

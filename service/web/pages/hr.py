@@ -16,10 +16,10 @@ from starlette.responses import Response
 
 from models.columns import EDUCATION_LEVELS, FEEDBACK_EVENTS, PROGRAM_KINDS, VACANCY_STATUSES
 from models.results import CandidateFilters
-from service.api.schemas import FeedbackCreate
 from service.store.vacancies import GraduateNotSeeking, NotReopenable, UnknownGraduate, VacancyClosed
 from service.usecases import candidates, outcomes, vacancies
 from service.usecases.context import HR_ROLES, ROLE_ADMIN, ROLE_HR, Context
+from service.usecases.inputs import FeedbackCreate
 from service.usecases.vacancies import TextTooLong
 from service.web.deps import FormDep, PageContext, PageError
 from service.web.forms import VacancyForm, known_skill_ids
