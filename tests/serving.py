@@ -2,21 +2,22 @@
 
 ``tiny_model()`` is a real :class:`models.matcher.Matcher` trained on ``tests.bundles.tiny_market()``
 (seeded, one thread), wrapped as the registry would serve it; it is trained once per test process and
-shared (also as the session fixture ``tiny_model`` of ``tests/conftest.py``).
+shared (also as the session fixture ``tiny_model`` of ``tests/conftest.py``). The matcher's code is
+imported when the model is first asked for, so a test that serves no model does not load it.
 """
 
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-from models.matcher import Matcher, MatcherConfig
 from tests.bundles import tiny_market
 from training.registry import LoadedModel
 
+if TYPE_CHECKING:
+    from models.matcher import MatcherConfig
+
 TINY_VERSION = "tiny-1"
-TINY_CONFIG = MatcherConfig(
-    no_components=8, epochs=5, num_threads=1, candidates=("compact",), retrieval_pool=50, seed=7
-)
 
 
 class StaticHolder:
@@ -32,8 +33,19 @@ class StaticHolder:
         return self.model
 
 
+def tiny_config() -> MatcherConfig:
+    """The tiny model's hyper-parameters (also what the live server's model is trained with)."""
+    from models.matcher import MatcherConfig
+
+    return MatcherConfig(
+        no_components=8, epochs=5, num_threads=1, candidates=("compact",), retrieval_pool=50, seed=7
+    )
+
+
 @cache
 def tiny_model() -> LoadedModel:
     """The tiny trained model, as the registry would serve it (trained once per test process)."""
-    matcher = Matcher(TINY_CONFIG).fit(tiny_market())
+    from models.matcher import Matcher
+
+    matcher = Matcher(tiny_config()).fit(tiny_market())
     return LoadedModel(version=TINY_VERSION, matcher=matcher, manifest={})

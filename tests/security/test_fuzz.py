@@ -29,7 +29,8 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import Engine
 
 from service.app import create_app
-from tests.service.api.conftest import StaticHolder, Template, settings_for
+from tests.service.api.conftest import Template, settings_for
+from tests.serving import StaticHolder
 
 ROLES = ("admin", "hr_e1", "school_s1")
 # Ids in paths are drawn at random (mostly unknown: 404) and, for most cases, fixed to one of the role's

@@ -20,8 +20,9 @@ from service.app import create_app
 from service.store.api_keys import authenticate
 from service.store.tables import ApiKey
 from tests.bundles import GRADUATES, PROGRAMS, SCHOOLS
-from tests.service.api.conftest import Api, StaticHolder, Template, settings_for
+from tests.service.api.conftest import Api, Template, settings_for
 from tests.service.store.test_market import row_counts
+from tests.serving import StaticHolder
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PAGE_HEADERS = {

@@ -33,7 +33,8 @@ from service.store.market import import_market
 from service.store.session import make_sessionmaker, transaction
 from service.store.tables import AuditEntry, Graduate, Interaction, Vacancy
 from tests.models.conftest import FAST, small_market
-from tests.service.api.conftest import Api, StaticHolder
+from tests.service.api.conftest import Api
+from tests.serving import StaticHolder
 from tests.web.conftest import SESSION_SECRET, Web, _make_web
 
 ERROR = re.compile(r'class="error" id="([^"]+)">([^<]+)<')
@@ -234,8 +235,9 @@ def preference_world(sqlite_engine: Engine, tmp_path: Path) -> Iterator[Preferen
         rate_limit_per_minute=0,
     )
     keys = {"hr": hr_key, "admin": admin_key}
-    with TestClient(create_app(settings, model_holder=StaticHolder(model))) as client:
-        api = Api(client, sqlite_engine, make_sessionmaker(sqlite_engine), StaticHolder(model))
+    holder = StaticHolder(model)
+    with TestClient(create_app(settings, model_holder=holder)) as client:
+        api = Api(client, sqlite_engine, make_sessionmaker(sqlite_engine), holder)
         api.headers = {name: {"Authorization": f"Bearer {key}"} for name, key in keys.items()}
         vacancies = market.vacancies
         own = vacancies[(vacancies[C.enterprise] == enterprise) & (vacancies[C.status] == "open")]

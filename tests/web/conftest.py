@@ -31,6 +31,8 @@ from service.store.session import make_engine, make_sessionmaker, transaction
 from service.store.tables import Program, Vacancy
 from tests.bundles import tiny_market
 from tests.live_server import running_server
+from tests.serving import StaticHolder, tiny_config
+from training.registry import LoadedModel
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
@@ -47,14 +49,6 @@ CHROMIUM_ARGS = [
 ]
 SESSION_SECRET = "web-tests-session-secret"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def small_config() -> Any:
-    from models.matcher import MatcherConfig
-
-    return MatcherConfig(
-        no_components=8, epochs=5, num_threads=1, candidates=("compact",), retrieval_pool=50, seed=7
-    )
 
 
 # ---------------------------------------------------------------------------------------------- live server
@@ -79,7 +73,7 @@ def _train_and_promote(engine: Engine, artifacts: Path) -> str:
 
     with make_sessionmaker(engine)() as session:
         data = load_market(session=session)
-    config = small_config()
+    config = tiny_config()
     matcher = Matcher(config).fit(data)
     registry = Registry(artifacts)
     version = registry.write_version(
@@ -255,14 +249,6 @@ def sign_in(page: Any, server: LiveServer, key: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- in-process
-class StaticHolder:
-    def __init__(self, model: Any = None) -> None:
-        self.model = model
-
-    def get(self) -> Any:
-        return self.model
-
-
 @dataclass
 class Web:
     """The app in-process with keys for each role of ``tiny_market()``."""
@@ -284,15 +270,7 @@ class Web:
         assert response.status_code == 303, response.text
 
 
-@pytest.fixture(scope="session")
-def tiny_model() -> Any:
-    from models.matcher import Matcher
-    from training.registry import LoadedModel
-
-    return LoadedModel(version="web-tiny-1", matcher=Matcher(small_config()).fit(tiny_market()), manifest={})
-
-
-def _make_web(engine: Engine, tmp_path: Path, model: Any, **overrides: Any) -> Iterator[Web]:
+def _make_web(engine: Engine, tmp_path: Path, model: LoadedModel | None, **overrides: Any) -> Iterator[Web]:
     keys = {}
     with transaction(engine) as session:
         import_market(session=session, data=tiny_market())
@@ -319,6 +297,6 @@ def web(sqlite_engine: Engine, tmp_path: Path) -> Iterator[Web]:
 
 
 @pytest.fixture
-def web_with_model(sqlite_engine: Engine, tmp_path: Path, tiny_model: Any) -> Iterator[Web]:
-    """Pages in-process on SQLite with a real matcher trained on ``tiny_market()``."""
+def web_with_model(sqlite_engine: Engine, tmp_path: Path, tiny_model: LoadedModel) -> Iterator[Web]:
+    """Pages in-process on SQLite with the tiny trained model (``tests.serving``)."""
     yield from _make_web(sqlite_engine, tmp_path, tiny_model)

@@ -25,6 +25,8 @@ from service.store.migrate import upgrade
 from service.store.session import make_engine, make_sessionmaker
 from tests.bundles import tiny_market
 from tests.factories import make_api_key
+from tests.serving import StaticHolder
+from training.registry import LoadedModel
 
 KEY_SPECS: dict[str, dict[str, Any]] = {
     "admin": {"role": "admin"},
@@ -34,16 +36,6 @@ KEY_SPECS: dict[str, dict[str, Any]] = {
     "school_s2": {"role": "school", "school_id": "S2"},
     "revoked": {"role": "admin"},
 }
-
-
-class StaticHolder:
-    """A model holder serving one fixed model (or none)."""
-
-    def __init__(self, model: Any = None) -> None:
-        self.model = model
-
-    def get(self) -> Any:
-        return self.model
 
 
 @dataclass
@@ -80,7 +72,9 @@ def settings_for(engine: Engine, tmp_path: Path, **overrides: Any) -> Settings:
     )
 
 
-def make_api(engine: Engine, tmp_path: Path, model: Any = None, **settings: Any) -> Iterator[Api]:
+def make_api(
+    engine: Engine, tmp_path: Path, model: LoadedModel | None = None, **settings: Any
+) -> Iterator[Api]:
     key_ids, headers = seed(engine)
     holder = StaticHolder(model)
     app = create_app(settings_for(engine, tmp_path, **settings), model_holder=holder)
@@ -118,7 +112,7 @@ def seeded_sqlite(seeded_template: Template, tmp_path: Path) -> Iterator[Engine]
 
 
 def make_seeded_api(
-    engine: Engine, template: Template, tmp_path: Path, model: Any = None, **settings: Any
+    engine: Engine, template: Template, tmp_path: Path, model: LoadedModel | None = None, **settings: Any
 ) -> Iterator[Api]:
     holder = StaticHolder(model)
     app = create_app(settings_for(engine, tmp_path, **settings), model_holder=holder)
@@ -138,22 +132,9 @@ def api_any_db(engine: Engine, tmp_path: Path) -> Iterator[Api]:
     yield from make_api(engine, tmp_path)
 
 
-MODEL_VERSION = "api-tiny-1"
-
-
-@pytest.fixture(scope="session")
-def tiny_model() -> Any:
-    """A real Matcher trained on ``tiny_market()`` (seeded, one thread), as the registry would serve it."""
-    from models.matcher import Matcher, MatcherConfig
-    from training.registry import LoadedModel
-
-    config = MatcherConfig(no_components=8, epochs=5, num_threads=1, candidates=("compact",), seed=7)
-    return LoadedModel(version=MODEL_VERSION, matcher=Matcher(config).fit(tiny_market()), manifest={})
-
-
 @pytest.fixture
 def api_with_model(
-    seeded_sqlite: Engine, seeded_template: Template, tmp_path: Path, tiny_model: Any
+    seeded_sqlite: Engine, seeded_template: Template, tmp_path: Path, tiny_model: LoadedModel
 ) -> Iterator[Api]:
-    """The app on SQLite serving the tiny trained model."""
+    """The app on SQLite serving the tiny trained model (``tests.serving``)."""
     yield from make_seeded_api(seeded_sqlite, seeded_template, tmp_path, model=tiny_model)

@@ -17,7 +17,8 @@ from models.columns import Columns as C
 from service.store.market import import_market
 from service.store.tables import AuditEntry
 from tests.bundles import tiny_market
-from tests.service.api.conftest import MODEL_VERSION, Api
+from tests.service.api.conftest import Api
+from tests.serving import TINY_VERSION
 
 SEEKING = {"G01", "G02", "G03", "G05", "G06", "G07", "G09", "G10", "G11"}
 GRADUATE_PROGRAM = {"G01": "P1", "G02": "P1", "G03": "P1", "G05": "P2", "G06": "P2", "G07": "P2"}
@@ -33,7 +34,7 @@ def test_candidates_are_seeking_ranked_and_described(api_with_model: Api) -> Non
     response = candidates(api_with_model, "V3")
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["vacancy_id"] == "V3" and body["model_version"] == MODEL_VERSION
+    assert body["vacancy_id"] == "V3" and body["model_version"] == TINY_VERSION
     items = body["items"]
     assert items and body["total"] >= len(items)
     assert {c["graduate_id"] for c in items} <= SEEKING
@@ -185,13 +186,13 @@ def test_a_model_swap_is_picked_up_and_answers_carry_one_version(
     api_with_model: Api, tiny_model: Any
 ) -> None:
     api = api_with_model
-    assert candidates(api, "V3").json()["model_version"] == MODEL_VERSION
-    api.holder.model = replace(tiny_model, version="api-tiny-2")
+    assert candidates(api, "V3").json()["model_version"] == TINY_VERSION
+    api.holder.model = replace(tiny_model, version="tiny-2")
     first = candidates(api, "V3").json()  # the old model answers, wholly, while the new index builds
-    assert first["model_version"] in (MODEL_VERSION, "api-tiny-2")
+    assert first["model_version"] in (TINY_VERSION, "tiny-2")
     api.client.app.state.matching.wait_for_refresh()  # type: ignore[attr-defined]
     swapped = candidates(api, "V3").json()
-    assert swapped["model_version"] == "api-tiny-2"
+    assert swapped["model_version"] == "tiny-2"
     api.holder.model = None
     response = candidates(api, "V3")
     assert response.status_code == 503 and response.json()["error"]["code"] == "model_not_ready"

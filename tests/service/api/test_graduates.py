@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 from service.store.session import data_version
 from service.store.tables import AuditEntry, Base
 from tests.service.api.conftest import Api, make_api
-from tests.service.api.school_helpers import MODEL_VERSION, tiny_model
+from tests.serving import TINY_VERSION, tiny_model
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_recommendations_open_vacancies_with_explanations(api_model: Api) -> Non
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["graduate_id"] == "G05" and body["model_version"] == MODEL_VERSION
+    assert body["graduate_id"] == "G05" and body["model_version"] == TINY_VERSION
     ids = [item["vacancy_id"] for item in body["items"]]
     # G05 has secondary education: only V3 (secondary minimum, open) qualifies; V6 is filled.
     assert ids == ["V3"]

@@ -10,7 +10,8 @@ from sqlalchemy import Engine, func, select
 
 from service.store.tables import AuditEntry, Graduate, GraduateSkill
 from tests.service.api.conftest import Api, make_api
-from tests.service.api.school_helpers import MODEL_VERSION, csv_bytes, tiny_model
+from tests.service.api.school_helpers import csv_bytes
+from tests.serving import TINY_VERSION, tiny_model
 
 
 @pytest.fixture
@@ -106,7 +107,7 @@ def test_placement_plan_respects_headcount_sponsor_and_is_audited(api_model: Api
     )
     assert response.status_code == 200, response.text
     plan = response.json()
-    assert plan["program_id"] == "P1" and plan["model_version"] == MODEL_VERSION
+    assert plan["program_id"] == "P1" and plan["model_version"] == TINY_VERSION
     assert plan["sponsor_enterprise_id"] == "E1"
     planned = [a["graduate_id"] for a in plan["assignments"]] + [u["graduate_id"] for u in plan["unassigned"]]
     assert sorted(planned) == ["G01", "G02", "G03"]  # seeking graduates only, each once

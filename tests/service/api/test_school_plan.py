@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.service.api.conftest import Api, make_api
-from tests.service.api.school_helpers import tiny_model
+from tests.serving import tiny_model
 
 SEEKING = {"P1": {"G01", "G02", "G03"}, "P2": {"G05", "G06", "G07"}}
 REMAINING = {"V2": 3}  # headcount minus hires of the one vacancy left open

@@ -23,7 +23,8 @@ from service.store.market import import_market, load_market
 from service.store.migrate import upgrade
 from service.store.session import make_engine, make_sessionmaker
 from tests.factories import make_api_key
-from tests.service.api.conftest import Api, StaticHolder, settings_for
+from tests.service.api.conftest import Api, settings_for
+from tests.serving import StaticHolder
 
 MODEL_VERSION = "scores-small-1"
 TOLERANCE = 1e-9
