@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +28,8 @@ from sqlalchemy.orm import Session
 from models.cohort import CohortRanking, rank_cohort
 from models.columns import EDUCATION_RANK
 from models.columns import Columns as C
+from models.data import MarketData
+from models.index import MatchIndex
 from models.placement import (
     DEFAULT_MIN_SCORE,
     UNASSIGNED_REASONS,
@@ -36,6 +37,7 @@ from models.placement import (
     PlanMetrics,
     plan_placement,
 )
+from models.protocol import Matcher
 from models.results import Reason, VacancyFilters
 from service.matching import MatchingService, Snapshot
 from service.store.tables import Graduate, Program
@@ -169,11 +171,13 @@ class ProgramPlan:
 
 
 def _pair_score(value: float) -> float:
-    # The cohort matrix stores a pair scoring exactly 0 as 1e-12 (so it stays a known pair): show it as 0.
-    return 0.0 if value <= 1e-12 else min(1.0, float(value))
+    # The matcher's scores are already in [0, 1] (clamped once, in BaseMatcher._scored). What is undone here
+    # is the cohort matrix's own floor: it stores a pair scoring exactly 0 as 1e-12 (so the pair stays in
+    # the sparse matrix), and the plan shows it as 0.
+    return 0.0 if value <= 1e-12 else float(value)
 
 
-def _teaching(data: Any) -> dict[str, list[str]]:
+def _teaching(data: MarketData) -> dict[str, list[str]]:
     """Skill -> ids of the training programmes whose curriculum teaches it."""
     programs = data.programs
     trainings = programs[programs[C.kind] == "training"]
@@ -208,17 +212,17 @@ class _ScoreCache:
 
     def __init__(self, size: int = 32) -> None:
         self.size = size
-        self._items: OrderedDict[Any, CohortScores] = OrderedDict()
+        self._items: OrderedDict[Hashable, CohortScores] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Any) -> CohortScores | None:
+    def get(self, key: Hashable) -> CohortScores | None:
         with self._lock:
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
             return value
 
-    def put(self, key: Any, value: CohortScores) -> None:
+    def put(self, key: Hashable, value: CohortScores) -> None:
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
@@ -230,13 +234,13 @@ def _now() -> pd.Timestamp:
     return pd.Timestamp.now(tz="UTC").tz_localize(None)
 
 
-def _open_vacancies(data: Any, now: pd.Timestamp) -> pd.DataFrame:
+def _open_vacancies(data: MarketData, now: pd.Timestamp) -> pd.DataFrame:
     vacancies = data.vacancies
     closes = pd.to_datetime(vacancies[C.closes_at])
     return vacancies[(vacancies[C.status] == "open") & (closes.isna() | (closes >= now))]
 
 
-def program_sponsor_of(kind: str, sponsor_enterprise_id: Any) -> str | None:
+def program_sponsor_of(kind: str, sponsor_enterprise_id: object) -> str | None:
     """The enterprise whose vacancies a programme fills first (order classes, sponsored trainings)."""
     if kind in SPONSORED_KINDS and isinstance(sponsor_enterprise_id, str) and sponsor_enterprise_id:
         return sponsor_enterprise_id
@@ -264,7 +268,7 @@ class CohortScores:
     _explained: dict[tuple[str, str], list[Reason]] = field(default_factory=dict, repr=False)
 
     def reasons_for(
-        self, pairs: Iterable[tuple[str, str]], *, matcher: Any, index: Any
+        self, pairs: Iterable[tuple[str, str]], *, matcher: Matcher, index: MatchIndex
     ) -> dict[tuple[str, str], list[Reason]]:
         """Reasons of the given (graduate_id, vacancy_id) pairs: the matcher's explanation for a pair of a
         graduate's top list, the sponsor reason for a sponsor pair added to it, nothing for unknown pairs."""
@@ -284,8 +288,8 @@ class CohortScores:
 
 def cohort_scores(
     *,
-    matcher: Any,
-    index: Any,
+    matcher: Matcher,
+    index: MatchIndex,
     graduates: Sequence[tuple[str, str]],
     open_vacancies: pd.DataFrame,
     sponsors: Sequence[str | None],
