@@ -63,6 +63,15 @@ def list_programs(
     return list(page), int(total)
 
 
+def program_names(*, session: Session, program_ids: Iterable[str]) -> dict[str, str]:
+    """The names of ``program_ids`` (any school's: training programmes are suggested across schools)."""
+    ids = sorted(set(program_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(Program.program_id, Program.name).where(Program.program_id.in_(ids))).all()
+    return {str(k): str(v) for k, v in rows}
+
+
 def school_names(*, session: Session, school_ids: Iterable[str]) -> dict[str, str]:
     ids = sorted(set(school_ids))
     if not ids:

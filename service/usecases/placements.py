@@ -10,14 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from sqlalchemy import select
-
 from models.columns import Columns as C
 from models.placement import DEFAULT_MIN_SCORE, PlanMetrics
 from service.matching import VacancyInfo
 from service.schools import AssignmentRow, UnassignedRow, plan_program
 from service.store.graduates import student_ids
-from service.store.programs import list_programs, program_graduates
+from service.store.programs import list_programs, program_graduates, program_names
 from service.store.tables import Graduate, Program
 from service.store.vacancies import hires
 from service.usecases.context import ROLE_SCHOOL, Context
@@ -167,15 +165,7 @@ def plan_placements(
         alt.vacancy_id for u in unassigned for alt in u.alternatives
     }
     teaching = sorted({p for u in unassigned for hint in u.training for p in hint.taught_by})
-    names = (
-        dict(
-            ctx.session.execute(
-                select(Program.program_id, Program.name).where(Program.program_id.in_(teaching))
-            ).all()
-        )
-        if teaching
-        else {}
-    )
+    names = program_names(session=ctx.session, program_ids=teaching)
     return PlacementPlan(
         program=program,
         model_version=planned.model_version,
@@ -190,5 +180,5 @@ def plan_placements(
         metrics=planned.metrics(),
         seats=_seats(ctx, every_assignment),
         vacancies={v: snapshot.vacancies[v] for v in on_page if v in snapshot.vacancies},
-        program_names={str(k): str(v) for k, v in names.items()},
+        program_names=names,
     )

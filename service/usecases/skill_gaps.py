@@ -12,10 +12,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import select
 
 from models.skill_gaps import SkillGapReport, skill_gaps
-from service.store.programs import program_market
+from service.store.programs import program_market, program_names
 from service.store.session import data_version
 from service.store.tables import Program
 from service.usecases.context import Context
@@ -56,13 +55,5 @@ def program_skill_gaps(ctx: Context, program_id: str, *, limit: int = 20) -> Ski
     program = find_program(ctx, program_id)
     report = _report(ctx, program.program_id, limit)
     teaching = sorted({p for gap in report.gaps for p in gap.taught_by})
-    names = (
-        dict(
-            ctx.session.execute(
-                select(Program.program_id, Program.name).where(Program.program_id.in_(teaching))
-            ).all()
-        )
-        if teaching
-        else {}
-    )
-    return SkillGaps(program, report, {str(k): str(v) for k, v in names.items()})
+    names = program_names(session=ctx.session, program_ids=teaching)
+    return SkillGaps(program, report, names)
