@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, *, model_holder: Any | None = N
         finally:
             if hasattr(holder, "stop"):
                 holder.stop()
+            services.rate_limiter.close()
             engine.dispose()
             limiter.restore_original_limits()
 

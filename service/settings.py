@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # HTTP limits
     max_body_bytes: int = 1_000_000
     rate_limit_per_minute: int = 1200
+    # With a Redis URL (redis://host:6379/0) each key's rate budget is kept there and shared by every worker
+    # and replica using it; without one each process counts on its own (service.usecases.limits).
+    redis_url: str | None = None
     # A programme holds at most this many graduates: an upload taking it past the cap is refused (a
     # placement plan scores the whole cohort at once).
     max_program_graduates: int = Field(default=5000, ge=1)

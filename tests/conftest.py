@@ -1,5 +1,5 @@
-"""Shared fixtures: a migrated store on SQLite and on PostgreSQL, each isolated per test, and the one tiny
-trained model (``tests.serving``)."""
+"""Shared fixtures: a migrated store on SQLite and on PostgreSQL, each isolated per test, the Redis server
+for the shared rate limits, and the one tiny trained model (``tests.serving``)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from service.store.migrate import upgrade
 from service.store.session import make_engine, make_sessionmaker
+from service.usecases.limits import RedisRateLimiter
 from training.registry import LoadedModel
 
 POSTGRES_URL = os.environ.get(
     "TALENTMATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+REDIS_URL = os.environ.get("TALENTMATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def _postgres_available() -> bool:
@@ -30,6 +33,16 @@ def _postgres_available() -> bool:
         return True
     except Exception:  # noqa: BLE001
         return False
+
+
+def _redis_available() -> bool:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
 
 
 def sqlite_url(tmp_path: Path) -> str:
@@ -63,6 +76,32 @@ def postgres_url() -> Iterator[str]:
     with admin.begin() as connection:
         connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis server's URL (``TALENTMATCH_TEST_REDIS_URL``).
+
+    Skips when the server is not reachable, except in CI (CI=true), where it fails.
+    """
+    if not _redis_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is not reachable at {REDIS_URL}; CI must run the Redis tests")
+        pytest.skip("Redis is not reachable")
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_namespace(redis_url: str) -> Iterator[str]:
+    """A fresh prefix for this test's key ids: the rate buckets of ``<prefix>...`` are this test's alone,
+    and are deleted afterwards."""
+    prefix = f"t-{uuid.uuid4().hex[:12]}-"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    stale = list(client.scan_iter(match=f"{RedisRateLimiter.PREFIX}{prefix}*"))
+    if stale:
+        client.delete(*stale)
+    client.close()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from service.settings import Settings
 from service.store import audit
 from service.store.api_keys import KeyIdentity
 from service.usecases.errors import Forbidden
-from service.usecases.limits import RateLimiter
+from service.usecases.limits import RateLimiter, build_rate_limiter
 from training.registry import LoadedModel
 
 ROLE_ADMIN = "admin"
@@ -63,7 +63,7 @@ def build_services(
         model_holder=model_holder,
         matching=MatchingService(model_holder.get, sessionmaker=sessionmaker, min_recommend_score=floor),
         plain_matching=MatchingService(_plain_model, sessionmaker=sessionmaker, min_recommend_score=floor),
-        rate_limiter=RateLimiter(settings.rate_limit_per_minute),
+        rate_limiter=build_rate_limiter(settings),
     )
 
 
