@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     # placement plan scores the whole cohort at once).
     max_program_graduates: int = Field(default=5000, ge=1)
     cors_origins: list[str] = []
+    # A verified API key is remembered this long per process (its secret still checked on every request):
+    # a key revoked through another process (the CLI, another worker) is refused at most this much later;
+    # the process that revoked it refuses it at once. 0 reads the key from the store on every request.
+    key_cache_seconds: float = Field(default=5.0, ge=0.0, le=300.0)
 
     # Web pages
     session_secret: str = DEFAULT_SESSION_SECRET

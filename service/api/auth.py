@@ -16,8 +16,9 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from service.api.errors import Unauthorized
-from service.store.api_keys import KeyIdentity, authenticate
+from service.store.api_keys import KeyIdentity
 from service.usecases.context import ROLE_HR, ROLE_SCHOOL, require_role
+from service.usecases.key_cache import KeyCache
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
@@ -32,18 +33,21 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
-def authenticate_token(*, session: Session, token: str | None) -> KeyIdentity:
-    """The identity behind ``token``; raises :class:`Unauthorized` (401) for anything not a live key."""
+def authenticate_token(*, session: Session, token: str | None, keys: KeyCache) -> KeyIdentity:
+    """The identity behind ``token``; raises :class:`Unauthorized` (401) for anything not a live key.
+
+    ``keys`` remembers verified keys for a few seconds (the secret is checked every time)."""
     if token is None:
         raise Unauthorized("missing API key: send `Authorization: Bearer <key>`", headers=_CHALLENGE)
-    identity = authenticate(session=session, token=token)
+    identity = keys.authenticate(session=session, token=token)
     if identity is None:
         raise Unauthorized("invalid or revoked API key", headers=_CHALLENGE)
     return identity
 
 
-def authenticate_request(request: Request, session: Session) -> KeyIdentity:
-    identity = authenticate_token(session=session, token=bearer_token(request.headers.get("authorization")))
+def authenticate_request(request: Request, session: Session, keys: KeyCache) -> KeyIdentity:
+    token = bearer_token(request.headers.get("authorization"))
+    identity = authenticate_token(session=session, token=token, keys=keys)
     # The access log reads the key id (never the key) from the request state.
     request.state.key_id = identity.key_id
     return identity

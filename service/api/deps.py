@@ -56,7 +56,7 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 def get_context(request: Request, session: SessionDep, services: ServicesDep) -> Context:
     """The request's :class:`Context`: the bearer key authenticated, one token of its rate limit taken."""
-    identity = authenticate_request(request, session)
+    identity = authenticate_request(request, session, services.keys)
     return open_context(services, session, identity, via="api")
 
 

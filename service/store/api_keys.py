@@ -119,24 +119,51 @@ def parse_key(token: str) -> tuple[str, str] | None:
     return parts[1], parts[2]
 
 
-def authenticate(*, session: Session, token: str) -> KeyIdentity | None:
-    """The identity of a valid, unrevoked key; ``None`` for anything else."""
-    parsed = parse_key(token)
-    if parsed is None:
-        return None
-    key_id, secret = parsed
+@dataclass(frozen=True)
+class StoredKey:
+    """A key's row as authentication reads it: its identity and the salted HMAC of its secret."""
+
+    identity: KeyIdentity
+    salt: str
+    key_hash: str
+    revoked: bool
+
+
+def load_key(*, session: Session, key_id: str) -> StoredKey | None:
+    """The stored key ``key_id``, revoked or not; ``None`` when there is none."""
     key = session.get(ApiKey, key_id)
     if key is None:
-        # Spend the same work as for a real key so timing does not reveal which ids exist.
-        hmac.compare_digest(_hash(secret, "00" * 16), "0" * 64)
         return None
-    valid = hmac.compare_digest(_hash(secret, key.salt), key.key_hash)
-    if not valid or key.revoked_at is not None:
-        return None
-    return KeyIdentity(
+    identity = KeyIdentity(
         key_id=key.key_id,
         role=key.role,
         enterprise_id=key.enterprise_id,
         school_id=key.school_id,
         name=key.name,
     )
+    return StoredKey(
+        identity=identity, salt=key.salt, key_hash=key.key_hash, revoked=key.revoked_at is not None
+    )
+
+
+def verify(stored: StoredKey | None, secret: str) -> KeyIdentity | None:
+    """The identity of ``stored`` when ``secret`` is its secret and it is not revoked; ``None`` otherwise.
+
+    The HMAC is computed in every case (a dummy one for a missing key), so timing does not reveal which
+    key ids exist.
+    """
+    if stored is None:
+        hmac.compare_digest(_hash(secret, "00" * 16), "0" * 64)
+        return None
+    valid = hmac.compare_digest(_hash(secret, stored.salt), stored.key_hash)
+    return stored.identity if valid and not stored.revoked else None
+
+
+def authenticate(*, session: Session, token: str) -> KeyIdentity | None:
+    """The identity of a valid, unrevoked key; ``None`` for anything else (read from the store each time;
+    the server goes through :class:`service.usecases.key_cache.KeyCache`)."""
+    parsed = parse_key(token)
+    if parsed is None:
+        return None
+    key_id, secret = parsed
+    return verify(load_key(session=session, key_id=key_id), secret)

@@ -289,13 +289,17 @@ def list_keys(ctx: Context) -> list[ApiKeyInfo]:
 
 
 def revoke_key(ctx: Context, key_id: str) -> ApiKeyInfo:
-    """Revoke the key (idempotent) and end its web sessions; :class:`UnknownKey` when there is none."""
+    """Revoke the key (idempotent) and end its web sessions; refused by this process from its next request
+    on, by others within ``TALENTMATCH_KEY_CACHE_SECONDS``. :class:`UnknownKey` when there is none."""
     ctx.require(ADMIN_ROLES)
     key = revoke_api_key(session=ctx.session, key_id=key_id)
     if key is None:
         raise UnknownKey(f"no key with id {key_id!r}")
     ctx.audit("revoke_key", f"api_keys/{key_id}")
     ctx.session.commit()
+    # After the commit: a request reading the row from now on sees it revoked (other processes within
+    # TALENTMATCH_KEY_CACHE_SECONDS, see service.usecases.key_cache).
+    ctx.services.keys.forget(key_id)
     return ApiKeyInfo.of(key)
 
 

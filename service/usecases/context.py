@@ -21,6 +21,7 @@ from service.settings import Settings
 from service.store import audit
 from service.store.api_keys import KeyIdentity
 from service.usecases.errors import Forbidden
+from service.usecases.key_cache import KeyCache
 from service.usecases.limits import RateLimiter, build_rate_limiter
 from training.registry import LoadedModel
 
@@ -50,6 +51,7 @@ class Services:
     matching: MatchingService  # the trained model (or its keyword fallback)
     plain_matching: MatchingService  # non-personalised: skill overlap only, no trained model (PIPL)
     rate_limiter: RateLimiter
+    keys: KeyCache  # verified API keys, for TALENTMATCH_KEY_CACHE_SECONDS; revoke_key forgets one at once
 
 
 def build_services(
@@ -64,6 +66,7 @@ def build_services(
         matching=MatchingService(model_holder.get, sessionmaker=sessionmaker, min_recommend_score=floor),
         plain_matching=MatchingService(_plain_model, sessionmaker=sessionmaker, min_recommend_score=floor),
         rate_limiter=build_rate_limiter(settings),
+        keys=KeyCache(settings.key_cache_seconds),
     )
 
 
