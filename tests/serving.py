@@ -8,11 +8,17 @@ imported when the model is first asked for, so a test that serves no model does 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Engine
+
+from service.store.market import load_market
+from service.store.session import make_sessionmaker
 from tests.bundles import tiny_market
-from training.registry import LoadedModel
+from training.registry import LoadedModel, Registry, library_versions
 
 if TYPE_CHECKING:
     from models.matcher import MatcherConfig
@@ -49,3 +55,29 @@ def tiny_model() -> LoadedModel:
 
     matcher = Matcher(tiny_config()).fit(tiny_market())
     return LoadedModel(version=TINY_VERSION, matcher=matcher, manifest={})
+
+
+def write_trained_version(engine: Engine, artifacts: Path, *, seed: int = 7, promote: bool = False) -> str:
+    """Fit the real matcher (``tiny_config``, ``seed``) on the store behind ``engine``, write it to the
+    registry in ``artifacts`` as a gated version, and return its name; ``promote`` makes it current."""
+    from models.matcher import Matcher
+
+    with make_sessionmaker(engine)() as session:
+        data = load_market(session=session)
+    config = replace(tiny_config(), seed=seed)
+    matcher = Matcher(config).fit(data)
+    registry = Registry(artifacts)
+    version = registry.write_version(
+        matcher.save,
+        {
+            "model": "models.matcher.Matcher",
+            "data": {"counts": data.counts()},
+            "parameters": config.to_dict(),
+            "libraries": library_versions(),
+            "evaluation": {"metrics": {"new": {"ndcg": 0.5}}},
+            "gate": {"passed": True},
+        },
+    )
+    if promote:
+        registry.promote(version)
+    return version

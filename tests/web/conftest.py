@@ -26,12 +26,12 @@ from sqlalchemy import Engine, select
 from service.app import create_app
 from service.settings import Settings
 from service.store.api_keys import create_api_key
-from service.store.market import import_market, load_market
+from service.store.market import import_market
 from service.store.session import make_engine, make_sessionmaker, transaction
 from service.store.tables import Program, Vacancy
 from tests.bundles import tiny_market
 from tests.live_server import running_server
-from tests.serving import StaticHolder, tiny_config
+from tests.serving import StaticHolder, write_trained_version
 from training.registry import LoadedModel
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,31 +64,6 @@ class LiveServer:
 
     def url(self, path: str) -> str:
         return self.base_url + path
-
-
-def _train_and_promote(engine: Engine, artifacts: Path) -> str:
-    """Fit the real matcher on the store and make it the registry's current version."""
-    from models.matcher import Matcher
-    from training.registry import Registry, library_versions
-
-    with make_sessionmaker(engine)() as session:
-        data = load_market(session=session)
-    config = tiny_config()
-    matcher = Matcher(config).fit(data)
-    registry = Registry(artifacts)
-    version = registry.write_version(
-        matcher.save,
-        {
-            "model": "models.matcher.Matcher",
-            "data": {"counts": data.counts()},
-            "parameters": config.to_dict(),
-            "libraries": library_versions(),
-            "evaluation": {"metrics": {"new": {"ndcg": 0.5}}},
-            "gate": {"passed": True},
-        },
-    )
-    registry.promote(version)
-    return version
 
 
 def _pick_ids(engine: Engine) -> dict[str, str]:
@@ -136,7 +111,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     for command in (["db", "upgrade"], ["import", str(root / "bundle")]):
         subprocess.run(cli + command, env=env, cwd=REPO, check=True, capture_output=True, timeout=300)
     engine = make_engine(database_url)
-    _train_and_promote(engine, artifacts)
+    write_trained_version(engine, artifacts, promote=True)
     ids = _pick_ids(engine)
     keys = {}
     with transaction(engine) as session:
