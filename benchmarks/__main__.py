@@ -20,8 +20,8 @@ from typing import Any
 
 from benchmarks.world import CACHE_ROOT, SCALES, Bench
 
-BENCHMARKS = ("import", "train", "serve", "http", "placement", "scaling", "ann", "quality")
-DEFAULT = ("import", "train", "serve", "http", "placement", "scaling")
+BENCHMARKS = ("import", "train", "serve", "http", "mixed", "placement", "scaling", "ann", "quality")
+DEFAULT = ("import", "train", "serve", "http", "mixed", "placement", "scaling")
 
 
 def _runner(name: str) -> Callable[[Bench], Any]:
@@ -33,6 +33,8 @@ def _runner(name: str) -> Callable[[Bench], Any]:
         from benchmarks.serve_bench import run
     elif name == "http":
         from benchmarks.http_bench import run
+    elif name == "mixed":
+        from benchmarks.mixed_bench import run
     elif name == "placement":
         from benchmarks.placement_bench import run_bench as run
     elif name == "scaling":

@@ -65,3 +65,12 @@ def test_unknown_benchmark_name_is_refused(capsys: pytest.CaptureFixture[str]) -
         main(["--only", "nope"])
     assert raised.value.code == 2
     assert "unknown benchmark" in capsys.readouterr().err
+
+
+def test_reads_while_writing_and_two_workers_have_no_errors(tiny_run: tuple[int, Path]) -> None:
+    _, results = tiny_run
+    payload = json.loads((results / "mixed-tiny.json").read_text(encoding="utf-8"))
+    assert [row["errors"] for row in payload["rows"]] == [0, 0, 0]
+    with_writer = payload["rows"][1]
+    assert with_writer["writes"] > 0 and with_writer["write_errors"] == 0
+    assert set(payload["ratios"]) == set(payload["targets"])
