@@ -58,6 +58,8 @@ def create_app(settings: Settings | None = None, *, model_holder: Any | None = N
         app.state.matching = services.matching
         app.state.plain_matching = services.plain_matching
         app.state.rate_limiter = services.rate_limiter
+        # Replays the audit journal a killed process left, then writes reads' entries in the background.
+        services.audit_buffer.start()
         if hasattr(holder, "start"):
             holder.start()
         # Build the candidate index now rather than on the first request.
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None, *, model_holder: Any | None = N
         finally:
             if hasattr(holder, "stop"):
                 holder.stop()
+            services.audit_buffer.stop()  # flushes what is left
             services.rate_limiter.close()
             engine.dispose()
             limiter.restore_original_limits()

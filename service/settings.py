@@ -62,6 +62,16 @@ class Settings(BaseSettings):
     # Personal data
     retention_days: int = 365
 
+    # Audit entries of reads are journaled to a local file at once and written to the table by a background
+    # thread this often (service.store.audit_buffer); writes keep theirs in their own transaction. The
+    # journal folder defaults to `audit-journal` beside the artifacts folder.
+    audit_flush_seconds: float = Field(default=0.5, gt=0.0, le=3600.0)
+    audit_journal_dir: Path | None = None
+
+    @property
+    def audit_journal_path(self) -> Path:
+        return self.audit_journal_dir or self.artifacts_dir.parent / "audit-journal"
+
     @property
     def insecure_defaults(self) -> list[str]:
         """The environment variables still at an insecure default (refused in production)."""

@@ -315,8 +315,10 @@ class AuditPage:
 def list_audit(
     ctx: Context, *, key_id: str | None = None, action: str | None = None, limit: int = 50, offset: int = 0
 ) -> AuditPage:
-    """Audit entries, newest first, optionally of one key or one action."""
+    """Audit entries, newest first, optionally of one key or one action; every request this process has
+    answered is in it (the batched entries of reads are written first)."""
     ctx.require(ADMIN_ROLES)
+    ctx.services.audit_buffer.flush()
     items, total = audit.list_entries(
         session=ctx.session, key_id=key_id, action=action, limit=limit, offset=offset
     )

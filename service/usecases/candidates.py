@@ -89,7 +89,7 @@ def list_for_vacancy(
         Candidate(m, graduates[m.graduate_id]) for m in page.recommended if m.graduate_id in graduates
     ]
     below = [Candidate(m, graduates[m.graduate_id]) for m in page.below if m.graduate_id in graduates]
-    ctx.audit(
+    ctx.audit_read(
         "list_candidates",
         f"vacancy:{vacancy.vacancy_id}",
         {

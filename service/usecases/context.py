@@ -3,7 +3,8 @@
 A :class:`Context` is opened once per request (:func:`open_context`) by the API's dependencies and by the
 pages' alike, so both pay the same per-key rate limit; the CLI opens one for an operator's admin identity.
 The action owns the rest: the access rule (:meth:`Context.require`, the tenant scopes), the audit
-(:meth:`Context.audit`, which records which surface asked) and the commit.
+(:meth:`Context.audit` in a write's transaction, :meth:`Context.audit_read` batched off the request path for
+reads; both record which surface asked) and the commit.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from service.matching import MatchingService
 from service.settings import Settings
 from service.store import audit
 from service.store.api_keys import KeyIdentity
+from service.store.audit_buffer import AuditBuffer
 from service.usecases.errors import Forbidden
 from service.usecases.key_cache import KeyCache
 from service.usecases.limits import RateLimiter, build_rate_limiter
@@ -52,6 +54,7 @@ class Services:
     plain_matching: MatchingService  # non-personalised: skill overlap only, no trained model (PIPL)
     rate_limiter: RateLimiter
     keys: KeyCache  # verified API keys, for TALENTMATCH_KEY_CACHE_SECONDS; revoke_key forgets one at once
+    audit_buffer: AuditBuffer  # reads' audit entries, off the request path; running once the app starts it
 
 
 def build_services(
@@ -67,6 +70,12 @@ def build_services(
         plain_matching=MatchingService(_plain_model, sessionmaker=sessionmaker, min_recommend_score=floor),
         rate_limiter=build_rate_limiter(settings),
         keys=KeyCache(settings.key_cache_seconds),
+        audit_buffer=AuditBuffer(
+            sessionmaker=sessionmaker,
+            journal_dir=settings.audit_journal_path,
+            database_url=settings.database_url,
+            interval=settings.audit_flush_seconds,
+        ),
     )
 
 
@@ -120,10 +129,25 @@ class Context:
         return self.services.matching if personalised else self.services.plain_matching
 
     def audit(self, action: str, resource: str, detail: Mapping[str, Any] | None = None) -> None:
-        """Add an audit entry to this action's transaction (committed with it); never personal data
-        beyond pseudonymous ids."""
+        """Add an audit entry to this action's transaction (committed with its change, or not at all); never
+        personal data beyond pseudonymous ids."""
         audit.record(
             session=self.session,
+            key_id=self.principal.key_id,
+            action=action,
+            resource=resource,
+            detail={"via": self.via, **dict(detail or {})},
+        )
+
+    def audit_read(self, action: str, resource: str, detail: Mapping[str, Any] | None = None) -> None:
+        """Audit an action that changes nothing: journaled now and written to the table in a batch by the
+        running app's :class:`~service.store.audit_buffer.AuditBuffer` (never lost, see there); without a
+        running app (the command line) added to this action's transaction like :meth:`audit`."""
+        buffer = self.services.audit_buffer
+        if not buffer.running:
+            self.audit(action, resource, detail)
+            return
+        buffer.record(
             key_id=self.principal.key_id,
             action=action,
             resource=resource,

@@ -65,7 +65,7 @@ def view_graduate(ctx: Context, graduate_id: str) -> GraduateView:
     """One graduate of the caller's school with their programme; audited, committed."""
     graduate = find_graduate(ctx, graduate_id)
     program = get_program(session=ctx.session, program_id=graduate.program_id)
-    ctx.audit("view_graduate", f"graduate:{graduate.graduate_id}")
+    ctx.audit_read("view_graduate", f"graduate:{graduate.graduate_id}")
     ctx.session.commit()
     return GraduateView(graduate_details(ctx, graduate), program)
 
@@ -116,7 +116,7 @@ def recommendations(
         Suggestion(m, vacancies[m.vacancy_id]) for m in page.recommended if m.vacancy_id in vacancies
     ]
     below = [Suggestion(m, vacancies[m.vacancy_id]) for m in page.below if m.vacancy_id in vacancies]
-    ctx.audit(
+    ctx.audit_read(
         "list_recommendations",
         f"graduate:{graduate.graduate_id}",
         {

@@ -140,7 +140,7 @@ def plan_placements(
     assignments = every_assignment[offset : offset + limit]
     unassigned = every_unassigned[offset : offset + limit]
     shown = [a.graduate_id for a in assignments] + [u.graduate_id for u in unassigned]
-    ctx.audit(
+    ctx.audit_read(
         "plan_placements",
         f"program:{program.program_id}",
         {

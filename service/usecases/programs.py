@@ -114,7 +114,7 @@ def list_graduates(
     items, total = store.program_graduates(
         session=ctx.session, program_id=program.program_id, status=status, limit=limit, offset=offset
     )
-    ctx.audit(
+    ctx.audit_read(
         "list_graduates",
         f"program:{program.program_id}",
         {

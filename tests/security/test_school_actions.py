@@ -36,6 +36,7 @@ def _graduates(api: Api) -> int:
 def _audit(api: Api | Web, action: str) -> list[AuditEntry]:
     from service.store.session import make_sessionmaker
 
+    api.client.app.state.services.audit_buffer.flush()  # type: ignore[attr-defined]  # reads' entries are batched
     with make_sessionmaker(api.engine)() as session:
         return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
 

@@ -48,6 +48,9 @@ class Api:
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def session(self) -> Session:
+        """A session on the store, once the app's batched audit entries are written (as the audit route
+        does before it reads)."""
+        self.client.app.state.services.audit_buffer.flush()  # type: ignore[attr-defined]
         return self.sessions()
 
 
