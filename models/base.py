@@ -113,6 +113,26 @@ class BaseMatcher:
         index.tables = self._tables(index)
         return index
 
+    def update_index(
+        self,
+        index: MatchIndex,
+        data: MarketData,
+        *,
+        removed_graduates: Sequence[str] = (),
+        removed_vacancies: Sequence[str] = (),
+    ) -> MatchIndex:
+        """``index`` with the graduates and vacancies of ``data`` added or replaced and the ``removed_*`` ids
+        gone, in O(changed rows) (see :meth:`models.index.MatchIndex.updated`); ``index`` is unchanged."""
+        updated = index.updated(
+            data,
+            removed_graduates=removed_graduates,
+            removed_vacancies=removed_vacancies,
+            encoder=self._encoder(),
+        )
+        if updated.vocab is not index.vocab:
+            updated.tables = self._tables(updated)
+        return updated
+
     # ------------------------------------------------------------------ queries
     def _vacancy_query(self, vacancy: VacancyQuery, index: MatchIndex) -> tuple[VacancyBlock, int]:
         if isinstance(vacancy, Mapping):

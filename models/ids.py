@@ -43,6 +43,77 @@ def check_id(kind: str, value: object) -> str:
     return str(value)
 
 
+class Splice:
+    """How the rows of one id-keyed block become the rows of its successor: some old rows dropped, some new
+    rows inserted, everything else kept in order. Cost O(pieces) to plan and one copy per array to apply.
+
+    Parameters
+    ----------
+    n_old
+        Rows of the old block.
+    drop
+        Old rows that go (sorted, unique); an old row being replaced is dropped and its new row inserted.
+    insert_at
+        For each new row (in order), the old row it goes before (``n_old``: at the end); non-decreasing.
+    """
+
+    def __init__(self, n_old: int, drop: np.ndarray, insert_at: np.ndarray) -> None:
+        self.n_old = int(n_old)
+        self.n_new = len(insert_at)
+        dropped = set(np.asarray(drop, dtype=np.int64).tolist())
+        # (from_new, start, stop): runs of old rows kept, and runs of new rows, in the successor's order.
+        pieces: list[tuple[bool, int, int]] = []
+        insert_at = np.asarray(insert_at, dtype=np.int64)
+        old_start = j = 0
+        for cut in sorted(dropped | set(insert_at.tolist())):
+            if cut > old_start:
+                pieces.append((False, old_start, cut))
+                old_start = cut
+            k = j + int(np.searchsorted(insert_at[j:], cut, side="right"))
+            if k > j:
+                pieces.append((True, j, k))
+                j = k
+            if cut in dropped:
+                old_start = cut + 1
+        if old_start < self.n_old:
+            pieces.append((False, old_start, self.n_old))
+        self.pieces = tuple(pieces)
+        self.n_result = sum(stop - start for _, start, stop in pieces)
+
+    @property
+    def changes_nothing(self) -> bool:
+        return self.n_new == 0 and self.n_result == self.n_old
+
+    def take(self, old: np.ndarray, new: np.ndarray | None) -> np.ndarray:
+        """The successor's rows (axis 0) from the old rows and the new ones (``None`` when there are none)."""
+        parts = []
+        for from_new, start, stop in self.pieces:
+            source = new if from_new else old
+            assert source is not None, "a splice with new rows needs them"
+            parts.append(source[start:stop])
+        return np.concatenate(parts, axis=0) if parts else old[:0]
+
+    def old_rows(self) -> np.ndarray:
+        """Each old row's row in the successor (``-1``: dropped)."""
+        out = np.full(self.n_old, -1, dtype=np.int64)
+        at = 0
+        for from_new, start, stop in self.pieces:
+            if not from_new:
+                out[start:stop] = np.arange(at, at + stop - start)
+            at += stop - start
+        return out
+
+    def new_rows(self) -> np.ndarray:
+        """Each new row's row in the successor."""
+        out = np.zeros(self.n_new, dtype=np.int64)
+        at = 0
+        for from_new, start, stop in self.pieces:
+            if from_new:
+                out[start:stop] = np.arange(at, at + stop - start)
+            at += stop - start
+        return out
+
+
 class IdMap:
     """An ordered, duplicate-free list of external ids and their row numbers.
 
@@ -52,20 +123,31 @@ class IdMap:
         External ids in row order; duplicates are dropped (first wins).
     """
 
+    # A spliced map (:meth:`spliced`) keeps its predecessor's hash index and remembers where those ids
+    # went, plus the ids that are new since; rehashing 170k ids on every change would cost ~30 ms. It is
+    # rebuilt once the new ids pass this share of the map.
+    REHASH_SHARE = 64
+    REHASH_MIN = 1024
+
     def __init__(self, ids: Iterable[object]) -> None:
         unique = pd.unique(pd.Series(list(ids), dtype=object))
         self.ids: np.ndarray = np.asarray(unique, dtype=object)
+        self._reset()
+
+    def _reset(self) -> None:
         self._index = pd.Index(self.ids)
+        self._moved: np.ndarray | None = None  # row here of each id of ``_index`` (-1: gone); None: same
+        self._added: dict[object, int] = {}  # ids not in ``_index`` -> row here
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def __contains__(self, external_id: object) -> bool:
-        return external_id in self._index
+        return bool(self.rows([external_id])[0] >= 0)
 
     def row(self, external_id: object) -> int:
         """Row of one id; ``KeyError`` when unknown."""
-        row = self._index.get_indexer([external_id])[0]
+        row = self.rows([external_id])[0]
         if row < 0:
             raise KeyError(external_id)
         return int(row)
@@ -76,8 +158,14 @@ class IdMap:
         """Rows of many ids (vectorised); unknown ids get ``missing``."""
         if len(external_ids) == 0:
             return np.zeros(0, dtype=np.int64)
-        rows = self._index.get_indexer(pd.Index(np.asarray(external_ids, dtype=object)))
-        rows = rows.astype(np.int64)
+        wanted = np.asarray(external_ids, dtype=object)
+        rows = self._index.get_indexer(pd.Index(wanted)).astype(np.int64)
+        if self._moved is not None:
+            hit = rows >= 0
+            rows[hit] = self._moved[rows[hit]]
+        if self._added:
+            for i in np.flatnonzero(rows < 0).tolist():
+                rows[i] = self._added.get(wanted[i], -1)
         if missing != -1:
             rows[rows < 0] = missing
         return rows
@@ -90,9 +178,36 @@ class IdMap:
         """A new map with ``ids`` appended (existing rows keep their numbers)."""
         return IdMap([*self.ids.tolist(), *ids])
 
+    def spliced(self, splice: Splice, new_ids: Sequence[object]) -> IdMap:
+        """The map of a block spliced by ``splice`` whose new rows hold ``new_ids`` (none of them among the
+        ids ``splice`` keeps). O(len) integer work; no rehash of the kept ids."""
+        new = np.asarray(new_ids, dtype=object)
+        out = IdMap.__new__(IdMap)
+        out.ids = splice.take(self.ids, new)
+        if len(self._added) + len(new) > max(self.REHASH_MIN, len(out.ids) // self.REHASH_SHARE):
+            out._reset()
+            return out
+        old_rows = splice.old_rows()
+        if self._moved is None:
+            moved = old_rows.copy()
+        else:
+            moved = np.full(len(self._moved), -1, dtype=np.int64)
+            kept = self._moved >= 0
+            moved[kept] = old_rows[self._moved[kept]]
+        added = {key: int(old_rows[row]) for key, row in self._added.items() if old_rows[row] >= 0}
+        new_rows = splice.new_rows()
+        known = self._index.get_indexer(pd.Index(new)) if len(new) else np.zeros(0, dtype=np.int64)
+        for key, at, row in zip(new.tolist(), known.tolist(), new_rows.tolist(), strict=True):
+            if at >= 0:
+                moved[at] = row
+            else:
+                added[key] = row
+        out._index, out._moved, out._added = self._index, moved, added
+        return out
+
     def __getstate__(self) -> dict[str, object]:
         return {"ids": self.ids}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.ids = np.asarray(state["ids"], dtype=object)
-        self._index = pd.Index(self.ids)
+        self._reset()

@@ -78,6 +78,19 @@ class Matcher(Protocol):
         """Precompute the arrays of every graduate and vacancy in ``data``."""
         ...
 
+    def update_index(
+        self,
+        index: MatchIndex,
+        data: MarketData,
+        *,
+        removed_graduates: Sequence[str] = (),
+        removed_vacancies: Sequence[str] = (),
+    ) -> MatchIndex:
+        """A new index: ``index`` with the graduates and vacancies of ``data`` added or replaced (by id) and
+        the ``removed_*`` ids gone, at a cost of O(changed rows). It answers exactly as :meth:`index` of the
+        market so changed would (when ``index``'s rows were in id order, as the store loads them)."""
+        ...
+
     def candidates_for(
         self,
         vacancy: VacancyQuery,

@@ -1,0 +1,154 @@
+"""Updating an index in place of rebuilding it: ``IdMap.spliced``, ``MatchIndex.updated`` and the protocol's
+``update_index`` answer exactly as a fresh index of the changed market, for every matcher."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from models.baselines import PopularityMatcher, RandomMatcher
+from models.columns import Columns as C
+from models.data import MarketData
+from models.ids import IdMap, Splice
+from models.index import MatchIndex
+from models.keyword import KeywordMatcher
+from models.matcher import Matcher as TrainedMatcher
+from models.protocol import Matcher
+from models.results import CandidateFilters, VacancyFilters
+
+EVERY_VACANCY = VacancyFilters(open_only=False)
+
+
+@given(
+    start=st.lists(st.integers(0, 60), unique=True, max_size=25),
+    steps=st.lists(
+        st.tuples(st.lists(st.integers(0, 60), max_size=4), st.lists(st.integers(0, 60), max_size=4)),
+        max_size=8,
+    ),
+)
+@settings(max_examples=300, derandomize=True, deadline=None)
+def test_a_spliced_map_finds_every_id_where_a_fresh_one_would(
+    start: list[int], steps: list[tuple[list[int], list[int]]]
+) -> None:
+    IdMap.REHASH_MIN = 4  # rehash now and then within an example too
+    try:
+        ids = sorted(f"i{n:03d}" for n in start)
+        mapping = IdMap(ids)
+        for dropped, added in steps:
+            gone = {f"i{n:03d}" for n in dropped}
+            new = sorted({f"i{n:03d}" for n in added})
+            rows = mapping.rows(sorted(gone | set(new)))
+            at = np.searchsorted(np.asarray(ids, dtype=object), np.asarray(new, dtype=object))
+            mapping = mapping.spliced(Splice(len(ids), np.unique(rows[rows >= 0]), at), new)
+            ids = sorted((set(ids) - gone) | set(new))
+            assert mapping.ids.tolist() == ids
+            probe = [*ids, *sorted(gone - set(new)), "absent"]
+            assert mapping.rows(probe).tolist() == IdMap(ids).rows(probe).tolist()
+            assert all(i in mapping for i in ids) and "absent" not in mapping
+    finally:
+        IdMap.REHASH_MIN = 1024
+
+
+def _pool(data: MarketData, graduates: pd.DataFrame, vacancies: pd.DataFrame) -> MarketData:
+    """The market as the store loads a candidate pool: seeking graduates and vacancies in id order."""
+    return MarketData(
+        skills=data.skills,
+        enterprises=data.enterprises,
+        schools=data.schools,
+        programs=data.programs,
+        graduates=graduates[graduates[C.status] == "seeking"]
+        .sort_values(C.graduate, kind="mergesort")
+        .reset_index(drop=True),
+        vacancies=vacancies.sort_values(C.vacancy, kind="mergesort").reset_index(drop=True),
+    )
+
+
+def _changes(
+    market: MarketData, graduates: pd.DataFrame, vacancies: pd.DataFrame, rng: random.Random, step: int
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """One random write: graduates and vacancies upserted, graduate ids removed."""
+    skills = market.skills[C.skill].tolist()
+    g = graduates.sample(n=rng.randint(1, 3), random_state=rng.randrange(10**6)).copy()
+    v = vacancies.sample(n=rng.randint(1, 3), random_state=rng.randrange(10**6)).copy()
+    kind = ["new", "edit", "leave", "remove"][(step + rng.randrange(2)) % 4]
+    removed: list[str] = []
+    if kind == "new":  # new ids, some with values no index has seen (a district, a role, a skill list)
+        g[C.graduate] = [f"N{step:02d}{i}{rng.choice('AZaz')}" for i in range(len(g))]
+        v[C.vacancy] = [f"M{step:02d}{i}{rng.choice('AZaz')}" for i in range(len(v))]
+        v[C.district] = [f"新区{step}", *(rng.choice([d, "越城区"]) for d in v[C.district].iloc[1:])]
+        v[C.role] = [f"role{step}", *(rng.choice([r, ""]) for r in v[C.role].iloc[1:])]
+        g[C.preferred_districts] = [[rng.choice(["越城区", f"新区{step}"])] for _ in range(len(g))]
+    elif kind == "edit":
+        g[C.skills] = [rng.sample(skills, rng.randint(0, 5)) for _ in range(len(g))]
+        v[C.required_skills] = [rng.sample(skills, rng.randint(1, 4)) for _ in range(len(v))]
+        v[C.status] = [rng.choice(["open", "closed", "filled"]) for _ in range(len(v))]
+    elif kind == "leave":  # no longer seeking: out of the pool
+        g[C.status] = rng.choice(["placed", "withdrawn"])
+        v = v.iloc[:0]
+    else:
+        removed = g[C.graduate].tolist()
+        g, v = g.iloc[:0], v.iloc[:0]
+    return g, v, removed
+
+
+def _assert_same_answers(matcher: Matcher, updated: MatchIndex, fresh: MatchIndex) -> None:
+    assert updated.graduates.ids.ids.tolist() == fresh.graduates.ids.ids.tolist()
+    assert updated.vacancies.ids.ids.tolist() == fresh.vacancies.ids.ids.tolist()
+    for vacancy in fresh.vacancies.ids.ids.tolist():
+        for filters in (CandidateFilters(), CandidateFilters(check_education=False)):
+            a = matcher.candidates_for(vacancy, index=fresh, limit=15, filters=filters)
+            b = matcher.candidates_for(vacancy, index=updated, limit=15, filters=filters)
+            assert [m.graduate_id for m in b.items] == [m.graduate_id for m in a.items] and b.total == a.total
+            np.testing.assert_allclose([m.score for m in b.items], [m.score for m in a.items], rtol=1e-12)
+            assert [m.reasons for m in b.items] == [m.reasons for m in a.items]
+    for graduate in fresh.graduates.ids.ids.tolist()[::3]:
+        a = matcher.vacancies_for(graduate, index=fresh, limit=15, filters=EVERY_VACANCY)
+        b = matcher.vacancies_for(graduate, index=updated, limit=15, filters=EVERY_VACANCY)
+        assert [m.vacancy_id for m in b.items] == [m.vacancy_id for m in a.items] and b.total == a.total
+        np.testing.assert_allclose([m.score for m in b.items], [m.score for m in a.items], rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["trained", "keyword", "random", "popularity"])
+def test_an_updated_index_answers_as_a_fresh_one(
+    name: str, trained: TrainedMatcher, market: MarketData
+) -> None:
+    matcher: Matcher = {
+        "trained": trained,
+        "keyword": KeywordMatcher().fit(),
+        "random": RandomMatcher(seed=3).fit(market),
+        "popularity": PopularityMatcher().fit(market),
+    }[name]
+    rng = random.Random(17)
+    graduates, vacancies = market.graduates.copy(), market.vacancies.copy()
+    index = matcher.index(_pool(market, graduates, vacancies))
+    grew = False
+    for step in range(12):
+        g, v, removed = _changes(market, graduates, vacancies, rng, step)
+        graduates = pd.concat([graduates[~graduates[C.graduate].isin([*g[C.graduate], *removed])], g])
+        vacancies = pd.concat([vacancies[~vacancies[C.vacancy].isin(v[C.vacancy])], v])
+        before = index
+        index = matcher.update_index(
+            index,
+            MarketData(graduates=g[g[C.status] == "seeking"], vacancies=v),
+            removed_graduates=[*removed, *g.loc[g[C.status] != "seeking", C.graduate]],
+        )
+        grew |= index.vocab is not before.vocab
+        assert len(before.graduates.ids) == len(before.graduates)  # the old index is left as it was
+    assert grew, "no write brought a value new to the vocabularies"
+    _assert_same_answers(matcher, index, matcher.index(_pool(market, graduates, vacancies)))
+
+
+def test_a_block_nothing_touched_is_shared(trained: TrainedMatcher, market: MarketData) -> None:
+    index = trained.index(_pool(market, market.graduates, market.vacancies))
+    vacancy = market.vacancies.iloc[[0]].assign(**{C.title: "改了"})
+    updated = trained.update_index(index, MarketData(vacancies=vacancy))
+    assert updated.graduates is index.graduates and updated.tables is index.tables
+    assert updated.vacancies is not index.vacancies
+    assert (
+        trained.update_index(index, MarketData(), removed_graduates=["nobody"]).graduates is index.graduates
+    )
