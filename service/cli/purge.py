@@ -12,6 +12,7 @@ import sys
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.settings import get_settings
+from service.store.audit_buffer import lock_out_audit_writes
 from service.store.migrate import upgrade
 from service.store.retention import purge_expired
 from service.store.session import make_engine, transaction
@@ -44,6 +45,8 @@ def run_purge(args: argparse.Namespace) -> int:
     try:
         upgrade(engine)
         with transaction(engine) as session:
+            if not args.dry_run:
+                lock_out_audit_writes(session)  # servers' batched audit entries naming them are redacted too
             report = purge_expired(session=session, retention_days=days, dry_run=args.dry_run)
     except SQLAlchemyError as error:
         print(f"purge failed, nothing was deleted: {type(error).__name__}", file=sys.stderr)

@@ -26,10 +26,11 @@ journal is not fsync-ed per request; that would cost a disk flush per read).
 Erasure: an entry naming a graduate (``graduate:<id>`` as its resource, or in its detail's ``graduates``)
 who is gone by the time the entry is written — erased or purged after the read, in this process or another —
 is redacted exactly as erasure redacts the entries already in the table (the id becomes ``[erased]``). The
-check runs in the INSERT's transaction after the rows are written, holding a share lock on the graduates it
-finds (PostgreSQL) or the database's write lock (SQLite), so an erasure either sees the new rows or has
-deleted its graduate before the check: no interleaving leaves an id behind. Journal files live at most one
-interval, and a replayed file goes through the same check.
+check runs in the INSERT's transaction after the rows are written, holding the database's write lock
+(SQLite) or an advisory lock that erasures and purges take exclusively (PostgreSQL,
+:func:`lock_out_audit_writes`), so an erasure either sees the new rows or has deleted its graduate before
+the check: no interleaving leaves an id behind. Journal files live at most one interval, and a replayed
+file goes through the same check.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
 from service.store.graduates import ERASED, ERASED_ID
@@ -59,6 +60,10 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 500  # entries waiting that wake the writer before its interval
 SUFFIX = ".jsonl"
 _IN_CHUNK = 500  # ids per IN (...) when checking which graduates still exist
+# The PostgreSQL advisory lock an erasure holds exclusively and a batch of audit entries shares.
+ERASURE_LOCK = 0x7461_6C65_6E74  # "talent"
+_AUDIT = AuditEntry.metadata.tables[AuditEntry.__tablename__]
+_GRADUATES = Graduate.metadata.tables[Graduate.__tablename__]
 
 
 @dataclass(frozen=True)
@@ -116,15 +121,28 @@ class AuditRecord:
 
 
 def write_records(session: Session, records: list[AuditRecord]) -> None:
-    """Insert ``records`` in the caller's transaction (one multi-row INSERT per :data:`MAX_BATCH`), then
+    """Insert ``records`` in the caller's transaction (one INSERT statement executed for every row), then
     redact every entry naming one of their graduates who no longer exists (see the module docstring for why
-    in this order)."""
-    for start in range(0, len(records), MAX_BATCH):
-        session.execute(insert(AuditEntry).values([r.row() for r in records[start : start + MAX_BATCH]]))
+    in this order and under which lock)."""
+    if not records:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock_shared(ERASURE_LOCK)))
+    connection.execute(insert(_AUDIT), [r.row() for r in records])
     named = set().union(*(r.named_graduates() for r in records))
     if named:
-        for graduate_id in sorted(named - _existing_graduates(session, sorted(named))):
+        for graduate_id in sorted(named - _existing_graduates(connection, sorted(named))):
             redact_graduate(session, graduate_id)
+
+
+def lock_out_audit_writes(session: Session) -> None:
+    """Called by an erasure (or a purge) before it deletes graduates: on PostgreSQL it waits for batches being
+    written and holds new ones until its commit, so a batch naming an erased graduate is either seen by the
+    erasure's redaction or sees the graduate gone. On SQLite the database's one writer already orders them."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(ERASURE_LOCK)))
 
 
 def redact_graduate(session: Session, graduate_id: str) -> None:
@@ -140,16 +158,12 @@ def redact_graduate(session: Session, graduate_id: str) -> None:
     )
 
 
-def _existing_graduates(session: Session, graduate_ids: list[str]) -> set[str]:
+def _existing_graduates(connection: Connection, graduate_ids: list[str]) -> set[str]:
     found: set[str] = set()
+    column = _GRADUATES.c.graduate_id
     for start in range(0, len(graduate_ids), _IN_CHUNK):
         chunk = graduate_ids[start : start + _IN_CHUNK]
-        query = (
-            select(Graduate.graduate_id)
-            .where(Graduate.graduate_id.in_(chunk))
-            .with_for_update(read=True)  # FOR SHARE on PostgreSQL: an erasure of these waits for us
-        )
-        found.update(session.scalars(query))
+        found.update(connection.scalars(select(column).where(column.in_(chunk))))
     return found
 
 

@@ -15,6 +15,7 @@ from models.ids import is_valid_id
 from models.results import Match, VacancyFilters
 from service.matching import RankedPage, VacancyInfo
 from service.store import graduates as store
+from service.store.audit_buffer import lock_out_audit_writes
 from service.store.programs import get_program
 from service.store.tables import Graduate, Program
 from service.store.vacancies import UnknownGraduate
@@ -152,6 +153,7 @@ def erase_graduate(ctx: Context, graduate_id: str) -> Erased:
     keeps the fact and the programme, never the id. Committed."""
     graduate = find_graduate(ctx, graduate_id)
     known_as, program_id = shown_id(ctx, graduate), graduate.program_id
+    lock_out_audit_writes(ctx.session)  # batched audit entries naming them are redacted too
     rows = store.erase_graduate(session=ctx.session, graduate=graduate)
     ctx.audit("erase_graduate", f"program:{program_id}", {"rows": rows})
     ctx.session.commit()

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,9 +18,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, func, select
+from sqlalchemy.orm import Session
 
 from service.store import audit_buffer
-from service.store.audit_buffer import AuditBuffer, AuditRecord
+from service.store.audit_buffer import AuditBuffer, AuditRecord, lock_out_audit_writes, write_records
 from service.store.graduates import erase_graduate
 from service.store.session import make_sessionmaker, transaction
 from service.store.tables import AuditEntry, Graduate
@@ -239,3 +241,63 @@ def test_a_record_round_trips_through_its_journal_line() -> None:
     )
     assert AuditRecord.parse(record.line().decode()) == record
     assert record.named_graduates() == {"G1", "G2"}
+
+
+def _erase(engine: Engine, graduate_id: str, *, commit: bool = True) -> Session:
+    """Erase ``graduate_id`` as the use case does (lock, delete, redact); the session is returned uncommitted
+    unless ``commit``."""
+    session = make_sessionmaker(engine)()
+    lock_out_audit_writes(session)
+    graduate = session.get(Graduate, graduate_id)
+    assert graduate is not None
+    erase_graduate(session=session, graduate=graduate)
+    if commit:
+        session.commit()
+        session.close()
+    return session
+
+
+def test_a_batch_written_while_an_erasure_runs_waits_for_it_and_is_redacted(
+    engine: Engine, journal: Path
+) -> None:
+    with transaction(engine) as session:
+        graduate_id = make_graduate(session).graduate_id
+    made = buffer_for(engine, journal)
+    made.start()
+    made.record(key_id="k1", action="view_graduate", resource=f"graduate:{graduate_id}", detail={})
+    erasing = _erase(engine, graduate_id, commit=False)
+    flushing = threading.Thread(target=made.flush)
+    try:
+        flushing.start()
+        flushing.join(timeout=1.0)
+        waited = flushing.is_alive()  # for the erasure to finish
+        erasing.commit()
+    finally:
+        erasing.close()
+        flushing.join(timeout=30)
+        made.stop()
+    assert waited and not flushing.is_alive()
+    (entry,) = entries(engine, "view_graduate")
+    assert entry.resource == "graduate:[erased]"
+
+
+def test_an_erasure_started_while_a_batch_is_written_waits_and_redacts_it(engine: Engine) -> None:
+    with transaction(engine) as session:
+        graduate_id = make_graduate(session).graduate_id
+    record = AuditRecord.of(key_id="k1", action="list_candidates", resource="vacancy:V1", detail={})
+    listed = AuditRecord.of(
+        key_id="k1", action="list_candidates", resource="vacancy:V1", detail={"graduates": [graduate_id]}
+    )
+    writing = make_sessionmaker(engine)()
+    erasure = threading.Thread(target=_erase, args=(engine, graduate_id))
+    try:
+        write_records(writing, [record, listed])  # not committed yet
+        erasure.start()
+        erasure.join(timeout=1.0)
+        waited = erasure.is_alive()  # for the batch
+        writing.commit()
+    finally:
+        writing.close()
+        erasure.join(timeout=30)
+    assert waited and not erasure.is_alive()
+    assert [json.loads(e.detail) for e in entries(engine)] == [{}, {"graduates": ["[erased]"]}]
