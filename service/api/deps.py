@@ -6,14 +6,21 @@ Usage in a route::
     def list_things(session: SessionDep, key: SchoolKey) -> ...
 
 ``SchoolKey`` lets admin and school keys in (403 for others); ``CurrentKey`` any valid key.
+
+Dependencies that only read the app's state or check a role are ``async``, and so is the session's (see
+:func:`get_session`): FastAPI runs a plain ``def`` dependency in the thread pool, one hop per dependency per
+request (two for a generator). The context, which reads the database or Redis, stays plain ``def``, off the
+event loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from service.api.auth import authenticate_request, check_role
@@ -33,21 +40,33 @@ from service.usecases.context import (
 )
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A session per request; routes commit their writes, anything uncommitted is rolled back."""
-    with request.app.state.sessionmaker() as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session per request; routes commit their writes, anything uncommitted is rolled back.
+
+    Made on the event loop (a session connects only when first used) and, once its work is committed, closed
+    there too (nothing is left to roll back, the connection is already back in the pool); a session still in
+    a transaction is rolled back and closed in the thread pool, shielded so a client gone away cannot leak it.
+    """
+    session = request.app.state.sessionmaker()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
@@ -63,16 +82,16 @@ def get_context(request: Request, session: SessionDep, services: ServicesDep) ->
 ContextDep = Annotated[Context, Depends(get_context)]
 
 
-def get_current_key(context: ContextDep) -> KeyIdentity:
+async def get_current_key(context: ContextDep) -> KeyIdentity:
     return context.principal
 
 
 CurrentKey = Annotated[KeyIdentity, Depends(get_current_key)]
 
 
-def _role_context(roles: tuple[str, ...]) -> Callable[[Context], Context]:
+def _role_context(roles: tuple[str, ...]) -> Callable[[Context], Awaitable[Context]]:
     # Checked before the body is validated, so a role that may never call a route gets 403, not 422.
-    def check(context: ContextDep) -> Context:
+    async def check(context: ContextDep) -> Context:
         check_role(context.principal, roles)
         return context
 
@@ -84,15 +103,15 @@ HrContext = Annotated[Context, Depends(_role_context(HR_ROLES))]  # admin or hr
 SchoolContext = Annotated[Context, Depends(_role_context(SCHOOL_ROLES))]  # admin or school
 
 
-def _admin(key: CurrentKey) -> KeyIdentity:
+async def _admin(key: CurrentKey) -> KeyIdentity:
     return check_role(key, (ROLE_ADMIN,))
 
 
-def _hr(key: CurrentKey) -> KeyIdentity:
+async def _hr(key: CurrentKey) -> KeyIdentity:
     return check_role(key, (ROLE_ADMIN, ROLE_HR))
 
 
-def _school(key: CurrentKey) -> KeyIdentity:
+async def _school(key: CurrentKey) -> KeyIdentity:
     return check_role(key, (ROLE_ADMIN, ROLE_SCHOOL))
 
 
@@ -101,7 +120,7 @@ HrKey = Annotated[KeyIdentity, Depends(_hr)]  # admin or hr
 SchoolKey = Annotated[KeyIdentity, Depends(_school)]  # admin or school
 
 
-def get_matching(request: Request) -> MatchingService:
+async def get_matching(request: Request) -> MatchingService:
     return request.app.state.matching
 
 

@@ -9,7 +9,7 @@ What goes where:
   this process's :class:`AuditBuffer` (:meth:`~service.usecases.context.Context.audit_read`). The request
   appends it as one line to a local **journal** file and to a list in memory, and answers; a background thread
   writes the list to ``audit_log`` every ``TALENTMATCH_AUDIT_FLUSH_SECONDS`` (0.5) or every
-  :data:`MAX_BATCH` entries, in one multi-row INSERT, then deletes the journal file that held them. The app's
+  :data:`MAX_BATCH` entries, in one INSERT statement, then deletes the journal file that held them. The app's
   shutdown flushes what is left.
 
 Never lost: the journal line is written (``os.write`` on an ``O_APPEND`` file) before the request answers, so
