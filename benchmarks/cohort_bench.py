@@ -244,7 +244,7 @@ def run(
         assert program is not None
         graduates, _ = program_graduates(session=session, program_id=program_id, status="seeking", limit=None)
         now = schools._now()
-        open_vacancies = schools._open_vacancies(snapshot.data, now)
+        open_vacancies = schools._open_vacancies(snapshot.vacancy_frame, now)
         sponsor = schools.program_sponsor(program)
         cohort = [(g.graduate_id, g.education) for g in graduates]
         result["world"] = {
@@ -315,7 +315,7 @@ def run(
             ),
         )
         batched = score()
-        by_id = snapshot.data.vacancies.set_index(C.vacancy)
+        by_id = snapshot.vacancy_frame.set_index(C.vacancy)
         caps = [int(by_id.at[v, C.headcount]) for v in batched.vacancy_ids]
         case(
             "  of which the solver",

@@ -1,9 +1,12 @@
-"""Matching for the service: a cached candidate index per (model version, data version).
+"""Matching for the service: answers from a snapshot of the candidate pool that follows every write.
 
-The index is the matcher's precomputed view of the store's seeking graduates and vacancies. It is
-rebuilt when the model or the data version changes, so a vacancy posted a second ago gets candidates
-without retraining. A request takes the model once (:class:`Snapshot`) and answers wholly from it,
-so a model swap never mixes two versions in one answer.
+The snapshot (:class:`~service.snapshot.Snapshot`) holds the matcher's index of the store's seeking graduates
+and vacancies. It is built in full once per model; after that, a request that finds the data version moved
+reads the store's change log after the snapshot's version (one indexed query), reads just the graduates and
+vacancies named there, and swaps in a snapshot updated in O(changed rows): a vacancy posted a moment ago has
+candidates, a graduate hired or erased is gone, without rebuilding and without retraining. A new model is
+indexed in full in the background while the previous one keeps answering (kept up to date meanwhile). A
+request takes one snapshot and answers wholly from it, so no answer mixes two models or two versions.
 
 Recommendations have a floor (``TALENTMATCH_MIN_RECOMMEND_SCORE``): ``recommended_candidates`` and
 ``recommended_vacancies`` split a page of the ranking into the ranks at or above it and the ranks below it,
@@ -14,26 +17,36 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from sqlalchemy.orm import Session
 
-from models.columns import Columns as C
 from models.data import MarketData
-from models.index import MatchIndex
-from models.protocol import GraduateQuery, Matcher, VacancyQuery
+from models.protocol import GraduateQuery, VacancyQuery
 from models.results import CandidateFilters, Match, MatchResult, VacancyFilters
-from service.store.market import load_market
+from service.snapshot import GraduateInfo, PoolLoader, Snapshot, VacancyInfo, build_snapshot
+from service.store.changes import changes_since
 from service.store.session import data_version
-from service.store.vacancies import get_vacancy, open_vacancy_ids, seeking_graduate_ids, vacancy_record
 from training.registry import LoadedModel
 
+__all__ = [
+    "GraduateInfo",
+    "MatchingService",
+    "ModelNotReady",
+    "PoolLoader",
+    "RankedPage",
+    "Snapshot",
+    "VacancyInfo",
+]
+
 log = logging.getLogger(__name__)
+
+# Changes applied in place up to this many rows, or a quarter of the pool if more; beyond, a full build
+# (in the background) costs about the same.
+MIN_UPDATE_LIMIT = 2_000
 
 
 class ModelNotReady(RuntimeError):
@@ -43,45 +56,6 @@ class ModelNotReady(RuntimeError):
         self, message: str = "no trained model is being served yet; run `talentmatch train`"
     ) -> None:
         super().__init__(message)
-
-
-@dataclass(frozen=True)
-class GraduateInfo:
-    program_id: str
-    program_name: str
-    program_kind: str
-    school_id: str
-    school_name: str
-    education: str
-    skills: list[str]
-
-
-@dataclass(frozen=True)
-class VacancyInfo:
-    title: str
-    enterprise_id: str
-    enterprise_name: str
-    district: str
-    status: str
-
-
-@dataclass
-class Snapshot:
-    """One model and the index built from one data version; everything a request answers from."""
-
-    model_version: str
-    data_version: int
-    model: LoadedModel
-    index: MatchIndex
-    data: MarketData
-    graduates: dict[str, GraduateInfo] = field(default_factory=dict)
-    vacancies: dict[str, VacancyInfo] = field(default_factory=dict)
-    vacancy_rows: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
-    built_seconds: float = 0.0
-
-    @property
-    def matcher(self) -> Matcher:
-        return self.model.matcher
 
 
 @dataclass(frozen=True)
@@ -137,66 +111,28 @@ class RankedPage:
         return list(self.items) if include_below else self.recommended
 
 
-def _graduate_infos(data: MarketData) -> dict[str, GraduateInfo]:
-    schools = dict(zip(data.schools[C.school], data.schools[C.name], strict=True))
-    programs = {
-        row[0]: (row[1], row[2], row[3])
-        for row in data.programs[[C.program, C.name, C.kind, C.school]].itertuples(index=False, name=None)
-    }
-    infos = {}
-    for graduate_id, program_id, education, skills in data.graduates[
-        [C.graduate, C.program, C.education, C.skills]
-    ].itertuples(index=False, name=None):
-        name, kind, school_id = programs.get(program_id, ("", "", ""))
-        infos[graduate_id] = GraduateInfo(
-            program_id=program_id,
-            program_name=name,
-            program_kind=kind,
-            school_id=school_id,
-            school_name=schools.get(school_id, ""),
-            education=education,
-            skills=list(skills),
-        )
-    return infos
-
-
-def _vacancy_infos(data: MarketData) -> dict[str, VacancyInfo]:
-    enterprises = dict(zip(data.enterprises[C.enterprise], data.enterprises[C.name], strict=True))
-    return {
-        vacancy_id: VacancyInfo(
-            title=title,
-            enterprise_id=enterprise_id,
-            enterprise_name=enterprises.get(enterprise_id, ""),
-            district=district,
-            status=status,
-        )
-        for vacancy_id, enterprise_id, title, district, status in data.vacancies[
-            [C.vacancy, C.enterprise, C.title, C.district, C.status]
-        ].itertuples(index=False, name=None)
-    }
-
-
 class MatchingService:
-    """Answers candidates, recommendations and pair scores from a cached :class:`Snapshot`.
+    """Answers candidates, recommendations and pair scores from a :class:`Snapshot` kept up to date.
 
-    The first snapshot is built while the caller waits (one build, however many requests arrive).
-    After that, when the data version or the model moves, :meth:`candidates` and
-    :meth:`recommendations` keep answering from the last snapshot while a background thread builds
-    the new one, corrected so that the answer is right at once where it matters: the vacancy is read
-    fresh from the store (a vacancy posted or edited a second ago is ranked as it is now), graduates
-    who stopped seeking or were erased are left out, and vacancies no longer open are not suggested.
-    New graduates and new vacancies join the pools when the background build lands (seconds).
-    Each answer comes wholly from one snapshot, so from one model version.
+    The first snapshot is built while the caller waits (one build, however many requests arrive). After
+    that, a request that finds the store's data version moved brings the snapshot up to date from the change
+    log before answering (:meth:`_up_to_date`: a few milliseconds, under a lock so that one thread does it
+    and the others take its result). A change the log cannot describe row by row (an import of skills,
+    schools, programmes or enterprises, a log pruned past the snapshot, more rows than
+    :func:`_update_limit`) and a new model are built in full in a background thread, while the current
+    snapshot keeps answering: for a new model, still updated by each write; otherwise as it was, until
+    the build lands (seconds). Each answer comes wholly from one snapshot, so from one model version.
 
     Parameters
     ----------
     model_source
         Returns the model to serve now (``ModelHolder.get``), or None before the first model.
     sessionmaker
-        Opens sessions for background builds; without it every change is rebuilt while the caller waits.
-    load
-        Reads the store as a :class:`MarketData`; defaults to ``service.store.market.load_market``
-        with seeking graduates only and no interactions.
+        Opens the sessions the snapshots are read with (committed data only, whatever the caller's session
+        holds) and those of background builds; without it, the caller's session is used and every full
+        build happens while the caller waits.
+    loader
+        Reads the store (:class:`~service.snapshot.PoolLoader`, the default).
     min_recommend_score
         The recommendation floor of :meth:`recommended_candidates` and :meth:`recommended_vacancies`
         (``Settings.min_recommend_score``).
@@ -207,19 +143,22 @@ class MatchingService:
         model_source: Callable[[], LoadedModel | None],
         *,
         sessionmaker: Callable[[], Session] | None = None,
-        load: Callable[[Session], MarketData] | None = None,
+        loader: PoolLoader | None = None,
         min_recommend_score: float = 0.0,
     ) -> None:
         self.model_source = model_source
         self.min_recommend_score = float(min_recommend_score)
         self.sessionmaker = sessionmaker
-        self._load = load or _load_candidate_pool
+        self.loader = loader or PoolLoader()
         self._snapshot: Snapshot | None = None
-        self._build_lock = threading.Lock()
+        self._build_lock = threading.Lock()  # one full build at a time
+        self._update_lock = threading.Lock()  # one thread at a time moves ``_snapshot`` on
         self._refresh_lock = threading.Lock()
         self._refresher: threading.Thread | None = None
-        self._stale_cache: tuple[Snapshot, int, frozenset[str], frozenset[str]] | None = None
-        self.builds = 0  # how many indexes were built (tests check concurrent requests build one)
+        # The newest data version whose changes only a full build takes in (None: none pending).
+        self._rebuild_for: int | None = None
+        self.builds = 0  # full builds (tests check concurrent requests build one)
+        self.updates = 0  # snapshots updated from the change log
 
     def current_model(self) -> LoadedModel:
         model = self.model_source()
@@ -229,36 +168,55 @@ class MatchingService:
 
     # ------------------------------------------------------------------ snapshots
     def snapshot(self, *, session: Session, model: LoadedModel | None = None) -> Snapshot:
-        """The snapshot for the served model and the store's current data version.
+        """The snapshot of ``model`` (the served one by default), up to date with the store.
 
-        Built while the caller waits when it does not exist yet (at most one build at a time).
+        Built while the caller waits when there is none of that model yet (at most one build at a time).
         """
         model = model if model is not None else self.current_model()
         version = data_version(session)
         cached = self._snapshot
-        if cached is not None and cached.model is model and cached.data_version == version:
-            return cached
+        if cached is None or cached.model is not model:
+            cached = self._build_now(model, session)
+        return self._up_to_date(cached, version, session)
+
+    def _latest(self, *, session: Session) -> Snapshot:
+        """The snapshot to answer from: the served model's when it exists, else (while the served model's
+        is built in the background) the previous model's; up to date with the store either way."""
+        model = self.current_model()
+        cached = self._snapshot
+        if cached is None or self.sessionmaker is None:
+            return self.snapshot(session=session, model=model)
+        if cached.model is not model:
+            self.refresh_in_background()
+        return self._up_to_date(cached, data_version(session), session)
+
+    @contextmanager
+    def _reading(self, session: Session | None = None) -> Iterator[Session]:
+        """A session of its own when there is a sessionmaker (committed data only), else ``session``."""
+        if self.sessionmaker is None:
+            assert session is not None, "a MatchingService without a sessionmaker reads the caller's session"
+            yield session
+        else:
+            with self.sessionmaker() as own:
+                yield own
+
+    def _build_now(self, model: LoadedModel, session: Session | None = None) -> Snapshot:
         with self._build_lock:
             cached = self._snapshot
-            if cached is not None and cached.model is model and cached.data_version == version:
+            if cached is not None and cached.model is model and self._rebuild_for is None:
                 return cached
-            return self._build(session, model, version)
+            with self._reading(session) as reading:
+                snapshot = self._build(reading, model)
+            with self._update_lock:
+                if self._rebuild_for is not None and self._rebuild_for <= snapshot.data_version:
+                    self._rebuild_for = None  # the build took in every change up to its version
+                self._snapshot = snapshot
+            return snapshot
 
-    def _build(self, session: Session, model: LoadedModel, version: int) -> Snapshot:
-        started = time.perf_counter()
-        data = self._load(session)
-        index = model.matcher.index(data)
-        snapshot = Snapshot(
-            model_version=model.version,
-            data_version=version,
-            model=model,
-            index=index,
-            data=data,
-            graduates=_graduate_infos(data),
-            vacancies=_vacancy_infos(data),
-            vacancy_rows={row[C.vacancy]: row for row in data.vacancies.to_dict("records")},
-        )
-        snapshot.built_seconds = time.perf_counter() - started
+    def _build(self, session: Session, model: LoadedModel) -> Snapshot:
+        version = data_version(session)
+        data = self.loader.everything(session)
+        snapshot = build_snapshot(model, data, data_version=version)
         self.builds += 1
         log.info(
             "built candidate index for model %s, data version %d in %.2fs (%d graduates, %d vacancies)",
@@ -268,42 +226,60 @@ class MatchingService:
             len(data.graduates),
             len(data.vacancies),
         )
-        self._snapshot = snapshot
         return snapshot
 
-    def _latest(self, *, session: Session) -> tuple[Snapshot, int | None]:
-        """The newest snapshot there is and, when it is stale, the store's data version (else None).
+    def _up_to_date(self, snapshot: Snapshot, version: int, session: Session | None = None) -> Snapshot:
+        """``snapshot``, or the newest of its model, brought up to ``version`` or later from the change
+        log (and made the current one when it is the current model's)."""
+        if snapshot.data_version >= version:
+            return snapshot
+        if self._rebuild_for is not None and self.sessionmaker is not None:
+            self.refresh_in_background()  # answers come from the snapshot as it is until the build lands
+            return snapshot
+        with self._update_lock:
+            current = self._snapshot
+            if current is not None and current.model is snapshot.model:
+                snapshot = current if current.data_version > snapshot.data_version else snapshot
+            if snapshot.data_version >= version:
+                return snapshot
+            with self._reading(session) as reading:
+                updated = self._apply_changes(reading, snapshot)
+            if current is None or current.model is snapshot.model:
+                self._snapshot = updated
+        if self._rebuild_for is not None:
+            if self.sessionmaker is not None:
+                self.refresh_in_background()
+            else:
+                return self._build_now(snapshot.model, session)
+        return updated
 
-        A stale answer starts a background refresh.
-        """
-        model = self.current_model()
-        cached = self._snapshot
-        if cached is None or self.sessionmaker is None:
-            return self.snapshot(session=session, model=model), None
+    def _apply_changes(self, session: Session, snapshot: Snapshot) -> Snapshot:
+        """``snapshot`` updated with the changes logged after its version (update lock held)."""
         version = data_version(session)
-        if cached.model is model and cached.data_version == version:
-            return cached, None
-        self.refresh_in_background()
-        return cached, version
-
-    def _gone(
-        self, session: Session, snapshot: Snapshot, version: int
-    ) -> tuple[frozenset[str], frozenset[str]]:
-        """Graduates of a stale snapshot no longer seeking, and its open vacancies no longer open.
-
-        Computed once per (snapshot, data version): two id selects, not one per request.
-        """
-        cached = self._stale_cache
-        if cached is not None and cached[0] is snapshot and cached[1] == version:
-            return cached[2], cached[3]
-        graduates = frozenset(set(snapshot.graduates) - seeking_graduate_ids(session=session))
-        was_open = {v for v, info in snapshot.vacancies.items() if info.status == "open"}
-        vacancies = frozenset(was_open - open_vacancy_ids(session=session))
-        self._stale_cache = (snapshot, version, graduates, vacancies)
-        return graduates, vacancies
+        changes = changes_since(session=session, version=snapshot.data_version, limit=_update_limit(snapshot))
+        if changes.everything:
+            self._rebuild_for = max(self._rebuild_for or 0, changes.version)
+            return snapshot
+        graduates = set(changes.graduates)
+        if changes.erased:  # the log names no erased graduate: whoever is no longer seeking left
+            seeking = self.loader.seeking_ids(session)
+            graduates.update(g for g in snapshot.graduates if g not in seeking)
+        graduate_ids, vacancy_ids = sorted(graduates), sorted(changes.vacancies)
+        rows = MarketData()
+        if graduate_ids or vacancy_ids:
+            rows = self.loader.rows(session, graduate_ids=graduate_ids, vacancy_ids=vacancy_ids)
+        updated = snapshot.updated(
+            rows,
+            graduate_ids=graduate_ids,
+            vacancy_ids=vacancy_ids,
+            data_version=max(version, changes.version),
+        )
+        self.updates += 1
+        return updated
 
     def refresh_in_background(self) -> None:
-        """Build the snapshot for the current model and data version in a daemon thread (one at a time)."""
+        """Build the snapshot of the current model in a daemon thread when it is missing, or when a change
+        needs a full build (one thread at a time)."""
         if self.sessionmaker is None:
             return
         with self._refresh_lock:
@@ -313,24 +289,23 @@ class MatchingService:
             self._refresher.start()
 
     def _refresh(self) -> None:
-        assert self.sessionmaker is not None
         try:
-            for _ in range(3):  # catch up with writes that landed during a build, but never spin
+            for _ in range(3):  # catch up with what landed during a build, but never spin
                 model = self.model_source()
                 if model is None:
                     return
-                with self.sessionmaker() as session:
-                    version = data_version(session)
-                    cached = self._snapshot
-                    if cached is not None and cached.model is model and cached.data_version == version:
-                        return
-                    with self._build_lock:
-                        self._build(session, model, version)
-        except Exception:  # noqa: BLE001 - the next request retries; the old snapshot keeps serving
-            log.exception("background rebuild of the candidate index failed")
+                cached = self._snapshot
+                if cached is None or cached.model is not model or self._rebuild_for is not None:
+                    cached = self._build_now(model)
+                with self._reading() as session:
+                    self._up_to_date(cached, data_version(session))
+                if self._rebuild_for is None:
+                    return
+        except Exception:  # noqa: BLE001 - the next request retries; the current snapshot keeps serving
+            log.exception("background build of the candidate index failed")
 
     def wait_for_refresh(self, timeout: float = 30.0) -> None:
-        """Block until a running background refresh finishes (tests, benchmarks, warm-up)."""
+        """Block until a running background build finishes (tests, benchmarks, warm-up)."""
         refresher = self._refresher
         if refresher is not None:
             refresher.join(timeout)
@@ -346,19 +321,7 @@ class MatchingService:
         filters: CandidateFilters | None = None,
     ) -> tuple[Snapshot, MatchResult]:
         """Ranked graduates for a vacancy (an id in the store, or the vacancy as data)."""
-        snapshot, stale_version = self._latest(session=session)
-        filters = filters or CandidateFilters()
-        if stale_version is not None:
-            if isinstance(vacancy, str):
-                record = _vacancy_from_store(session, vacancy)
-                # Unchanged since the index was built: rank it by id (cheaper than as data).
-                if not _same_record(record, snapshot.vacancy_rows.get(vacancy)):
-                    vacancy = record
-            gone, _ = self._gone(session, snapshot, stale_version)
-            if gone:
-                filters = replace(
-                    filters, exclude_graduates=tuple(filters.exclude_graduates) + tuple(sorted(gone))
-                )
+        snapshot = self._latest(session=session)
         result = snapshot.matcher.candidates_for(
             vacancy, index=snapshot.index, limit=limit, offset=offset, filters=filters
         )
@@ -374,17 +337,7 @@ class MatchingService:
         filters: VacancyFilters | None = None,
     ) -> tuple[Snapshot, MatchResult]:
         """Ranked vacancies for a graduate (an id of a seeking graduate, or the graduate as data)."""
-        snapshot, stale_version = self._latest(session=session)
-        filters = filters or VacancyFilters()
-        if stale_version is not None:
-            if isinstance(graduate, str) and graduate not in snapshot.graduates:
-                snapshot = self.snapshot(session=session)  # a graduate new to the pool: wait for the build
-            else:
-                _, closed = self._gone(session, snapshot, stale_version)
-                if closed:
-                    filters = replace(
-                        filters, exclude_vacancies=tuple(filters.exclude_vacancies) + tuple(sorted(closed))
-                    )
+        snapshot = self._latest(session=session)
         result = snapshot.matcher.vacancies_for(
             graduate, index=snapshot.index, limit=limit, offset=offset, filters=filters
         )
@@ -429,31 +382,7 @@ class MatchingService:
         return snapshot, np.asarray(scores, dtype=float)
 
 
-def _same_record(fresh: Mapping[str, Any], indexed: Mapping[str, Any] | None) -> bool:
-    if indexed is None:
-        return False
-    for key, value in fresh.items():
-        other = indexed.get(key)
-        if isinstance(value, list) or isinstance(other, list):
-            if list(value or []) != list(other or []):
-                return False
-        elif _missing(value) and _missing(other):
-            continue
-        elif value != other:
-            return False
-    return True
-
-
-def _missing(value: Any) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def _vacancy_from_store(session: Session, vacancy_id: str) -> Mapping[str, Any]:
-    return vacancy_record(get_vacancy(session=session, vacancy_id=vacancy_id))
-
-
-def _load_candidate_pool(session: Session) -> MarketData:
-    return load_market(session=session, seeking_only=True, with_interactions=False)
+def _update_limit(snapshot: Snapshot) -> int:
+    """How many changed rows a snapshot takes in place (more: a full build)."""
+    index = snapshot.index
+    return max(MIN_UPDATE_LIMIT, (len(index.graduates) + len(index.vacancies)) // 4)

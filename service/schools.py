@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 from models.cohort import CohortRanking, rank_cohort
 from models.columns import EDUCATION_RANK
 from models.columns import Columns as C
-from models.data import MarketData
 from models.index import MatchIndex
 from models.placement import (
     DEFAULT_MIN_SCORE,
@@ -177,9 +176,8 @@ def _pair_score(value: float) -> float:
     return 0.0 if value <= 1e-12 else float(value)
 
 
-def _teaching(data: MarketData) -> dict[str, list[str]]:
-    """Skill -> ids of the training programmes whose curriculum teaches it."""
-    programs = data.programs
+def _teaching(programs: pd.DataFrame) -> dict[str, list[str]]:
+    """Skill -> ids of the training programmes (``MarketData.programs`` rows) whose curriculum teaches it."""
     trainings = programs[programs[C.kind] == "training"]
     taught: dict[str, list[str]] = {}
     for program_id, skills in zip(trainings[C.program], trainings[C.skills], strict=True):
@@ -234,8 +232,7 @@ def _now() -> pd.Timestamp:
     return pd.Timestamp.now(tz="UTC").tz_localize(None)
 
 
-def _open_vacancies(data: MarketData, now: pd.Timestamp) -> pd.DataFrame:
-    vacancies = data.vacancies
+def _open_vacancies(vacancies: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
     closes = pd.to_datetime(vacancies[C.closes_at])
     return vacancies[(vacancies[C.status] == "open") & (closes.isna() | (closes >= now))]
 
@@ -387,7 +384,7 @@ def plan_program(
     """
     snapshot: Snapshot = matching.snapshot(session=session)
     now = _now()
-    open_vacancies = _open_vacancies(snapshot.data, now)
+    open_vacancies = _open_vacancies(snapshot.vacancy_frame, now)
     cohorts = list(school_cohorts) if school_cohorts else [(program, graduates)]
     members = [(g, program_sponsor(p)) for p, cohort_graduates in cohorts for g in cohort_graduates]
     graduates = [g for g, _ in members]
@@ -411,7 +408,7 @@ def plan_program(
     graduate_ids, vacancy_ids, matrix = scored.graduate_ids, scored.vacancy_ids, scored.matrix
     found = scored.found
     # One vectorised lookup (a per-id ``.at`` costs ~0.1 ms each, 0.3 s for a 500-graduate cohort).
-    chosen = snapshot.data.vacancies.set_index(C.vacancy).loc[vacancy_ids]
+    chosen = snapshot.vacancy_frame.set_index(C.vacancy).loc[vacancy_ids]
     headcounts = chosen[C.headcount].to_numpy()
     hired = hires(session=session, vacancy_ids=vacancy_ids)
     capacities = [max(0, int(h) - hired[v]) for v, h in zip(vacancy_ids, headcounts, strict=True)]
@@ -441,7 +438,7 @@ def plan_program(
         for alt in u.alternatives
     ]
     reasons = scored.reasons_for(shown, matcher=snapshot.matcher, index=snapshot.index)
-    teaching = _teaching(snapshot.data)
+    teaching = _teaching(snapshot.programs)
     training = {
         graduate_ids[u.graduate]: training_hints(
             snapshot, graduate_ids[u.graduate], [vacancy_ids[alt.vacancy] for alt in u.alternatives], teaching

@@ -19,6 +19,7 @@ from models.columns import Columns as C
 from service.store.tables import Base
 
 CHUNK = 20_000
+ID_CHUNK = 500  # ids per IN (...) list
 DATETIME_COLUMNS = frozenset({C.available_from, C.posted_at, C.closes_at, C.occurred_at, "status_changed_at"})
 DATE_ONLY_COLUMNS = frozenset({C.available_from})
 NUMBER_COLUMNS = frozenset({C.cohort_year, C.headcount, C.salary_min, C.salary_max, "position"})
@@ -40,20 +41,36 @@ def times(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series).astype("datetime64[us]")
 
 
-def select_frame(connection: Connection, table: Table, columns: Sequence[str]) -> pd.DataFrame:
-    """Whole columns of a table as a DataFrame of Python objects.
+def select_frame(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    *,
+    key: str | None = None,
+    ids: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Whole columns of a table as a DataFrame of Python objects; only the rows whose ``key`` is one of
+    ``ids`` when they are given.
 
     Times are fetched without SQLAlchemy's per-row conversion and parsed by pandas in one go
     (callers pass them through ``_times``); on SQLite that is most of the cost of a big select.
     """
     selected = [type_coerce(table.c[c], String) if c in DATETIME_COLUMNS else table.c[c] for c in columns]
-    sql = str(select(*selected).compile(dialect=connection.dialect))
-    cursor = connection.connection.cursor()  # the driver's own: no Row object per row
-    try:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    rows: Sequence[Any]
+    if ids is not None and key is not None:
+        rows = [
+            tuple(row)
+            for chunk in chunks(list(ids), ID_CHUNK)
+            for row in connection.execute(select(*selected).where(table.c[key].in_(chunk)))
+        ]
+    else:
+        sql = str(select(*selected).compile(dialect=connection.dialect))
+        cursor = connection.connection.cursor()  # the driver's own: no Row object per row
+        try:
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     return pd.DataFrame.from_records(rows, columns=list(columns), coerce_float=False)

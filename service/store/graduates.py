@@ -20,8 +20,8 @@ from models.bundle import KnownIds, Problem, ProblemList, parse_entity_csv, read
 from models.columns import Columns as C
 from models.data import MarketData
 from models.ids import is_valid_id
+from service.store.changes import forget_graduates, record_changes
 from service.store.market import import_market
-from service.store.session import bump_data_version
 from service.store.tables import (
     AuditEntry,
     Graduate,
@@ -94,10 +94,10 @@ def graduate_record(graduate: Graduate) -> dict[str, Any]:
 def erase_graduate(*, session: Session, graduate: Graduate) -> dict[str, int]:
     """Erase a graduate: their interactions, skills, districts and the graduate row.
 
-    Audit entries that named the graduate keep the fact of access but lose the id. The data version is
-    bumped, so the graduate leaves matching answers at once; training reads the store, so the next
-    model never sees them. Hires recorded for the graduate go too, but their seats stay taken
-    (``Vacancy.erased_hires``). Returns the rows deleted per table.
+    Audit entries that named the graduate keep the fact of access but lose the id. The erasure is logged
+    for the candidate index without the id (:mod:`service.store.changes`), so they leave matching answers
+    at once; training reads the store, so the next model never sees them. Hires recorded for the graduate
+    go too, but their seats stay taken (``Vacancy.erased_hires``). Returns the rows deleted per table.
     """
     graduate_id = graduate.graduate_id
     session.expunge(graduate)  # the rows go by SQL below; keep the ORM from flushing the stale object
@@ -118,7 +118,8 @@ def erase_graduate(*, session: Session, graduate: Graduate) -> dict[str, int]:
         .values(detail=func.replace(AuditEntry.detail, needle, json.dumps(ERASED_ID)))
     )
     deleted["audit_log (redacted)"] = redacted + int(result.rowcount or 0)  # type: ignore[attr-defined]
-    bump_data_version(session)
+    forget_graduates(session=session, graduate_ids=[graduate_id])
+    record_changes(session=session, erased=True)
     return deleted
 
 

@@ -34,7 +34,7 @@ from service.store.bulk import (
     times,
     update_rows,
 )
-from service.store.session import bump_data_version
+from service.store.changes import record_changes
 
 REBUILD_INDEXES_AT = 50_000
 SQLITE_CACHE_KIB = 200_000
@@ -199,8 +199,10 @@ def _equal_rows(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
 # --- reading the store -----------------------------------------------------------------------------
 
 
-def _load_lists(connection: Connection, entity: str) -> dict[str, dict[str, list[str]]]:
-    """Each list column of ``entity`` as ``{id: [values in stored order]}``."""
+def _load_lists(
+    connection: Connection, entity: str, ids: Sequence[str] | None = None
+) -> dict[str, dict[str, list[str]]]:
+    """Each list column of ``entity`` as ``{id: [values in stored order]}`` (of ``ids`` only, when given)."""
     id_column = ID_COLUMN[entity]
     lists: dict[str, dict[str, list[str]]] = {}
     by_table: dict[str, list[tuple[str, ListColumn]]] = {}
@@ -210,7 +212,7 @@ def _load_lists(connection: Connection, entity: str) -> dict[str, dict[str, list
         table = table_of(table_name)
         value = specs[0][1].value
         columns = [id_column, value, "position"] + (["required"] if specs[0][1].required is not None else [])
-        rows = select_frame(connection, table, columns)
+        rows = select_frame(connection, table, columns, key=id_column, ids=ids)
         for column, spec in specs:
             part = rows if spec.required is None else rows[rows["required"].astype(bool) == spec.required]
             lists[column] = _group_lists(part, id_column, value)
@@ -260,23 +262,10 @@ def load_market(
         ``salary_min``/``salary_max`` float with NaN when empty; a missing sponsor is None.
     """
     connection = session.connection()
-    frames: dict[str, pd.DataFrame] = {}
-    for entity in ENTITIES[:-1]:
-        table = table_of(entity)
-        columns = list(SCALAR_COLUMNS[entity])
-        scalar = select_frame(connection, table, columns)
-        if entity == "graduates" and seeking_only:
-            scalar = scalar[scalar[C.status] == "seeking"]
-        scalar = scalar.sort_values(ID_COLUMN[entity], kind="mergesort").reset_index(drop=True)
-        ids = pd.Index(scalar[ID_COLUMN[entity]])
-        lists = _load_lists(connection, entity)
-        for column in LIST_TABLES.get(entity, {}):
-            scalar[column] = _store_lists(lists, column, ids)
-        if entity == "skills":
-            scalar[C.aliases] = [
-                [a for a in (v or "").split(";") if a] for v in scalar[C.aliases].astype(object)
-            ]
-        frames[entity] = _typed(entity, scalar)
+    frames = {
+        entity: _load_entity(connection, entity, seeking_only=seeking_only and entity == "graduates")
+        for entity in ENTITIES[:-1]
+    }
     if with_interactions:
         table = table_of("interactions")
         inter = select_frame(connection, table, list(ENTITY_COLUMNS["interactions"]))
@@ -284,6 +273,39 @@ def load_market(
     else:
         frames["interactions"] = MarketData().interactions
     return MarketData(**frames)
+
+
+def load_pool_rows(
+    *, session: Session, graduate_ids: Sequence[str], vacancy_ids: Sequence[str]
+) -> MarketData:
+    """The candidate pool's rows of some graduates and vacancies, as :func:`load_market` with
+    ``seeking_only`` reads them: the seeking graduates among ``graduate_ids`` and the vacancies among
+    ``vacancy_ids``, in id order (the other frames are empty). An id not returned is not in the pool:
+    gone from the store, or a graduate no longer seeking. A few indexed selects, whatever the store's size.
+    """
+    connection = session.connection()
+    return MarketData(
+        graduates=_load_entity(connection, "graduates", ids=graduate_ids, seeking_only=True),
+        vacancies=_load_entity(connection, "vacancies", ids=vacancy_ids),
+    )
+
+
+def _load_entity(
+    connection: Connection, entity: str, *, ids: Sequence[str] | None = None, seeking_only: bool = False
+) -> pd.DataFrame:
+    """One entity's frame with its lists, in id order: the whole table, or the rows of ``ids``."""
+    id_column = ID_COLUMN[entity]
+    ids = None if ids is None else sorted(set(ids))
+    scalar = select_frame(connection, table_of(entity), list(SCALAR_COLUMNS[entity]), key=id_column, ids=ids)
+    if seeking_only:
+        scalar = scalar[scalar[C.status] == "seeking"]
+    scalar = scalar.sort_values(id_column, kind="mergesort").reset_index(drop=True)
+    lists = _load_lists(connection, entity, None if ids is None else scalar[id_column].tolist())
+    for column in LIST_TABLES.get(entity, {}):
+        scalar[column] = _store_lists(lists, column, pd.Index(scalar[id_column]))
+    if entity == "skills":
+        scalar[C.aliases] = [[a for a in (v or "").split(";") if a] for v in scalar[C.aliases].astype(object)]
+    return _typed(entity, scalar)
 
 
 def _typed(entity: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -345,11 +367,14 @@ def _replace_lists(
         insert_frame(connection, table, pd.concat(parts, ignore_index=True))
 
 
-def _import_entity(connection: Connection, entity: str, frame: pd.DataFrame, report: ImportReport) -> bool:
+def _import_entity(
+    connection: Connection, entity: str, frame: pd.DataFrame, report: ImportReport
+) -> list[str]:
+    """Upsert one entity's rows; returns the ids added or updated."""
     id_column = ID_COLUMN[entity]
     table = table_of(entity)
     if len(frame) == 0:
-        return False
+        return []
     frame = frame.drop_duplicates(id_column, keep="last")
     incoming = _canonical(entity, frame)
     frame = frame.set_index(id_column, drop=False)
@@ -406,7 +431,7 @@ def _import_entity(connection: Connection, entity: str, frame: pd.DataFrame, rep
     report.added[entity] = len(new_ids)
     report.updated[entity] = len(updated)
     report.unchanged[entity] = len(incoming) - len(new_ids) - len(updated)
-    return bool(len(new_ids) or len(updated))
+    return [str(i) for i in new_ids.union(updated)]
 
 
 def _import_interactions(connection: Connection, frame: pd.DataFrame, report: ImportReport) -> bool:
@@ -464,7 +489,9 @@ def import_market(*, session: Session, data: MarketData) -> ImportReport:
     Every entity is matched by id: new ids are inserted, rows whose values differ are updated,
     and a changed list (a graduate's skills, a vacancy's required skills, ...) replaces the stored
     list. Interactions are unique on all four columns; the ones already stored are skipped.
-    Nothing is deleted. The caller validates ``data`` first (``models.bundle.read_bundle``).
+    Nothing is deleted. What changed is logged for the service's candidate index
+    (:func:`~service.store.changes.record_changes`). The caller validates ``data`` first
+    (``models.bundle.read_bundle``).
 
     Returns
     -------
@@ -482,12 +509,20 @@ def _import_market(session: Session, data: MarketData) -> ImportReport:
         # The default 2 MB page cache makes every index insert of a big import hit the disk.
         connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     report = ImportReport()
-    changed = False
-    for entity in ENTITIES[:-1]:
-        changed |= _import_entity(connection, entity, getattr(data, entity), report)
-    changed |= _import_interactions(connection, data.interactions, report)
-    if changed:
-        bump_data_version(session)
+    changed = {
+        entity: _import_entity(connection, entity, getattr(data, entity), report) for entity in ENTITIES[:-1]
+    }
+    history = _import_interactions(connection, data.interactions, report)
+    if any(changed.values()) or history:
+        # The candidate pool joins graduates and vacancies with skills, schools, programmes and enterprises:
+        # a change to those cannot be followed row by row, and the service rebuilds its index.
+        reference = any(changed[e] for e in ("skills", "enterprises", "schools", "programs"))
+        record_changes(
+            session=session,
+            graduates=changed["graduates"],
+            vacancies=changed["vacancies"],
+            everything=reference,
+        )
     return report
 
 

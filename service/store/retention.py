@@ -8,8 +8,8 @@ placed/withdrawn graduate with neither date counts as changed long ago and is pu
 ``undated``): data whose age cannot be shown is not kept. Imports stamp ``status_changed_at`` on new rows,
 so this only concerns rows written before that.
 
-Training reads the store, so the next ``talentmatch train`` never sees a purged graduate; the service's
-candidate index is rebuilt at once (the data version is bumped).
+Training reads the store, so the next ``talentmatch train`` never sees a purged graduate; the change log
+that keeps the service's candidate index up to date forgets them too (:mod:`service.store.changes`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from service.store import audit
 from service.store.api_keys import utcnow
+from service.store.changes import forget_graduates, record_changes
 from service.store.graduates import ERASED, GRADUATE_TABLES
-from service.store.session import bump_data_version
 from service.store.tables import AuditEntry, Graduate, Interaction
 from service.store.vacancies import keep_seats_of
 
@@ -140,7 +140,8 @@ def purge_expired(
         )
         redacted += int(result.rowcount or 0)  # type: ignore[attr-defined]
     report.rows["audit_log (redacted)"] = redacted
-    bump_data_version(session)
+    forget_graduates(session=session, graduate_ids=ids)
+    record_changes(session=session, erased=True)
     audit.record(
         session=session,
         key_id=None,

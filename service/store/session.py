@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, update
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.store.changes import record_changes
 from service.store.tables import DataVersion
 
 
@@ -56,12 +57,10 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 
 def bump_data_version(session: Session) -> None:
-    """Mark that matching-relevant data changed (see :class:`DataVersion`)."""
-    result = session.execute(
-        update(DataVersion).where(DataVersion.id == 1).values(counter=DataVersion.counter + 1)
-    )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(DataVersion(id=1, counter=1))
+    """Mark that matching-relevant data changed, without saying which rows: the service rebuilds its
+    candidate index. Writes that know what they touched call
+    :func:`service.store.changes.record_changes` instead."""
+    record_changes(session=session, everything=True)
 
 
 def data_version(session: Session) -> int:

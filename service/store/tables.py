@@ -226,3 +226,19 @@ class DataVersion(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     counter: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DataChange(Base):
+    """One graduate or vacancy a write touched, with the data version the write moved the counter to.
+
+    The service re-reads just these rows to bring its candidate index up to date
+    (:mod:`service.store.changes`); ``entity`` ``*`` stands for a change it cannot follow row by row.
+    """
+
+    __tablename__ = "data_changes"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[int] = mapped_column(Integer, index=True)
+    entity: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[str] = mapped_column(ID, default="")
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from models.columns import EDUCATION_RANK
-from service.store.session import bump_data_version
+from service.store.changes import record_changes
 from service.store.skills import check_skills
 from service.store.tables import Enterprise, Graduate, Interaction, Vacancy, VacancySkill
 
@@ -245,7 +245,7 @@ def create_vacancy(*, session: Session, data: NewVacancy, enterprise_id: str) ->
     _set_skills(vacancy, required, preferred)
     session.add(vacancy)
     session.flush()
-    bump_data_version(session)
+    record_changes(session=session, vacancies=[vacancy.vacancy_id])
     return vacancy
 
 
@@ -338,7 +338,7 @@ def update_vacancy(*, session: Session, vacancy: Vacancy, changes: VacancyChange
     if vacancy.headcount <= hired:
         vacancy.status = "filled"
     session.flush()
-    bump_data_version(session)
+    record_changes(session=session, vacancies=[vacancy.vacancy_id])
     return vacancy
 
 
@@ -347,7 +347,7 @@ def close_vacancy(*, session: Session, vacancy: Vacancy) -> Vacancy:
     if vacancy.status == "open":
         vacancy.status = "closed"
         session.flush()
-        bump_data_version(session)
+        record_changes(session=session, vacancies=[vacancy.vacancy_id])
     return vacancy
 
 
@@ -375,7 +375,7 @@ def reopen_vacancy(*, session: Session, vacancy: Vacancy, now: datetime | None =
         )
     vacancy.status = "open"
     session.flush()
-    bump_data_version(session)
+    record_changes(session=session, vacancies=[vacancy.vacancy_id])
     return vacancy
 
 
@@ -447,8 +447,13 @@ def record_feedback(
         hired = hires(session=session, vacancy_ids=[vacancy.vacancy_id])[vacancy.vacancy_id]
         if hired >= vacancy.headcount:
             vacancy.status = "filled"
-    session.flush()
-    bump_data_version(session)
+        session.flush()
+        record_changes(session=session, graduates=[graduate_id], vacancies=[vacancy.vacancy_id])
+    else:
+        # Interactions are history (training reads them, the candidate index does not): the version
+        # moves, no row of the pool changed.
+        session.flush()
+        record_changes(session=session)
     return interaction, True
 
 

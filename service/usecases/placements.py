@@ -85,7 +85,7 @@ def _seats(ctx: Context, rows: list[AssignmentRow]) -> list[SeatUse]:
     for row in rows:
         used[row.vacancy_id] = used.get(row.vacancy_id, 0) + 1
     hired = hires(session=ctx.session, vacancy_ids=sorted(used))
-    headcount = snapshot.data.vacancies.set_index(C.vacancy)[C.headcount]
+    headcount = snapshot.vacancy_frame.set_index(C.vacancy)[C.headcount]
     seats = []
     for vacancy_id, n in used.items():
         info = snapshot.vacancies.get(vacancy_id)

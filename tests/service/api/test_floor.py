@@ -21,7 +21,7 @@ from tests.service.api.conftest import Api, Template, make_seeded_api
 
 def _page(scores: list[float], *, total: int, offset: int = 0, floor: float = 0.1) -> RankedPage:
     items = [Match(graduate_id=f"G{i}", vacancy_id="V", score=s) for i, s in enumerate(scores)]
-    snapshot = Snapshot(model_version="m", data_version=1, model=None, index=None, data=None)  # type: ignore[arg-type]
+    snapshot = Snapshot(model_version="m", data_version=1, model=None, index=None)  # type: ignore[arg-type]
     return RankedPage.split(snapshot, MatchResult(items=items, total=total), offset=offset, floor=floor)
 
 

@@ -1,16 +1,24 @@
-"""MatchingService while its index is stale: answers at once, right where it matters."""
+"""MatchingService follows the store's writes by updating its snapshot, reading only the rows a write
+touched; a full build happens for a new model or a change the log cannot name, in the background."""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+import pandas as pd
+from sqlalchemy import Engine, update
 
+from models.columns import Columns as C
 from models.data import MarketData
-from service.matching import MatchingService, _load_candidate_pool
+from service.matching import MatchingService, PoolLoader
+from service.store.changes import PRUNE_EVERY, prune_changes
+from service.store.graduates import erase_graduate, get_graduate
+from service.store.market import import_market
 from service.store.session import make_sessionmaker
-from service.store.tables import Graduate, Vacancy
+from service.store.tables import DataChange, DataVersion, Graduate, Vacancy
 from service.store.vacancies import (
     NewVacancy,
     VacancyChanges,
@@ -20,37 +28,114 @@ from service.store.vacancies import (
     record_feedback,
     update_vacancy,
 )
+from tests.bundles import tiny_market
+from training.registry import LoadedModel
 
 
-def test_stale_index_answers_with_fresh_vacancies_and_without_gone_graduates(
-    seeded_sqlite: Engine, tiny_model: Any
-) -> None:
-    sessions = make_sessionmaker(seeded_sqlite)
-    gate = threading.Event()
-    gate.set()
+@dataclass
+class CountingLoader(PoolLoader):
+    """The real loader, counting what it reads; ``gate`` (when set) holds full builds until it opens."""
 
-    def gated_load(session: Any) -> MarketData:
-        gate.wait(30)
-        return _load_candidate_pool(session)
+    full: int = 0
+    scans: int = 0
+    reads: list[tuple[list[str], list[str], int, int]] = field(default_factory=list)
+    gate: threading.Event | None = None
 
-    matching = MatchingService(lambda: tiny_model, sessionmaker=sessions, load=gated_load)
+    def everything(self, session: Any) -> MarketData:
+        if self.gate is not None and self.full >= 1:
+            assert self.gate.wait(30), "the gate never opened"
+        self.full += 1
+        return super().everything(session)
+
+    def seeking_ids(self, session: Any) -> set[str]:
+        self.scans += 1
+        return super().seeking_ids(session)
+
+    def rows(self, session: Any, *, graduate_ids: list[str], vacancy_ids: list[str]) -> MarketData:
+        data = super().rows(session, graduate_ids=graduate_ids, vacancy_ids=vacancy_ids)
+        self.reads.append((graduate_ids, vacancy_ids, len(data.graduates), len(data.vacancies)))
+        return data
+
+
+def _candidates(matching: MatchingService, sessions: Any, vacancy: str) -> list[str]:
     with sessions() as session:
-        first, _ = matching.candidates(session=session, vacancy="V3", limit=100)
-        assert matching.builds == 1
-        hired_before = [
-            m.graduate_id for m in first.matcher.candidates_for("V3", index=first.index, limit=100).items
-        ]
-    gate.clear()  # background builds now hang: every answer below comes from the stale index
+        _, result = matching.candidates(session=session, vacancy=vacancy, limit=100)
+    return [m.graduate_id for m in result.items]
+
+
+def test_each_write_reads_only_the_rows_it_touched(seeded_sqlite: Engine, tiny_model: LoadedModel) -> None:
+    sessions = make_sessionmaker(seeded_sqlite)
+    loader = CountingLoader()
+    matching = MatchingService(lambda: tiny_model, sessionmaker=sessions, loader=loader)
+    first = _candidates(matching, sessions, "V3")
+    assert loader.full == 1 and loader.reads == []
+
     with sessions() as session, session.begin():
         posted = create_vacancy(
             session=session,
             data=NewVacancy(title="倒装焊技术员", district="滨海新区", required_skills=["flip_chip"]),
             enterprise_id="E2",
-        )
+        ).vacancy_id
+    assert _candidates(matching, sessions, posted)
+    assert loader.reads[-1] == ([], [posted], 0, 1)  # one vacancy read, not the pool
+
+    with sessions() as session, session.begin():  # an outcome that is only history: nothing to read
         record_feedback(
             session=session,
             vacancy=get_vacancy(session=session, vacancy_id="V3"),
-            graduate_id=hired_before[0],
+            graduate_id=first[1],
+            event="applied",
+        )
+    assert _candidates(matching, sessions, "V3") == first and len(loader.reads) == 1
+
+    with sessions() as session, session.begin():  # hired: the graduate leaves the pool
+        record_feedback(
+            session=session,
+            vacancy=get_vacancy(session=session, vacancy_id="V3"),
+            graduate_id=first[0],
+            event="hired",
+        )
+    assert first[0] not in _candidates(matching, sessions, "V3")
+    assert loader.reads[-1] == ([first[0]], ["V3"], 0, 1)
+
+    with sessions() as session, session.begin():  # an upload: one graduate added, one edited
+        graduates = tiny_market().graduates
+        added = graduates[graduates[C.graduate] == "G05"].assign(**{C.graduate: "G50"})
+        edited = graduates[graduates[C.graduate] == "G06"].assign(
+            **{C.skills: [["wire_bonding", "flip_chip"]]}
+        )
+        import_market(session=session, data=MarketData(graduates=pd.concat([added, edited])))
+    assert {"G50", "G06"} <= set(_candidates(matching, sessions, "V3"))
+    assert loader.reads[-1] == (["G06", "G50"], [], 2, 0)
+
+    with sessions() as session, session.begin():  # an erasure names no one in the log: one id scan
+        erase_graduate(session=session, graduate=get_graduate(session=session, graduate_id="G50"))
+    assert "G50" not in _candidates(matching, sessions, "V3")
+    assert loader.scans == 1 and loader.reads[-1] == (["G50"], [], 0, 0)
+    assert loader.full == 1 and matching.builds == 1
+
+
+def test_answers_follow_writes_while_a_new_model_is_built(
+    seeded_sqlite: Engine, tiny_model: LoadedModel
+) -> None:
+    sessions = make_sessionmaker(seeded_sqlite)
+    served = {"model": tiny_model}
+    gate = threading.Event()
+    loader = CountingLoader(gate=gate)
+    matching = MatchingService(lambda: served["model"], sessionmaker=sessions, loader=loader)
+    hired = _candidates(matching, sessions, "V3")[0]
+    old = matching.snapshot(session=sessions())
+    served["model"] = LoadedModel(version="tiny-2", matcher=tiny_model.matcher, manifest={})
+    with sessions() as session, session.begin():
+        posted = create_vacancy(
+            session=session,
+            data=NewVacancy(title="倒装焊技术员", district="滨海新区", required_skills=["flip_chip"]),
+            enterprise_id="E2",
+        ).vacancy_id
+        record_feedback(
+            session=session,
+            vacancy=get_vacancy(session=session, vacancy_id="V3"),
+            graduate_id=hired,
             event="hired",
         )
         close_vacancy(session=session, vacancy=get_vacancy(session=session, vacancy_id="V5"))
@@ -60,24 +145,63 @@ def test_stale_index_answers_with_fresh_vacancies_and_without_gone_graduates(
             changes=VacancyChanges(required_skills=["ate_test"]),
         )
     try:
-        with sessions() as session:
-            snapshot, result = matching.candidates(session=session, vacancy=posted.vacancy_id, limit=100)
-            assert snapshot is first and matching.builds == 1
-            assert result.items and hired_before[0] not in {m.graduate_id for m in result.items}
+        with sessions() as session:  # the new model's build hangs: the old model answers, up to date
+            snapshot, result = matching.candidates(session=session, vacancy=posted, limit=100)
+            assert snapshot.model is tiny_model and snapshot is not old and matching.builds == 1
+            assert result.items and hired not in {m.graduate_id for m in result.items}
             _, again = matching.candidates(session=session, vacancy="V3", limit=100)
-            assert hired_before[0] not in {m.graduate_id for m in again.items}
-            _, edited = matching.candidates(session=session, vacancy="V2", limit=100)  # ranked as edited
+            assert hired not in {m.graduate_id for m in again.items}
+            _, edited = matching.candidates(session=session, vacancy="V2", limit=100)
             assert edited.items and all(set(m.matched_skills) <= {"ate_test"} for m in edited.items)
             assert any(m.matched_skills == ["ate_test"] for m in edited.items)
             _, suggestions = matching.recommendations(session=session, graduate="G09", limit=100)
             assert "V5" not in {m.vacancy_id for m in suggestions.items}
             assert session.get(Vacancy, "V5").status == "closed"  # type: ignore[union-attr]
-            assert session.get(Graduate, hired_before[0]).status == "placed"  # type: ignore[union-attr]
+            assert session.get(Graduate, hired).status == "placed"  # type: ignore[union-attr]
     finally:
         gate.set()
     matching.wait_for_refresh()
     assert matching.builds == 2
     with sessions() as session:
-        fresh, result = matching.candidates(session=session, vacancy=posted.vacancy_id, limit=100)
-        assert fresh is not first and posted.vacancy_id in fresh.vacancies
-        assert hired_before[0] not in {m.graduate_id for m in result.items}
+        fresh, result = matching.candidates(session=session, vacancy=posted, limit=100)
+        assert fresh.model is served["model"] and posted in fresh.vacancies
+        assert hired not in {m.graduate_id for m in result.items}
+
+
+def test_a_change_the_log_cannot_name_is_built_in_the_background(
+    seeded_sqlite: Engine, tiny_model: LoadedModel
+) -> None:
+    sessions = make_sessionmaker(seeded_sqlite)
+    matching = MatchingService(lambda: tiny_model, sessionmaker=sessions)
+    before = matching.snapshot(session=sessions())
+    enterprises = tiny_market().enterprises
+    with sessions() as session, session.begin():  # an import that renames an enterprise
+        import_market(session=session, data=MarketData(enterprises=enterprises.assign(**{C.name: "新名字"})))
+    with sessions() as session:
+        stale, _ = matching.candidates(session=session, vacancy="V3")
+        assert stale is before  # answered at once, from the snapshot as it was
+    matching.wait_for_refresh()
+    with sessions() as session:
+        fresh, _ = matching.candidates(session=session, vacancy="V3")
+    assert matching.builds == 2 and fresh.vacancies["V3"].enterprise_name == "新名字"
+
+
+def test_a_snapshot_older_than_the_pruned_log_is_rebuilt(
+    seeded_sqlite: Engine, tiny_model: LoadedModel
+) -> None:
+    sessions = make_sessionmaker(seeded_sqlite)
+    matching = MatchingService(lambda: tiny_model, sessionmaker=sessions)
+    matching.snapshot(session=sessions())
+    with sessions() as session, session.begin():
+        posted = create_vacancy(
+            session=session, data=NewVacancy(title="技术员", district="滨海新区"), enterprise_id="E2"
+        ).vacancy_id
+        session.execute(update(DataChange).values(at=DataChange.at - timedelta(days=2)))
+        assert prune_changes(session=session) > 0
+        assert session.get(DataVersion, 1).counter % PRUNE_EVERY != 0  # type: ignore[union-attr]
+    with sessions() as session:
+        matching.candidates(session=session, vacancy="V3")
+    matching.wait_for_refresh()
+    with sessions() as session:
+        snapshot, _ = matching.candidates(session=session, vacancy=posted)
+    assert matching.builds == 2 and posted in snapshot.vacancies

@@ -1,0 +1,205 @@
+"""Snapshots of the candidate pool: one model, the index it built over the store's seeking graduates and
+vacancies, and what the answers show of them (:class:`Snapshot`).
+
+A snapshot is built once from the whole pool (:func:`build_snapshot`); after that, each write to the store
+gives a new snapshot that differs only in the rows the write touched (:meth:`Snapshot.updated`: the
+matcher's :meth:`~models.protocol.Matcher.update_index` and a few dictionary entries), at a cost of
+O(changed rows). A snapshot is never changed once made, so a request keeps answering from the one it
+started with while a newer one is swapped in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from models.columns import Columns as C
+from models.data import ENTITY_COLUMNS, MarketData
+from models.index import MatchIndex
+from models.protocol import Matcher
+from service.store.market import load_market, load_pool_rows
+from service.store.vacancies import seeking_graduate_ids
+from training.registry import LoadedModel
+
+
+@dataclass(frozen=True)
+class GraduateInfo:
+    program_id: str
+    program_name: str
+    program_kind: str
+    school_id: str
+    school_name: str
+    education: str
+    skills: list[str]
+
+
+@dataclass(frozen=True)
+class VacancyInfo:
+    title: str
+    enterprise_id: str
+    enterprise_name: str
+    district: str
+    status: str
+
+
+@dataclass
+class Snapshot:
+    """One model and the index of one data version of the pool; everything a request answers from.
+
+    ``graduates``, ``vacancies`` and ``vacancy_rows`` are keyed by id, for the pool's rows only (seeking
+    graduates; every vacancy, open or not). Treat a snapshot as read-only: others share its parts.
+    """
+
+    model_version: str
+    data_version: int
+    model: LoadedModel
+    index: MatchIndex
+    graduates: dict[str, GraduateInfo] = field(default_factory=dict)
+    vacancies: dict[str, VacancyInfo] = field(default_factory=dict)
+    vacancy_rows: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    built_seconds: float = 0.0  # of the full build this snapshot descends from
+
+    @property
+    def matcher(self) -> Matcher:
+        return self.model.matcher
+
+    @property
+    def programs(self) -> pd.DataFrame:
+        """Every programme (``MarketData.programs`` columns) as of the last full build."""
+        return self.index.programs
+
+    @cached_property
+    def vacancy_frame(self) -> pd.DataFrame:
+        """The pool's vacancies as a frame (``MarketData.vacancies`` columns, id order), made on first use."""
+        rows = [self.vacancy_rows[v] for v in self.index.vacancies.ids.ids.tolist()]
+        return pd.DataFrame.from_records(rows, columns=list(ENTITY_COLUMNS["vacancies"]))
+
+    def updated(
+        self,
+        rows: MarketData,
+        *,
+        graduate_ids: Collection[str],
+        vacancy_ids: Collection[str],
+        data_version: int,
+    ) -> Snapshot:
+        """A new snapshot of ``data_version``: the graduates and vacancies of ``graduate_ids`` and
+        ``vacancy_ids`` read again, as ``rows`` (what the pool now holds of them: an id missing from
+        ``rows`` has left the pool). O(changed rows), plus a copy of the per-id dictionaries it changes."""
+        if not graduate_ids and not vacancy_ids:
+            return replace(self, data_version=data_version)
+        present_g = set(rows.graduates[C.graduate].astype(str))
+        present_v = set(rows.vacancies[C.vacancy].astype(str))
+        gone_g = sorted(set(graduate_ids) - present_g)
+        gone_v = sorted(set(vacancy_ids) - present_v)
+        index = self.matcher.update_index(
+            self.index, rows, removed_graduates=gone_g, removed_vacancies=gone_v
+        )
+        graduates, vacancies, vacancy_rows = self.graduates, self.vacancies, self.vacancy_rows
+        if graduate_ids:
+            graduates = _patched(graduates, gone_g, graduate_infos(rows.graduates, index))
+        if vacancy_ids:
+            vacancies = _patched(vacancies, gone_v, vacancy_infos(rows.vacancies, index))
+            vacancy_rows = _patched(vacancy_rows, gone_v, _records(rows.vacancies))
+        return replace(
+            self,
+            data_version=data_version,
+            index=index,
+            graduates=graduates,
+            vacancies=vacancies,
+            vacancy_rows=vacancy_rows,
+        )
+
+
+def build_snapshot(model: LoadedModel, data: MarketData, *, data_version: int) -> Snapshot:
+    """The snapshot of a whole pool (``data``: the seeking graduates, every vacancy and the entity tables)."""
+    started = time.perf_counter()
+    index = model.matcher.index(data)
+    snapshot = Snapshot(
+        model_version=model.version,
+        data_version=data_version,
+        model=model,
+        index=index,
+        graduates=graduate_infos(data.graduates, index),
+        vacancies=vacancy_infos(data.vacancies, index),
+        vacancy_rows=_records(data.vacancies),
+    )
+    snapshot.built_seconds = time.perf_counter() - started
+    return snapshot
+
+
+class PoolLoader:
+    """Reads the candidate pool from the store: all of it (a full build) or the rows of some graduates and
+    vacancies (an update). Tests count what it reads by overriding it."""
+
+    def everything(self, session: Session) -> MarketData:
+        """Seeking graduates, every vacancy and the entity tables; no interactions."""
+        return load_market(session=session, seeking_only=True, with_interactions=False)
+
+    def seeking_ids(self, session: Session) -> set[str]:
+        """The ids of every seeking graduate (after an erasure, which the change log does not name)."""
+        return seeking_graduate_ids(session=session)
+
+    def rows(self, session: Session, *, graduate_ids: list[str], vacancy_ids: list[str]) -> MarketData:
+        """The pool's rows of ``graduate_ids`` and ``vacancy_ids`` (an id left out has left the pool)."""
+        return load_pool_rows(session=session, graduate_ids=graduate_ids, vacancy_ids=vacancy_ids)
+
+
+def _patched(mapping: dict[str, Any], gone: list[str], fresh: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(mapping)
+    for key in gone:
+        out.pop(key, None)
+    out.update(fresh)
+    return out
+
+
+def _records(vacancies: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    return {row[C.vacancy]: row for row in vacancies.to_dict("records")}
+
+
+def graduate_infos(graduates: pd.DataFrame, index: MatchIndex) -> dict[str, GraduateInfo]:
+    """What answers show of each graduate, joined with the index's programmes and schools."""
+    schools = dict(zip(index.schools[C.school], index.schools[C.name], strict=True))
+    table = index.programs[index.programs[C.program].isin(graduates[C.program])]  # an update needs a few
+    programs = {
+        row[0]: (row[1], row[2], row[3])
+        for row in table[[C.program, C.name, C.kind, C.school]].itertuples(index=False, name=None)
+    }
+    infos = {}
+    for graduate_id, program_id, education, skills in graduates[
+        [C.graduate, C.program, C.education, C.skills]
+    ].itertuples(index=False, name=None):
+        name, kind, school_id = programs.get(program_id, ("", "", ""))
+        infos[graduate_id] = GraduateInfo(
+            program_id=program_id,
+            program_name=name,
+            program_kind=kind,
+            school_id=school_id,
+            school_name=schools.get(school_id, ""),
+            education=education,
+            skills=list(skills),
+        )
+    return infos
+
+
+def vacancy_infos(vacancies: pd.DataFrame, index: MatchIndex) -> dict[str, VacancyInfo]:
+    """What answers show of each vacancy, joined with the index's enterprises."""
+    table = index.enterprises[index.enterprises[C.enterprise].isin(vacancies[C.enterprise])]
+    enterprises = dict(zip(table[C.enterprise], table[C.name], strict=True))
+    return {
+        vacancy_id: VacancyInfo(
+            title=title,
+            enterprise_id=enterprise_id,
+            enterprise_name=enterprises.get(enterprise_id, ""),
+            district=district,
+            status=status,
+        )
+        for vacancy_id, enterprise_id, title, district, status in vacancies[
+            [C.vacancy, C.enterprise, C.title, C.district, C.status]
+        ].itertuples(index=False, name=None)
+    }

@@ -1,0 +1,160 @@
+"""What each write changed, for the service's candidate index: the data version and the change log.
+
+Every write that changes what matching sees moves the data version (the one ``data_version`` counter) and,
+in the same transaction, logs one ``data_changes`` row per graduate and vacancy it touched, stamped with the
+counter's new value (:func:`record_changes`). The counter's row is locked from the bump to the commit (a
+row lock on PostgreSQL, the database's write lock on SQLite), so versions commit in order: whoever reads
+version V also sees every row of every version up to V. A service holding an index of version v re-reads
+only the graduates and vacancies named after v (:func:`changes_since`) instead of the whole store.
+
+A write that cannot name what it touched (an import of skills, schools, programmes or enterprises, more rows
+than :data:`MAX_ROWS`, or a plain :func:`~service.store.session.bump_data_version`) logs one row for
+everything (entity ``*``): the reader rebuilds its index. Rows older than :data:`RETENTION` are pruned as
+writes go on; a ``*`` row at the newest pruned version makes a reader that far behind rebuild.
+
+An erasure may not leave the graduate's id behind, here either: it deletes every row naming them
+(:func:`forget_graduates`) and logs an ``erased`` row naming no one; a reader then finds who left its pool
+by listing the ids of the seeking graduates (one id-only select).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from service.store.tables import DataChange, DataVersion
+
+GRADUATE = "graduate"
+VACANCY = "vacancy"
+EVERYTHING = "*"
+ERASED = "erased"
+# A write touching more rows logs "everything": re-reading that many rows costs about a rebuild anyway.
+MAX_ROWS = 10_000
+RETENTION = timedelta(days=1)
+PRUNE_EVERY = 1_000  # versions between two prunes
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed after some data version, as :func:`changes_since` found it.
+
+    Attributes
+    ----------
+    version
+        The newest version among the rows read (the version asked about when there were none).
+    graduates, vacancies
+        Ids to read again: each may have been added, edited, or removed (or left the candidate pool).
+    erased
+        Graduates were erased: which ones the log does not say (see the module docstring).
+    everything
+        A change that names no rows, a gap left by pruning, or more rows than asked for: rebuild.
+    """
+
+    version: int
+    graduates: frozenset[str] = frozenset()
+    vacancies: frozenset[str] = frozenset()
+    erased: bool = False
+    everything: bool = False
+
+    def __len__(self) -> int:
+        return len(self.graduates) + len(self.vacancies)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _bump(session: Session) -> int:
+    """Add one to the data version (creating its row at 1) and return the new value."""
+    result = session.execute(
+        update(DataVersion).where(DataVersion.id == 1).values(counter=DataVersion.counter + 1)
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        session.add(DataVersion(id=1, counter=1))
+        session.flush()
+        return 1
+    return int(session.scalar(select(DataVersion.counter).where(DataVersion.id == 1)) or 0)
+
+
+def record_changes(
+    *,
+    session: Session,
+    graduates: Iterable[str] = (),
+    vacancies: Iterable[str] = (),
+    erased: bool = False,
+    everything: bool = False,
+) -> int:
+    """Move the data version in the caller's transaction and log what moved it; returns the new version.
+
+    ``erased``: graduates were erased (after :func:`forget_graduates`). With no ids and neither flag:
+    nothing the candidate pool holds changed (an outcome other than a hire: interactions are history,
+    read by training, not by the index).
+    """
+    version = _bump(session)
+    now = _utcnow()
+    rows = [(GRADUATE, g) for g in dict.fromkeys(graduates)] + [
+        (VACANCY, v) for v in dict.fromkeys(vacancies)
+    ]
+    rows += [(ERASED, "")] if erased else []
+    if everything or len(rows) > MAX_ROWS:
+        rows = [(EVERYTHING, "")]
+    if rows:
+        session.execute(
+            insert(DataChange),
+            [{"version": version, "entity": e, "entity_id": i, "at": now} for e, i in rows],
+        )
+    if version % PRUNE_EVERY == 0:
+        prune_changes(session=session, now=now)
+    return version
+
+
+def forget_graduates(*, session: Session, graduate_ids: Iterable[str]) -> None:
+    """Delete every row naming these graduates (before they are erased: no id may outlive an erasure)."""
+    ids = list(graduate_ids)
+    for start in range(0, len(ids), 500):
+        session.execute(
+            delete(DataChange).where(
+                DataChange.entity == GRADUATE, DataChange.entity_id.in_(ids[start : start + 500])
+            )
+        )
+
+
+def prune_changes(*, session: Session, now: datetime | None = None) -> int:
+    """Delete the rows older than :data:`RETENTION`; a ``*`` row at the newest deleted version stands in
+    for them. Returns the newest deleted version (0: none)."""
+    cutoff = (now or _utcnow()) - RETENTION
+    newest = session.scalar(select(func.max(DataChange.version)).where(DataChange.at < cutoff))
+    if newest is None:
+        return 0
+    session.execute(delete(DataChange).where(DataChange.version <= newest))
+    session.execute(
+        insert(DataChange),
+        [{"version": int(newest), "entity": EVERYTHING, "entity_id": "", "at": now or _utcnow()}],
+    )
+    return int(newest)
+
+
+def changes_since(*, session: Session, version: int, limit: int) -> Changes:
+    """The graduates and vacancies changed after ``version`` (one indexed query, at most ``limit`` rows:
+    beyond that, ``everything``)."""
+    rows = session.execute(
+        select(DataChange.version, DataChange.entity, DataChange.entity_id)
+        .where(DataChange.version > version)
+        .order_by(DataChange.seq)
+        .limit(limit + 1)
+    ).all()
+    if not rows:
+        return Changes(version=version)
+    newest = max(int(r[0]) for r in rows)
+    if len(rows) > limit or any(r[1] == EVERYTHING for r in rows):
+        return Changes(version=newest, everything=True)
+    return Changes(
+        version=newest,
+        graduates=frozenset(str(r[2]) for r in rows if r[1] == GRADUATE),
+        vacancies=frozenset(str(r[2]) for r in rows if r[1] == VACANCY),
+        erased=any(r[1] == ERASED for r in rows),
+    )
