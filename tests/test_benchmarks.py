@@ -74,3 +74,52 @@ def test_reads_while_writing_and_two_workers_have_no_errors(tiny_run: tuple[int,
     with_writer = payload["rows"][1]
     assert with_writer["writes"] > 0 and with_writer["write_errors"] == 0
     assert set(payload["ratios"]) == set(payload["targets"])
+
+
+def test_the_request_profile_serves_a_tree_and_prices_an_audit_batch(
+    tiny_run: tuple[int, Path], tmp_path: Path
+) -> None:
+    from benchmarks import request_profile
+
+    _, results = tiny_run
+    repo = Path(__file__).resolve().parents[1]
+    argv = [
+        "--tree",
+        f"here={repo}",
+        "--scale",
+        "tiny",
+        "--requests",
+        "5",
+        "--cache-dir",
+        str(results.parent / "cache"),
+    ]
+    assert request_profile.main([*argv, "--results-dir", str(tmp_path)]) == 0
+    tiny = json.loads((tmp_path / "request_profile.json").read_text(encoding="utf-8"))["scales"]["tiny"]
+    (row,) = tiny["trees"]
+    assert row["tree"] == "here" and row["n"] == 5 and row["server_cpu_ms"] > 0
+    assert row.get("profile") is None or row["profile"]["samples"] > 0  # with py-spy installed
+    assert tiny["audit_batch"]["entries"] == 50 and tiny["audit_batch"]["batch_cpu_ms_p50"] > 0
+
+
+def test_profile_samples_become_stages_scaled_to_the_measured_cpu(tmp_path: Path) -> None:
+    from benchmarks.request_profile import summarise
+
+    raw = tmp_path / "py-spy.raw"
+    loop = "run (uvicorn/main.py:1);Handle._run (asyncio/events.py:2)"
+    raw.write_text(
+        f"{loop};list_for_vacancy (/x/service/usecases/candidates.py:3);"
+        "candidates_for (/x/models/base.py:4) 30\n"
+        f"{loop};authenticate (/x/service/usecases/key_cache.py:5) 10\n"
+        f"{loop};EpollSelector.select (selectors.py:6) 500\n"  # waiting: not work
+        "ModelHolder._poll (/x/service/model_holder.py:7);compute (/x/models/index.py:8) 7\n"
+        f"{loop} 60\n",
+        encoding="utf-8",
+    )
+    profile = summarise(raw, requests=10, cpu_ms=5.0)
+    stages = {s["stage"]: s["ms"] for s in profile["stages"]}
+    assert profile["samples"] == 100
+    assert stages == {"HTTP and framework": 3.0, "matcher (models/)": 1.5, "API key lookup": 0.5}
+    assert profile["top_inclusive_ours"][0] == {
+        "function": "list_for_vacancy (service/usecases/candidates.py)",
+        "ms": 1.5,
+    }

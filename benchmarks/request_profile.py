@@ -1,0 +1,412 @@
+"""Where one candidates request's time goes in the server, for two source trees side by side in one run.
+
+``python -m benchmarks.request_profile --tree before=/tmp/old --tree after=. --scale small --scale medium``
+
+For each scale, every tree's server at once, each on a fresh copy of the scale's demo
+store (``<cache>/<scale>/store.db``, as the HTTP benchmark imports it) and its model, ``talentmatch serve``
+run from that tree (one worker, rate limit off), an admin key; the first request (index build) and a warm-up
+are left out. Then ``GET /api/v1/vacancies/{id}/candidates?limit=20`` one request at a time over a kept-alive
+connection, for random open vacancies (seed 7), each request sent to every server in turn so that all trees
+see the same moments of a shared machine: a pass without the profiler for the latency, then a pass with
+``py-spy record`` attached to every server (its samples of active threads).
+
+Reported per tree: p50/p99 and mean ms per request (client side, unprofiled pass), the server process's CPU
+time per request over that pass (every thread, from /proc), the server's sampled time
+per request by stage (``STAGES``), and the functions with the most inclusive and self time per request.
+py-spy is a measuring tool only (``pip install -e '.[bench]'``); without it only latencies are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.common import percentiles, print_table, write_result
+from benchmarks.http_bench import free_port
+from benchmarks.world import CACHE_ROOT, SCALES, Bench
+
+HOST = "127.0.0.1"
+# Leaf functions of a waiting thread (py-spy counts some waits as active).
+IDLE = frozenset(
+    {"EpollSelector.select", "select", "Condition.wait", "wait", "Event.wait", "_wait_for_tstate_lock"}
+)
+RATE = 400  # py-spy samples per second
+# A sample counts for the first stage with a marker in any of its frames (function name and file), in order.
+STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("audit writer (background thread)", ("AuditBuffer._run",)),
+    ("API key lookup", ("authenticate", "key_cache.py", "api_keys.py")),
+    ("audit", ("audit",)),
+    ("matcher (models/)", ("models/",)),
+    ("snapshot and data version", ("snapshot", "data_version", "_latest")),
+    ("vacancy read", ("get_vacancy",)),
+    ("commit / session close", ("commit", "close (sqlalchemy", "_close_impl")),
+    ("use case, other", ("usecases/",)),
+    ("response model and JSON", ("pydantic", "serialize_response", "jsonable_encoder", "json", "_public")),
+    ("other SQL (session, pool)", ("sqlalchemy",)),
+    ("HTTP and framework", ("uvicorn", "starlette", "fastapi", "h11", "asyncio", "anyio")),
+)
+
+
+def _serve(tree: Path, env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-c", "import sys; from service.cli import main; sys.exit(main())"]
+    with log.open("wb") as handle:
+        return subprocess.Popen(
+            [*command, "serve", "--host", HOST, "--port", str(port)],
+            cwd=tree,
+            env={**env, "PYTHONPATH": str(tree)},
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited ({process.returncode}):\n{log.read_text()[-2000:]}")
+        try:
+            health = httpx.get(f"{base}/healthz", timeout=5).json()
+            if health.get("model_version") and not health.get("model_fallback"):
+                return
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"server not ready in {timeout:.0f} s")
+
+
+def _check_tree(tree: Path, env: dict[str, str]) -> None:
+    """The server must import the service from ``tree``, not from the editable install."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import service; print(service.__file__)"],
+        cwd=tree,
+        env={**env, "PYTHONPATH": str(tree)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not Path(out).resolve().is_relative_to(tree.resolve()):
+        raise RuntimeError(f"{tree}: the service imports from {out}")
+
+
+def _requests(client: httpx.Client, paths: list[str], headers: dict[str, str]) -> list[float]:
+    samples = []
+    for path in paths:
+        start = time.perf_counter()
+        response = client.get(path, headers=headers)
+        samples.append((time.perf_counter() - start) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} answered {response.status_code}: {response.text[:300]}")
+    return samples
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _frames(stack: str) -> list[str]:
+    return [f for f in stack.split(";") if f]
+
+
+def summarise(raw: Path, requests: int, cpu_ms: float | None = None, top: int = 12) -> dict[str, Any]:
+    """Stages, top inclusive and self functions per request from py-spy's raw (collapsed) output: each as its
+    share of the samples times ``cpu_ms`` (the server's CPU per request over the profiled pass), which does
+    not count a thread waiting for a core on a busy machine as work; without it, samples / rate."""
+    stages: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames = _frames(stack)
+        if frames and frames[-1].partition(" (")[0] in IDLE:
+            continue  # a thread waiting (the event loop's poll, an idle worker thread), not working
+        if any("ModelHolder._poll" in f for f in frames):
+            continue  # the model holder's poll of CURRENT, not the request
+        n = int(count)
+        total += n
+        stage = next((name for name, marks in STAGES if any(m in f for f in frames for m in marks)), "other")
+        stages[stage] += n
+        for name in dict.fromkeys(_function(f) for f in frames):
+            inclusive[name] += n
+        if frames:
+            own[_function(frames[-1])] += n
+
+    def per_request(n: int) -> float:
+        if cpu_ms is not None:
+            return round(n / total * cpu_ms, 3) if total else 0.0
+        return round(n / RATE / requests * 1000, 3)
+
+    service_code = [(f, n) for f, n in inclusive.most_common() if _ours(f)]
+    return {
+        "samples": total,
+        "sampled_ms_per_request": round(total / RATE / requests * 1000, 3),
+        "cpu_ms_per_request": cpu_ms,
+        "stages": [
+            {"stage": s, "ms": per_request(n), "share": round(n / total, 3)} for s, n in stages.most_common()
+        ]
+        if total
+        else [],
+        "top_inclusive_ours": [{"function": f, "ms": per_request(n)} for f, n in service_code[:top]],
+        "top_self": [{"function": f, "ms": per_request(n)} for f, n in own.most_common(top)],
+    }
+
+
+def _function(frame: str) -> str:
+    """``name (path/to/file.py)`` without the line number, the path from the package on."""
+    name, _, where = frame.partition(" (")
+    path = where.rstrip(")").rsplit(":", 1)[0]
+    for anchor in ("/site-packages/", "/service/", "/models/", "/training/"):
+        if anchor in path:
+            head = anchor.strip("/") + "/" if anchor != "/site-packages/" else ""
+            path = head + path.split(anchor, 1)[1]
+            break
+    return f"{name} ({path})"
+
+
+def _ours(function: str) -> bool:
+    return any(f"({p}" in function for p in ("service/", "models/"))
+
+
+@dataclass
+class Server:
+    """One tree's server on its own copy of the store."""
+
+    label: str
+    tree: Path
+    folder: Path
+    process: subprocess.Popen[bytes]
+    client: httpx.Client
+    headers: dict[str, str]
+    latencies: list[float] = field(default_factory=list)
+    cpu_ms: float = 0.0
+
+
+def _start(label: str, tree: Path, bench: Bench, workdir: Path) -> tuple[Server, list[str]]:
+    """A fresh copy of the scale's store with an admin key, and ``talentmatch serve`` from ``tree`` on it;
+    returns the server (ready) and the open vacancies."""
+    from sqlalchemy import select
+
+    from service.store.api_keys import create_api_key
+    from service.store.session import make_engine, transaction
+    from service.store.tables import Vacancy
+
+    folder = workdir / f"{bench.scale}-{label}"
+    folder.mkdir(parents=True)
+    store = folder / "store.db"
+    shutil.copyfile(bench.store_path, store)
+    url = f"sqlite:///{store}"
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        _, plaintext = create_api_key(session=session, role="admin", name="request profile")
+        vacancies = sorted(session.scalars(select(Vacancy.vacancy_id).where(Vacancy.status == "open")))
+    engine.dispose()
+    env = {
+        **os.environ,
+        "TALENTMATCH_DATABASE_URL": url,
+        "TALENTMATCH_ARTIFACTS_DIR": str(bench.artifacts_dir.resolve()),
+        "TALENTMATCH_AUDIT_JOURNAL_DIR": str(folder / "audit-journal"),
+        "TALENTMATCH_RATE_LIMIT_PER_MINUTE": "0",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+    }
+    _check_tree(tree, env)
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    log = folder / "serve.log"
+    process = _serve(tree, env, port, log)
+    try:
+        _wait_ready(base, process, log)
+    except Exception:
+        process.kill()
+        raise
+    client = httpx.Client(base_url=base, timeout=120)
+    return Server(label, tree, folder, process, client, {"Authorization": f"Bearer {plaintext}"}), vacancies
+
+
+def _interleaved(servers: list[Server], paths: list[str]) -> None:
+    """Each path to every server in turn (so all see the same moment of a shared machine); latencies and
+    CPU per request recorded on each."""
+    for server in servers:
+        server.latencies = []
+        server.cpu_ms = _cpu_seconds(server.process.pid)
+    for path in paths:
+        for server in servers:
+            server.latencies += _requests(server.client, [path], server.headers)
+    for server in servers:
+        server.cpu_ms = (_cpu_seconds(server.process.pid) - server.cpu_ms) * 1000 / len(paths)
+
+
+def profile_scale(
+    trees: list[tuple[str, Path]], bench: Bench, *, requests: int, spy: Path | None, workdir: Path
+) -> list[dict[str, Any]]:
+    """Every tree's server at one scale, requests interleaved: an unprofiled pass (latency, CPU), then a pass
+    under py-spy (one recorder per server)."""
+    servers: list[Server] = []
+    try:
+        vacancies: list[str] = []
+        for label, tree in trees:
+            server, vacancies = _start(label, tree, bench, workdir)
+            servers.append(server)
+        rng = random.Random(7)
+        paths = [f"/api/v1/vacancies/{rng.choice(vacancies)}/candidates?limit=20" for _ in range(requests)]
+        for server in servers:
+            _requests(server.client, paths[:1], server.headers)  # the index build
+        _interleaved(servers, paths[: min(50, requests)])  # warm-up
+        _interleaved(servers, paths)
+        rows = [
+            {
+                "tree": s.label,
+                "requests": requests,
+                **percentiles(s.latencies),
+                "server_cpu_ms": round(s.cpu_ms, 3),
+            }
+            for s in servers
+        ]
+        if spy is not None:
+            recorders = []
+            for server in servers:
+                command = [str(spy), "record", "-p", str(server.process.pid), "-r", str(RATE), "-f", "raw"]
+                raw = server.folder / "py-spy.raw"
+                recorders.append(
+                    subprocess.Popen(
+                        [*command, "-o", str(raw), "--nonblocking"],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
+            time.sleep(1.0)  # attached
+            _interleaved(servers, paths)
+            for recorder in recorders:
+                recorder.send_signal(signal.SIGINT)
+                recorder.wait(timeout=60)
+            for row, server in zip(rows, servers, strict=True):
+                row["profile"] = summarise(server.folder / "py-spy.raw", requests, round(server.cpu_ms, 3))
+                row["profile"]["profiled_mean_ms"] = round(sum(server.latencies) / requests, 3)
+        return rows
+    finally:
+        for server in servers:
+            server.client.close()
+            server.process.terminate()
+            try:
+                server.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.process.kill()
+                server.process.wait()
+
+
+def audit_batch_cost(bench: Bench, workdir: Path, *, entries: int = 50, repeat: int = 20) -> dict[str, Any]:
+    """CPU time of writing one batch of ``entries`` candidate-list audit entries (20 graduates each, as the
+    server's writer thread does), on a copy of the scale's store: the background cost a read adds."""
+    from sqlalchemy import select
+
+    from service.store.audit_buffer import AuditRecord, write_records
+    from service.store.session import make_engine, make_sessionmaker
+    from service.store.tables import Graduate
+
+    store = workdir / f"{bench.scale}-audit.db"
+    shutil.copyfile(bench.store_path, store)
+    engine = make_engine(f"sqlite:///{store}")
+    sessions = make_sessionmaker(engine)
+    with sessions() as session:
+        seeking = list(session.scalars(select(Graduate.graduate_id).where(Graduate.status == "seeking")))
+    rng = random.Random(7)
+    costs = []
+    for _ in range(repeat):
+        batch = [
+            AuditRecord.of(
+                key_id="k",
+                action="list_candidates",
+                resource="vacancy:V1",
+                detail={"graduates": rng.sample(seeking, 20)},
+            )
+            for _ in range(entries)
+        ]
+        started = time.process_time()
+        with sessions() as session:
+            write_records(session, batch)
+            session.commit()
+        costs.append((time.process_time() - started) * 1000)
+    engine.dispose()
+    per_batch = sorted(costs)[len(costs) // 2]
+    return {
+        "entries": entries,
+        "batch_cpu_ms_p50": round(per_batch, 2),
+        "per_entry_ms": round(per_batch / entries, 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.request_profile", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--tree", action="append", required=True, metavar="LABEL=PATH")
+    parser.add_argument("--scale", action="append", choices=SCALES)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--cache-dir", type=Path, default=CACHE_ROOT)
+    parser.add_argument("--results-dir", type=Path, default=None)
+    parser.add_argument("--keep", type=Path, default=None, help="work here and keep the files")
+    args = parser.parse_args(argv)
+    trees = [(label, Path(path).resolve()) for label, _, path in (t.partition("=") for t in args.tree)]
+    spy_path = Path(sys.executable).with_name("py-spy")
+    spy = spy_path if spy_path.exists() else None
+    results: dict[str, Any] = {
+        "trees": {k: str(v) for k, v in trees},
+        "requests": args.requests,
+        "scales": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="request-profile-") as tmp:
+        workdir = args.keep if args.keep is not None else Path(tmp)  # --keep: stores, logs, py-spy samples
+        for scale in args.scale or ["small"]:
+            rows = profile_scale(
+                trees,
+                Bench(scale, cache_root=args.cache_dir),
+                requests=args.requests,
+                spy=spy,
+                workdir=workdir,
+            )
+            for row in rows:
+                row["load_1min"] = round(os.getloadavg()[0], 2)
+            batch = audit_batch_cost(Bench(scale, cache_root=args.cache_dir), workdir)
+            results["scales"][scale] = {"trees": rows, "audit_batch": batch}
+            _print(scale, rows)
+            print(f"\naudit writer, {scale}: {batch['entries']} entries, {batch['batch_cpu_ms_p50']} ms CPU")
+    write_result("request_profile", results, args.results_dir)
+    return 0
+
+
+def _print(scale: str, rows: list[dict[str, Any]]) -> None:
+    print_table(
+        f"GET candidates, one at a time, {scale}",
+        [
+            {k: r.get(k) for k in ("tree", "p50_ms", "p99_ms", "mean_ms", "server_cpu_ms", "load_1min")}
+            for r in rows
+        ],
+    )
+    for row in rows:
+        profile = row.get("profile")
+        if not profile:
+            continue
+        print_table(f"{scale} {row['tree']}: server time per request by stage", profile["stages"])
+        print_table(f"{scale} {row['tree']}: top inclusive (service, models)", profile["top_inclusive_ours"])
+        print_table(f"{scale} {row['tree']}: top self", profile["top_self"])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
