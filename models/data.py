@@ -8,6 +8,7 @@ columns as Python lists of strings, times as naive UTC ``datetime64``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cache
 
 import pandas as pd
 
@@ -51,6 +52,13 @@ LIST_COLUMNS = frozenset({C.aliases, C.skills, C.preferred_districts, C.required
 
 
 def empty_frame(entity: str) -> pd.DataFrame:
+    # A copy of one made once: building it costs ~1.5 ms in pandas 3, a copy ~0.01 ms (a write's index
+    # update builds several).
+    return _empty(entity).copy()
+
+
+@cache
+def _empty(entity: str) -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series(dtype=object) for column in ENTITY_COLUMNS[entity]})
 
 

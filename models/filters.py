@@ -15,7 +15,7 @@ def graduate_mask(
 ) -> np.ndarray:
     """Graduates of ``index`` that pass ``filters`` as candidates of vacancy ``row`` of ``vacancies``."""
     g = index.graduates
-    mask = np.ones(len(g), dtype=bool)
+    mask = g.live.copy()
     if filters.seeking_only:
         mask &= g.seeking
     min_edu = int(vacancies.min_education[row])

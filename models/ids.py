@@ -205,6 +205,19 @@ class IdMap:
         out._index, out._moved, out._added = self._index, moved, added
         return out
 
+    def without(self, gone: Sequence[object]) -> IdMap:
+        """This map with the ids ``gone`` no longer found; every other id keeps its row (the rows of the
+        ones gone are left in :attr:`ids`, unnamed by any lookup). O(len) integers; ``ids`` is shared."""
+        out = IdMap.__new__(IdMap)
+        out.ids = self.ids
+        moved = np.arange(len(self._index), dtype=np.int64) if self._moved is None else self._moved.copy()
+        at = self._index.get_indexer(pd.Index(np.asarray(gone, dtype=object))) if len(gone) else []
+        moved[[a for a in at if a >= 0]] = -1
+        removed = set(gone)
+        out._index, out._moved = self._index, moved
+        out._added = {key: row for key, row in self._added.items() if key not in removed}
+        return out
+
     def __getstate__(self) -> dict[str, object]:
         return {"ids": self.ids}
 

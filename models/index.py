@@ -79,17 +79,18 @@ class Vocabularies:
             families=IdMap(sorted(set(vacancies[JOB_FAMILY]))),
         )
 
-    def grown(self, graduates: pd.DataFrame, vacancies: pd.DataFrame) -> Vocabularies:
+    def grown(self, graduates: pd.DataFrame | None, vacancies: pd.DataFrame | None) -> Vocabularies:
         """These vocabularies with the values of the joined ``graduates`` and ``vacancies`` frames they lack
         appended in sorted order (every existing code keeps its meaning); ``self`` when nothing is new."""
-        wanted = {
-            "skills": _values(
-                graduates[C.skills], vacancies[C.required_skills], vacancies[C.preferred_skills]
-            ),
-            "districts": _values(graduates[C.preferred_districts]) | set(map(str, vacancies[C.district])),
-            "roles": set(map(str, vacancies[C.role])),
-            "families": set(map(str, vacancies[JOB_FAMILY])),
-        }
+        wanted: dict[str, set[str]] = {"skills": set(), "districts": set(), "roles": set(), "families": set()}
+        if graduates is not None:
+            wanted["skills"] |= _values(graduates[C.skills])
+            wanted["districts"] |= _values(graduates[C.preferred_districts])
+        if vacancies is not None:
+            wanted["skills"] |= _values(vacancies[C.required_skills], vacancies[C.preferred_skills])
+            wanted["districts"] |= set(map(str, vacancies[C.district]))
+            wanted["roles"] |= set(map(str, vacancies[C.role]))
+            wanted["families"] |= set(map(str, vacancies[JOB_FAMILY]))
         grown = {}
         for name, values in wanted.items():
             vocab: IdMap = getattr(self, name)
@@ -102,7 +103,7 @@ class Vocabularies:
 
 def _values(*columns: pd.Series) -> set[str]:
     """The distinct values of list-valued columns, as strings."""
-    return {str(v) for column in columns for v in column.explode().dropna().tolist()}
+    return {str(v) for column in columns for values in column.tolist() for v in values or () if v is not None}
 
 
 def list_matrix(values: pd.Series, vocab: IdMap) -> sp.csr_matrix:
@@ -140,10 +141,26 @@ class GraduateBlock:
     school_district: np.ndarray
     districts: sp.csr_matrix
     has_preference: np.ndarray
+    # False: a graduate gone since the row was written (:meth:`without`): no id finds it, no ranking has it.
+    live: np.ndarray
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def without(self, graduate_ids: Iterable[str]) -> GraduateBlock:
+        """This block with ``graduate_ids`` gone, without copying its arrays: their rows stay, dead (found
+        by no id, passing no filter), until the next splice drops them. O(len) booleans and integers."""
+        gone = [g for g in graduate_ids]
+        rows = self.ids.rows(gone)
+        if not (rows >= 0).any():
+            return self
+        live = self.live.copy()
+        live[rows[rows >= 0]] = False
+        out = replace(self, ids=self.ids.without(gone), live=live)
+        if "skills_by_skill" in vars(self):
+            vars(out)["skills_by_skill"] = self.skills_by_skill  # the same rows: the same matrix
+        return out
 
     @cached_property
     def skills_by_skill(self) -> sp.csc_matrix:
@@ -206,6 +223,7 @@ def build_graduate_block(
         school_district=vocab.districts.rows(frame[SCHOOL_DISTRICT].to_numpy()).astype(np.int32),
         districts=districts,
         has_preference=np.diff(districts.indptr) > 0,
+        live=np.ones(len(frame), dtype=bool),
     )
     if encoder is not None:
         block.arrays.update(encoder.encode_graduates(frame, block))
@@ -304,18 +322,28 @@ class MatchIndex:
         caller recomputes it (``tables`` depend on the vocabularies only). ``programs``, ``schools``
         and ``enterprises`` are not changed.
         """
-        graduates = graduate_frame(data.graduates, self.programs, self.schools)
-        vacancies = vacancy_frame(data.vacancies, self.enterprises)
+        graduates = (
+            graduate_frame(data.graduates, self.programs, self.schools) if len(data.graduates) else None
+        )
+        vacancies = vacancy_frame(data.vacancies, self.enterprises) if len(data.vacancies) else None
         vocab = self.vocab.grown(graduates, vacancies)
         skills, districts = len(vocab.skills), len(vocab.districts)
-        graduate_block = _updated_block(
-            self.graduates,
-            graduates,
-            C.graduate,
-            removed_graduates,
-            lambda frame: build_graduate_block(frame, vocab, encoder),
-            {"skills": skills, "districts": districts},
-        )
+        if (
+            graduates is None
+            and vocab.skills is self.vocab.skills
+            and vocab.districts is self.vocab.districts
+        ):
+            # The common change (a hire, an erasure): rows marked gone, no array copied.
+            graduate_block = self.graduates.without(map(str, removed_graduates))
+        else:
+            graduate_block = _updated_block(
+                self.graduates,
+                graduates,
+                C.graduate,
+                removed_graduates,
+                lambda frame: build_graduate_block(frame, vocab, encoder),
+                {"skills": skills, "districts": districts},
+            )
         if graduate_block is not self.graduates and "skills_by_skill" in vars(self.graduates):
             graduate_block.skills_by_skill  # noqa: B018 - built here once, not by the next request
         vacancy_block = _updated_block(
@@ -340,7 +368,7 @@ Block = TypeVar("Block", GraduateBlock, VacancyBlock)
 
 def _updated_block(
     block: Block,
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | None,
     id_column: str,
     removed: Iterable[str],
     build: Callable[[pd.DataFrame], Block],
@@ -349,18 +377,25 @@ def _updated_block(
     """``block`` with the rows of ``frame`` upserted (each where its id sorts) and the ``removed`` ids
     gone; its sparse matrices ``widths`` columns wide (a grown vocabulary). ``block`` itself when nothing
     changes."""
+    removed = [str(r) for r in removed]
+    same_widths = all(getattr(block, name).shape[1] == width for name, width in widths.items())
+    if frame is None:
+        frame = pd.DataFrame({id_column: pd.Series(dtype=object)})
+    if not len(frame) and same_widths and not (block.ids.rows(removed) >= 0).any():
+        return block
     frame = frame.drop_duplicates(id_column, keep="last")
     given = [str(i) for i in frame[id_column]]
     order = sorted(range(len(given)), key=given.__getitem__)
     new_ids: list[str] = [given[i] for i in order]
-    rows = block.ids.rows([*map(str, removed), *new_ids])
-    drop = np.unique(rows[rows >= 0])
+    rows = block.ids.rows([*removed, *new_ids])
+    live = getattr(block, "live", None)  # a graduate block's dead rows go with any splice
+    dead = np.zeros(0, dtype=np.int64) if live is None else np.flatnonzero(~live)
+    drop = np.union1d(rows[rows >= 0], dead).astype(np.int64)
     if len(new_ids):
         at = np.searchsorted(block.ids.ids, np.asarray(new_ids, dtype=object))
     else:
         at = np.zeros(0, dtype=np.int64)
     splice = Splice(len(block), drop, at)
-    same_widths = all(getattr(block, name).shape[1] == width for name, width in widths.items())
     if splice.changes_nothing and same_widths:
         return block
     new = build(frame.iloc[order].reset_index(drop=True)) if new_ids else None

@@ -15,6 +15,7 @@ for the API and the web pages alike (:class:`RankedPage`).
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 # Changes applied in place up to this many rows, or a quarter of the pool if more; beyond, a full build
 # (in the background) costs about the same.
 MIN_UPDATE_LIMIT = 2_000
+# A full build of a pool this big freezes the heap for the garbage collector (see ``_freeze_heap``).
+FREEZE_FROM = 10_000
 
 
 class ModelNotReady(RuntimeError):
@@ -211,6 +214,8 @@ class MatchingService:
                 if self._rebuild_for is not None and self._rebuild_for <= snapshot.data_version:
                     self._rebuild_for = None  # the build took in every change up to its version
                 self._snapshot = snapshot
+            if len(snapshot.index.graduates) >= FREEZE_FROM:
+                _freeze_heap()
             return snapshot
 
     def _build(self, session: Session, model: LoadedModel) -> Snapshot:
@@ -263,7 +268,7 @@ class MatchingService:
         graduates = set(changes.graduates)
         if changes.erased:  # the log names no erased graduate: whoever is no longer seeking left
             seeking = self.loader.seeking_ids(session)
-            graduates.update(g for g in snapshot.graduates if g not in seeking)
+            graduates.update(g for g in snapshot.graduate_ids() if g not in seeking)
         graduate_ids, vacancy_ids = sorted(graduates), sorted(changes.vacancies)
         rows = MarketData()
         if graduate_ids or vacancy_ids:
@@ -380,6 +385,16 @@ class MatchingService:
         snapshot = self.snapshot(session=session)
         scores = snapshot.matcher.score_pairs(list(graduate_ids), list(vacancy_ids), index=snapshot.index)
         return snapshot, np.asarray(scores, dtype=float)
+
+
+def _freeze_heap() -> None:
+    """Keep the cyclic garbage collector off the objects alive now (the snapshot's: a big pool holds
+    hundreds of thousands), which live until the next full build: otherwise every full collection walks
+    them all, and one lands inside a request now and then (it doubled the cost of an update at medium).
+    The previous build's objects are unfrozen first, so whatever of them is garbage is collected."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _update_limit(snapshot: Snapshot) -> int:

@@ -284,10 +284,12 @@ def load_pool_rows(
     gone from the store, or a graduate no longer seeking. A few indexed selects, whatever the store's size.
     """
     connection = session.connection()
-    return MarketData(
-        graduates=_load_entity(connection, "graduates", ids=graduate_ids, seeking_only=True),
-        vacancies=_load_entity(connection, "vacancies", ids=vacancy_ids),
-    )
+    data = MarketData()
+    if graduate_ids:
+        data.graduates = _load_entity(connection, "graduates", ids=graduate_ids, seeking_only=True)
+    if vacancy_ids:
+        data.vacancies = _load_entity(connection, "vacancies", ids=vacancy_ids)
+    return data
 
 
 def _load_entity(
@@ -310,9 +312,8 @@ def _load_entity(
 
 def _typed(entity: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Give a frame read from the store the MarketData dtypes and column order."""
-    columns = ENTITY_COLUMNS[entity]
-    out = pd.DataFrame(index=frame.index)
-    for column in columns:
+    out: dict[str, pd.Series] = {}
+    for column in ENTITY_COLUMNS[entity]:
         series = frame[column]
         if column in DATETIME_COLUMNS:
             out[column] = times(series)
@@ -328,7 +329,8 @@ def _typed(entity: str, frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = series.astype(object)
         else:
             out[column] = series.astype(str) if len(series) else series.astype(object)
-    return out.reset_index(drop=True)
+    # One frame from all the columns: adding them one by one costs ~0.3 ms each in pandas 3.
+    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
 
 
 # --- writing the store -----------------------------------------------------------------------------

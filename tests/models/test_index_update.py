@@ -19,7 +19,7 @@ from models.index import MatchIndex
 from models.keyword import KeywordMatcher
 from models.matcher import Matcher as TrainedMatcher
 from models.protocol import Matcher
-from models.results import CandidateFilters, VacancyFilters
+from models.results import CandidateFilters, UnknownGraduate, VacancyFilters
 
 EVERY_VACANCY = VacancyFilters(open_only=False)
 
@@ -97,10 +97,12 @@ def _changes(
 
 
 def _assert_same_answers(matcher: Matcher, updated: MatchIndex, fresh: MatchIndex) -> None:
-    assert updated.graduates.ids.ids.tolist() == fresh.graduates.ids.ids.tolist()
+    live = updated.graduates.live  # rows of graduates gone stay, dead, until a splice drops them
+    assert updated.graduates.ids.ids[live].tolist() == fresh.graduates.ids.ids.tolist()
+    assert fresh.graduates.live.all()
     assert updated.vacancies.ids.ids.tolist() == fresh.vacancies.ids.ids.tolist()
     for vacancy in fresh.vacancies.ids.ids.tolist():
-        for filters in (CandidateFilters(), CandidateFilters(check_education=False)):
+        for filters in (CandidateFilters(), CandidateFilters(check_education=False, seeking_only=False)):
             a = matcher.candidates_for(vacancy, index=fresh, limit=15, filters=filters)
             b = matcher.candidates_for(vacancy, index=updated, limit=15, filters=filters)
             assert [m.graduate_id for m in b.items] == [m.graduate_id for m in a.items] and b.total == a.total
@@ -152,3 +154,26 @@ def test_a_block_nothing_touched_is_shared(trained: TrainedMatcher, market: Mark
     assert (
         trained.update_index(index, MarketData(), removed_graduates=["nobody"]).graduates is index.graduates
     )
+
+
+def test_a_graduate_gone_is_found_and_ranked_nowhere(trained: TrainedMatcher, market: MarketData) -> None:
+    index = trained.index(_pool(market, market.graduates, market.vacancies))
+    vacancy = str(index.vacancies.ids.ids[0])
+    everyone = CandidateFilters(seeking_only=False, check_education=False)
+    gone = trained.candidates_for(vacancy, index=index, limit=5, filters=everyone).items[0].graduate_id
+    updated = trained.update_index(index, MarketData(), removed_graduates=[gone])
+    # No array copied: the row stays, dead.
+    assert updated.graduates.skills is index.graduates.skills and len(updated.graduates) == len(
+        index.graduates
+    )
+    assert gone not in updated.graduates.ids and gone in index.graduates.ids
+    ranked = trained.candidates_for(vacancy, index=updated, limit=1000, filters=everyone)
+    assert gone not in {m.graduate_id for m in ranked.items} and ranked.total == len(index.graduates) - 1
+    with pytest.raises(UnknownGraduate):
+        trained.vacancies_for(gone, index=updated)
+    with pytest.raises(UnknownGraduate):
+        trained.score_pairs([gone], [vacancy], index=updated)
+    # Back again: a splice drops the dead row and inserts the new one where its id sorts.
+    row = market.graduates[market.graduates[C.graduate] == gone]
+    back = trained.update_index(updated, MarketData(graduates=row))
+    assert back.graduates.live.all() and back.graduates.ids.ids.tolist() == index.graduates.ids.ids.tolist()
