@@ -20,8 +20,19 @@ from typing import Any
 
 from benchmarks.world import CACHE_ROOT, SCALES, Bench
 
-BENCHMARKS = ("import", "train", "serve", "http", "mixed", "placement", "scaling", "ann", "quality")
-DEFAULT = ("import", "train", "serve", "http", "mixed", "placement", "scaling")
+BENCHMARKS = (
+    "import",
+    "train",
+    "serve",
+    "freshness",
+    "http",
+    "mixed",
+    "placement",
+    "scaling",
+    "ann",
+    "quality",
+)
+DEFAULT = ("import", "train", "serve", "freshness", "http", "mixed", "placement", "scaling")
 
 
 def _runner(name: str) -> Callable[[Bench], Any]:
@@ -33,6 +44,8 @@ def _runner(name: str) -> Callable[[Bench], Any]:
         from benchmarks.serve_bench import run
     elif name == "http":
         from benchmarks.http_bench import run
+    elif name == "freshness":
+        from benchmarks.freshness_bench import run
     elif name == "mixed":
         from benchmarks.mixed_bench import run
     elif name == "placement":
