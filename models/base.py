@@ -27,6 +27,7 @@ from models.index import (
     build_graduate_block,
     build_vacancy_block,
 )
+from models.index_update import updated_index
 from models.protocol import GraduateQuery, PairScores, Ranking, VacancyPoolGroup, VacancyQuery
 from models.results import (
     CandidateFilters,
@@ -122,8 +123,9 @@ class BaseMatcher:
         removed_vacancies: Sequence[str] = (),
     ) -> MatchIndex:
         """``index`` with the graduates and vacancies of ``data`` added or replaced and the ``removed_*`` ids
-        gone, in O(changed rows) (see :meth:`models.index.MatchIndex.updated`); ``index`` is unchanged."""
-        updated = index.updated(
+        gone, in O(changed rows) (see :mod:`models.index_update`); ``index`` is unchanged."""
+        updated = updated_index(
+            index,
             data,
             removed_graduates=removed_graduates,
             removed_vacancies=removed_vacancies,

@@ -1,4 +1,4 @@
-"""Updating an index in place of rebuilding it: ``IdMap.spliced``, ``MatchIndex.updated`` and the protocol's
+"""Updating an index in place of rebuilding it: ``IdMap.spliced``, ``models.index_update`` and the protocol's
 ``update_index`` answer exactly as a fresh index of the changed market, for every matcher."""
 
 from __future__ import annotations

@@ -9,8 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 import pandas as pd
+import pytest
 from sqlalchemy import Engine, update
 
+import service.matching as matching_module
 from models.columns import Columns as C
 from models.data import MarketData
 from service.matching import MatchingService, PoolLoader
@@ -124,7 +126,8 @@ def test_answers_follow_writes_while_a_new_model_is_built(
     loader = CountingLoader(gate=gate)
     matching = MatchingService(lambda: served["model"], sessionmaker=sessions, loader=loader)
     hired = _candidates(matching, sessions, "V3")[0]
-    old = matching.snapshot(session=sessions())
+    with sessions() as session:
+        old = matching.snapshot(session=session)
     served["model"] = LoadedModel(version="tiny-2", matcher=tiny_model.matcher, manifest={})
     with sessions() as session, session.begin():
         posted = create_vacancy(
@@ -173,7 +176,8 @@ def test_a_change_the_log_cannot_name_is_built_in_the_background(
 ) -> None:
     sessions = make_sessionmaker(seeded_sqlite)
     matching = MatchingService(lambda: tiny_model, sessionmaker=sessions)
-    before = matching.snapshot(session=sessions())
+    with sessions() as session:
+        before = matching.snapshot(session=session)
     enterprises = tiny_market().enterprises
     with sessions() as session, session.begin():  # an import that renames an enterprise
         import_market(session=session, data=MarketData(enterprises=enterprises.assign(**{C.name: "新名字"})))
@@ -191,7 +195,8 @@ def test_a_snapshot_older_than_the_pruned_log_is_rebuilt(
 ) -> None:
     sessions = make_sessionmaker(seeded_sqlite)
     matching = MatchingService(lambda: tiny_model, sessionmaker=sessions)
-    matching.snapshot(session=sessions())
+    with sessions() as session:
+        matching.snapshot(session=session)
     with sessions() as session, session.begin():
         posted = create_vacancy(
             session=session, data=NewVacancy(title="技术员", district="滨海新区"), enterprise_id="E2"
@@ -205,3 +210,27 @@ def test_a_snapshot_older_than_the_pruned_log_is_rebuilt(
     with sessions() as session:
         snapshot, _ = matching.candidates(session=session, vacancy=posted)
     assert matching.builds == 2 and posted in snapshot.vacancies
+
+
+def test_more_changes_than_a_quarter_of_the_pool_are_built_in_full(
+    seeded_sqlite: Engine, tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(matching_module, "MIN_UPDATE_LIMIT", 1)  # the tiny pool: a quarter is 4 rows
+    sessions = make_sessionmaker(seeded_sqlite)
+    loader = CountingLoader()
+    matching = MatchingService(lambda: tiny_model, sessionmaker=sessions, loader=loader)
+    with sessions() as session:
+        before = matching.snapshot(session=session)
+    graduates = tiny_market().graduates
+    uploaded = pd.concat(
+        [graduates.iloc[[0]].assign(**{C.graduate: f"G6{i}", C.status: "seeking"}) for i in range(6)]
+    )
+    with sessions() as session, session.begin():
+        import_market(session=session, data=MarketData(graduates=uploaded))
+    with sessions() as session:
+        stale, _ = matching.candidates(session=session, vacancy="V1")
+    assert stale is before and loader.reads == []  # answered from the snapshot as it was
+    matching.wait_for_refresh()
+    with sessions() as session:
+        fresh, _ = matching.candidates(session=session, vacancy="V1")
+    assert matching.builds == 2 and {f"G6{i}" for i in range(6)} <= set(fresh.graduates)
