@@ -244,10 +244,14 @@ def test_kill_9_during_train_changes_nothing_and_the_next_train_works(world: Tra
     with TestClient(create_app(world.settings)) as client:
         headers = {"Authorization": f"Bearer {world.key}"}
         assert client.get("/healthz").json()["model_version"] == world.version
-        for marker, delay in (("fitting on events before", 0.5), ("refitting on all the data", 0.3)):
+        for marker, delay in (("fitting on events before", 0.5), ("refitting on all the data", 0.0)):
             _kill_train_after(world, marker, delay)
             assert registry.current_version() == world.version
-            assert registry.versions() == [world.version]
+            # Killed while fitting, nothing is written; killed (on a fast machine) just after the atomic write
+            # of the new version but before it is promoted, that version is whole. Never a half-written one.
+            for version in registry.versions():
+                registry.verify(version)
+            assert not any(p.name.startswith(".tmp-") for p in world.settings.artifacts_dir.iterdir())
             reload = client.post("/api/v1/admin/models/reload", headers=headers).json()
             assert reload["serving_version"] == world.version and reload["changed"] is False
     command, env = _train(world)
