@@ -85,12 +85,16 @@ def _talentmatch() -> tuple[list[str], Path]:
     return [sys.executable, "-c", "import sys; from service.cli import main; sys.exit(main())"], root
 
 
-def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float) -> None:
-    """Poll ``/healthz`` until a trained model (not the keyword fallback) serves; RuntimeError otherwise."""
+def wait_ready(
+    base: str, process: subprocess.Popen[bytes], timeout: float, *, log: Path | None = None
+) -> None:
+    """Poll ``/healthz`` until a trained model (not the keyword fallback) serves; RuntimeError otherwise
+    (with the end of the server's ``log`` when given)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"talentmatch serve exited during start-up (code {process.returncode})")
+            tail = "" if log is None else ":\n" + log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"talentmatch serve exited during start-up (code {process.returncode}){tail}")
         try:
             health = httpx.get(f"{base}/healthz", timeout=5).json()
             if health.get("model_version") and not health.get("model_fallback"):
@@ -99,6 +103,16 @@ def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float) -> N
             pass
         time.sleep(0.5)
     raise RuntimeError(f"talentmatch serve did not come up with a model within {timeout:.0f} s")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """Terminate ``talentmatch serve`` and wait for it; kill it if it does not stop within 30 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 async def _load(
@@ -255,12 +269,7 @@ def run(bench: Bench) -> dict[str, Any]:
             rows.append({"case": f"concurrency {CONCURRENCY}", **concurrent})
             profile = _finish_profiler(profiler)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_server(process)
             with transaction(engine) as session:
                 revoke_api_key(session=session, key_id=key_id)
             engine.dispose()

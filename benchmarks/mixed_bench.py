@@ -33,7 +33,7 @@ from typing import Any
 import httpx
 
 from benchmarks.common import percentiles, print_table
-from benchmarks.http_bench import HOST, _load, _talentmatch, ensure_store, free_port, wait_ready
+from benchmarks.http_bench import HOST, _load, _talentmatch, ensure_store, free_port, stop_server, wait_ready
 from benchmarks.world import Bench
 
 TARGETS = {
@@ -70,12 +70,7 @@ def serving(bench: Bench, store: Path, *, workers: int) -> Iterator[str]:
             wait_ready(base, process, timeout=600)
             yield base
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_server(process)
 
 
 def _warm(base: str, headers: dict[str, str], paths: list[str], n: int) -> None:

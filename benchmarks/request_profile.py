@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 
 from benchmarks.common import percentiles, print_table, write_result
-from benchmarks.http_bench import free_port
+from benchmarks.http_bench import free_port, stop_server, wait_ready
 from benchmarks.world import CACHE_ROOT, SCALES, Bench
 
 HOST = "127.0.0.1"
@@ -70,21 +70,6 @@ def _serve(tree: Path, env: dict[str, str], port: int, log: Path) -> subprocess.
             stdout=handle,
             stderr=subprocess.STDOUT,
         )
-
-
-def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 600) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited ({process.returncode}):\n{log.read_text()[-2000:]}")
-        try:
-            health = httpx.get(f"{base}/healthz", timeout=5).json()
-            if health.get("model_version") and not health.get("model_fallback"):
-                return
-        except (httpx.HTTPError, ValueError):
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"server not ready in {timeout:.0f} s")
 
 
 def _check_tree(tree: Path, env: dict[str, str]) -> None:
@@ -232,7 +217,7 @@ def _start(label: str, tree: Path, bench: Bench, workdir: Path) -> tuple[Server,
     log = folder / "serve.log"
     process = _serve(tree, env, port, log)
     try:
-        _wait_ready(base, process, log)
+        wait_ready(base, process, 600, log=log)
     except Exception:
         process.kill()
         raise
@@ -303,12 +288,7 @@ def profile_scale(
     finally:
         for server in servers:
             server.client.close()
-            server.process.terminate()
-            try:
-                server.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
-                server.process.wait()
+            stop_server(server.process)
 
 
 def audit_batch_cost(bench: Bench, workdir: Path, *, entries: int = 50, repeat: int = 20) -> dict[str, Any]:
