@@ -14,6 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import Engine
+
+from tests.service.api.conftest import seed
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -85,3 +88,19 @@ def running_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@contextmanager
+def seeded_server(
+    engine: Engine, tmp_path: Path, env: Mapping[str, str], *, timeout: float
+) -> Iterator[tuple[str, dict[str, dict[str, str]]]]:
+    """The tiny market and the test keys seeded into ``engine``'s store, served by :func:`running_server`
+    with ``env`` added (artifacts in ``tmp_path``); yields the base URL and the keys' headers by name."""
+    _, headers = seed(engine)
+    env = {
+        "TALENTMATCH_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "TALENTMATCH_ARTIFACTS_DIR": str(tmp_path / "artifacts"),
+        **env,
+    }
+    with running_server(env, tmp_path / "server.log", timeout=timeout) as (base, _):
+        yield base, headers

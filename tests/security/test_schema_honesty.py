@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from tests.live_server import running_server
-from tests.service.api.conftest import seed
+from tests.live_server import seeded_server
 
 ROLES = ("admin", "hr_e1", "school_s1")
 MAX_EXAMPLES = 5  # per operation and phase: bounded, and enough to reach every rule of the schema
@@ -32,14 +31,10 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 @pytest.fixture
 def server(sqlite_engine: Engine, tmp_path: Path) -> Iterator[tuple[str, dict[str, dict[str, str]]]]:
-    _, headers = seed(sqlite_engine)
-    env = {
-        "TALENTMATCH_DATABASE_URL": sqlite_engine.url.render_as_string(hide_password=False),
-        "TALENTMATCH_ARTIFACTS_DIR": str(tmp_path / "artifacts"),
-        "TALENTMATCH_RATE_LIMIT_PER_MINUTE": "0",
-    }
-    with running_server(env, tmp_path / "server.log", timeout=60) as (base, _):
-        yield base, headers
+    with seeded_server(
+        sqlite_engine, tmp_path, {"TALENTMATCH_RATE_LIMIT_PER_MINUTE": "0"}, timeout=60
+    ) as served:
+        yield served
 
 
 def _st(base: str, authorization: str, report: Path) -> subprocess.CompletedProcess[str]:

@@ -9,20 +9,15 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from tests.live_server import running_server
-from tests.service.api.conftest import seed
+from tests.live_server import seeded_server
 
 
 @pytest.fixture
 def server(sqlite_engine: Engine, tmp_path: Path) -> Iterator[tuple[str, dict[str, dict[str, str]]]]:
-    _, headers = seed(sqlite_engine)
-    env = {
-        "TALENTMATCH_DATABASE_URL": sqlite_engine.url.render_as_string(hide_password=False),
-        "TALENTMATCH_ARTIFACTS_DIR": str(tmp_path / "artifacts"),
-        "TALENTMATCH_MAX_BODY_BYTES": "20000",
-    }
-    with running_server(env, tmp_path / "server.log", timeout=30) as (base, _):
-        yield base, headers
+    with seeded_server(
+        sqlite_engine, tmp_path, {"TALENTMATCH_MAX_BODY_BYTES": "20000"}, timeout=30
+    ) as served:
+        yield served
 
 
 def test_real_server_round_trip(server: tuple[str, dict[str, dict[str, str]]]) -> None:
