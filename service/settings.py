@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     # Personal data
     retention_days: int = 365
 
+    # HR may undo an outcome it recorded (a hire placed by mistake) for this long after recording it;
+    # afterwards the outcome stands (service.usecases.outcomes.undo_outcome). 0 turns undo off.
+    undo_seconds: int = Field(default=3600, ge=0, le=7 * 24 * 3600)
+
     # Audit entries of reads are journaled to a local file at once and written to the table by a background
     # thread this often (service.store.audit_buffer); writes keep theirs in their own transaction. The
     # journal folder defaults to `audit-journal` beside the artifacts folder.

@@ -22,6 +22,7 @@ from models.results import UnknownVacancy as MatcherUnknownVacancy
 from service.api.route_match import allowed_methods
 from service.matching import ModelNotReady
 from service.store.api_keys import InvalidKeyRequest
+from service.store.outcomes import UndoExpired, UnknownOutcome
 from service.store.skills import UnknownSkill
 from service.store.vacancies import (
     EnterpriseNotFound,
@@ -99,6 +100,8 @@ register_error(VacancyClosed, 409, "vacancy_closed")
 register_error(VacancyConflict, 409, "vacancy_conflict")
 register_error(NotReopenable, 409, "vacancy_not_reopenable")
 register_error(GraduateNotSeeking, 409, "graduate_not_seeking")
+register_error(UnknownOutcome, 404, "outcome_not_found")
+register_error(UndoExpired, 409, "undo_window_passed")
 register_error(InvalidKeyRequest, 422, "invalid_key_request")
 register_error(UnknownModelVersion, 404, "model_version_not_found")
 register_error(ModelRefused, 409, "model_refused")

@@ -119,7 +119,9 @@ class VacancyPublic(BaseModel):
     status: str
     description: str
     skills_extracted: bool = Field(
-        default=False, description="True when the skill lists were extracted from the description."
+        default=False,
+        description="True when the skill lists were extracted from the title and description at posting "
+        "(none were sent); stored with the vacancy, so every later answer says the same.",
     )
 
 
@@ -131,6 +133,34 @@ class FeedbackPublic(BaseModel):
     created: bool = Field(description="False when the same event had been recorded before (idempotent).")
     vacancy_status: str
     remaining_headcount: int
+
+
+class OutcomeUndonePublic(BaseModel):
+    vacancy_id: str
+    graduate_id: str
+    event: str
+    recorded_at: UtcTime = Field(description="When the outcome undone had been recorded.")
+    graduate_status: str | None = Field(
+        description="The graduate's status now (a hire undone: `seeking` again); null if erased."
+    )
+    vacancy_status: str = Field(description="The vacancy's status now (a filled one opens again).")
+    remaining_headcount: int
+
+
+class RecordedOutcomePublic(BaseModel):
+    graduate_id: str
+    event: str
+    occurred_at: UtcTime
+    undoable: bool = Field(description="Whether it may still be undone (`TALENTMATCH_UNDO_SECONDS`).")
+
+
+class PlacedGraduatePublic(BaseModel):
+    graduate_id: str = Field(description="The id the caller knows the graduate by (a school's own id).")
+    vacancy_id: str
+    title: str
+    enterprise_name: str
+    district: str
+    hired_at: UtcTime
 
 
 class ReasonPublic(BaseModel):

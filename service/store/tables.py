@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -139,6 +141,8 @@ class Vacancy(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     # Hires of graduates who were erased since (PIPL): their rows are gone, their seats stay taken.
     erased_hires: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The skill lists were extracted from the title and description when it was posted (none were sent).
+    skills_extracted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     skills: Mapped[list[VacancySkill]] = relationship(
         cascade="all, delete-orphan", order_by="VacancySkill.position"

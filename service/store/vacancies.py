@@ -160,6 +160,7 @@ class NewVacancy:
     salary_max: int | None = None
     closes_at: datetime | None = None
     description: str = ""
+    skills_extracted: bool = False  # the skills were extracted from the text, none were given
 
 
 # Fields a change may set to None (the rest are left as they are when None).
@@ -241,6 +242,7 @@ def create_vacancy(*, session: Session, data: NewVacancy, enterprise_id: str) ->
         closes_at=data.closes_at,
         status="open",
         description=data.description,
+        skills_extracted=data.skills_extracted,
     )
     _set_skills(vacancy, required, preferred)
     session.add(vacancy)
@@ -351,21 +353,31 @@ def close_vacancy(*, session: Session, vacancy: Vacancy) -> Vacancy:
     return vacancy
 
 
-def reopen_vacancy(*, session: Session, vacancy: Vacancy, now: datetime | None = None) -> Vacancy:
-    """Open a closed vacancy again (an open one is left as it is).
+def reopen_vacancy(
+    *, session: Session, vacancy: Vacancy, headcount: int | None = None, now: datetime | None = None
+) -> Vacancy:
+    """Open a closed or filled vacancy again (an open one is left as it is); ``headcount`` sets a new
+    headcount first (a filled vacancy reopens with more seats than its hires).
 
     Raises
     ------
     NotReopenable
-        Its closing date has passed, or it is filled (every seat taken).
+        Its closing date has passed, or every seat is taken (with the headcount given, if any).
     """
-    if vacancy.status == "open":
+    if vacancy.status == "open" and headcount is None:
         return vacancy
     hired = hires(session=session, vacancy_ids=[vacancy.vacancy_id])[vacancy.vacancy_id]
-    if vacancy.status == "filled" or hired >= vacancy.headcount:
-        raise NotReopenable(
-            vacancy.vacancy_id, "filled", f"all {vacancy.headcount} seat(s) are taken ({hired} hired)"
-        )
+    seats = vacancy.headcount if headcount is None else headcount
+    if hired >= seats:
+        message = f"all {seats} seat(s) are taken ({hired} hired)"
+        if headcount is None:
+            message += "; send a larger headcount to reopen it"
+        raise NotReopenable(vacancy.vacancy_id, "filled", message)
+    if vacancy.status == "open":
+        vacancy.headcount = seats
+        session.flush()
+        record_changes(session=session, vacancies=[vacancy.vacancy_id])
+        return vacancy
     now = now or utcnow()
     if vacancy.closes_at is not None and vacancy.closes_at <= now:
         raise NotReopenable(
@@ -373,6 +385,7 @@ def reopen_vacancy(*, session: Session, vacancy: Vacancy, now: datetime | None =
             "past_closing_date",
             f"its closing date {vacancy.closes_at.isoformat()} has passed; post a new vacancy instead",
         )
+    vacancy.headcount = seats
     vacancy.status = "open"
     session.flush()
     record_changes(session=session, vacancies=[vacancy.vacancy_id])

@@ -271,3 +271,19 @@ class FeedbackCreate(BaseModel):
         "is neither a candidate of the vacancy nor in its pipeline is a 404, as an unknown id is.",
     )
     event: FeedbackEvent
+
+
+class VacancyReopen(BaseModel):
+    """How a closed or filled vacancy opens again: with its headcount, or a new one."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{}, {"headcount": 4}]}
+    )
+
+    headcount: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_HEADCOUNT,
+        description="A new headcount, more than the hires already made (a filled vacancy reopens with more "
+        "seats); left out, the headcount stays.",
+    )

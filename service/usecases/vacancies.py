@@ -21,7 +21,7 @@ from service.store.tables import Vacancy
 from service.store.vacancies import CLEARABLE, EnterpriseRequired, InvalidVacancy, NewVacancy, VacancyChanges
 from service.usecases.context import HR_ROLES, Context
 from service.usecases.errors import Forbidden
-from service.usecases.inputs import MAX_DESCRIPTION, MAX_TITLE, VacancyCreate, VacancyUpdate
+from service.usecases.inputs import MAX_DESCRIPTION, MAX_TITLE, VacancyCreate, VacancyReopen, VacancyUpdate
 
 # The "add skills" box of the posting form: names or ids, separated by commas or line breaks.
 MAX_SKILL_TEXT = 2000
@@ -63,7 +63,11 @@ class VacancyView:
 
     vacancy: Vacancy
     hires: int
-    skills_extracted: bool = False  # the skill lists were extracted from the text when it was posted
+
+    @property
+    def skills_extracted(self) -> bool:
+        """The skill lists were extracted from the text when it was posted (stored with it)."""
+        return bool(self.vacancy.skills_extracted)
 
     @property
     def remaining_headcount(self) -> int:
@@ -106,9 +110,9 @@ def _check_lengths(texts: Mapping[str, tuple[str, int]]) -> None:
         raise TextTooLong(over)
 
 
-def _view(ctx: Context, vacancy: Vacancy, *, extracted: bool = False) -> VacancyView:
+def _view(ctx: Context, vacancy: Vacancy) -> VacancyView:
     hired = store.hires(session=ctx.session, vacancy_ids=[vacancy.vacancy_id])[vacancy.vacancy_id]
-    return VacancyView(vacancy, hired, extracted)
+    return VacancyView(vacancy, hired)
 
 
 def _own(ctx: Context, vacancy_id: str, *, lock: bool = False) -> Vacancy:
@@ -198,12 +202,13 @@ def post(ctx: Context, data: VacancyCreate) -> VacancyView:
             salary_max=data.salary_max,
             closes_at=data.closes_at,
             description=data.description,
+            skills_extracted=extracted,
         ),
         enterprise_id=enterprise_id,
     )
     ctx.audit("post_vacancy", f"vacancy:{vacancy.vacancy_id}", {"skills_extracted": extracted})
     ctx.session.commit()
-    return VacancyView(vacancy, 0, extracted)
+    return VacancyView(vacancy, 0)
 
 
 def list_vacancies(
@@ -261,11 +266,22 @@ def close(ctx: Context, vacancy_id: str) -> VacancyView:
     return _change_status(ctx, vacancy_id, "close_vacancy", store.close_vacancy)
 
 
-def reopen(ctx: Context, vacancy_id: str) -> VacancyView:
-    """Open one of the caller's closed vacancies again; reopening an open one changes nothing.
-    :class:`~service.store.vacancies.NotReopenable` (409) when its closing date has passed or its seats
-    are all taken. Audited, committed."""
-    return _change_status(ctx, vacancy_id, "reopen_vacancy", store.reopen_vacancy)
+def reopen(ctx: Context, vacancy_id: str, data: VacancyReopen | None = None) -> VacancyView:
+    """Open one of the caller's closed or filled vacancies again, until its closing date; ``data.headcount``
+    raises the headcount (a filled vacancy needs more seats than its hires). Reopening an open one changes
+    nothing but the headcount given. :class:`~service.store.vacancies.NotReopenable` (409) when its closing
+    date has passed or its seats are all taken. Audited, committed."""
+    ctx.require(HR_ROLES)
+    headcount = data.headcount if data is not None else None
+    vacancy = _own(ctx, vacancy_id, lock=True)
+    before, seats = vacancy.status, vacancy.headcount
+    store.reopen_vacancy(session=ctx.session, vacancy=vacancy, headcount=headcount)
+    detail: dict[str, object] = {"status_before": before}
+    if vacancy.headcount != seats:
+        detail.update(headcount_before=seats, headcount=vacancy.headcount)
+    ctx.audit("reopen_vacancy", f"vacancy:{vacancy.vacancy_id}", detail)
+    ctx.session.commit()
+    return _view(ctx, vacancy)
 
 
 def _change_status(ctx: Context, vacancy_id: str, action: str, change: StatusChange) -> VacancyView:

@@ -32,6 +32,7 @@ from service.api.schemas import (
     GraduateImportPublic,
     GraduatePublic,
     Page,
+    PlacedGraduatePublic,
     PlacementPlanPublic,
     PlanMetricsPublic,
     ProgramPublic,
@@ -44,7 +45,7 @@ from service.api.schemas import (
 from service.schools import AssignmentRow, UnassignedRow
 from service.store.graduates import GraduateImportError, ProgramFull
 from service.store.programs import UnknownProgram
-from service.usecases import graduates, placements, programs, skill_gaps
+from service.usecases import graduates, outcomes, placements, programs, skill_gaps
 from service.usecases.graduates import MAX_UPLOAD_BYTES, EmptyUpload, UploadTooLarge
 from service.usecases.placements import DEFAULT_MIN_SCORE
 from service.usecases.programs import GraduateDetails, ProgramDetails
@@ -109,6 +110,30 @@ def list_graduates(
     result = programs.list_graduates(ctx, program_id, status=status, limit=limit, offset=offset)
     return Page[GraduatePublic](
         items=[graduate_public(g) for g in result.items], total=result.total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{program_id}/placed", response_model=Page[PlacedGraduatePublic], responses=responses(NOT_FOUND))
+def list_placed(
+    program_id: ProgramId, ctx: SchoolContext, limit: Limit = 50, offset: Offset = 0
+) -> Page[PlacedGraduatePublic]:
+    """The programme's graduates hired through the service and where, latest first (audited)."""
+    result = outcomes.placed_graduates(ctx, program_id, limit=limit, offset=offset)
+    return Page[PlacedGraduatePublic](
+        items=[
+            PlacedGraduatePublic(
+                graduate_id=p.graduate_id,
+                vacancy_id=p.placement.vacancy_id,
+                title=p.placement.title,
+                enterprise_name=p.placement.enterprise_name,
+                district=p.placement.district,
+                hired_at=p.placement.hired_at,
+            )
+            for p in result.items
+        ],
+        total=result.total,
+        limit=limit,
+        offset=offset,
     )
 
 

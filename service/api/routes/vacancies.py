@@ -18,9 +18,16 @@ from service.api.routes.common import (
     Offset,
     responses,
 )
-from service.api.schemas import FeedbackPublic, Page, VacancyPublic, VacancyStatus
+from service.api.schemas import (
+    FeedbackPublic,
+    OutcomeUndonePublic,
+    Page,
+    RecordedOutcomePublic,
+    VacancyPublic,
+    VacancyStatus,
+)
 from service.usecases import outcomes, vacancies
-from service.usecases.inputs import FeedbackCreate, VacancyCreate, VacancyUpdate
+from service.usecases.inputs import FeedbackCreate, VacancyCreate, VacancyReopen, VacancyUpdate
 from service.usecases.vacancies import VacancyView
 
 router = APIRouter(prefix=f"{API_PREFIX}/vacancies", tags=["vacancies"], responses=AUTH_ERRORS)
@@ -110,11 +117,15 @@ def close_vacancy(vacancy_id: str, ctx: HrContext) -> VacancyPublic:
 
 
 @router.post(
-    "/{vacancy_id}/reopen", response_model=VacancyPublic, responses=responses(NOT_FOUND, NOT_REOPENABLE)
+    "/{vacancy_id}/reopen",
+    response_model=VacancyPublic,
+    responses=responses(NOT_FOUND, NOT_REOPENABLE, BODY_ERRORS),
 )
-def reopen_vacancy(vacancy_id: str, ctx: HrContext) -> VacancyPublic:
-    """Open a closed vacancy again (409 when its closing date has passed or its seats are all taken)."""
-    return to_public(vacancies.reopen(ctx, vacancy_id))
+def reopen_vacancy(vacancy_id: str, ctx: HrContext, data: VacancyReopen | None = None) -> VacancyPublic:
+    """Open a closed or filled vacancy again until its closing date; a body {"headcount": n} raises the
+    headcount (a filled vacancy needs more seats than its hires). 409 when its closing date has passed or
+    its seats are all taken."""
+    return to_public(vacancies.reopen(ctx, vacancy_id, data))
 
 
 @router.post(
@@ -145,3 +156,53 @@ def post_feedback(
         vacancy_status=result.vacancy.status,
         remaining_headcount=result.remaining_headcount,
     )
+
+
+UNDO_REFUSED: dict[int, dict[str, Any]] = {
+    409: {
+        **CONFLICT[409],
+        "description": "Recorded longer ago than `TALENTMATCH_UNDO_SECONDS` (code `undo_window_passed`).",
+    }
+}
+
+
+@router.post(
+    "/{vacancy_id}/feedback/undo",
+    response_model=OutcomeUndonePublic,
+    responses=responses(
+        {404: {**NOT_FOUND[404], "description": "No such vacancy, or no such outcome recorded on it."}},
+        UNDO_REFUSED,
+        BODY_ERRORS,
+    ),
+)
+def undo_feedback(vacancy_id: str, data: FeedbackCreate, ctx: HrContext) -> OutcomeUndonePublic:
+    """Undo an outcome recorded within `TALENTMATCH_UNDO_SECONDS` (a hire gives its seat back and the
+    graduate seeks again); audited."""
+    result = outcomes.undo_outcome(ctx, vacancy_id, data)
+    undone = result.undone
+    return OutcomeUndonePublic(
+        vacancy_id=result.vacancy.vacancy_id,
+        graduate_id=undone.graduate_id,
+        event=undone.event,
+        recorded_at=undone.recorded_at,
+        graduate_status=undone.graduate_status,
+        vacancy_status=result.vacancy.status,
+        remaining_headcount=result.remaining_headcount,
+    )
+
+
+@router.get(
+    "/{vacancy_id}/feedback", response_model=list[RecordedOutcomePublic], responses=responses(NOT_FOUND)
+)
+def list_feedback(vacancy_id: str, ctx: HrContext) -> list[RecordedOutcomePublic]:
+    """The outcomes recorded on the vacancy (open, closed or filled), newest first, at most 500."""
+    pipeline = outcomes.vacancy_outcomes(ctx, vacancy_id)
+    return [
+        RecordedOutcomePublic(
+            graduate_id=o.graduate_id,
+            event=o.event,
+            occurred_at=o.occurred_at,
+            undoable=pipeline.undoable(o),
+        )
+        for o in pipeline.items
+    ]
