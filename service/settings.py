@@ -61,6 +61,14 @@ class Settings(BaseSettings):
 
     # Personal data
     retention_days: int = 365
+    # Outcomes recorded by HR (who recorded them, the model version and the score shown) are kept at least
+    # this long for an audit of the decisions: `purge` keeps a graduate with a younger outcome (>= 6 months).
+    outcome_retention_days: int = Field(default=183, ge=0)
+
+    # Vacancy texts are checked for discriminatory requirements (gender, marriage and childbirth, age,
+    # ethnicity, hukou, appearance, health status; models.posting_check): `warn` returns the findings with
+    # the vacancy, `refuse` refuses the text (422 discriminatory_posting; an import or upload as a whole).
+    posting_check: Literal["warn", "refuse"] = "warn"
 
     # HR may undo an outcome it recorded (a hire placed by mistake) for this long after recording it;
     # afterwards the outcome stands (service.usecases.outcomes.undo_outcome). 0 turns undo off.

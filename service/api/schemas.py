@@ -71,6 +71,24 @@ class ErrorResponse(BaseModel):
     error: ErrorItem
 
 
+class PostingSpanPublic(BaseModel):
+    start: int = Field(description="Offset of the first character flagged in the field's text (0-based).")
+    end: int = Field(description="Offset just past the last character flagged: `text[start:end]`.")
+    text: str = Field(description="The flagged text.")
+
+
+class PostingWarningPublic(BaseModel):
+    """A requirement in a vacancy's text that may discriminate (docs/accountability.md)."""
+
+    code: Literal[
+        "gender", "marriage_childbirth", "age", "ethnicity", "origin", "appearance", "health_status"
+    ]
+    field: str = Field(description="The field it is in: `body.title`, `body.role` or `body.description`.")
+    message: str
+    message_zh: str
+    span: PostingSpanPublic
+
+
 class VacancyPublic(BaseModel):
     """A stored vacancy."""
 
@@ -122,6 +140,13 @@ class VacancyPublic(BaseModel):
         default=False,
         description="True when the skill lists were extracted from the title and description at posting "
         "(none were sent); stored with the vacancy, so every later answer says the same.",
+    )
+    warnings: list[PostingWarningPublic] = Field(
+        default_factory=list,
+        description="Requirements in the title, role or description that may discriminate (gender, marriage "
+        "and childbirth, age, ethnicity, hukou, appearance, health status), for HR to edit; with "
+        "TALENTMATCH_POSTING_CHECK=refuse a text carrying them is refused instead (422 "
+        "`discriminatory_posting`).",
     )
 
 

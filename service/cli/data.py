@@ -6,14 +6,25 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from models.bundle import BundleError, read_bundle
+from models.columns import Columns as C
+from models.data import MarketData
 from service.settings import Settings, get_settings
+from service.store import audit
 from service.store.market import ImportReport, export_market, import_market
 from service.store.migrate import upgrade
 from service.store.session import make_engine, transaction
+from service.usecases.posting_check import (
+    PostingsRefused,
+    RowWarning,
+    check_rows,
+    rows_audit_detail,
+    screen_rows,
+)
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -29,18 +40,41 @@ def upgrade_store(settings: Settings) -> None:
         engine.dispose()
 
 
-def import_bundle(settings: Settings, directory: str | Path) -> ImportReport:
-    """Migrate the store, validate the bundle in ``directory`` and write it in one transaction.
+def posting_findings(data: MarketData) -> list[RowWarning]:
+    """Discriminatory requirements in the bundle's vacancies (``service.usecases.posting_check``)."""
+    vacancies = data.vacancies
+    columns = [vacancies[c].tolist() for c in (C.vacancy, C.title, C.role, C.description)]
+    return check_rows(
+        (key, {"title": title, "role": role, "description": description})
+        for key, title, role, description in zip(*columns, strict=True)
+    )
+
+
+def import_bundle(settings: Settings, directory: str | Path) -> tuple[ImportReport, list[RowWarning]]:
+    """Migrate the store, validate the bundle in ``directory`` and write it in one transaction; the report
+    and the discriminatory requirements found in its vacancies (audited with the import).
 
     Raises :class:`models.bundle.BundleError` (before anything is written) when the bundle is
-    invalid. ``make run``'s bootstrap and the ``import`` command both call this.
+    invalid, :class:`~service.usecases.posting_check.PostingsRefused` when its vacancies state requirements
+    that ``TALENTMATCH_POSTING_CHECK=refuse`` refuses.
     """
     engine = make_engine(settings.database_url)
     try:
         upgrade(engine)
         data = read_bundle(directory)
+        found = posting_findings(data)
+        screen_rows(settings, found)
         with transaction(engine) as session:
-            return import_market(session=session, data=data)
+            report = import_market(session=session, data=data)
+            if found:
+                audit.record(
+                    session=session,
+                    key_id="cli",
+                    action="import_flagged_vacancies",
+                    resource="bundle",
+                    detail={"via": "cli", **rows_audit_detail(found)},
+                )
+            return report, found
     finally:
         engine.dispose()
 
@@ -88,23 +122,44 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         if args.check:
             data = read_bundle(args.directory)
+            found = posting_findings(data)
+            _print_findings(found)
+            screen_rows(settings, found)
             counts = ", ".join(f"{n} {entity}" for entity, n in data.counts().items())
             print(f"{args.directory}: valid ({counts})")
             return EXIT_OK
-        report = import_bundle(settings, args.directory)
+        report, found = import_bundle(settings, args.directory)
     except BundleError as error:
         print(f"{args.directory}: {error.total} problem(s); nothing was imported", file=sys.stderr)
         for line in format_problems(error):
             print(line, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except PostingsRefused as error:
+        if not args.check:
+            _print_findings(error.found, file=sys.stderr)
+        print(f"{args.directory}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SQLAlchemyError as error:
         print(f"import failed, nothing was written: {error}", file=sys.stderr)
         return EXIT_FAILURE
     for line in report.lines():
         print(line)
+    _print_findings(found)
     state = "imported" if report.changed else "nothing changed"
     print(f"{state} in {time.perf_counter() - start:.1f}s")
     return EXIT_OK
+
+
+def _print_findings(found: list[RowWarning], file: TextIO | None = None) -> None:
+    """The import report's list of discriminatory requirements (at most SHOWN_PROBLEMS, then a count)."""
+    if not found:
+        return
+    rows = len({f.row for f in found})
+    print(f"vacancies: {len(found)} requirement(s) that may discriminate in {rows} vacancy(ies):", file=file)
+    for item in found[:SHOWN_PROBLEMS]:
+        print(f"  {item.line()}", file=file)
+    if len(found) > SHOWN_PROBLEMS:
+        print(f"  ... and {len(found) - SHOWN_PROBLEMS} more", file=file)
 
 
 def run_export(args: argparse.Namespace) -> int:

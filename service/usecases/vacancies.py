@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -22,6 +23,14 @@ from service.store.vacancies import CLEARABLE, EnterpriseRequired, InvalidVacanc
 from service.usecases.context import HR_ROLES, Context
 from service.usecases.errors import Forbidden
 from service.usecases.inputs import MAX_DESCRIPTION, MAX_TITLE, VacancyCreate, VacancyReopen, VacancyUpdate
+from service.usecases.posting_check import (
+    CHECKED_FIELDS,
+    PostingWarning,
+    posting_fields,
+    screen,
+    warning_codes,
+    warnings_of,
+)
 
 # The "add skills" box of the posting form: names or ids, separated by commas or line breaks.
 MAX_SKILL_TEXT = 2000
@@ -72,6 +81,11 @@ class VacancyView:
     @property
     def remaining_headcount(self) -> int:
         return max(0, self.vacancy.headcount - self.hires)
+
+    @cached_property
+    def warnings(self) -> list[PostingWarning]:
+        """Discriminatory requirements found in its text (:mod:`service.usecases.posting_check`)."""
+        return warnings_of(self.vacancy)
 
     @property
     def required_skills(self) -> list[str]:
@@ -182,6 +196,8 @@ def post(ctx: Context, data: VacancyCreate) -> VacancyView:
         enterprise_id = data.enterprise_id
     elif data.enterprise_id is not None and data.enterprise_id != enterprise_id:
         raise ForeignEnterprise()  # whether that enterprise exists or not
+    fields = posting_fields(title=data.title, role=data.role, description=data.description)
+    warnings = screen(ctx, fields, resource=f"enterprise:{enterprise_id}")
     extracted = data.required_skills is None and data.preferred_skills is None
     if extracted:
         found = extract_skills(ctx, title=data.title, description=data.description)
@@ -206,7 +222,10 @@ def post(ctx: Context, data: VacancyCreate) -> VacancyView:
         ),
         enterprise_id=enterprise_id,
     )
-    ctx.audit("post_vacancy", f"vacancy:{vacancy.vacancy_id}", {"skills_extracted": extracted})
+    detail: dict[str, object] = {"skills_extracted": extracted}
+    if warnings:
+        detail["posting_warnings"] = warning_codes(warnings)
+    ctx.audit("post_vacancy", f"vacancy:{vacancy.vacancy_id}", detail)
     ctx.session.commit()
     return VacancyView(vacancy, 0)
 
@@ -254,8 +273,14 @@ def patch(ctx: Context, vacancy_id: str, data: VacancyUpdate) -> VacancyView:
     with the names of the fields sent, committed."""
     ctx.require(HR_ROLES)
     vacancy = _own(ctx, vacancy_id, lock=True)
+    written = {name for name in CHECKED_FIELDS if getattr(data, name) is not None}
+    fields = {name: getattr(data if name in written else vacancy, name) for name in CHECKED_FIELDS}
+    warnings = screen(ctx, fields, resource=f"vacancy:{vacancy.vacancy_id}", written=written)
     store.update_vacancy(session=ctx.session, vacancy=vacancy, changes=changes_of(data))
-    ctx.audit("patch_vacancy", f"vacancy:{vacancy.vacancy_id}", {"fields": sorted(data.model_fields_set)})
+    detail: dict[str, object] = {"fields": sorted(data.model_fields_set)}
+    if warnings:
+        detail["posting_warnings"] = warning_codes(warnings)
+    ctx.audit("patch_vacancy", f"vacancy:{vacancy.vacancy_id}", detail)
     ctx.session.commit()
     return _view(ctx, vacancy)
 

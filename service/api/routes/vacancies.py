@@ -22,12 +22,14 @@ from service.api.schemas import (
     FeedbackPublic,
     OutcomeUndonePublic,
     Page,
+    PostingWarningPublic,
     RecordedOutcomePublic,
     VacancyPublic,
     VacancyStatus,
 )
 from service.usecases import outcomes, vacancies
 from service.usecases.inputs import FeedbackCreate, VacancyCreate, VacancyReopen, VacancyUpdate
+from service.usecases.posting_check import warning_detail
 from service.usecases.vacancies import VacancyView
 
 router = APIRouter(prefix=f"{API_PREFIX}/vacancies", tags=["vacancies"], responses=AUTH_ERRORS)
@@ -62,6 +64,7 @@ def to_public(view: VacancyView) -> VacancyPublic:
         status=vacancy.status,
         description=vacancy.description,
         skills_extracted=view.skills_extracted,
+        warnings=[PostingWarningPublic.model_validate(warning_detail(w)) for w in view.warnings],
     )
 
 

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from models.columns import EDUCATION_LEVELS, FEEDBACK_EVENTS, PROGRAM_KINDS, VACANCY_STATUSES
 from models.results import CandidateFilters
 from service.store.vacancies import GraduateNotSeeking, NotReopenable, UnknownGraduate, VacancyClosed
-from service.usecases import candidates, outcomes, vacancies
+from service.usecases import candidates, outcomes, posting_check, vacancies
 from service.usecases.context import HR_ROLES, ROLE_ADMIN, ROLE_HR, Context
 from service.usecases.inputs import FeedbackCreate
 from service.usecases.vacancies import TextTooLong
@@ -68,6 +68,10 @@ def _render_form(request: Request, ctx: Context, form: VacancyForm, *, status_co
             "education_levels": EDUCATION_LEVELS,
             "districts": districts(db),
             "enterprises": enterprise_names(db) if ctx.principal.role == ROLE_ADMIN else {},
+            "posting_warnings": posting_check.flagged(
+                {name: form.values[name] for name in posting_check.CHECKED_FIELDS}
+            ),
+            "posting_refuse": ctx.settings.posting_check == "refuse",
         },
         status_code=status_code,
     )
@@ -124,8 +128,12 @@ def vacancy_submit(request: Request, ctx: PageContext, form: FormDep) -> Respons
         except ValidationError as error:
             data.absorb(error)
         else:
-            view = vacancies.post(ctx, payload)
-            flash(request, "hr.new.saved")
+            try:
+                view = vacancies.post(ctx, payload)
+            except posting_check.DiscriminatoryPosting:
+                flash(request, "posting.refused", "error")
+                return _render_form(request, ctx, data, status_code=422)
+            flash(request, "hr.new.saved_with_warnings" if view.warnings else "hr.new.saved")
             return redirect(f"/vacancies/{view.vacancy.vacancy_id}")
     return _render_form(request, ctx, data, status_code=422)
 
@@ -173,6 +181,8 @@ def vacancy_candidates(
             "floor": result.floor if result else ctx.services.matching.min_recommend_score,
             "recorded": candidates.recorded_events(ctx, vacancy.vacancy_id, listed),
             "model_version": result.model_version if result else "",
+            "posting_warnings": posting_check.flagged_vacancy(vacancy),
+            "posting_refuse": ctx.settings.posting_check == "refuse",
             "skill": Names(skill_names(db, language(request))),
             "enterprise": Names(enterprise_names(db)),
             "events": FEEDBACK_EVENTS,
