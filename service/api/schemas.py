@@ -150,6 +150,27 @@ class VacancyPublic(BaseModel):
     )
 
 
+class OutcomeRecordPublic(BaseModel):
+    occurred_at: str = Field(description="When it was recorded (UTC, ISO 8601).")
+    vacancy_id: str
+    enterprise_id: str
+    graduate_id: str = Field(description="The graduate's pseudonymous id in the service.")
+    event: str
+    recorded_by: str = Field(description="The id of the API key (a person's) that recorded it.")
+    recorded_via: str = Field(description="`api` or `web`.")
+    model_version: str = Field(description="The model serving when it was recorded (empty: none).")
+    shown_score: float | None = Field(
+        description="The score that model gave the pair when it was recorded (null: not in its pool)."
+    )
+
+
+class OutcomesExportPublic(BaseModel):
+    since: str | None
+    until: str | None
+    count: int
+    items: list[OutcomeRecordPublic]
+
+
 class FeedbackPublic(BaseModel):
     vacancy_id: str
     graduate_id: str

@@ -1,7 +1,9 @@
 """``talentmatch purge``: erase placed and withdrawn graduates kept longer than the retention period.
 
-Uses ``TALENTMATCH_RETENTION_DAYS`` (``Settings.retention_days``) unless ``--days`` is given. Prints counts
-only, never ids. The next ``talentmatch train`` reads the store, so purged graduates leave the next model.
+Uses ``TALENTMATCH_RETENTION_DAYS`` (``Settings.retention_days``) unless ``--days`` is given; a graduate with
+an outcome recorded within ``TALENTMATCH_OUTCOME_RETENTION_DAYS`` is kept whatever ``--days`` says. Prints
+counts only, never ids. The next ``talentmatch train`` reads the store, so purged graduates leave the next
+model.
 """
 
 from __future__ import annotations
@@ -47,7 +49,12 @@ def run_purge(args: argparse.Namespace) -> int:
         with transaction(engine) as session:
             if not args.dry_run:
                 lock_out_audit_writes(session)  # servers' batched audit entries naming them are redacted too
-            report = purge_expired(session=session, retention_days=days, dry_run=args.dry_run)
+            report = purge_expired(
+                session=session,
+                retention_days=days,
+                dry_run=args.dry_run,
+                outcome_retention_days=settings.outcome_retention_days,
+            )
     except SQLAlchemyError as error:
         print(f"purge failed, nothing was deleted: {type(error).__name__}", file=sys.stderr)
         return EXIT_FAILURE

@@ -8,6 +8,10 @@ placed/withdrawn graduate with neither date counts as changed long ago and is pu
 ``undated``): data whose age cannot be shown is not kept. Imports stamp ``status_changed_at`` on new rows,
 so this only concerns rows written before that.
 
+Outcomes HR recorded (who recorded them, the model version and score shown) are kept for an audit at least
+``outcome_retention_days`` (``TALENTMATCH_OUTCOME_RETENTION_DAYS``, 183 by default): a graduate past retention
+who has a recorded outcome younger than that is kept until it ages out (counted as ``held``).
+
 Training reads the store, so the next ``talentmatch train`` never sees a purged graduate; the change log
 that keeps the service's candidate index up to date forgets them too (:mod:`service.store.changes`).
 """
@@ -41,6 +45,8 @@ class PurgeReport:
     dry_run: bool
     graduates: dict[str, int] = field(default_factory=dict)  # per status
     undated: int = 0  # of the graduates above, those with no date at all
+    held: int = 0  # past retention, but kept: an outcome recorded within outcome_retention_days
+    outcome_retention_days: int = 0
     rows: dict[str, int] = field(default_factory=dict)  # per table
     graduate_ids: list[str] = field(default_factory=list, repr=False)
 
@@ -59,6 +65,11 @@ class PurgeReport:
             lines.append("rows: " + ", ".join(f"{t} {n}" for t, n in self.rows.items()))
         if self.undated:
             lines.append(f"{self.undated} of them had no status date and no interaction to age them by")
+        if self.held:
+            lines.append(
+                f"kept {self.held} more past retention: an outcome recorded for them is younger than "
+                f"{self.outcome_retention_days} days (TALENTMATCH_OUTCOME_RETENTION_DAYS)"
+            )
         return lines
 
 
@@ -97,16 +108,56 @@ def expired_graduates(
     return expired, undated, cutoff
 
 
+def held_for_accountability(
+    *, session: Session, graduate_ids: Sequence[str], outcome_retention_days: int, now: datetime | None = None
+) -> set[str]:
+    """Of ``graduate_ids``, those with an outcome recorded by a person within ``outcome_retention_days``."""
+    if outcome_retention_days <= 0 or not graduate_ids:
+        return set()
+    since = (now or utcnow()) - timedelta(days=outcome_retention_days)
+    held: set[str] = set()
+    for chunk in _chunks(list(graduate_ids)):
+        held.update(
+            session.scalars(
+                select(Interaction.graduate_id)
+                .where(
+                    Interaction.graduate_id.in_(chunk),
+                    Interaction.recorded_by.is_not(None),
+                    Interaction.occurred_at >= since,
+                )
+                .distinct()
+            )
+        )
+    return held
+
+
 def purge_expired(
-    *, session: Session, retention_days: int, now: datetime | None = None, dry_run: bool = False
+    *,
+    session: Session,
+    retention_days: int,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    outcome_retention_days: int = 0,
 ) -> PurgeReport:
-    """Erase every graduate past retention in the caller's transaction (nothing when ``dry_run``).
+    """Erase every graduate past retention in the caller's transaction (nothing when ``dry_run``), except
+    those with an outcome recorded within ``outcome_retention_days`` (kept for an audit of the decisions).
 
     Audit entries naming a purged graduate keep the fact of access but lose the id; the purge itself is
     audited (counts only).
     """
     expired, undated, cutoff = expired_graduates(session=session, retention_days=retention_days, now=now)
-    report = PurgeReport(cutoff=cutoff, retention_days=retention_days, dry_run=dry_run, undated=undated)
+    held = held_for_accountability(
+        session=session, graduate_ids=list(expired), outcome_retention_days=outcome_retention_days, now=now
+    )
+    expired = {g: status for g, status in expired.items() if g not in held}
+    report = PurgeReport(
+        cutoff=cutoff,
+        retention_days=retention_days,
+        dry_run=dry_run,
+        undated=undated,
+        held=len(held),
+        outcome_retention_days=outcome_retention_days,
+    )
     for status in expired.values():
         report.graduates[status] = report.graduates.get(status, 0) + 1
     ids = list(expired)
@@ -147,6 +198,11 @@ def purge_expired(
         key_id=None,
         action="purge_graduates",
         resource="retention",
-        detail={"erased": report.total, "retention_days": retention_days, "by_status": report.graduates},
+        detail={
+            "erased": report.total,
+            "retention_days": retention_days,
+            "by_status": report.graduates,
+            "held_for_accountability": report.held,
+        },
     )
     return report

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -175,6 +176,12 @@ class Interaction(Base):
     vacancy_id: Mapped[str] = mapped_column(ID, ForeignKey("vacancies.vacancy_id", ondelete="CASCADE"))
     event: Mapped[str] = mapped_column(String(16))
     occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    # An outcome HR recorded: the key that recorded it, through which surface (api, web), and the model
+    # version and score the service gave the pair then (docs/accountability.md). None for imported history.
+    recorded_by: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    recorded_via: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    model_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    shown_score: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class ApiKey(Base):

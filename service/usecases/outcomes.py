@@ -15,6 +15,7 @@ from service.store import outcomes as recorded_store
 from service.store import vacancies as store
 from service.store.outcomes import Placement, RecordedOutcome, UndoExpired, Undone, UnknownOutcome
 from service.store.tables import Interaction, Vacancy
+from service.usecases.accountability import shown, stamp
 from service.usecases.context import HR_ROLES, Context
 from service.usecases.inputs import FeedbackCreate
 from service.usecases.programs import find_program, shown_id
@@ -51,10 +52,13 @@ def record_outcome(ctx: Context, vacancy_id: str, outcome: FeedbackCreate) -> Ou
     """Record ``outcome`` on one of the caller's vacancies (404 for another enterprise's).
 
     Idempotent per graduate, vacancy and event; ``hired`` places the graduate and may fill the vacancy.
-    Writers of one vacancy are serialised, so hires never exceed its headcount. Audited (``record_outcome``,
-    with the graduate's pseudonymous id), committed.
+    Writers of one vacancy are serialised, so hires never exceed its headcount. A new outcome keeps the key
+    that recorded it and the model version and score the service gives the pair now
+    (:mod:`service.usecases.accountability`). Audited (``record_outcome``, with the graduate's pseudonymous
+    id), committed.
     """
     ctx.require(HR_ROLES)
+    seen = shown(ctx, vacancy_id, outcome.graduate_id)  # before the lock: scoring may build a snapshot
     store.lock_vacancy(session=ctx.session, vacancy_id=vacancy_id)
     vacancy = store.get_vacancy(
         session=ctx.session, vacancy_id=vacancy_id, enterprise_id=ctx.enterprise_scope
@@ -62,10 +66,18 @@ def record_outcome(ctx: Context, vacancy_id: str, outcome: FeedbackCreate) -> Ou
     interaction, created = store.record_feedback(
         session=ctx.session, vacancy=vacancy, graduate_id=outcome.graduate_id, event=outcome.event
     )
+    if created:
+        stamp(ctx, interaction, seen)
     ctx.audit(
         "record_outcome",
         f"vacancy:{vacancy.vacancy_id}",
-        {"graduate": interaction.graduate_id, "event": interaction.event, "created": created},
+        {
+            "graduate": interaction.graduate_id,
+            "event": interaction.event,
+            "created": created,
+            "model_version": interaction.model_version,
+            "shown_score": interaction.shown_score,
+        },
     )
     ctx.session.commit()
     hired = store.hires(session=ctx.session, vacancy_ids=[vacancy.vacancy_id])[vacancy.vacancy_id]

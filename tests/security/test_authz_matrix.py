@@ -128,6 +128,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/vacancies/{vacancy_id}/candidates"): Row(HR, "vacancy"),
     ("GET", "/api/v1/skills"): Row(ALL),
     ("GET", "/api/v1/admin/audit"): Row(ADMIN),
+    ("GET", "/api/v1/admin/outcomes"): Row(ADMIN),
     ("GET", "/api/v1/admin/models"): Row(ADMIN),
     ("POST", "/api/v1/admin/models/reload"): Row(ADMIN),
     ("GET", "/api/v1/programs"): Row(SCHOOL),

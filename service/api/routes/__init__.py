@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.api.routes import admin_models, audit, candidates, graduates, programs, skills, vacancies
+from service.api.routes import (
+    accountability,
+    admin_models,
+    audit,
+    candidates,
+    graduates,
+    programs,
+    skills,
+    vacancies,
+)
 
 ROUTERS: list[APIRouter] = [
     vacancies.router,
@@ -14,4 +23,5 @@ ROUTERS: list[APIRouter] = [
     admin_models.router,
     programs.router,
     graduates.router,
+    accountability.router,
 ]
