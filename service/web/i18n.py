@@ -200,34 +200,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "posting.code.origin": ("户籍或籍贯", "Hukou or place of origin"),
     "posting.code.appearance": ("身高、体重或相貌", "Height, weight or looks"),
     "posting.code.health_status": ("健康状况", "Health status"),
-    "hr.new.saved_with_warnings": (
-        "岗位已保存，但文字中仍有可能构成就业歧视的要求（见下方标出的文字），请修改。",
-        "The vacancy is saved, but its text still states requirements that may discriminate (marked below); "
-        "please edit them.",
-    ),
-    # discriminatory requirements in a posting (service.usecases.posting_check)
-    "posting.title": ("发现 {n} 处可能构成就业歧视的要求", "{n} requirement(s) that may discriminate"),
-    "posting.intro": (
-        "招聘不得限定性别、婚育、民族、户籍，不得排斥乙肝病原携带者；年龄、身高、相貌等要求须为岗位所必需。"
-        "请修改标出的文字后再保存。",
-        "A posting may not restrict gender, marriage or childbirth, ethnicity or hukou, nor exclude "
-        "hepatitis B carriers; age, height or looks only where the work needs them. Please edit the marked text.",
-    ),
-    "posting.refuse": (
-        "按本服务的设置，含有这些要求的岗位不能保存：请修改标出的文字。",
-        "This service refuses postings with these requirements: edit the marked text to save.",
-    ),
-    "posting.refused": (
-        "岗位未保存：文字中含有可能构成就业歧视的要求。",
-        "The vacancy was not saved: its text states requirements that may discriminate.",
-    ),
-    "posting.code.gender": ("性别", "Gender"),
-    "posting.code.marriage_childbirth": ("婚育状况", "Marriage and childbirth"),
-    "posting.code.age": ("年龄", "Age"),
-    "posting.code.ethnicity": ("民族", "Ethnicity"),
-    "posting.code.origin": ("户籍或籍贯", "Hukou or place of origin"),
-    "posting.code.appearance": ("身高、体重或相貌", "Height, weight or looks"),
-    "posting.code.health_status": ("健康状况", "Health status"),
     "valid.required": ("此项必填。", "This field is required."),
     "valid.too_long": ("最多 {n} 个字。", "At most {n} characters."),
     "valid.int": ("请输入整数。", "Please enter a whole number."),
