@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     # succeeds) are not presented as recommendations: the API leaves them out unless asked, the pages
     # fold them into "other graduates" / "other vacancies".
     min_recommend_score: float = Field(default=0.02, ge=0.0, le=1.0)
+    # `exposure`: a vacancy's candidates are re-ordered (never re-scored) so that each group of graduates
+    # (by `fair_rerank_by`) gets its share of the top while the list keeps 98% of its DCG
+    # (models.rerank, docs/fairness.md); `rerank=` on a request overrides it. Off by default.
+    fair_rerank: Literal["none", "exposure"] = "none"
+    fair_rerank_by: Literal[
+        "school", "school_kind", "program_kind", "order_class", "education", "district"
+    ] = "school_kind"
 
     # HTTP limits
     max_body_bytes: int = 1_000_000

@@ -221,16 +221,25 @@ def _ground_truth(
 ) -> GroundTruth:
     n_grad, n_vac = len(grads.program), len(vacs.enterprise)
     sponsor = np.array([p.sponsor for p in programs], dtype=np.int64)[grads.program]
+    params = {
+        "seed": int(seed),
+        "scale": scale,
+        "variant": variant.name,
+        "as_of": as_of.strftime("%Y-%m-%d"),
+        "utility_weights": variant.utility_weights(),
+        "employer_weights": variant.employer_weights(),
+        "education_levels": list(EDUCATION_LEVELS),
+    }
+    if variant.screened_school_kind is not None:
+        # The programmes (rows) whose graduates the employers mark down: those of the screened schools.
+        rows = [i for i, p in enumerate(programs) if SCHOOLS[p.school].kind == variant.screened_school_kind]
+        params["screened"] = {
+            "school_kind": variant.screened_school_kind,
+            "penalty": float(variant.screening_penalty),
+            "program_rows": rows,
+        }
     return GroundTruth(
-        params={
-            "seed": int(seed),
-            "scale": scale,
-            "variant": variant.name,
-            "as_of": as_of.strftime("%Y-%m-%d"),
-            "utility_weights": variant.utility_weights(),
-            "employer_weights": variant.employer_weights(),
-            "education_levels": list(EDUCATION_LEVELS),
-        },
+        params=params,
         skill_ids=SKILL_IDS.astype(str),
         districts=np.array(DISTRICTS),
         templates=np.array([f"{t.segment}/{t.role}" for t in TEMPLATES]),

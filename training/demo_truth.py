@@ -210,13 +210,19 @@ class GroundTruth:
         w = self.params["employer_weights"]
         gap = parts["education_gap"]
         education = np.where(gap < 0, gap * 0.5 - 2.0, 0.0)
-        return (
+        fit = (
             w["required"] * parts["required"]
             + w["preferred"] * parts["preferred"]
             + w["sponsor"] * parts["sponsor"]
             + w["education"] * education
             + w["noise"] * pair_noise(self.seed, _EMPLOYER_SALT, np.asarray(g), np.asarray(v))
         )
+        screened = self.params.get("screened")
+        if screened:  # a variant's employers mark a group down on purpose (training.demo_variants)
+            programs = np.asarray(screened["program_rows"], dtype=np.int64)
+            marked = np.isin(self.graduate_program[np.asarray(g, dtype=np.int64)], programs)
+            fit = fit - float(screened["penalty"]) * marked
+        return fit
 
     # ---- persistence ------------------------------------------------------------------------
     def save(self, directory: str | Path) -> list[Path]:

@@ -32,6 +32,10 @@ class Variant:
     utility, employer, simulation : mapping of str to float
         Overrides of :data:`UTILITY_WEIGHTS`, :data:`EMPLOYER_WEIGHTS` and :data:`SIMULATION`; a key
         those do not have raises ``ValueError`` (a typo must not silently leave the default in place).
+    screened_school_kind, screening_penalty
+        Employers mark down every graduate of a school of this kind by ``screening_penalty`` in their
+        screening score, whatever the graduate's skills (a disadvantaged group on purpose, for the fairness
+        report); ``None`` (every other variant): no such term, and nothing of it in the truth's params.
     """
 
     name: str
@@ -40,6 +44,8 @@ class Variant:
     utility: Mapping[str, float] = field(default_factory=dict)
     employer: Mapping[str, float] = field(default_factory=dict)
     simulation: Mapping[str, float] = field(default_factory=dict)
+    screened_school_kind: str | None = None
+    screening_penalty: float = 0.0
 
     def __post_init__(self) -> None:
         for what, overrides, base in (
@@ -122,6 +128,16 @@ _VARIANTS = (
         ),
         checks="that the model leans on features, not on history rates, when history is thin",
         simulation={"views_factor": 0.1, "reject_notice": 0.3},
+    ),
+    Variant(
+        "biased",
+        changes=(
+            "employers mark down graduates of vocational colleges (高职) by 2.0 in screening (about a "
+            "required-skill share of 0.8), whatever their skills; the graduates' side as in default"
+        ),
+        checks="that the fairness report flags a group screened down on purpose and the re-ranking lifts it",
+        screened_school_kind="vocational_college",
+        screening_penalty=2.0,
     ),
 )
 VARIANTS: dict[str, Variant] = {v.name: v for v in _VARIANTS}

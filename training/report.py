@@ -23,6 +23,7 @@ from models.baselines import LightFMMatcher, PopularityMatcher, RandomMatcher
 from models.data import MarketData
 from models.keyword import KeywordMatcher
 from models.matcher import Matcher, MatcherConfig
+from models.rerank import ExposureReranked
 from training.calibration import reliability
 from training.demo_truth import GroundTruth
 from training.evaluate import (
@@ -37,6 +38,8 @@ from training.evaluate import (
     relative,
     time_split,
 )
+from training.fairness import FairnessReport, fairness_report
+from training.fairness_report import fairness_html, plot_fairness
 
 log = logging.getLogger(__name__)
 FULL = "full"
@@ -58,10 +61,12 @@ OUTCOME_EXTRA = ("ece", "ties_vacancy", "ties_graduate")
 FAMILY_TITLES = {APPLICATIONS: "applications", ACCEPTED: "accepted outcomes (employer advanced)"}
 __all__ = [
     "Evaluation",
+    "format_rerank",
     "format_reliability",
     "format_table",
     "markdown_table",
     "reliability",
+    "rerank_comparison",
     "run_evaluation",
     "summary",
     "write_report",
@@ -76,6 +81,21 @@ class Evaluation:
     cut: str
     k: int
     config: dict[str, Any]
+    # The full model's fairness report at the cut (with the re-ranked top-k figures), and the holdout
+    # metrics of the full model re-ranked for exposure, beside the full model's own in ``table``.
+    fairness: FairnessReport | None = None
+    reranked: dict[str, float] | None = None
+
+
+RERANKED = "full_rerank"
+# What the side-by-side table compares: the full model against it re-ranked for exposure.
+RERANK_METRICS = (
+    "ndcg_vacancy",
+    "ndcg_accepted_vacancy",
+    "recall_vacancy",
+    "coverage_vacancy",
+    "gini_vacancy",
+)
 
 
 def build_matchers(config: MatcherConfig, *, ablations: bool = True) -> dict[str, Any]:
@@ -104,8 +124,15 @@ def run_evaluation(
     ablations: bool = True,
     progress: bool = False,
     max_queries: int = 2000,
+    fairness: bool = True,
+    rerank_by: str = "school_kind",
 ) -> Evaluation:
-    """Split at ``cut``, fit every matcher on the training part, evaluate both directions."""
+    """Split at ``cut``, fit every matcher on the training part, evaluate both directions.
+
+    With ``fairness``, also the full model's fairness report at the cut (:mod:`training.fairness`) and the
+    holdout metrics of the full model re-ranked for exposure over ``rerank_by`` (the vacancy direction:
+    the re-ranking orders candidates), measured on the same queries as the model's own order.
+    """
     config = config or MatcherConfig()
     split = time_split(data, cut=cut)
     matchers = build_matchers(config, ablations=ablations)
@@ -118,6 +145,26 @@ def run_evaluation(
     tick = time.perf_counter()
     results = evaluate_matchers(matchers, split, k=k, truth=truth, max_queries=max_queries, seed=config.seed)
     timings["evaluate"] = time.perf_counter() - tick
+    report = reranked = None
+    if fairness:
+        tick = time.perf_counter()
+        full = matchers[FULL]
+        fair = ExposureReranked(full, attribute=rerank_by)
+        again = evaluate_matchers(
+            {RERANKED: fair},
+            split,
+            k=k,
+            max_queries=max_queries,
+            seed=config.seed,
+            plan_programs=0,
+            oracle=False,
+        )
+        reranked = flatten(again)[RERANKED]
+        report = fairness_report(
+            full, split.test, k=k, as_of=split.cut, rerank_by=rerank_by, seed=config.seed
+        )
+        report.model_version = FULL
+        timings["fairness"] = time.perf_counter() - tick
     return Evaluation(
         table=flatten(results),
         results=results,
@@ -125,7 +172,60 @@ def run_evaluation(
         cut=str(split.cut),
         k=k,
         config=config.to_dict(),
+        fairness=report,
+        reranked=reranked,
     )
+
+
+def rerank_comparison(evaluation: Evaluation) -> dict[str, dict[str, float]]:
+    """The full model and the same model re-ranked for exposure, side by side: the holdout metrics of the
+    vacancy direction (:data:`RERANK_METRICS`), their relative change, and the fairness report's top-k
+    figures (lowest impact ratio, the most under-exposed group's exposure share, coverage)."""
+    if evaluation.reranked is None or evaluation.fairness is None:
+        return {}
+    own = evaluation.table.get(FULL, {})
+    out: dict[str, dict[str, float]] = {}
+    for metric in RERANK_METRICS:
+        before, after = own.get(metric, 0.0), evaluation.reranked.get(metric, 0.0)
+        out[metric] = {
+            "full": before,
+            RERANKED: after,
+            "change": (after - before) / before if before else 0.0,
+        }
+    report = evaluation.fairness
+    attribute = str(report.reranked.get("attribute", "school_kind"))
+    plain = report.attributes[attribute]["top_k"]
+    fair = report.reranked["attributes"][attribute]["top_k"]
+    out[f"min_impact_ratio_{attribute}"] = {
+        "full": plain.min_impact_ratio or 0.0,
+        RERANKED: fair.min_impact_ratio or 0.0,
+    }
+    # The group furthest under its pool share in the model's own lists.
+    worst = min(plain.groups, key=lambda g: (g.exposure_share or 0.0) - (g.pool_share or 0.0))
+    after = next(g for g in fair.groups if g.group == worst.group)
+    out[f"exposure_share_{worst.group}"] = {
+        "full": worst.exposure_share or 0.0,
+        RERANKED: after.exposure_share or 0.0,
+        "pool_share": worst.pool_share or 0.0,
+    }
+    out["coverage_top20"] = {"full": report.coverage, RERANKED: float(report.reranked["coverage"])}
+    for row in out.values():
+        if "change" not in row:
+            row["change"] = (row[RERANKED] - row["full"]) / row["full"] if row["full"] else 0.0
+    return out
+
+
+def format_rerank(evaluation: Evaluation) -> str:
+    """The side-by-side comparison as text (empty without a fairness run)."""
+    rows = rerank_comparison(evaluation)
+    if not rows:
+        return ""
+    lines = ["exposure-aware re-ranking (vacancy direction, holdout; top-k figures at the cut):"]
+    for name, row in rows.items():
+        lines.append(
+            f"  {name:32s} full {row['full']:.4f}  re-ranked {row[RERANKED]:.4f}  ({row['change']:+.1%})"
+        )
+    return "\n".join(lines)
 
 
 def _align(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -383,10 +483,23 @@ def write_report(evaluation: Evaluation, directory: str | Path) -> list[Path]:
             if result.plan is not None
         },
     }
+    if evaluation.fairness is not None:
+        payload["fairness"] = evaluation.fairness.to_dict()
+        payload["rerank_comparison"] = rerank_comparison(evaluation)
     json_path = directory / "evaluation.json"
     json_path.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     plots = _plots(evaluation, directory)
     images = "\n".join(f'<p><img src="{p.name}" alt="{p.stem}"></p>' for p in plots)
+    fairness_section = ""
+    if evaluation.fairness is not None:
+        fairness_plots = plot_fairness(evaluation.fairness, directory)
+        plots += fairness_plots
+        fairness_section = (
+            "<h2>Fairness and exposure (the full model at the cut)</h2>\n"
+            "<h3>Exposure-aware re-ranking, side by side</h3>"
+            f"<pre>{html.escape(format_rerank(evaluation))}</pre>\n"
+            + fairness_html(evaluation.fairness, fairness_plots)
+        )
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>talentmatch evaluation</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;
@@ -405,6 +518,7 @@ equal scores in the top-20 lists.</p>
 {_html_table(evaluation, ACCEPTED, ("ndcg", "recall", "precision"), extra=OUTCOME_EXTRA)}
 {_html_plans(evaluation)}
 <h2>Plain text</h2><pre>{html.escape(format_table(evaluation))}</pre>
+{fairness_section}
 <h2>Timings (s)</h2><pre>{html.escape(json.dumps(evaluation.timings, indent=1))}</pre>
 {images}
 </body></html>

@@ -274,6 +274,17 @@ class CandidatesPublic(BaseModel):
     offset: int
     score_floor: float = Field(description=SCORE_FLOOR_DESCRIPTION)
     below_floor: int = Field(description=BELOW_FLOOR_DESCRIPTION)
+    rerank: Literal["none", "exposure"] = Field(
+        default="none",
+        description="The re-ranking asked for (`rerank=` or `TALENTMATCH_FAIR_RERANK`); `exposure` "
+        "re-orders the recommendations so under-exposed groups of graduates get their share of the top "
+        "(docs/fairness.md).",
+    )
+    reranked: bool = Field(
+        default=False,
+        description="true when the order differs from the model's: the items are then not sorted by `score` "
+        "(each `score` is the pair's own, unchanged).",
+    )
 
 
 class SkillPublic(BaseModel):

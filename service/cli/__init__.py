@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from service.cli import accountability, bootstrap, data, demo, evaluate, keys, purge, serve, train
+from service.cli import accountability, bootstrap, data, demo, evaluate, fairness, keys, purge, serve, train
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="talentmatch", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (data, demo, train, evaluate, keys, serve, bootstrap, purge, accountability):
+    for module in (data, demo, train, evaluate, fairness, keys, serve, bootstrap, purge, accountability):
         module.register(subparsers)
     return parser
 

@@ -35,13 +35,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-ablations", action="store_true", help="skip the ablation models (faster)")
     parser.add_argument("--max-queries", type=int, default=2000, help="queries per direction (sampled)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--no-fairness",
+        action="store_true",
+        help="skip the fairness section and the re-ranking comparison (docs/fairness.md)",
+    )
     parser.set_defaults(handler=run_evaluate)
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from service.retrain import read_training_data
     from training.pipeline import TrainingError, ground_truth_of
-    from training.report import format_reliability, format_table, run_evaluation, summary, write_report
+    from training.report import (
+        format_reliability,
+        format_rerank,
+        format_table,
+        run_evaluation,
+        summary,
+        write_report,
+    )
 
     settings = get_settings()
     if args.k < 1:
@@ -74,6 +86,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
             ablations=not args.no_ablations,
             progress=not quiet,
             max_queries=args.max_queries,
+            fairness=not args.no_fairness,
+            rerank_by=settings.fair_rerank_by,
         )
     except ValueError as error:
         print(f"error: cannot evaluate {source}: {error}", file=sys.stderr)
@@ -84,6 +98,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
     reliability = format_reliability(evaluation)
     if reliability:
         print(reliability)
+    rerank = format_rerank(evaluation)
+    if rerank:
+        print(rerank)
+    if evaluation.fairness is not None:
+        flags = evaluation.fairness.flags
+        print(
+            f"fairness: {len(flags)} flagged group(s) (impact ratio under 0.8); "
+            "see the report's fairness section"
+        )
     print(f"full model: {summary(evaluation.table)}")
     print(f"report: {paths[1]}  metrics: {paths[0]}")
     return EXIT_OK

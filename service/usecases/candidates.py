@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import numpy as np
 from sqlalchemy import select
 
+from models.rerank import RERANK_WINDOW, RerankMode, rerank_candidates
 from models.results import CandidateFilters, Match
 from service.matching import GraduateInfo, RankedPage
 from service.store.tables import Interaction, Vacancy
@@ -53,6 +55,8 @@ class CandidateList:
     limit: int
     offset: int
     page: RankedPage
+    rerank: RerankMode = "none"  # the re-ranking asked for
+    reranked: bool = False  # the order differs from the model's (scores unchanged)
 
     def shown(self, *, include_below: bool = False) -> list[Candidate]:
         return self.recommended + self.below if include_below else list(self.recommended)
@@ -66,10 +70,16 @@ def list_for_vacancy(
     limit: int = 20,
     offset: int = 0,
     personalised: bool = True,
+    rerank: RerankMode | None = None,
 ) -> CandidateList:
     """Seeking graduates ranked best first for one of the caller's vacancies (404 for another
     enterprise's), audited with the graduates shown, committed. An hr key sees no reason naming a
-    graduate's own preferences and may not filter by district (:data:`PRIVATE_REASONS`)."""
+    graduate's own preferences and may not filter by district (:data:`PRIVATE_REASONS`).
+
+    ``rerank`` (default ``TALENTMATCH_FAIR_RERANK``): ``exposure`` re-orders the recommendations among the
+    first :data:`~models.rerank.RERANK_WINDOW` ranks by :func:`~models.rerank.rerank_candidates` (groups by
+    ``TALENTMATCH_FAIR_RERANK_BY``); the scores stay the pairs' own and no rank below the floor moves up.
+    """
     ctx.require(HR_ROLES)
     filters = filters or CandidateFilters()
     hr = ctx.principal.role == ROLE_HR
@@ -78,9 +88,20 @@ def list_for_vacancy(
     vacancy = get_vacancy(
         session=ctx.session, vacancy_id=vacancy_id, enterprise_id=ctx.enterprise_scope, with_skills=False
     )
-    page = ctx.matching(personalised=personalised).recommended_candidates(
-        session=ctx.session, vacancy=vacancy.vacancy_id, limit=limit, offset=offset, filters=filters
-    )
+    mode: RerankMode = rerank or ctx.settings.fair_rerank
+    matching = ctx.matching(personalised=personalised)
+    reranked = False
+    if mode == "exposure":
+        window = max(RERANK_WINDOW, offset + limit)
+        head = matching.recommended_candidates(
+            session=ctx.session, vacancy=vacancy.vacancy_id, limit=window, offset=0, filters=filters
+        )
+        page, reranked = _reranked(head, vacancy.vacancy_id, filters, ctx.settings.fair_rerank_by)
+        page = replace(page, items=page.items[offset : offset + limit], offset=offset)
+    else:
+        page = matching.recommended_candidates(
+            session=ctx.session, vacancy=vacancy.vacancy_id, limit=limit, offset=offset, filters=filters
+        )
     if hr:
         page = replace(page, items=[_without_private_reasons(m) for m in page.items])
     graduates = page.snapshot.graduates
@@ -100,6 +121,7 @@ def list_for_vacancy(
             "limit": limit,
             "offset": offset,
             "personalised": personalised,
+            "rerank": mode,
             "model_version": page.snapshot.model_version,
         },
     )
@@ -115,7 +137,27 @@ def list_for_vacancy(
         limit=limit,
         offset=offset,
         page=page,
+        rerank=mode,
+        reranked=reranked,
     )
+
+
+def _reranked(
+    page: RankedPage, vacancy_id: str, filters: CandidateFilters, attribute: str
+) -> tuple[RankedPage, bool]:
+    """``page`` (ranks from 0) with its recommendations among the first ``RERANK_WINDOW`` ranks re-ordered
+    for exposure; ranks below the floor and past the window keep their places."""
+    index = page.snapshot.index
+    window = page.items[:RERANK_WINDOW]
+    head = [m for m in window if m.score >= page.floor]  # the recommendations come first (ranked by score)
+    vacancy_row = int(index.vacancies.ids.rows([vacancy_id])[0])
+    rows = index.graduates.ids.rows([m.graduate_id for m in head])
+    if vacancy_row < 0 or len(head) < 2 or (rows < 0).any():
+        return page, False
+    scores = np.array([m.score for m in head], dtype=np.float64)
+    result = rerank_candidates(index, vacancy_row, rows, scores, filters=filters, attribute=attribute)
+    items = [head[i] for i in result.order] + page.items[len(head) :]
+    return replace(page, items=items), result.changed
 
 
 def _without_private_reasons(match: Match) -> Match:

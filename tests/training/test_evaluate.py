@@ -258,7 +258,11 @@ def test_run_evaluation_writes_report(tmp_path: Path) -> None:
     assert sum(curve["count"]) == curve["pairs"] > 0
     assert payload["plans"] == {}  # no ground truth, no plans
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert page.count("<img") == 4 and 'alt="reliability"' in page
+    assert page.count("<img") == 6 and 'alt="reliability"' in page  # 4 + the fairness section's 2
+    assert "Fairness and exposure" in page and 'alt="impact_ratios"' in page
+    # The full model re-ranked for exposure, side by side with its own order, and the fairness figures.
+    assert payload["rerank_comparison"]["ndcg_vacancy"]["full"] == payload["metrics"]["full"]["ndcg_vacancy"]
+    assert "impact_ratio" in json.dumps(payload["fairness"]) and "full_rerank" not in payload["metrics"]
     assert all(p.exists() for p in paths)
     text = format_table(evaluation)
     assert "keyword" in text and "ndcgA@G" in text and "ece" in text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -52,13 +52,29 @@ def list_candidates(
     ] = None,
     personalised: Personalised = True,
     include_below_floor: IncludeBelowFloor = False,
+    rerank: Annotated[
+        Literal["none", "exposure"] | None,
+        Query(
+            description="`exposure`: re-order the recommendations so each group of graduates (by school "
+            "kind, or `TALENTMATCH_FAIR_RERANK_BY`) gets at least its share of the top of the list, within a "
+            "bound on the loss of the list's estimated DCG; scores are unchanged and `reranked` says whether "
+            "the order moved. `none`: the model's order. Default: `TALENTMATCH_FAIR_RERANK` (`none`). See "
+            "docs/fairness.md."
+        ),
+    ] = None,
 ) -> CandidatesPublic:
     """Seeking graduates ranked best first by score for one of the caller's vacancies, with reasons."""
     filters = CandidateFilters(
         district=district or None, program_kind=program_kind or None, program_id=program_id or None
     )
     result = candidates.list_for_vacancy(
-        ctx, vacancy_id, filters=filters, limit=limit, offset=offset, personalised=personalised
+        ctx,
+        vacancy_id,
+        filters=filters,
+        limit=limit,
+        offset=offset,
+        personalised=personalised,
+        rerank=rerank,
     )
     return CandidatesPublic(
         vacancy_id=result.vacancy.vacancy_id,
@@ -69,6 +85,8 @@ def list_candidates(
         offset=offset,
         score_floor=result.floor,
         below_floor=len(result.below),
+        rerank=result.rerank,
+        reranked=result.reranked,
     )
 
 

@@ -1,0 +1,66 @@
+"""The fairness and exposure report of the served model over the store (admin page, ``talentmatch fairness``).
+
+The figures are :func:`training.fairness.fairness_report`'s: the model ranks every open vacancy's
+candidates and every seeking graduate's vacancies as the evaluation does, and the history gives who was
+shortlisted and hired. One report per (model version, data version, k) is kept in the process: the page
+asks again cheaply until the store or the model changes.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from service.model_holder import keyword_fallback
+from service.store.market import load_market
+from service.store.session import data_version
+from service.usecases.context import ADMIN_ROLES, Context
+from training.fairness import FairnessReport, fairness_report
+from training.registry import ArtifactError, LoadedModel, Registry
+
+__all__ = ["FairnessView", "report"]
+
+_CACHE: dict[tuple[str, str, int, int, str], FairnessReport] = {}
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class FairnessView:
+    report: FairnessReport
+    model_version: str
+    data_version: int
+
+
+def _model(ctx: Context) -> LoadedModel:
+    """The served model; from the command line (which serves none) the registry's current version, else
+    the keyword fallback the service would serve."""
+    served = ctx.services.model_holder.get()
+    if served is not None:
+        return served
+    try:
+        return Registry(ctx.settings.artifacts_dir).load()
+    except ArtifactError:
+        return keyword_fallback()
+
+
+def report(ctx: Context, *, k: int = 10) -> FairnessView:
+    """The report for the model being served and the store as it is now (admin only), audited."""
+    ctx.require(ADMIN_ROLES)
+    model = _model(ctx)
+    version = data_version(ctx.session)
+    key = (ctx.settings.database_url, model.version, version, int(k), ctx.settings.fair_rerank_by)
+    with _LOCK:
+        found = _CACHE.get(key)
+        if found is None:
+            data = load_market(session=ctx.session)
+            found = fairness_report(model.matcher, data, k=k, rerank_by=ctx.settings.fair_rerank_by)
+            found.model_version = model.version
+            _CACHE.clear()  # one report kept: the latest asked for
+            _CACHE[key] = found
+    ctx.audit_read(
+        "fairness_report",
+        "fairness",
+        {"model_version": model.version, "data_version": version, "k": k, "flags": len(found.flags)},
+    )
+    ctx.session.commit()
+    return FairnessView(report=found, model_version=model.version, data_version=version)
