@@ -299,6 +299,7 @@ class AuditEntryPublic(BaseModel):
     id: int
     at: UtcTime
     key_id: str | None
+    key_name: str | None = Field(default=None, description="The name the key was created with.")
     action: str
     resource: str
     detail: str

@@ -42,17 +42,29 @@ def list_entries(
     session: Session,
     key_id: str | None = None,
     action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[AuditEntry], int]:
-    """Newest first, optionally for one key or one action; returns the page and the total."""
+    """Newest first, optionally for one key, one action, and from ``since`` (inclusive) to ``until``
+    (exclusive, naive UTC); returns the page and the total."""
     query = select(AuditEntry)
     if key_id:
         query = query.where(AuditEntry.key_id == key_id)
     if action:
         query = query.where(AuditEntry.action == action)
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.at < until)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = session.scalars(
         query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset)
     )
     return list(items), int(total)
+
+
+def actions(*, session: Session) -> list[str]:
+    """The actions the log holds, by name."""
+    return sorted(session.scalars(select(AuditEntry.action).distinct()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -27,7 +28,7 @@ from service.store.tables import (
     Skill,
     Vacancy,
 )
-from service.usecases.context import ADMIN_ROLES, Context
+from service.usecases.context import ADMIN_ROLES, OPERATOR, Context
 from training.lock import LockBusy
 from training.registry import ArtifactError, Pointer, Registry
 
@@ -310,19 +311,50 @@ class AuditPage:
     total: int
     limit: int
     offset: int
+    key_names: dict[str, str] = field(default_factory=dict)  # key id -> its name, for every key
+    actions: list[str] = field(default_factory=list)  # every action the log holds
+
+    def who(self, key_id: str | None) -> str:
+        """The name of the key that acted (the operator for ``cli``); its id when it has no name."""
+        if key_id is None:
+            return ""
+        return self.key_names.get(key_id) or key_id
 
 
 def list_audit(
-    ctx: Context, *, key_id: str | None = None, action: str | None = None, limit: int = 50, offset: int = 0
+    ctx: Context,
+    *,
+    key_id: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> AuditPage:
-    """Audit entries, newest first, optionally of one key or one action; every request this process has
-    answered is in it (the batched entries of reads are written first)."""
+    """Audit entries, newest first, optionally of one key, one action, and from ``since`` to ``until``
+    (naive UTC); every request this process has answered is in it (the batched entries of reads are
+    written first). The page carries every key's name and the actions the log holds, for the filters."""
     ctx.require(ADMIN_ROLES)
     ctx.services.audit_buffer.flush()
     items, total = audit.list_entries(
-        session=ctx.session, key_id=key_id, action=action, limit=limit, offset=offset
+        session=ctx.session,
+        key_id=key_id,
+        action=action,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
     )
-    return AuditPage(items=items, total=total, limit=limit, offset=offset)
+    names = {key.key_id: key.name for key in list_api_keys(session=ctx.session)}
+    names.setdefault(OPERATOR.key_id, OPERATOR.name)
+    return AuditPage(
+        items=items,
+        total=total,
+        limit=limit,
+        offset=offset,
+        key_names=names,
+        actions=audit.actions(session=ctx.session),
+    )
 
 
 COUNTED = {

@@ -20,7 +20,7 @@ from service.usecases.errors import Forbidden
 # (it would tell which graduates prefer it). Admin, who may read a graduate's record anyway, keeps both.
 PRIVATE_REASONS = frozenset({"district_preference"})
 DISTRICT_FILTER_REFUSED = (
-    "an hr key may not filter candidates by district: the filter would tell which graduates prefer it, "
+    "an HR key may not filter candidates by district: the filter would tell which graduates prefer it, "
     "and graduates' preferences are theirs (admin keys may)"
 )
 

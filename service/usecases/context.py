@@ -35,6 +35,8 @@ SCHOOL_ROLES = (ROLE_ADMIN, ROLE_SCHOOL)
 ADMIN_ROLES = (ROLE_ADMIN,)
 
 Channel = Literal["api", "web", "cli"]
+# How messages name a key of each role ("an HR key", never "a hr key").
+KEY_NAMES = {ROLE_ADMIN: "an admin key", ROLE_HR: "an HR key", ROLE_SCHOOL: "a school key"}
 
 
 class ModelSource(Protocol):
@@ -95,7 +97,9 @@ OPERATOR = KeyIdentity(key_id="cli", role=ROLE_ADMIN, name="operator")
 def require_role(principal: KeyIdentity, roles: tuple[str, ...]) -> None:
     """The one role rule: raise :class:`Forbidden` unless ``principal`` has one of ``roles``."""
     if principal.role not in roles:
-        raise Forbidden(f"a {principal.role} key may not do this (allowed: {', '.join(roles)})")
+        raise Forbidden(
+            f"{KEY_NAMES.get(principal.role, 'this key')} may not do this (allowed: {', '.join(roles)})"
+        )
 
 
 @dataclass(frozen=True)

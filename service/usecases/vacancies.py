@@ -61,7 +61,7 @@ class ForeignEnterprise(Forbidden):
     """An hr key naming another enterprise than its own (403, whether that one exists or not)."""
 
     def __init__(self) -> None:
-        message = "an hr key posts for its own enterprise; leave enterprise_id out or send its own"
+        message = "an HR key posts for its own enterprise; leave enterprise_id out or send its own"
         super().__init__(message)
         self.details = [{"field": "body.enterprise_id", "message": message}]
 

@@ -38,8 +38,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # sign-in
     "signin.title": ("登录", "Sign in"),
     "signin.intro": (
-        "请输入管理员为您发放的 API 密钥。密钥只保存在本浏览器的加密会话中。",
-        "Enter the API key your administrator gave you. It is kept only in this browser's signed session.",
+        "请输入管理员为您发放的 API 密钥。密钥只在登录时核对一次，不会保存："
+        "浏览器只收到一个签名的 Cookie，其中是服务器端会话的随机编号；"
+        "退出、闲置超时或密钥被吊销后会话即失效。",
+        "Enter the API key your administrator gave you. The key is checked once and not kept: your browser "
+        "gets a signed cookie holding only the random id of a session stored on the server, which ends when "
+        "you sign out, after a period without use, or when the key is revoked.",
     ),
     "signin.key": ("API 密钥", "API key"),
     "signin.submit": ("登录", "Sign in"),
@@ -140,7 +144,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "field.description": ("岗位描述", "Description"),
     "field.description.hint": (
         "例如：熟悉引线键合和倒装焊工艺，有SPC经验",
-        "e.g. 熟悉引线键合和倒装焊工艺，有SPC经验 (Chinese or English)",
+        "e.g. Familiar with wire bonding and flip-chip processes; SPC experience (Chinese or English)",
     ),
     "field.min_education": ("最低学历", "Minimum education"),
     "field.district": ("工作地区", "District"),
@@ -155,7 +159,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "添加技能（技能编号、中文或英文名，用逗号分隔）",
         "Add skills (ids or names, comma-separated)",
     ),
-    "field.optional": ("选填", "optional"),
+    "field.optional": ("（选填）", "(optional)"),
     "hr.new.extract": ("提取技能", "Extract skills"),
     "hr.new.save": ("保存岗位", "Save vacancy"),
     "hr.new.extracted": (
@@ -211,6 +215,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "valid.no_skills": ("至少需要一项技能。", "At least one skill is needed."),
     "valid.raw": ("{message}", "{message}"),
     "valid.number01": ("请输入 0 到 1 之间的数。", "Please enter a number between 0 and 1."),
+    "valid.percent": (
+        "请输入 0 到 100 之间的百分数，例如 30 或 30%。",
+        "Please enter a percentage from 0 to 100, e.g. 30 or 30%.",
+    ),
     "valid.file_too_big": ("文件不能超过 {n} MB。", "The file may be at most {n} MB."),
     # HR side (vacancies and outcomes, issue 13): hidden characters, reopening, outcomes refused.
     "valid.hidden_chars_line": (
@@ -244,6 +252,76 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "毕业生“{graduate}”已不在求职中，不能录用。",
         "Graduate '{graduate}' is no longer seeking and cannot be hired.",
     ),
+    # Confirmation, reopening and undo (issue 15): nothing important happens in one unguarded click.
+    "hr.confirm.vacancy": (
+        "岗位“{title}”：已录用 {hired} / {headcount} 人。",
+        "Vacancy “{title}”: {hired} of {headcount} hired.",
+    ),
+    "hr.confirm.cancel": ("取消", "Cancel"),
+    "hr.confirm.close.title": ("确认关闭岗位“{title}”？", "Close the vacancy “{title}”?"),
+    "hr.confirm.close.body": (
+        "关闭后，该岗位不再出现在毕业生的岗位建议中，也不能再记录进展；已记录的进展和录用仍然保留。"
+        "截止日期之前可以重新开放。",
+        "Once closed it leaves graduates' suggestions and takes no more outcomes; the outcomes and hires "
+        "recorded stay. It can be reopened until its closing date.",
+    ),
+    "hr.confirm.close.yes": ("确认关闭", "Close the vacancy"),
+    "hr.confirm.hire.title": ("确认录用毕业生 {graduate}？", "Hire graduate {graduate}?"),
+    "hr.confirm.hire.body": (
+        "录用后该毕业生将标记为已就业，不再作为任何岗位的候选人；名额用满时岗位自动变为已招满。"
+        "如有误，可在 {minutes} 分钟内撤销。",
+        "The graduate will be marked as placed and leave every vacancy's candidates; when every seat is "
+        "taken the vacancy becomes filled. A mistake can be undone within {minutes} minutes.",
+    ),
+    "hr.confirm.hire.yes": ("确认录用", "Confirm the hire"),
+    "hr.reopen.hint": (
+        "截止日期之前可以重新开放，候选人会重新出现。",
+        "It can be reopened until its closing date; its candidates come back.",
+    ),
+    "hr.reopen.headcount": ("新的招聘人数", "New headcount"),
+    "hr.reopen.filled_hint": (
+        "已录用 {hired} 人。填写大于已录用人数的招聘人数即可重新开放。",
+        "{hired} hired. Enter a headcount above the hires to open it again.",
+    ),
+    "hr.reopen.headcount_invalid": (
+        "招聘人数须为 1 到 {max} 之间的整数。",
+        "The headcount must be a whole number from 1 to {max}.",
+    ),
+    "hr.hires.title": ("已录用：", "Hired:"),
+    "hr.outcomes.title": ("已记录的进展（{n} 名毕业生）", "Recorded outcomes ({n} graduates)"),
+    "hr.outcomes.recorded": ("进展与时间（UTC）", "Outcomes and when (UTC)"),
+    "hr.outcomes.empty": ("还没有记录任何进展。", "No outcomes recorded yet."),
+    "hr.undo.button": ("撤销“{event}”", "Undo “{event}”"),
+    "hr.undo.button_label": ("撤销 {graduate} 的“{event}”", "Undo “{event}” for {graduate}"),
+    "hr.undo.hint": (
+        "记录后 {minutes} 分钟内可以撤销；撤销录用会释放名额，毕业生恢复为求职中。撤销会记入审计日志。",
+        "An outcome can be undone within {minutes} minutes of recording it; undoing a hire gives the seat "
+        "back and the graduate seeks again. Undoing is written to the audit log.",
+    ),
+    "hr.undo.done": ("已撤销：{graduate} {event}。", "Undone: {graduate} {event}."),
+    "hr.undo.unknown": (
+        "没有可撤销的记录：{graduate} {event}。",
+        "Nothing to undo: {graduate} {event} is not recorded.",
+    ),
+    "hr.undo.expired": (
+        "已超过 {minutes} 分钟，不能撤销 {graduate} {event}。",
+        "More than {minutes} minutes have passed; {graduate} {event} can no longer be undone.",
+    ),
+    "hr.enterprise": ("企业：{name}", "Enterprise: {name}"),
+    "label.colon": ("{label}：", "{label}: "),
+    "list.sep": ("、", ", "),
+    "school.placed": ("已就业毕业生", "Placed graduates"),
+    "school.placed.title": ("已就业毕业生：{name}", "Placed graduates: {name}"),
+    "school.placed.intro": (
+        "通过本平台被企业录用的本项目毕业生，以及录用的岗位和企业（最近的在前）。",
+        "Graduates of this programme hired through the service, with the vacancy and enterprise "
+        "(latest first).",
+    ),
+    "school.placed.empty": (
+        "还没有毕业生通过本平台被录用。",
+        "No graduate has been hired through the service yet.",
+    ),
+    "col.hired_at": ("录用时间（UTC）", "Hired (UTC)"),
     # HR: candidates
     "hr.candidates.title": ("候选人：{title}", "Candidates: {title}"),
     "hr.candidates.summary": (
@@ -254,7 +332,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "hr.candidates.matched": ("已具备", "Has"),
     "hr.candidates.missing": ("欠缺", "Missing"),
     "hr.candidates.reasons": ("推荐理由", "Why"),
-    "hr.candidates.record": ("记录进展", "Record"),
+    "hr.candidates.record": ("记录进展：", "Record:"),
     "hr.candidates.recorded": ("已记录：{graduate} {event}。", "Recorded: {graduate} {event}."),
     "hr.candidates.history": ("已记录", "Recorded"),
     "hr.candidates.filters": ("筛选候选人", "Filter candidates"),
@@ -278,7 +356,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "filter.program_kind": ("项目类型", "Programme kind"),
     "filter.any": ("不限", "Any"),
     "filter.apply": ("应用筛选", "Apply"),
-    "filter.min_score": ("最低匹配度（0–1）", "Minimum match (0–1)"),
+    "filter.min_score": ("最低匹配度（%）", "Minimum match (%)"),
     "filter.min_score.hint": (
         "默认 {default}：成功可能性低于此值的安排不予采用，毕业生留待培训或其他机会。",
         "Default {default}: a pairing less likely than this to succeed is not planned; the graduate is left "
@@ -415,66 +493,139 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.gate.passed": ("通过", "passed"),
     "admin.gate.failed": ("未通过", "failed"),
     "admin.problem": ("问题", "Problem"),
-    "admin.audit": ("审计日志（最近 {n} 条，共 {total} 条）", "Audit log (latest {n} of {total})"),
     "admin.audit.at": ("时间", "At"),
     "admin.audit.key": ("密钥", "Key"),
     "admin.audit.action": ("操作", "Action"),
     "admin.audit.resource": ("对象", "Resource"),
     "admin.latest_event": ("最新事件时间", "Latest event"),
     "admin.matcher": ("模型", "Matcher"),
-    "admin.fairness_link": ("公平性与曝光报告", "Fairness and exposure report"),
-    "fairness.title": ("公平性与曝光报告", "Fairness and exposure"),
-    "fairness.intro": (
-        "按群体统计各阶段的入选率：进入在招岗位前 {k} 名推荐（在求职毕业生中）、"
-        "被企业推进（在投递过的毕业生中）、被录用（在投递过的毕业生中）。"
-        "影响比 = 该群体入选率 ÷ 入选率最高群体（*）的入选率；低于 {ratio} 标红（五分之四规则）；"
-        "少于 {min_n} 人的群体只显示、不标记（样本太少）。",
-        "Selection rate per group at each stage: in an open vacancy's top {k} candidates (of seeking "
-        "graduates), advanced by an employer (of graduates who applied), hired (of graduates who applied). "
-        "Impact ratio = the group's rate / the most-favoured group's (*); under {ratio} it is flagged "
-        "(four-fifths rule); groups of fewer than {min_n} are shown, never flagged (too few to tell).",
+    # Admin page, readable (issue 15): metrics named and explained, the audit with names, paging, filters.
+    "admin.metrics.intro": (
+        "在训练时留出的最近一段时间的真实记录上评估（模型没有见过这些记录）。数值越高越好，校准误差除外。",
+        "Measured on the most recent records, held out from training (the model never saw them). Higher is "
+        "better, except the calibration error.",
     ),
-    "fairness.model": (
-        "模型 {model}，数据版本 {data}，截至 {as_of}",
-        "Model {model}, data version {data}, as of {as_of}",
+    "admin.metrics.metric": ("指标", "Metric"),
+    "admin.metrics.all": ("全部指标（{n} 项）", "All metrics ({n})"),
+    "admin.metrics.meaning": ("含义", "What it means"),
+    "admin.gate.help": (
+        "质量门槛：新模型不比当前模型差太多时才会上线。",
+        "Gate: a new model goes live only if it is not much worse than the current one.",
     ),
-    "fairness.flags": ("被标记的群体：{n}", "Flagged groups: {n}"),
-    "fairness.no_flags": ("没有群体的影响比低于阈值。", "No group's impact ratio is under the threshold."),
-    "fairness.coverage": (
-        "覆盖率（进入任一岗位前 20 名的求职毕业生比例）",
-        "Coverage (seeking graduates in any top 20)",
+    "admin.audit.title": ("审计日志", "Audit log"),
+    "admin.audit.showing": ("共 {total} 条，第 {first}–{last} 条", "{first}–{last} of {total}"),
+    "admin.audit.none": ("没有符合条件的记录。", "No entries match."),
+    "admin.audit.who": ("操作者（密钥）", "Who (key)"),
+    "admin.audit.what": ("操作", "What"),
+    "admin.audit.since": ("起始日期", "From"),
+    "admin.audit.until": ("截止日期", "To"),
+    "admin.audit.anyone": ("所有人", "Anyone"),
+    "admin.audit.anything": ("所有操作", "Any action"),
+    "admin.audit.filter": ("筛选审计日志", "Filter the audit log"),
+    "admin.audit.detail": ("详情", "Detail"),
+    "admin.audit.unknown_key": ("已删除的密钥 {key}", "deleted key {key}"),
+    "quality.qualified": ("{label}（{notes}）", "{label} ({notes})"),
+    "quality.accepted": ("按企业推进计", "employer-advanced"),
+    "quality.direction.vacancy": ("为岗位排毕业生", "graduates for a vacancy"),
+    "quality.direction.graduate": ("为毕业生排岗位", "vacancies for a graduate"),
+    "quality.ndcg": ("排序质量 NDCG@10", "Ranking quality (NDCG@10)"),
+    "quality.ndcg.help": (
+        "后来真正发生的投递和录用排在前 10 名中越靠前，得分越高（0 到 1）。",
+        "How high the pairings that really happened afterwards rank in the top 10 (0 to 1).",
     ),
-    "fairness.congestion": (
-        "拥挤度（曝光最多的 10% 岗位占推荐位的比例）",
-        "Congestion (share of recommendation slots taken by the top 10% of vacancies)",
+    "quality.recall": ("召回率@10", "Recall at 10"),
+    "quality.recall.help": (
+        "后来真正发生的配对中，出现在前 10 名里的比例。",
+        "Share of the pairings that really happened that appear in the top 10.",
     ),
-    "fairness.gini": ("岗位曝光的基尼系数", "Gini of vacancy exposure"),
-    "fairness.reranked": ("重排后", "re-ranked"),
-    "fairness.rerank_note": (
-        "曝光感知重排（按 {attribute}）：{state}。重排只改变顺序，不改变任何配对的分数。",
-        "Exposure-aware re-ranking (by {attribute}): {state}. "
-        "It changes the order only, never a pair's score.",
+    "quality.precision": ("准确率@10", "Precision at 10"),
+    "quality.precision.help": (
+        "前 10 名中后来真正发生配对的比例。",
+        "Share of the top 10 that really became pairings.",
     ),
-    "fairness.rerank_on": ("默认开启", "on by default"),
-    "fairness.rerank_off": (
-        "默认关闭（请求可用 rerank=exposure 开启）",
-        "off by default (rerank=exposure on a request)",
+    "quality.auc": ("区分能力 AUC", "Separation (AUC)"),
+    "quality.auc.help": (
+        "随机取一个真实配对和一个未发生的配对，前者得分更高的概率（0.5 相当于随机）。",
+        "The chance that a real pairing scores above one that did not happen (0.5 is chance).",
     ),
-    "fairness.stage": ("阶段", "Stage"),
-    "fairness.group": ("群体", "Group"),
-    "fairness.n": ("人数", "n"),
-    "fairness.selected": ("入选", "Selected"),
-    "fairness.rate": ("入选率", "Rate"),
-    "fairness.ci": ("95% 区间", "95% interval"),
-    "fairness.impact": ("影响比", "Impact ratio"),
-    "fairness.pool_share": ("在求职者中的占比", "Share of the pool"),
-    "fairness.exposure_share": ("在前列推荐位中的占比", "Share of top-list slots"),
-    "fairness.chart": ("按 {attribute} 的前 {k} 名曝光", "Top-{k} exposure by {attribute}"),
-    "fairness.flagged": ("低于五分之四", "under four-fifths"),
-    "fairness.low_n": ("样本少", "low n"),
-    "fairness.stage.top_k": ("进入前列推荐", "in a top list"),
-    "fairness.stage.shortlisted": ("被推进", "shortlisted"),
-    "fairness.stage.hired": ("被录用", "hired"),
+    "quality.coverage": ("覆盖率", "Coverage"),
+    "quality.coverage.help": (
+        "至少出现在一份推荐名单中的岗位或毕业生的比例。",
+        "Share of vacancies or graduates that appear in at least one recommendation list.",
+    ),
+    "quality.gini": ("曝光集中度（基尼系数）", "Exposure concentration (Gini)"),
+    "quality.gini.help": (
+        "推荐机会是否集中在少数人或岗位上：0 表示完全均匀，1 表示全部集中。",
+        "Whether recommendations go to a few: 0 is perfectly even, 1 is all to one.",
+    ),
+    "quality.congestion": ("拥挤度", "Congestion"),
+    "quality.congestion.help": (
+        "首选超过名额的比例：越低越好。",
+        "Share of first choices that exceed the seats: lower is better.",
+    ),
+    "quality.ties": ("并列比例", "Tied scores"),
+    "quality.ties.help": (
+        "前 20 名中得分与相邻一名相同的比例：越低越好。",
+        "Share of the top 20 scoring the same as the next: lower is better.",
+    ),
+    "quality.queries": ("评估查询数", "Queries evaluated"),
+    "quality.queries.help": (
+        "参与评估的岗位或毕业生的数量。",
+        "How many vacancies or graduates the figures are measured on.",
+    ),
+    "quality.ece": ("校准误差 ECE", "Calibration error (ECE)"),
+    "quality.ece.help": (
+        "匹配度与实际成功比例之间的平均差距：越低越好。",
+        "Average gap between the match shown and the share that succeeded: lower is better.",
+    ),
+    "quality.calibration_pairs": ("校准样本数", "Pairs for calibration"),
+    "quality.calibration_pairs.help": (
+        "用于检查校准的配对数量。",
+        "How many pairings the calibration was checked on.",
+    ),
+    "quality.oracle_share": ("达到理想排序的比例", "Share of the ideal ranking"),
+    "quality.oracle_share.help": (
+        "排序质量相对于理想排序（知道真实偏好时）的比例。",
+        "Ranking quality as a share of the ideal ranking (knowing the true preferences).",
+    ),
+    "quality.knowable_share": ("达到可知上限的比例", "Share of the knowable ranking"),
+    "quality.knowable_share.help": (
+        "排序质量相对于仅凭可观察信息所能达到的最好排序的比例。",
+        "Ranking quality as a share of the best ranking from observable facts alone.",
+    ),
+    # audit actions (the log's `action`), as the admin page names them
+    "action.post_vacancy": ("发布岗位", "Posted a vacancy"),
+    "action.patch_vacancy": ("修改岗位", "Edited a vacancy"),
+    "action.close_vacancy": ("关闭岗位", "Closed a vacancy"),
+    "action.reopen_vacancy": ("重新开放岗位", "Reopened a vacancy"),
+    "action.refuse_vacancy": ("拒绝发布岗位", "Refused a vacancy"),
+    "action.import_vacancies": ("批量导入岗位", "Imported vacancies"),
+    "action.import_flagged_vacancies": ("导入含提示的岗位", "Imported flagged vacancies"),
+    "action.posting_warnings": ("岗位用语提示", "Posting warnings"),
+    "action.record_outcome": ("记录进展", "Recorded an outcome"),
+    "action.undo_outcome": ("撤销进展", "Undid an outcome"),
+    "action.list_candidates": ("查看候选人", "Listed candidates"),
+    "action.list_outcomes": ("查看已记录的进展", "Listed recorded outcomes"),
+    "action.list_graduates": ("查看毕业生名单", "Listed graduates"),
+    "action.list_placed_graduates": ("查看已就业毕业生", "Listed placed graduates"),
+    "action.list_recommendations": ("查看岗位建议", "Listed job suggestions"),
+    "action.view_graduate": ("查看毕业生", "Viewed a graduate"),
+    "action.plan_placements": ("生成安置方案", "Planned placements"),
+    "action.import_graduates": ("导入毕业生", "Imported graduates"),
+    "action.preview_import_graduates": ("预览毕业生导入", "Previewed a graduates import"),
+    "action.erase_graduate": ("删除毕业生数据", "Erased a graduate"),
+    "action.purge_graduates": ("按期清理毕业生数据", "Purged graduates past retention"),
+    "action.create_key": ("创建密钥", "Created a key"),
+    "action.revoke_key": ("吊销密钥", "Revoked a key"),
+    "action.reload_model": ("检查新模型", "Checked for a new model"),
+    "action.promote_model": ("上线模型版本", "Promoted a model"),
+    "action.rollback_model": ("回退模型版本", "Rolled back the model"),
+    "action.fairness_report": ("查看公平性报告", "Viewed the fairness report"),
+    "quality.matcher.new": ("新模型", "New model"),
+    "quality.matcher.current": ("当前模型", "Current model"),
+    "quality.matcher.keyword": ("关键词基线", "Keyword baseline"),
+    "quality.matcher.oracle": ("理想排序", "Ideal ranking"),
+    "quality.matcher.knowable": ("可知上限", "Knowable best"),
     "entity.skills": ("技能", "Skills"),
     "entity.enterprises": ("企业", "Enterprises"),
     "entity.schools": ("学校", "Schools"),

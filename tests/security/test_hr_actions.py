@@ -355,7 +355,7 @@ def test_page_reopens_a_closed_vacancy_and_explains_a_refusal(pages: Web) -> Non
     web = pages
     web.sign_in("hr")
     token = web.csrf("/vacancies")
-    web.client.post("/vacancies/V2/close", data={"csrf_token": token})
+    web.client.post("/vacancies/V2/close", data={"csrf_token": token, "confirmed": "yes"})
     response = web.client.post("/vacancies/V2/reopen", data={"csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303
     assert FLASH.findall(web.client.get("/vacancies").text) == [("info", "岗位已重新开放。")]

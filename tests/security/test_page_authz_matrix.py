@@ -149,6 +149,14 @@ def _recorded(principal: str, scope: str, resource: str | None, change: Change) 
     return change.counts == {"interactions": 1} and not change.vacancies and not change.graduates
 
 
+def _undone(principal: str, scope: str, resource: str | None, change: Change) -> bool:
+    return change.counts == {"interactions": -1} and not change.vacancies and not change.graduates
+
+
+def _confirmed_form(principal: str, scope: str, _: str | None) -> dict[str, Any]:
+    return {"data": {"confirmed": "yes"}}  # the answer to the confirmation step (hr/confirm.html)
+
+
 def _status_now(status: str) -> Effect:
     def check(principal: str, scope: str, resource: str | None, change: Change) -> bool:
         assert resource is not None
@@ -203,9 +211,9 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/programs/{program_id}"): Row(SCHOOL, "program"),
     ("GET", "/programs/{program_id}/placement"): Row(SCHOOL, "program"),
     ("GET", "/programs/{program_id}/skill-gaps"): Row(SCHOOL, "program"),
+    ("GET", "/programs/{program_id}/placed"): Row(SCHOOL, "program"),
     ("GET", "/graduates/{graduate_id}"): Row(SCHOOL, "graduate"),
     ("GET", "/admin"): Row(ADMIN),
-    ("GET", "/admin/fairness"): Row(ADMIN),
     ("POST", "/signin"): Row(PUBLIC, ok=303, answers={"none": 401, "revoked": 401}),
     ("POST", "/vacancies/new"): Row(
         HR, ok=303, form=_vacancy_form, effect=_vacancy_posted, names_tenant=True
@@ -213,9 +221,18 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/vacancies/{vacancy_id}/feedback"): Row(
         HR, "vacancy", ok=303, form=_feedback_form, effect=_recorded
     ),
+    # Each outcome just recorded is undone (within the undo window).
+    ("POST", "/vacancies/{vacancy_id}/feedback/undo"): Row(
+        HR, "vacancy", ok=303, form=_feedback_form, effect=_undone
+    ),
     # E1's HR closes and reopens V2: V1's closing date (2026-03-31) would refuse the reopen once past.
     ("POST", "/vacancies/{vacancy_id}/close"): Row(
-        HR, "vacancy", ok=303, effect=_status_now("closed"), resources={"hr_e1": ("V2", "V3")}
+        HR,
+        "vacancy",
+        ok=303,
+        form=_confirmed_form,
+        effect=_status_now("closed"),
+        resources={"hr_e1": ("V2", "V3")},
     ),
     ("POST", "/vacancies/{vacancy_id}/reopen"): Row(
         HR, "vacancy", ok=303, effect=_status_now("open"), resources={"hr_e1": ("V2", "V3")}

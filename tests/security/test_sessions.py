@@ -92,7 +92,9 @@ def signed_in(client: TestClient) -> bool:
 def closes(web: Web, cookie: str, vacancy_id: str, token: str) -> bool:
     """Whether a browser with ``cookie`` and the CSRF token ``token`` can close the vacancy."""
     response = browser(web, cookie).post(
-        f"/vacancies/{vacancy_id}/close", data={"csrf_token": token}, follow_redirects=False
+        f"/vacancies/{vacancy_id}/close",
+        data={"csrf_token": token, "confirmed": "yes"},
+        follow_redirects=False,
     )
     closed = status_of(web, vacancy_id) == "closed"
     assert closed == (response.status_code == 303 and response.headers["location"] != "/")

@@ -32,7 +32,8 @@ def test_the_admin_page_lists_the_registry_and_its_reload_is_audited_as_web(web:
     web.sign_in("admin")
     page = web.client.get("/admin")
     assert page.status_code == 200
-    assert version in page.text and "0.4321" in page.text
+    assert version in page.text and "0.432" in page.text
+    assert "排序质量 NDCG@10" in page.text and ">ndcg<" not in page.text  # named, not the raw key
 
     token = web.csrf("/admin")
     assert web.client.post("/admin/reload", data={}).status_code == 403  # no CSRF token

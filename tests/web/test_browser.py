@@ -119,15 +119,15 @@ def test_school_officer_opens_a_placement_plan_and_a_graduates_suggestions(
     assert_headcounts_respected(page, live_server)
     screenshot(page, "school_placement_default")
 
-    # The default minimum is the API's (0.02); a lower one places at least as many of the class, and the
-    # plan still respects every headcount.
-    assert page.get_by_label("最低匹配度（0–1）").input_value() == "0.02"
+    # The default minimum is the API's (0.02), typed and shown as a percentage like every score; a lower one
+    # places at least as many of the class, and the plan still respects every headcount.
+    assert page.get_by_label("最低匹配度（%）").input_value() == "2%"
     assert page.locator("#score-legend").is_visible()
     by_default = page.locator("#assignments tbody tr").count()
-    page.get_by_label("最低匹配度（0–1）").fill("0.01")
+    page.get_by_label("最低匹配度（%）").fill("1%")
     page.get_by_role("button", name="应用筛选").click()
-    page.wait_for_url(re.compile(r"min_score=0\.01"))
-    assert page.get_by_label("最低匹配度（0–1）").input_value() == "0.01"
+    page.wait_for_url(re.compile(r"min_score=1%25"))
+    assert page.get_by_label("最低匹配度（%）").input_value() == "1%"
     assert page.locator("#assignments tbody tr").count() >= max(by_default, 1)
     assert_headcounts_respected(page, live_server)
     screenshot(page, "school_placement", top=True)

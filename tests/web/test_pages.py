@@ -193,7 +193,14 @@ def test_hr_sees_only_its_own_vacancies_and_a_foreign_one_is_a_404_page(web: Web
         for method, path, data in (
             ("GET", f"/vacancies/{vacancy_id}", None),
             ("POST", f"/vacancies/{vacancy_id}/feedback", {"graduate_id": "G01", "event": "hired"}),
+            (
+                "POST",
+                f"/vacancies/{vacancy_id}/feedback",
+                {"graduate_id": "G01", "event": "hired", "confirmed": "yes"},
+            ),
             ("POST", f"/vacancies/{vacancy_id}/close", {}),
+            ("POST", f"/vacancies/{vacancy_id}/close", {"confirmed": "yes"}),
+            ("POST", f"/vacancies/{vacancy_id}/feedback/undo", {"graduate_id": "G01", "event": "hired"}),
         ):
             response = web.client.request(
                 method, path, data=None if data is None else {**data, "csrf_token": token}
@@ -323,17 +330,21 @@ def test_placement_with_the_whole_school_shows_only_this_programmes_part(web_wit
 def test_placement_min_score_is_validated_next_to_the_field(web_with_model: Web) -> None:
     web = web_with_model
     web.sign_in("school")
-    response = web.client.get("/programs/P1/placement", params={"min_score": "1.5"})
+    response = web.client.get("/programs/P1/placement", params={"min_score": "150"})
     assert response.status_code == 422
-    assert form_errors(response.text) == {"min_score": "请输入 0 到 1 之间的数。"}
-    assert 'value="1.5"' in response.text
+    assert form_errors(response.text) == {"min_score": "请输入 0 到 100 之间的百分数，例如 30 或 30%。"}
+    assert 'value="150"' in response.text
+    # Typed as a percentage, with or without the sign (full-width too), like every score on the pages.
+    for typed in ("30%", "30", "３０％", " 30 % "):
+        page = web.client.get("/programs/P1/placement", params={"min_score": typed})
+        assert page.status_code == 200 and 'value="30%"' in page.text, typed
 
 
-def test_graduate_upload_errors_are_listed_and_nothing_is_imported(web: Web) -> None:
+def test_graduate_upload_errors_are_listed_at_the_top_and_nothing_is_imported(web: Web) -> None:
     web.sign_in("school")
     token = web.csrf("/programs/P1")
     header = "graduate_id,program_id,education,major,skills,preferred_districts,available_from,status"
-    bad = f"{header}\nG99,P1,phd,x,,,,seeking\n"
+    bad = f"{header}\nG99,P1,高中,x,,,,seeking\n"
     response = web.client.post(
         "/programs/P1/graduates/import",
         data={"csrf_token": token},
@@ -393,7 +404,8 @@ def test_hiring_from_the_page_places_the_graduate(web_with_model: Web) -> None:
     graduate_id = re.findall(r'<li class="candidate" data-graduate="([^"]+)"', html)[0]
     token = web.csrf("/vacancies/V1")
     response = web.client.post(
-        "/vacancies/V1/feedback", data={"csrf_token": token, "graduate_id": graduate_id, "event": "hired"}
+        "/vacancies/V1/feedback",
+        data={"csrf_token": token, "graduate_id": graduate_id, "event": "hired", "confirmed": "yes"},
     )
     assert response.status_code == 200 and "已录用" in response.text
     with make_sessionmaker(web.engine)() as session:

@@ -80,14 +80,14 @@ def test_placement_page_defaults_to_the_apis_minimum_score(web_with_model: Web) 
     web.sign_in("school")
     html = web.client.get("/programs/P1/placement").text
     assert DEFAULT_MIN_SCORE == 0.02
-    assert re.search(r'id="min_score" name="min_score" [^>]*value="0\.02"', html)
-    assert "默认 0.02：成功可能性低于此值的安排不予采用" in html
+    assert re.search(r'id="min_score" name="min_score" [^>]*value="2%"', html)
+    assert "默认 2%：成功可能性低于此值的安排不予采用" in html
 
 
 def test_unassigned_graduates_are_told_the_minimum_and_the_training_that_helps(web_with_model: Web) -> None:
     web = web_with_model
     web.sign_in("school")
-    html = web.client.get("/programs/P1/placement", params={"min_score": "0.99"}).text
+    html = web.client.get("/programs/P1/placement", params={"min_score": "99"}).text
     assert "没有岗位达到最低匹配度 99%：成功的可能性这么低的安排不予采用" in html
     row = re.search(r'<tr data-graduate="G01">(.*?)</tr>', html, re.S)
     assert row and "建议培训" in row[1]
@@ -95,5 +95,5 @@ def test_unassigned_graduates_are_told_the_minimum_and_the_training_that_helps(w
         r'data-skill="wire_bonding">引线键合 —\s*<span class="muted">由 封装测试高级研修班 讲授', row[1]
     )
     web.client.get("/lang/en")
-    english = web.client.get("/programs/P1/placement", params={"min_score": "0.99"}).text
+    english = web.client.get("/programs/P1/placement", params={"min_score": "99"}).text
     assert "No vacancy reaches the minimum match of 99%" in english and "Training that would help" in english

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,6 +11,14 @@ from service.api.deps import AdminContext
 from service.api.routes.common import API_PREFIX, AUTH_ERRORS, Limit, Offset
 from service.api.schemas import AuditEntryPublic, Page
 from service.usecases import admin
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A query time as the store keeps times: naive UTC (an offset is converted, none means UTC)."""
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
 
 router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"], responses=AUTH_ERRORS)
 
@@ -21,13 +30,26 @@ def list_audit(
     action: Annotated[
         str | None, Query(max_length=64, description="Only this action, e.g. list_candidates.")
     ] = None,
+    since: Annotated[
+        datetime | None, Query(description="Only entries at or after this time (UTC, ISO 8601).")
+    ] = None,
+    until: Annotated[
+        datetime | None, Query(description="Only entries before this time (UTC, ISO 8601).")
+    ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[AuditEntryPublic]:
-    """Audit entries, newest first."""
-    page = admin.list_audit(ctx, key_id=key_id, action=action, limit=limit, offset=offset)
+    """Audit entries, newest first, with the name of the key that acted."""
+    page = admin.list_audit(
+        ctx, key_id=key_id, action=action, since=utc(since), until=utc(until), limit=limit, offset=offset
+    )
     return Page[AuditEntryPublic](
-        items=[AuditEntryPublic.model_validate(e, from_attributes=True) for e in page.items],
+        items=[
+            AuditEntryPublic.model_validate(e, from_attributes=True).model_copy(
+                update={"key_name": page.who(e.key_id) or None}
+            )
+            for e in page.items
+        ],
         total=page.total,
         limit=page.limit,
         offset=page.offset,

@@ -16,10 +16,11 @@ from starlette.responses import Response
 
 from models.columns import EDUCATION_LEVELS, FEEDBACK_EVENTS, PROGRAM_KINDS, VACANCY_STATUSES
 from models.results import CandidateFilters
-from service.store.vacancies import GraduateNotSeeking, NotReopenable, UnknownGraduate, VacancyClosed
+from service.store.outcomes import UndoExpired, UnknownOutcome
+from service.store.vacancies import HIRED, GraduateNotSeeking, NotReopenable, UnknownGraduate, VacancyClosed
 from service.usecases import candidates, outcomes, posting_check, vacancies
 from service.usecases.context import HR_ROLES, ROLE_ADMIN, ROLE_HR, Context
-from service.usecases.inputs import FeedbackCreate
+from service.usecases.inputs import MAX_HEADCOUNT, FeedbackCreate, VacancyReopen
 from service.usecases.vacancies import TextTooLong
 from service.web.deps import FormDep, PageContext, PageError
 from service.web.forms import VacancyForm, known_skill_ids
@@ -34,6 +35,16 @@ PAGE_SIZE = 20
 CANDIDATES_PER_PAGE = 10
 # Why a vacancy did not reopen (NotReopenable.reason) -> the message shown.
 NOT_REOPENABLE = {"filled": "hr.reopen.filled", "past_closing_date": "hr.reopen.past_closing_date"}
+# A form's answer to a confirmation step: closing a vacancy and hiring ask first (hr/confirm.html).
+CONFIRMED = "yes"
+
+
+def _confirmed(form: FormDep) -> bool:
+    return str(form.get("confirmed") or "") == CONFIRMED
+
+
+def _undo_minutes(ctx: Context) -> int:
+    return max(1, ctx.settings.undo_seconds // 60) if ctx.settings.undo_seconds else 0
 
 
 @router.get("/vacancies")
@@ -52,6 +63,7 @@ def vacancy_list(request: Request, ctx: PageContext, status: str = "", page: str
             "status": status_filter or "",
             "statuses": VACANCY_STATUSES,
             "enterprise": Names(enterprise_names(ctx.session)),
+            "own_enterprise": ctx.enterprise_scope,
             "pager": pager(result.total, number, PAGE_SIZE, {"status": status_filter or ""}),
         },
     )
@@ -68,6 +80,7 @@ def _render_form(request: Request, ctx: Context, form: VacancyForm, *, status_co
             "education_levels": EDUCATION_LEVELS,
             "districts": districts(db),
             "enterprises": enterprise_names(db) if ctx.principal.role == ROLE_ADMIN else {},
+            "own_enterprise": enterprise_names(db).get(ctx.enterprise_scope or "", ""),
             "posting_warnings": posting_check.flagged(
                 {name: form.values[name] for name in posting_check.CHECKED_FIELDS}
             ),
@@ -167,6 +180,7 @@ def vacancy_candidates(
     params = {"district": district, "program_kind": program_kind}
     here = f"/vacancies/{vacancy.vacancy_id}?" + urlencode({**params, "page": str(number)})
     db = ctx.session
+    pipeline = outcomes.vacancy_outcomes(ctx, vacancy.vacancy_id)
     return render(
         request,
         "hr/candidates.html",
@@ -189,6 +203,10 @@ def vacancy_candidates(
             "program_kinds": PROGRAM_KINDS,
             "filters": params,
             "district_filter": ctx.principal.role == ROLE_ADMIN,
+            "districts": districts(db) if ctx.principal.role == ROLE_ADMIN else [],
+            "pipeline": pipeline,
+            "undo_minutes": _undo_minutes(ctx),
+            "max_headcount": MAX_HEADCOUNT,
             "back": here,
             "rank_offset": offset,
             "pager": floored_pager(result.page if result else None, number, CANDIDATES_PER_PAGE, params),
@@ -207,6 +225,22 @@ def vacancy_feedback(request: Request, ctx: PageContext, form: FormDep, vacancy_
         )
     except ValidationError as error:
         raise PageError(400) from error
+    if outcome.event == HIRED and not _confirmed(form):
+        view = vacancies.get(ctx, vacancy_id)  # another enterprise's is a 404 before anything is shown
+        return render(
+            request,
+            "hr/confirm.html",
+            {
+                "what": "hire",
+                "vacancy": view.vacancy,
+                "hired": view.hires,
+                "graduate_id": outcome.graduate_id,
+                "action": f"/vacancies/{view.vacancy.vacancy_id}/feedback",
+                "fields": {"graduate_id": outcome.graduate_id, "event": HIRED, "back": back},
+                "back": back,
+                "undo_minutes": _undo_minutes(ctx),
+            },
+        )
     try:
         outcomes.record_outcome(ctx, vacancy_id, outcome)
     except UnknownGraduate:
@@ -226,7 +260,22 @@ def vacancy_feedback(request: Request, ctx: PageContext, form: FormDep, vacancy_
 
 @router.post("/vacancies/{vacancy_id}/close")
 def vacancy_close(request: Request, ctx: PageContext, form: FormDep, vacancy_id: str) -> Response:
-    """Close an open vacancy."""
+    """Close an open vacancy, once confirmed (the first press shows what closing does)."""
+    if not _confirmed(form):
+        view = vacancies.get(ctx, vacancy_id)
+        back = f"/vacancies/{view.vacancy.vacancy_id}"
+        return render(
+            request,
+            "hr/confirm.html",
+            {
+                "what": "close",
+                "vacancy": view.vacancy,
+                "hired": view.hires,
+                "action": f"{back}/close",
+                "fields": {},
+                "back": back,
+            },
+        )
     vacancies.close(ctx, vacancy_id)
     flash(request, "hr.closed_ok")
     return redirect(f"/vacancies/{vacancy_id}")
@@ -234,12 +283,43 @@ def vacancy_close(request: Request, ctx: PageContext, form: FormDep, vacancy_id:
 
 @router.post("/vacancies/{vacancy_id}/reopen")
 def vacancy_reopen(request: Request, ctx: PageContext, form: FormDep, vacancy_id: str) -> Response:
-    """Open a closed vacancy again; why not when its closing date has passed or its seats are taken."""
+    """Open a closed or filled vacancy again (a filled one with a larger headcount from the form); why
+    not when its closing date has passed or its seats are taken."""
+    raw = str(form.get("headcount") or "").strip()
     try:
-        vacancies.reopen(ctx, vacancy_id)
+        data = VacancyReopen(headcount=int(raw)) if raw else None
+    except (ValueError, ValidationError):
+        vacancies.get(ctx, vacancy_id)  # 404 for another enterprise's, as the reopen would be
+        flash(request, "hr.reopen.headcount_invalid", "error", max=MAX_HEADCOUNT)
+        return redirect(f"/vacancies/{vacancy_id}")
+    try:
+        vacancies.reopen(ctx, vacancy_id, data)
     except NotReopenable as error:
         ctx.session.rollback()
         flash(request, NOT_REOPENABLE[error.reason], "error")
         return redirect(f"/vacancies/{vacancy_id}")
     flash(request, "hr.reopened_ok")
     return redirect(f"/vacancies/{vacancy_id}")
+
+
+@router.post("/vacancies/{vacancy_id}/feedback/undo")
+def vacancy_feedback_undo(request: Request, ctx: PageContext, form: FormDep, vacancy_id: str) -> Response:
+    """Undo an outcome recorded within the undo window (a hire gives its seat back)."""
+    ctx.require(HR_ROLES)
+    back = safe_next(str(form.get("back") or ""), f"/vacancies/{vacancy_id}")
+    try:
+        outcome = FeedbackCreate(
+            graduate_id=str(form.get("graduate_id") or "").strip(), event=str(form.get("event") or "")
+        )
+    except ValidationError as error:
+        raise PageError(400) from error
+    event = enum_label("event", outcome.event, language(request))
+    try:
+        outcomes.undo_outcome(ctx, vacancy_id, outcome)
+    except (UnknownOutcome, UndoExpired) as error:
+        ctx.session.rollback()
+        key = "hr.undo.unknown" if isinstance(error, UnknownOutcome) else "hr.undo.expired"
+        flash(request, key, "error", graduate=outcome.graduate_id, event=event, minutes=_undo_minutes(ctx))
+        return redirect(back)
+    flash(request, "hr.undo.done", graduate=outcome.graduate_id, event=event)
+    return redirect(back)

@@ -6,6 +6,8 @@ skill gaps) and renders its result; the actions own access, tenancy, limits, aud
 
 from __future__ import annotations
 
+import unicodedata
+
 from fastapi import APIRouter
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -14,7 +16,7 @@ from starlette.responses import Response
 from models.columns import GRADUATE_STATUSES
 from service.schools import percent
 from service.store.graduates import GraduateImportError, ProgramFull
-from service.usecases import graduates, placements, programs, skill_gaps
+from service.usecases import graduates, outcomes, placements, programs, skill_gaps
 from service.usecases.context import Context
 from service.usecases.graduates import MAX_UPLOAD_BYTES, EmptyUpload, UploadTooLarge
 from service.usecases.placements import DEFAULT_MIN_SCORE
@@ -114,16 +116,19 @@ def graduate_erase(request: Request, ctx: PageContext, form: FormDep, graduate_i
 
 
 def _min_score(raw: str) -> tuple[float, str | None]:
-    """The plan's minimum match from the form; the default and an error key when it is not 0..1."""
-    if not raw.strip():
+    """The plan's minimum match from the form, typed as a percentage like every score the pages show
+    ("30%", "30", "３０％"), as the 0..1 score the plan takes; the default and an error key when it is not
+    a percentage from 0 to 100. (The API's ``min_score`` stays on the 0..1 scale of its ``score`` fields.)"""
+    text = unicodedata.normalize("NFKC", raw).strip().removesuffix("%").strip()
+    if not text:
         return DEFAULT_MIN_SCORE, None
     try:
-        value = float(raw)
+        value = float(text)
     except ValueError:
-        return DEFAULT_MIN_SCORE, "valid.number01"
-    if not 0.0 <= value <= 1.0 or value != value:
-        return DEFAULT_MIN_SCORE, "valid.number01"
-    return value, None
+        return DEFAULT_MIN_SCORE, "valid.percent"
+    if not 0.0 <= value <= 100.0 or value != value:
+        return DEFAULT_MIN_SCORE, "valid.percent"
+    return value / 100.0, None
 
 
 @router.get("/programs/{program_id}/placement")
@@ -164,7 +169,7 @@ def program_placement(
         coverage_name=t("metric.coverage"),
     )
     params = {
-        "min_score": min_score if error else f"{threshold:g}",
+        "min_score": min_score if error else percent(threshold),
         "scope": "school" if whole_school else "",
     }
     return render(
@@ -181,7 +186,7 @@ def program_placement(
             "metrics": plan.metrics,
             "whole_school": whole_school,
             "min_percent": percent(threshold),
-            "default_min_score": f"{DEFAULT_MIN_SCORE:g}",
+            "default_min_score": percent(DEFAULT_MIN_SCORE),
             "skill": Names(skill_names(ctx.session, language(request))),
             "program_names": Names(plan.program_names),
             "chart": chart,
@@ -249,5 +254,22 @@ def graduate_suggestions(
             "model_version": result.model_version,
             "skill": Names(skill_names(ctx.session, language(request))),
             "enterprise": Names(enterprise_names(ctx.session)),
+        },
+    )
+
+
+@router.get("/programs/{program_id}/placed")
+def program_placed(request: Request, ctx: PageContext, program_id: str, page: str = "1") -> Response:
+    """The programme's graduates hired through the service and where (audited)."""
+    number = page_number(page)
+    result = outcomes.placed_graduates(ctx, program_id, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    return render(
+        request,
+        "school/placed.html",
+        {
+            "program": programs.find_program(ctx, program_id),
+            "enterprise": Names(enterprise_names(ctx.session)),
+            "placed": result.items,
+            "pager": pager(result.total, number, PAGE_SIZE, {}),
         },
     )
