@@ -11,7 +11,7 @@ group is pushed under its own share of the pool, and within a group the model's 
 
 The cost is bounded by the model's own estimate of relevance: the strength is the largest of
 :data:`STRENGTHS` whose order keeps the DCG of the scores (the estimated success probabilities) within
-``max_loss`` (2%) of the model's order, over the whole list and over its first 5, 10 and 20 places
+``max_loss`` (2%) of the model's order, over the whole list and over its first 10 and 20 places
 (:func:`dcg_ratio`); when none does, the model's order stands. Everything is
 deterministic (ties by position in the model's order). Each pair keeps its score: a re-ranked list is
 no longer sorted by score, and says so.
@@ -57,7 +57,7 @@ GROUP_ATTRIBUTES = ("school", "school_kind", "program_kind", "order_class", "edu
 RerankMode = Literal["none", "exposure"]
 RERANK_MODES: tuple[RerankMode, ...] = ("none", "exposure")
 RERANK_WINDOW = 100  # ranks re-ordered; the model's order from here on (so every page agrees)
-MAX_NDCG_LOSS = 0.05  # the re-ordered head keeps at least 98% of the model's DCG of its own scores
+MAX_NDCG_LOSS = 0.02  # the re-ordered head keeps at least 98% of the model's DCG of its own scores
 STRENGTHS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1)
 CUTOFFS = (10, 20)  # the DCG bound holds at each of these heads of the list too
 UNKNOWN = "unknown"

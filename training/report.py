@@ -179,8 +179,8 @@ def run_evaluation(
 
 def rerank_comparison(evaluation: Evaluation) -> dict[str, dict[str, float]]:
     """The full model and the same model re-ranked for exposure, side by side: the holdout metrics of the
-    vacancy direction (:data:`RERANK_METRICS`), their relative change, and the fairness report's top-k
-    figures (lowest impact ratio, the most under-exposed group's exposure share, coverage)."""
+    vacancy direction (:data:`RERANK_METRICS`), their relative change, and the fairness report's figures:
+    the top-k impact ratio and exposure share of the group furthest under its pool share, coverage."""
     if evaluation.reranked is None or evaluation.fairness is None:
         return {}
     own = evaluation.table.get(FULL, {})
@@ -196,13 +196,13 @@ def rerank_comparison(evaluation: Evaluation) -> dict[str, dict[str, float]]:
     attribute = str(report.reranked.get("attribute", "school_kind"))
     plain = report.attributes[attribute]["top_k"]
     fair = report.reranked["attributes"][attribute]["top_k"]
-    out[f"min_impact_ratio_{attribute}"] = {
-        "full": plain.min_impact_ratio or 0.0,
-        RERANKED: fair.min_impact_ratio or 0.0,
-    }
-    # The group furthest under its pool share in the model's own lists.
+    # The group furthest under its pool share in the model's own lists: its top-k impact ratio and share.
     worst = min(plain.groups, key=lambda g: (g.exposure_share or 0.0) - (g.pool_share or 0.0))
     after = next(g for g in fair.groups if g.group == worst.group)
+    out[f"impact_ratio_{worst.group}"] = {
+        "full": worst.impact_ratio or 0.0,
+        RERANKED: after.impact_ratio or 0.0,
+    }
     out[f"exposure_share_{worst.group}"] = {
         "full": worst.exposure_share or 0.0,
         RERANKED: after.exposure_share or 0.0,
