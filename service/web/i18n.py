@@ -626,6 +626,59 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "quality.matcher.keyword": ("关键词基线", "Keyword baseline"),
     "quality.matcher.oracle": ("理想排序", "Ideal ranking"),
     "quality.matcher.knowable": ("可知上限", "Knowable best"),
+    "admin.fairness_link": ("公平性与曝光报告", "Fairness and exposure report"),
+    "fairness.title": ("公平性与曝光报告", "Fairness and exposure"),
+    "fairness.intro": (
+        "按群体统计各阶段的入选率：进入在招岗位前 {k} 名推荐（在求职毕业生中）、"
+        "被企业推进（在投递过的毕业生中）、被录用（在投递过的毕业生中）。"
+        "影响比 = 该群体入选率 ÷ 入选率最高群体（*）的入选率；低于 {ratio} 标红（五分之四规则）；"
+        "少于 {min_n} 人的群体只显示、不标记（样本太少）。",
+        "Selection rate per group at each stage: in an open vacancy's top {k} candidates (of seeking "
+        "graduates), advanced by an employer (of graduates who applied), hired (of graduates who applied). "
+        "Impact ratio = the group's rate / the most-favoured group's (*); under {ratio} it is flagged "
+        "(four-fifths rule); groups of fewer than {min_n} are shown, never flagged (too few to tell).",
+    ),
+    "fairness.model": (
+        "模型 {model}，数据版本 {data}，截至 {as_of}",
+        "Model {model}, data version {data}, as of {as_of}",
+    ),
+    "fairness.flags": ("被标记的群体：{n}", "Flagged groups: {n}"),
+    "fairness.no_flags": ("没有群体的影响比低于阈值。", "No group's impact ratio is under the threshold."),
+    "fairness.coverage": (
+        "覆盖率（进入任一岗位前 20 名的求职毕业生比例）",
+        "Coverage (seeking graduates in any top 20)",
+    ),
+    "fairness.congestion": (
+        "拥挤度（曝光最多的 10% 岗位占推荐位的比例）",
+        "Congestion (share of recommendation slots taken by the top 10% of vacancies)",
+    ),
+    "fairness.gini": ("岗位曝光的基尼系数", "Gini of vacancy exposure"),
+    "fairness.reranked": ("重排后", "re-ranked"),
+    "fairness.rerank_note": (
+        "曝光感知重排（按 {attribute}）：{state}。重排只改变顺序，不改变任何配对的分数。",
+        "Exposure-aware re-ranking (by {attribute}): {state}. "
+        "It changes the order only, never a pair's score.",
+    ),
+    "fairness.rerank_on": ("默认开启", "on by default"),
+    "fairness.rerank_off": (
+        "默认关闭（请求可用 rerank=exposure 开启）",
+        "off by default (rerank=exposure on a request)",
+    ),
+    "fairness.stage": ("阶段", "Stage"),
+    "fairness.group": ("群体", "Group"),
+    "fairness.n": ("人数", "n"),
+    "fairness.selected": ("入选", "Selected"),
+    "fairness.rate": ("入选率", "Rate"),
+    "fairness.ci": ("95% 区间", "95% interval"),
+    "fairness.impact": ("影响比", "Impact ratio"),
+    "fairness.pool_share": ("在求职者中的占比", "Share of the pool"),
+    "fairness.exposure_share": ("在前列推荐位中的占比", "Share of top-list slots"),
+    "fairness.chart": ("按 {attribute} 的前 {k} 名曝光", "Top-{k} exposure by {attribute}"),
+    "fairness.flagged": ("低于五分之四", "under four-fifths"),
+    "fairness.low_n": ("样本少", "low n"),
+    "fairness.stage.top_k": ("进入前列推荐", "in a top list"),
+    "fairness.stage.shortlisted": ("被推进", "shortlisted"),
+    "fairness.stage.hired": ("被录用", "hired"),
     "entity.skills": ("技能", "Skills"),
     "entity.enterprises": ("企业", "Enterprises"),
     "entity.schools": ("学校", "Schools"),

@@ -214,6 +214,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/programs/{program_id}/placed"): Row(SCHOOL, "program"),
     ("GET", "/graduates/{graduate_id}"): Row(SCHOOL, "graduate"),
     ("GET", "/admin"): Row(ADMIN),
+    ("GET", "/admin/fairness"): Row(ADMIN),
     ("POST", "/signin"): Row(PUBLIC, ok=303, answers={"none": 401, "revoked": 401}),
     ("POST", "/vacancies/new"): Row(
         HR, ok=303, form=_vacancy_form, effect=_vacancy_posted, names_tenant=True

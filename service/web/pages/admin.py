@@ -1,4 +1,5 @@
-"""Admin page: the model being served, the registry's versions with their metrics, data counts, audit log."""
+"""Admin pages: the model being served, the registry's versions and metrics, data counts, the audit log;
+the fairness and exposure report."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service.usecases import admin
+from service.usecases import admin, fairness
+from service.web import charts
 from service.web.deps import FormDep, PageContext
+from service.web.i18n import translate
 from service.web.metric_names import KEY_METRICS, describe, matcher_label
 from service.web.pagination import page_number, pager
 from service.web.rendering import flash, language, redirect, render
@@ -78,6 +81,44 @@ def admin_status(
             "audit": audit,
             "filters": filters,
             "pager": pager(audit.total, number, AUDIT_PAGE, filters),
+        },
+    )
+
+
+@router.get("/admin/fairness")
+def admin_fairness(request: Request, ctx: PageContext) -> Response:
+    """The fairness and exposure report of the served model over the store (docs/fairness.md)."""
+    view = fairness.report(ctx)
+    report = view.report
+    attribute = report.reranked.get("attribute", ctx.settings.fair_rerank_by) if report.reranked else None
+    chart = None
+    if attribute is not None:
+        lang = language(request)
+        chart = charts.paired_bars(
+            [
+                charts.PairedBar(label=g.group, first=g.pool_share or 0.0, second=g.exposure_share or 0.0)
+                for g in report.attributes[attribute]["top_k"].groups
+            ],
+            first_name=translate("fairness.pool_share", lang),
+            second_name=translate("fairness.exposure_share", lang),
+            title=translate("fairness.chart", lang, attribute=attribute, k=report.k),
+        )
+    return render(
+        request,
+        "admin/fairness.html",
+        {
+            "report": report,
+            "flags": report.flags,
+            "model_version": view.model_version,
+            "data_version": view.data_version,
+            # attribute -> group -> its re-ranked top-k figures
+            "reranked": {
+                attr: {g.group: g for g in tables["top_k"].groups}
+                for attr, tables in (report.reranked.get("attributes", {}) if report.reranked else {}).items()
+            },
+            "rerank_attribute": attribute,
+            "rerank_setting": ctx.settings.fair_rerank,
+            "chart": chart,
         },
     )
 
