@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench screenshots clean
 
 install: $(STAMP)
 
@@ -32,6 +32,10 @@ format: install
 
 bench: install
 	$(BIN)/python -m benchmarks --scale small
+
+# The docs' screenshots from the real pages: a real server on the seeded demo store, Debian's Chromium.
+screenshots: install
+	$(BIN)/python -m tests.screenshots --out docs/screenshots
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

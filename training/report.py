@@ -40,6 +40,7 @@ from training.evaluate import (
 )
 from training.fairness import FairnessReport, fairness_report
 from training.fairness_report import fairness_html, plot_fairness
+from training.report_words import FILES, HTML_LANG, LANGUAGES, MATCHERS_ZH, word
 
 log = logging.getLogger(__name__)
 FULL = "full"
@@ -459,7 +460,8 @@ def _reliability_shown(evaluation: Evaluation) -> list[str]:
 
 
 def write_report(evaluation: Evaluation, directory: str | Path) -> list[Path]:
-    """Write ``evaluation.json``, the plots and ``report.html`` into ``directory``."""
+    """Write ``evaluation.json``, the plots, ``report.html`` (English) and ``report.zh.html`` (Chinese) into
+    ``directory``."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     payload: dict[str, Any] = {
@@ -489,60 +491,78 @@ def write_report(evaluation: Evaluation, directory: str | Path) -> list[Path]:
     json_path = directory / "evaluation.json"
     json_path.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     plots = _plots(evaluation, directory)
-    images = "\n".join(f'<p><img src="{p.name}" alt="{p.stem}"></p>' for p in plots)
+    fairness_plots = plot_fairness(evaluation.fairness, directory) if evaluation.fairness is not None else []
+    pages = []
+    for lang in LANGUAGES:
+        page_path = directory / FILES[lang]
+        page_path.write_text(_page(evaluation, lang, plots, fairness_plots), encoding="utf-8")
+        pages.append(page_path)
+    return [json_path, *pages, *plots, *fairness_plots]
+
+
+def _page(evaluation: Evaluation, lang: str, plots: list[Path], fairness_plots: list[Path]) -> str:
+    """The report as one HTML page in ``lang`` (``report.html`` in English, ``report.zh.html`` in Chinese),
+    each linking to the other; the figures and tables are the same."""
+    other = next(code for code in LANGUAGES if code != lang)
+    images = "\n".join(
+        f'<p><img src="{p.name}" alt="{html.escape(word("figure", lang, name=p.stem))}"></p>' for p in plots
+    )
     fairness_section = ""
     if evaluation.fairness is not None:
-        fairness_plots = plot_fairness(evaluation.fairness, directory)
-        plots += fairness_plots
+        note = word("fairness_note", lang)
         fairness_section = (
-            "<h2>Fairness and exposure (the full model at the cut)</h2>\n"
-            "<h3>Exposure-aware re-ranking, side by side</h3>"
+            f"<h2>{word('fairness_title', lang)}</h2>\n"
+            f"<h3>{word('rerank_title', lang)}</h3>"
             f"<pre>{html.escape(format_rerank(evaluation))}</pre>\n"
+            + (f"<p>{note}</p>\n" if note else "")
             + fairness_html(evaluation.fairness, fairness_plots)
         )
-    page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>talentmatch evaluation</title>
+    figures_note = word("figures_note", lang)
+    return f"""<!doctype html>
+<html lang="{HTML_LANG[lang]}"><head><meta charset="utf-8"><title>{word("title", lang)}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;
 padding:3px 6px;font-size:13px}}td{{text-align:right}}</style></head><body>
-<h1>talentmatch evaluation</h1>
-<p>Trained on events before {html.escape(evaluation.cut)}; k = {evaluation.k}.
-<em>vacancy</em>: ranking graduates for vacancies posted after the cut (cold start);
-<em>graduate</em>: ranking vacancies for graduates seeking at the cut.
-Relevance on <em>applications</em>: how far a pair went (applied ... hired); on <em>accepted outcomes</em>:
-the pairs the employer advanced (shortlisted ... hired).</p>
-{_html_table(evaluation, APPLICATIONS, TABLE_METRICS)}
-<h2>Accepted outcomes and calibration</h2>
-<p>ECE: expected calibration error of the score each matcher reports against realised success (applied, not
-declined, advanced by the employer) over every pair first seen after the cut; ties: share of adjacent
-equal scores in the top-20 lists.</p>
-{_html_table(evaluation, ACCEPTED, ("ndcg", "recall", "precision"), extra=OUTCOME_EXTRA)}
-{_html_plans(evaluation)}
-<h2>Plain text</h2><pre>{html.escape(format_table(evaluation))}</pre>
+<p><a href="{FILES[other]}" hreflang="{HTML_LANG[other]}">{word("other_language", lang)}</a></p>
+<h1>{word("title", lang)}</h1>
+<p>{word("intro", lang, cut=html.escape(evaluation.cut), k=evaluation.k)}</p>
+<p>{word("columns", lang)}</p>
+{_html_table(evaluation, APPLICATIONS, TABLE_METRICS, lang=lang)}
+<h2>{word("accepted_title", lang)}</h2>
+<p>{word("accepted_intro", lang)}</p>
+{_html_table(evaluation, ACCEPTED, ("ndcg", "recall", "precision"), extra=OUTCOME_EXTRA, lang=lang)}
+{_html_plans(evaluation, lang)}
+<h2>{word("plain_text", lang)}</h2><pre>{html.escape(format_table(evaluation))}</pre>
 {fairness_section}
-<h2>Timings (s)</h2><pre>{html.escape(json.dumps(evaluation.timings, indent=1))}</pre>
+<h2>{word("timings", lang)}</h2><pre>{html.escape(json.dumps(evaluation.timings, indent=1))}</pre>
+{f"<p>{figures_note}</p>" if figures_note else ""}
 {images}
 </body></html>
 """
-    html_path = directory / "report.html"
-    html_path.write_text(page, encoding="utf-8")
-    return [json_path, html_path, *plots]
 
 
 def _html_table(
-    evaluation: Evaluation, family: str, metrics: tuple[str, ...], *, extra: tuple[str, ...] = ()
+    evaluation: Evaluation,
+    family: str,
+    metrics: tuple[str, ...],
+    *,
+    extra: tuple[str, ...] = (),
+    lang: str = "en",
 ) -> str:
     keys = [metric_name(m, family, d) for d in DIRECTIONS for m in metrics] + list(extra)
     head = "".join(f"<th>{html.escape(_short(key))}</th>" for key in keys)
+    described = {**MATCHERS, **MATCHERS_ZH} if lang == "zh" else MATCHERS
     rows = "\n".join(
-        f"<tr><th>{html.escape(name)}</th><td>{html.escape(MATCHERS.get(name, name))}</td>"
+        f"<tr><th>{html.escape(name)}</th><td>{html.escape(described.get(name, name))}</td>"
         + "".join(f"<td>{_value(row, key)}</td>" for key in keys)
         + "</tr>"
         for name, row in evaluation.table.items()
     )
-    return f"<table><tr><th>matcher</th><th>what</th>{head}</tr>\n{rows}</table>"
+    return (
+        f"<table><tr><th>{word('matcher', lang)}</th><th>{word('what', lang)}</th>{head}</tr>\n{rows}</table>"
+    )
 
 
-def _html_plans(evaluation: Evaluation) -> str:
+def _html_plans(evaluation: Evaluation, lang: str = "en") -> str:
     planned = {n: r.plan for n, r in evaluation.results.items() if r.plan is not None}
     if not planned:
         return ""
@@ -551,13 +571,11 @@ def _html_plans(evaluation: Evaluation) -> str:
         f"</td><td>{plan.assigned}</td><td>{plan.expected_successes:.1f}</td><td>{plan.best_possible:.1f}</td></tr>"
         for name, plan in planned.items()
     )
-    return f"""<h2>Placement plans on the ground truth</h2>
-<p>At the cut, {html.escape(_plan_scope(evaluation.table))} (a seeded sample of programmes), each programme
-planned on its own with the matcher's scores over the vacancies open then. Plan success: expected successful
-placements (the true success probability summed over the plan's assignments) as a share of the best possible
-assignment; assignments succeeding: the share the employer would advance and the graduate would take.</p>
-<table><tr><th>matcher</th><th>plan success</th><th>assignments succeeding</th><th>assigned</th>
-<th>expected successes</th><th>best possible</th></tr>
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in word("plans_columns", lang).split("|"))
+    intro = word("plans_intro", lang, scope=html.escape(_plan_scope(evaluation.table)))
+    return f"""<h2>{word("plans_title", lang)}</h2>
+<p>{intro}</p>
+<table><tr>{head}</tr>
 {rows}</table>"""
 
 

@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,9 +94,16 @@ def _pick_ids(engine: Engine) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with demo_live_server(tmp_path_factory.mktemp("web-live")) as server:
+        yield server
+
+
+@contextmanager
+def demo_live_server(root: Path) -> Iterator[LiveServer]:
+    """The small demo world (seed 7) imported into a SQLite store in ``root``, a trained model promoted, keys
+    for each role, served by a real uvicorn (the browser tests' server; ``make screenshots`` uses it too)."""
     from training.demo import write_demo_bundle
 
-    root = tmp_path_factory.mktemp("web-live")
     database_url = f"sqlite:///{root / 'talentmatch.db'}"
     artifacts = root / "artifacts"
     env = {
