@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from models.ann import AnnOptions, build_graduate_ann
 from models.columns import Columns as C
 from models.data import ENTITY_COLUMNS, MarketData
 from models.explain import skill_overlap
@@ -28,6 +29,7 @@ from models.index import (
     build_vacancy_block,
 )
 from models.index_update import updated_index
+from models.pairs import RETRIEVAL
 from models.protocol import GraduateQuery, PairScores, Ranking, VacancyPoolGroup, VacancyQuery
 from models.results import (
     CandidateFilters,
@@ -52,6 +54,10 @@ class BaseMatcher:
 
     def _tables(self, index: MatchIndex) -> dict[str, np.ndarray]:
         return {}
+
+    def _ann_options(self) -> AnnOptions | None:
+        """When to build an approximate index of the graduates' retrieval vectors (``None``: never)."""
+        return None
 
     def _pair_scores(
         self,
@@ -112,6 +118,10 @@ class BaseMatcher:
         """Precompute the arrays of every graduate and vacancy in ``data``."""
         index = MatchIndex.build(data, self._encoder(), owner=type(self).__name__)
         index.tables = self._tables(index)
+        graduates = index.graduates
+        index.ann = build_graduate_ann(
+            graduates.ids.ids, graduates.arrays.get(RETRIEVAL), self._ann_options(), live=graduates.live
+        )
         return index
 
     def update_index(
@@ -133,6 +143,15 @@ class BaseMatcher:
         )
         if updated.vocab is not index.vocab:
             updated.tables = self._tables(updated)
+        if index.ann is not None and (len(data.graduates) or len(removed_graduates)):
+            # New and edited graduates' vectors go in (an old one is marked deleted); leavers marked deleted.
+            block = updated.graduates
+            changed = [str(g) for g in data.graduates[C.graduate].tolist()]
+            rows = block.ids.rows(changed)
+            kept = [g for g, row in zip(changed, rows.tolist(), strict=True) if row >= 0]
+            updated.ann = index.ann.updated(
+                kept, block.arrays[RETRIEVAL][rows[rows >= 0]], removed=removed_graduates
+            )
         return updated
 
     # ------------------------------------------------------------------ queries

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,9 @@ from models.features import (
     market_frames,
 )
 from models.ids import IdMap
+
+if TYPE_CHECKING:
+    from models.ann import GraduateAnn
 
 NOT_A_TIME = np.iinfo(np.int64).max
 
@@ -275,7 +278,8 @@ class MatchIndex:
     """Everything a matcher needs at query time for one snapshot of the market.
 
     ``tables`` holds model-specific lookups in this index's codes (history lift matrices...);
-    ``programs``/``enterprises`` keep the entity tables so a graduate or vacancy given as data can be joined.
+    ``programs``/``enterprises`` keep the entity tables so a graduate or vacancy given as data can be joined;
+    ``ann`` is shared (and updated in place) by the indexes an update derives from this one.
     """
 
     vocab: Vocabularies
@@ -286,6 +290,9 @@ class MatchIndex:
     enterprises: pd.DataFrame
     tables: dict[str, np.ndarray] = field(default_factory=dict)
     owner: str = ""
+    # The approximate index of the graduates' retrieval vectors (``models.ann``) when the matcher built one
+    # (a large pool, hnswlib installed); ``None``: retrieval is exact.
+    ann: GraduateAnn | None = None
 
     @classmethod
     def build(cls, data: MarketData, encoder: Encoder | None = None, *, owner: str = "") -> MatchIndex:

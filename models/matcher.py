@@ -20,7 +20,7 @@ then refitted on everything.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from models.ann import AnnOptions
 from models.base import BaseMatcher
 from models.columns import Columns as C
 from models.data import MarketData
@@ -129,6 +130,12 @@ class MatcherConfig:
     lightfm_features: bool = False
     use_lightfm: bool = True
     seed: int = 7
+    # Approximate retrieval (``models.ann``, hnswlib): for more graduates than ``ann_min_pool`` in an index
+    # (and hnswlib installed) the LightFM half of a vacancy's pool comes from an hnswlib shortlist of
+    # ``ann_shortlist`` per norm band, re-scored exactly. 0 turns it off; serving settings may override it.
+    ann_min_pool: int = 200_000
+    ann_ef: int = 256
+    ann_shortlist: int = 160
 
     def __post_init__(self) -> None:
         resolve_candidates(self.candidates)  # a bad name or field fails here, not after LightFM's fit
@@ -386,15 +393,28 @@ class Matcher(BaseMatcher):
     def _tables(self, index: MatchIndex) -> dict[str, np.ndarray]:
         return history_tables(self.stats_, index)
 
+    def _ann_options(self) -> AnnOptions | None:
+        config = self.config
+        if config.ann_min_pool <= 0 or not config.use_lightfm:
+            return None
+        return AnnOptions(
+            min_pool=config.ann_min_pool, ef=config.ann_ef, shortlist=config.ann_shortlist, seed=config.seed
+        )
+
     @staticmethod
     def _retrieval_scores(
-        query: GraduateBlock | VacancyBlock, query_rows: np.ndarray, others: GraduateBlock | VacancyBlock
+        query: GraduateBlock | VacancyBlock,
+        query_rows: np.ndarray,
+        others: GraduateBlock | VacancyBlock,
+        *,
+        lightfm_scores: bool = True,
     ) -> tuple[np.ndarray | None, np.ndarray]:
-        """(LightFM, skill) scores of every row of ``others`` for each query row, ``(n_others, n_rows)``."""
+        """(LightFM, skill) scores of every row of ``others`` for each query row, ``(n_others, n_rows)``;
+        no LightFM scores (``None``) unless ``lightfm_scores``."""
         query_rows = np.atleast_1d(np.asarray(query_rows, dtype=np.int64))
         lightfm = None
         q_rep, o_rep = query.arrays.get(RETRIEVAL), others.arrays.get(RETRIEVAL)
-        if q_rep is not None and o_rep is not None:
+        if lightfm_scores and q_rep is not None and o_rep is not None:
             lightfm = o_rep @ q_rep[query_rows].T
         # Sparse x dense products: much faster than sparse x sparse for a handful of query rows.
         if isinstance(query, VacancyBlock):
@@ -423,6 +443,10 @@ class Matcher(BaseMatcher):
         pool = max(self.config.retrieval_pool, k)
         if len(rows) <= pool:
             return rows
+        if index.ann is not None and others is index.graduates:
+            approximate = self._retrieve_approximate(index, query, query_row, rows, pool, k)
+            if approximate is not None:
+                return approximate
         lightfm, skill = self._retrieval_scores(query, np.array([query_row]), others)
         everyone = len(rows) == len(others)  # no filter removed anyone: the score columns as they are
         skill_scores = skill[:, 0] if everyone else skill[rows, 0]
@@ -434,6 +458,46 @@ class Matcher(BaseMatcher):
             _top(rows, lightfm_scores, pool // 2, untied=True),
         ]
         return fill_pool(np.unique(np.concatenate(chosen)), rows, skill_scores, lightfm_scores, k)
+
+    def _retrieve_approximate(
+        self,
+        index: MatchIndex,
+        query: GraduateBlock | VacancyBlock,
+        query_row: int,
+        rows: np.ndarray,
+        pool: int,
+        k: int,
+    ) -> np.ndarray | None:
+        """``_retrieve`` of graduates with the LightFM half from ``index.ann``: its shortlist, those of
+        ``rows`` (the filters, applied exactly), re-scored exactly (the same dot products) and the best
+        ``pool // 2`` kept. ``None`` (the caller goes exact) when fewer than that pass the filters."""
+        graduates, ann = index.graduates, index.ann
+        q_rep, g_rep = query.arrays.get(RETRIEVAL), graduates.arrays.get(RETRIEVAL)
+        if ann is None or q_rep is None or g_rep is None:
+            return None
+        vector = np.asarray(q_rep[query_row], dtype=np.float32)
+        half = pool // 2
+        try:
+            found = graduates.ids.rows(ann.candidate_ids(vector))
+        except RuntimeError:  # hnswlib found fewer than asked (many deleted): exact
+            return None
+        found = np.unique(found[found >= 0])
+        at = np.minimum(np.searchsorted(rows, found), len(rows) - 1)
+        passing = at[rows[at] == found]  # positions in ``rows`` of the shortlist that passes the filters
+        if len(passing) < half:
+            return None
+        _, skill = self._retrieval_scores(query, np.array([query_row]), graduates, lightfm_scores=False)
+        everyone = len(rows) == len(graduates)
+        skill_scores = skill[:, 0] if everyone else skill[rows, 0]
+
+        def lightfm_of(positions: np.ndarray) -> np.ndarray:
+            return np.asarray(g_rep[rows[positions]] @ vector)
+
+        chosen = [
+            _top_tie_broken(rows, skill_scores, lightfm_of, half),
+            rows[passing[_top(np.arange(len(passing)), lightfm_of(passing), half, untied=True)]],
+        ]
+        return fill_pool(np.unique(np.concatenate(chosen)), rows, skill_scores, lightfm_of, k)
 
     def _vacancy_pools(
         self, index: MatchIndex, g_rows: np.ndarray, groups: Sequence[VacancyPoolGroup], need: int
@@ -653,9 +717,12 @@ def _hybrid_arrays(model: HybridModel) -> dict[str, np.ndarray]:
     return {name: getattr(model, name) for name in HYBRID_ARRAYS}
 
 
-def fill_pool(
-    pool: np.ndarray, rows: np.ndarray, skill: np.ndarray, lightfm: np.ndarray, k: int
-) -> np.ndarray:
+# The LightFM scores of some positions of a ranking's rows: an array of all of them, or a function computing
+# only the positions asked (approximate retrieval has no score for most rows).
+TieBreak = np.ndarray | Callable[[np.ndarray], np.ndarray]
+
+
+def fill_pool(pool: np.ndarray, rows: np.ndarray, skill: np.ndarray, lightfm: TieBreak, k: int) -> np.ndarray:
     """``pool`` (sorted rows), topped up to at least ``k`` rows with the best by skill coverage when the two
     halves overlapped so much that a deep page would come out short. Pages within the pool are unchanged."""
     if len(pool) >= k:
@@ -663,7 +730,7 @@ def fill_pool(
     return np.unique(np.concatenate([pool, _top_tie_broken(rows, skill, lightfm, k)]))
 
 
-def _top_tie_broken(rows: np.ndarray, scores: np.ndarray, tie_break: np.ndarray, k: int) -> np.ndarray:
+def _top_tie_broken(rows: np.ndarray, scores: np.ndarray, tie_break: TieBreak, k: int) -> np.ndarray:
     """The rows of the ``k`` highest ``scores``; among scores tied at the cut-off, the highest ``tie_break``.
 
     Skill coverage takes few distinct values, so at large scale hundreds of graduates share the cut-off
@@ -678,7 +745,7 @@ def _top_tie_broken(rows: np.ndarray, scores: np.ndarray, tie_break: np.ndarray,
     if len(tied) > need:
         # The same selection once more on the tie-break, then the lower row (graduates with the same
         # features have the same LightFM score); linear, as the tied group can be most of the pool.
-        values = tie_break[tied]
+        values = tie_break(tied) if callable(tie_break) else tie_break[tied]
         bar = np.partition(values, len(values) - need)[len(values) - need]
         over = tied[values > bar]
         tied = np.concatenate([over, tied[values == bar][: need - len(over)]])
