@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 
-from service.store.session import make_sessionmaker
+from service.store.session import bump_data_version, make_sessionmaker, transaction
 from service.store.tables import AuditEntry
+from service.usecases import fairness
 from tests.web.conftest import Web
 
 
@@ -40,3 +42,20 @@ def test_only_admin_sees_the_fairness_page(web: Web) -> None:
         assert response.status_code == 403 and "<html" in response.text
     web.client.cookies.clear()
     assert web.client.get("/admin/fairness", follow_redirects=False).status_code == 303
+
+
+def test_the_report_is_reused_while_fresh_and_redone_when_stale(
+    web_with_model: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    web = web_with_model
+    web.sign_in("admin")
+    assert web.client.get("/admin/fairness").status_code == 200
+    (first,) = fairness._CACHE.values()
+    with transaction(web.engine) as session:
+        bump_data_version(session)  # a write: the report is still younger than MAX_AGE_SECONDS
+    assert web.client.get("/admin/fairness").status_code == 200
+    assert next(iter(fairness._CACHE.values())) is first
+    monkeypatch.setattr(fairness, "MAX_AGE_SECONDS", 0.0)  # stale and the store moved on: computed again
+    assert web.client.get("/admin/fairness").status_code == 200
+    (second,) = fairness._CACHE.values()
+    assert second is not first and second[0] == first[0] + 1
