@@ -174,8 +174,9 @@ def get_placements(
             ge=0.0,
             le=1.0,
             description="Pairs scoring below are never assigned: a graduate stays unassigned rather than "
-            f"get a pairing less likely than this to succeed (default {DEFAULT_MIN_SCORE:g}, as on the web "
-            "page).",
+            "get a pairing less likely than this to succeed: a probability from 0 to 1, the scale of `score` "
+            f"(default {DEFAULT_MIN_SCORE:g}; the web page takes and shows the same minimum as a percentage, "
+            f"{DEFAULT_MIN_SCORE:.0%}).",
         ),
     ] = DEFAULT_MIN_SCORE,
     top_k: Annotated[int, Query(ge=1, le=100, description="Best vacancies listed per graduate.")] = 20,
