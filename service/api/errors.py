@@ -37,7 +37,7 @@ from service.store.vacancies import (
 )
 from service.usecases.admin import ModelRefused, TrainRunning, UnknownKey, UnknownModelVersion
 from service.usecases.errors import Forbidden, RateLimited
-from service.usecases.posting_check import DiscriminatoryPosting
+from service.usecases.posting_check import DiscriminatoryPosting, PostingsRefused
 
 logger = logging.getLogger("talentmatch.api")
 
@@ -110,6 +110,7 @@ register_error(TrainRunning, 409, "train_running")
 register_error(UnknownKey, 404, "key_not_found")
 register_error(InvalidVacancy, 422, "invalid_vacancy")
 register_error(DiscriminatoryPosting, 422, "discriminatory_posting")
+register_error(PostingsRefused, 422, "discriminatory_posting")
 register_error(ModelNotReady, 503, "model_not_ready")
 register_error(ModelNotFitted, 503, "model_not_ready")
 register_error(MatcherUnknownGraduate, 404, "graduate_not_found")

@@ -150,6 +150,48 @@ class VacancyPublic(BaseModel):
     )
 
 
+class Bilingual(BaseModel):
+    zh: str
+    en: str
+
+
+class NoticeSectionPublic(BaseModel):
+    key: Literal["principle", "purpose", "mechanism", "data", "non_personalised", "contest"]
+    title: Bilingual
+    body: Bilingual
+
+
+class AlgorithmNoticePublic(BaseModel):
+    """The algorithm notice (算法公示): principle, purpose, mechanism, data, opting out, contesting."""
+
+    sections: list[NoticeSectionPublic]
+    serving_version: str | None = Field(description="The model version answering now (null: none).")
+    versions: list[str] = Field(description="Model versions with a card, newest first.")
+    non_personalised_version: str = Field(
+        description="The `model_version` of answers asked with `personalised=false`."
+    )
+    settings: dict[str, Any] = Field(description="The settings that shape answers (floor, re-ranking, ...).")
+
+
+class ModelCardPublic(BaseModel):
+    """A model version described from its manifest."""
+
+    version: str
+    created_at: str | None
+    serving: bool = Field(description="true when this version answers now.")
+    model: str | None
+    training_data: dict[str, Any] = Field(description="The snapshot it was trained on: counts, latest event.")
+    configuration: dict[str, Any] = Field(description="Parameters and the configuration search's choice.")
+    evaluation: dict[str, Any] = Field(description="The time-based holdout: cut, k, events on each side.")
+    metrics: dict[str, Any] = Field(description="Holdout metrics per model: new, keyword, current.")
+    calibration: dict[str, Any] = Field(description="Per model: ECE and the reliability curve's bins.")
+    gate: dict[str, Any] = Field(description="Whether it passed the promotion gate, and why.")
+    fairness: dict[str, Any] | None = Field(
+        default=None, description="Impact ratios, coverage and exposure concentration, when measured."
+    )
+    notes: list[str] = Field(default_factory=list)
+
+
 class OutcomeRecordPublic(BaseModel):
     occurred_at: str = Field(description="When it was recorded (UTC, ISO 8601).")
     vacancy_id: str

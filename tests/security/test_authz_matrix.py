@@ -56,6 +56,8 @@ ALL = frozenset({"admin", "hr", "school"})
 ADMIN = frozenset({"admin"})
 HR = frozenset({"admin", "hr"})
 SCHOOL = frozenset({"admin", "school"})
+# Anyone, with or without a key (the algorithm notice and model cards): no 401, 403 or 404 by principal.
+PUBLIC = frozenset({"anyone"})
 
 
 def _graduates_csv(program_id: str, graduate_id: str) -> bytes:
@@ -129,6 +131,9 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/skills"): Row(ALL),
     ("GET", "/api/v1/admin/audit"): Row(ADMIN),
     ("GET", "/api/v1/admin/outcomes"): Row(ADMIN),
+    ("GET", "/api/v1/algorithm"): Row(PUBLIC),
+    # Called with the template itself as the version: no such version, the same 404 for everyone.
+    ("GET", "/api/v1/models/{version}/card"): Row(PUBLIC, ok=(404,)),
     ("GET", "/api/v1/admin/models"): Row(ADMIN),
     ("POST", "/api/v1/admin/models/reload"): Row(ADMIN),
     ("GET", "/api/v1/programs"): Row(SCHOOL),
@@ -171,6 +176,8 @@ def api_routes(app: Any) -> set[tuple[str, str]]:
 
 
 def expected(row: Row, principal: str, scope: str) -> tuple[int, ...]:
+    if row.roles is PUBLIC:
+        return row.ok
     if principal in ("none", "revoked"):
         return (401,)
     if principal.split("_")[0] not in row.roles:

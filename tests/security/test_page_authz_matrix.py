@@ -204,6 +204,9 @@ PUBLIC = None
 TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/"): Row(PUBLIC, ok=303, answers={"none": 200, "revoked": 200}),
     ("GET", "/lang/{code}"): Row(PUBLIC, ok=303),
+    ("GET", "/algorithm"): Row(PUBLIC),
+    # Called with the template itself as the version: no such version, the same 404 page for everyone.
+    ("GET", "/algorithm/models/{version}"): Row(PUBLIC, ok=404),
     ("GET", "/vacancies"): Row(HR, listing=True),
     ("GET", "/vacancies/new"): Row(HR, listing=True),
     ("GET", "/vacancies/{vacancy_id}"): Row(HR, "vacancy"),

@@ -10,6 +10,7 @@ from service.api.routes import (
     audit,
     candidates,
     graduates,
+    notice,
     programs,
     skills,
     vacancies,
@@ -24,4 +25,5 @@ ROUTERS: list[APIRouter] = [
     programs.router,
     graduates.router,
     accountability.router,
+    notice.router,
 ]

@@ -3,10 +3,12 @@ and score shown then (:mod:`service.usecases.accountability`)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BeforeValidator
 
 from service.api.deps import AdminContext
 from service.api.routes.common import API_PREFIX, AUTH_ERRORS, responses
@@ -19,6 +21,16 @@ def utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is None:
         return value
     return value.astimezone(UTC).replace(tzinfo=None)
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _not_a_number(value: object) -> object:
+    """Times are ISO 8601 text: a bare number (which pydantic would read as a Unix time) is refused."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value.strip())):
+        raise ValueError("expected an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T09:00:00")
+    return value
 
 
 router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"], responses=AUTH_ERRORS)
@@ -36,8 +48,16 @@ CSV_RESPONSE: dict[int, dict[str, Any]] = {
 def export_outcomes(
     ctx: AdminContext,
     format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv.")] = "json",
-    since: Annotated[datetime | None, Query(description="Only outcomes at or after this time (UTC).")] = None,
-    until: Annotated[datetime | None, Query(description="Only outcomes before this time (UTC).")] = None,
+    since: Annotated[
+        datetime | None,
+        BeforeValidator(_not_a_number),
+        Query(description="Only outcomes at or after this time (UTC, ISO 8601)."),
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        BeforeValidator(_not_a_number),
+        Query(description="Only outcomes before this time (UTC, ISO 8601)."),
+    ] = None,
     enterprise_id: Annotated[
         str | None, Query(max_length=64, description="Only this enterprise's vacancies.")
     ] = None,

@@ -129,3 +129,15 @@ def test_admin_exports_the_record_as_json_and_csv(api_with_model: Api) -> None:
     with api.session() as session:
         exports = session.scalars(select(AuditEntry).where(AuditEntry.action == "export_outcomes")).all()
         assert len(exports) == 4 and json.loads(exports[0].detail)["count"] == 1
+
+
+def test_export_times_are_iso_text_not_numbers(api: Api) -> None:
+    for bad in ("0.5", "1700000000", "yesterday"):
+        response = api.client.get(
+            "/api/v1/admin/outcomes", params={"until": bad}, headers=api.headers["admin"]
+        )
+        assert response.status_code == 422, (bad, response.text)
+    ok = api.client.get(
+        "/api/v1/admin/outcomes", params={"since": "2026-11-01"}, headers=api.headers["admin"]
+    )
+    assert ok.status_code == 200 and ok.json()["since"] == "2026-11-01T00:00:00"
