@@ -108,5 +108,5 @@ def run_evaluate(args: argparse.Namespace) -> int:
             "see the report's fairness section"
         )
     print(f"full model: {summary(evaluation.table)}")
-    print(f"report: {paths[1]}  metrics: {paths[0]}")
+    print(f"report: {paths[1]} (Chinese: {paths[2]})  metrics: {paths[0]}")
     return EXIT_OK
