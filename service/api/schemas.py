@@ -509,8 +509,32 @@ class SkillGapsPublic(BaseModel):
     items: list[SkillGapPublic]
 
 
+class UploadRowPublic(BaseModel):
+    row: int = Field(description="The row in the sheet (the header is row 1).")
+    key: str = Field(description="The graduate's own id, or the vacancy's id (empty for a new vacancy).")
+    action: Literal["add", "update", "unchanged"]
+    values: dict[str, Any] = Field(description="The row's values as stored: ids, lists, ISO dates.")
+
+
 class GraduateImportPublic(BaseModel):
     program_id: str
     added: int = Field(description="Graduates new to the school.")
     updated: int = Field(description="Graduates of the programme whose row changed.")
     unchanged: int
+    preview: bool = Field(default=False, description="true: nothing was written (`?preview=true`).")
+    rows: list[UploadRowPublic] = Field(
+        default_factory=list, description="With `?preview=true`: each row and what writing it would do."
+    )
+
+
+class VacancyImportPublic(BaseModel):
+    added: int = Field(description="New vacancies.")
+    updated: int = Field(description="The enterprise's vacancies whose row changed.")
+    unchanged: int
+    preview: bool = Field(default=False, description="true: nothing was written (`?preview=true`).")
+    vacancy_ids: list[str] = Field(
+        default_factory=list, description="The vacancies added or updated, in row order."
+    )
+    rows: list[UploadRowPublic] = Field(
+        default_factory=list, description="With `?preview=true`: each row and what writing it would do."
+    )

@@ -156,6 +156,22 @@ def _known_as() -> Any:
     return func.coalesce(Graduate.student_id, Graduate.graduate_id)
 
 
+def school_graduates(*, session: Session, school_id: str, student_ids: list[str]) -> dict[str, Graduate]:
+    """The school's graduates known by ``student_ids`` (its own ids), with skills and districts: what an
+    upload's preview compares its rows with."""
+    found: dict[str, Graduate] = {}
+    wanted = sorted(set(student_ids))
+    for start in range(0, len(wanted), 500):
+        rows = session.scalars(
+            select(Graduate)
+            .join(Program, Program.program_id == Graduate.program_id)
+            .where(Program.school_id == school_id, _known_as().in_(wanted[start : start + 500]))
+            .options(selectinload(Graduate.skills), selectinload(Graduate.districts))
+        )
+        found.update({student_id_of(g): g for g in rows})
+    return found
+
+
 def student_id_of(graduate: Graduate) -> str:
     """The school's own id for ``graduate``."""
     return graduate.student_id or graduate.graduate_id

@@ -1,4 +1,5 @@
-"""A school's actions on its graduates: view one, job suggestions, erasure (PIPL), the CSV upload.
+"""A school's actions on its graduates: view one, job suggestions, erasure (PIPL); the upload is
+:mod:`service.usecases.graduate_upload`.
 
 Graduate ids are scoped per school. A school uploads and sees its own ids (student numbers; two schools may
 use the same one) and a path id of a school key is resolved within its school only; admin uses the
@@ -20,28 +21,34 @@ from service.store.programs import get_program
 from service.store.tables import Graduate, Program
 from service.store.vacancies import UnknownGraduate
 from service.usecases.context import SCHOOL_ROLES, Context
-from service.usecases.programs import GraduateDetails, find_program, graduate_details, shown_id
+from service.usecases.programs import GraduateDetails, graduate_details, shown_id
 
-MAX_UPLOAD_BYTES = 1_000_000  # a graduates.csv upload, API and page alike
+MAX_UPLOAD_BYTES = 1_000_000  # an upload (graduates, vacancies), API and page alike
 
 
 class EmptyUpload(ValueError):
     """The uploaded file has no bytes at all."""
 
-    def __init__(self, field: str = "file") -> None:
-        message = f"'{field}' is empty: upload a graduates.csv with a header line and at least one graduate"
+    def __init__(self, field: str = "file", lang: str = "en") -> None:
+        if lang == "en":
+            message = (
+                f"'{field}' is empty: upload a graduates file (.xlsx or .csv) with a header row and rows"
+            )
+        else:
+            message = f"“{field}”为空：请上传含表头和数据行的毕业生文件（.xlsx 或 .csv）。"
         # The shape of an upload's problems (line 0: the file as a whole), naming the form field.
-        self.details = [{"field": field, "line": 0, "column": "-", "message": message}]
+        self.details = [{"field": field, "line": 0, "row": 0, "column": "-", "message": message}]
         super().__init__(message)
 
 
 class UploadTooLarge(ValueError):
     """The uploaded file is larger than :data:`MAX_UPLOAD_BYTES`."""
 
-    def __init__(self, limit: int = MAX_UPLOAD_BYTES) -> None:
+    def __init__(self, limit: int = MAX_UPLOAD_BYTES, lang: str = "en") -> None:
         self.limit = limit
         self.details = [{"field": "file", "limit_bytes": limit}]
-        super().__init__(f"the upload is larger than {limit} bytes")
+        message = f"the upload is larger than {limit} bytes" if lang == "en" else f"文件超过 {limit} 字节。"
+        super().__init__(message)
 
 
 def find_graduate(ctx: Context, graduate_id: str) -> Graduate:
@@ -158,43 +165,3 @@ def erase_graduate(ctx: Context, graduate_id: str) -> Erased:
     ctx.audit("erase_graduate", f"program:{program_id}", {"rows": rows})
     ctx.session.commit()
     return Erased(known_as, program_id, rows)
-
-
-@dataclass(frozen=True)
-class Upload:
-    program_id: str
-    added: int
-    updated: int
-    unchanged: int
-
-
-def upload_graduates(ctx: Context, program_id: str, content: bytes) -> Upload:
-    """Add or update the programme's graduates from a graduates.csv, all rows or none.
-
-    The file's ids are the school's own (see the module docstring). Refused: an empty file
-    (:class:`EmptyUpload`), one over :data:`MAX_UPLOAD_BYTES` (:class:`UploadTooLarge`), any invalid row
-    (:class:`~service.store.graduates.GraduateImportError` listing every problem by line and column), and
-    an upload taking the programme past ``TALENTMATCH_MAX_PROGRAM_GRADUATES``
-    (:class:`~service.store.graduates.ProgramFull`). Audited with counts only, committed."""
-    program = find_program(ctx, program_id)
-    if not content:
-        raise EmptyUpload()
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise UploadTooLarge()
-    try:
-        result = store.import_graduates(
-            session=ctx.session,
-            program=program,
-            content=content,
-            max_graduates=ctx.settings.max_program_graduates,
-        )
-    except (store.GraduateImportError, store.ProgramFull):
-        ctx.session.rollback()
-        raise
-    ctx.audit(
-        "import_graduates",
-        f"program:{program.program_id}",
-        {"added": result.added, "updated": result.updated, "unchanged": result.unchanged},
-    )
-    ctx.session.commit()
-    return Upload(program.program_id, result.added, result.updated, result.unchanged)

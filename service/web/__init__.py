@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 from service.settings import Settings
 from service.store.api_keys import utcnow
 from service.web.deps import PageError, SignInRequired
-from service.web.pages import admin, auth, hr, notice, school
+from service.web.pages import admin, auth, hr, notice, school, uploads
 from service.web.rendering import STATIC_DIR, flash, redirect, render
 from service.web.security import CLOCK_STATE, SESSION_COOKIE, SecurityHeadersMiddleware, is_page_path
 
@@ -33,7 +33,7 @@ Handler = Callable[[Request, Exception], Awaitable[Response] | Response]
 
 def build_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    for module in (auth, hr, school, admin):
+    for module in (auth, uploads, hr, school, admin):  # uploads first: /vacancies/import is no vacancy id
         router.include_router(module.router)
     router.include_router(notice.router)  # the algorithm notice: public
     return router

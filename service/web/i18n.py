@@ -509,12 +509,77 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "school.gaps.taught_by": ("可参加的培训项目", "Taught by"),
     "school.gaps.none_teach": ("暂无培训项目", "No programme yet"),
     "school.graduates.title": ("毕业生：{name}", "Graduates: {name}"),
-    "school.import.title": ("导入毕业生（CSV）", "Import graduates (CSV)"),
-    "school.import.file": ("graduates.csv 文件", "graduates.csv file"),
+    "school.import.title": ("导入毕业生（Excel 或 CSV）", "Import graduates (Excel or CSV)"),
+    "school.import.file": ("毕业生文件（.xlsx 或 .csv）", "Graduates file (.xlsx or .csv)"),
     "school.import.hint": (
-        "列与数据包中的 graduates.csv 相同，UTF-8 编码，最大 1 MB；全部校验通过才会导入。",
-        "Same columns as the bundle's graduates.csv, UTF-8, at most 1 MB; nothing is imported unless every "
-        "row is valid.",
+        "按模板填写，可直接写中文（如 大专、求职中、引线键合、2026/7/1）；CSV 可为 UTF-8 或 GB18030 编码，"
+        "最大 1 MB。先预览，确认后才写入；任何一行有误都不会导入。",
+        "Fill in the template; Chinese values are fine (大专, 求职中, 引线键合, 2026/7/1). A CSV may be "
+        "UTF-8 or GB18030, at most 1 MB. You see a preview first and nothing is written until you confirm; a "
+        "single bad row stops the whole import.",
+    ),
+    # Uploads in two steps (issue 15): check and preview, then confirm; templates and Excel downloads.
+    "upload.template": (
+        "下载 Excel 模板（含示例和下拉选项）",
+        "Download the Excel template (example row and drop-down lists)",
+    ),
+    "upload.check": ("上传并预览", "Upload and preview"),
+    "upload.fix_and_retry": ("修改文件后重新上传", "Fix the file and upload it again"),
+    "upload.more": ("另有 {n} 处问题未列出。", "{n} more problems are not listed."),
+    "upload.empty": (
+        "文件为空：请上传含表头和数据行的 .xlsx 或 .csv 文件。",
+        "The file is empty: upload an .xlsx or .csv file with a header row and data rows.",
+    ),
+    "upload.expired": (
+        "预览已失效或被改动，未写入任何数据；请重新上传文件。",
+        "The preview has expired or was altered; nothing was written. Please upload the file again.",
+    ),
+    "upload.enterprise_required": (
+        "请填写岗位所属企业的编号。",
+        "Please enter the enterprise the vacancies are for.",
+    ),
+    "upload.enterprise_unknown": ("找不到该企业。", "No such enterprise."),
+    "upload.preview.title": ("导入预览", "Import preview"),
+    "upload.preview.summary": (
+        "将新增 {added} 条，更新 {updated} 条，{unchanged} 条不变。",
+        "{added} to add, {updated} to update, {unchanged} unchanged.",
+    ),
+    "upload.preview.intro": (
+        "尚未写入任何数据。请核对下表，确认无误后点击“确认导入”；全部写入或全部不写入。",
+        "Nothing has been written yet. Check the rows below, then press “Confirm import”; all rows are "
+        "written or none.",
+    ),
+    "upload.preview.more": ("另有 {n} 行未列出。", "{n} more rows are not listed."),
+    "upload.confirm": ("确认导入", "Confirm import"),
+    "upload.cancel": ("取消", "Cancel"),
+    "upload.sep": ("、", ", "),
+    "upload.col.row": ("行号", "Row"),
+    "upload.col.action": ("操作", "Change"),
+    "upload.col.available_from": ("可入职日期", "Available from"),
+    "upload.action.add": ("新增", "add"),
+    "upload.action.update": ("更新", "update"),
+    "upload.action.unchanged": ("不变", "unchanged"),
+    "export.placement": ("下载安置方案（Excel）", "Download the plan (Excel)"),
+    "export.shortlist": ("下载候选人名单（Excel）", "Download the shortlist (Excel)"),
+    "hr.import.link": ("批量导入岗位", "Import vacancies"),
+    "hr.import.title": ("批量导入岗位（Excel 或 CSV）", "Import vacancies (Excel or CSV)"),
+    "hr.import.intro": (
+        "每行一个岗位：岗位编号留空为新增，填写本企业在招岗位的编号则更新该岗位；必备和优先技能都留空时，"
+        "系统从岗位名称和描述中提取技能。",
+        "One vacancy per row: leave vacancy_id empty to add one, or give one of your open vacancies' ids to "
+        "update it. With both skill columns empty, the skills are extracted from the title and description.",
+    ),
+    "hr.import.file": ("岗位文件（.xlsx 或 .csv）", "Vacancies file (.xlsx or .csv)"),
+    "hr.import.hint": (
+        "可直接写中文（如 大专、引线键合、2027年3月31日）；CSV 可为 UTF-8 或 GB18030 编码，最大 1 MB。"
+        "先预览，确认后才写入。",
+        "Chinese values are fine (大专, 引线键合, 2027年3月31日). A CSV may be UTF-8 or GB18030, at most "
+        "1 MB. You see a preview first and nothing is written until you confirm.",
+    ),
+    "hr.import.failed": ("文件有误，未导入任何岗位：", "The file has problems; no vacancy was imported:"),
+    "hr.import.done": (
+        "已导入：新增 {added} 个岗位，更新 {updated} 个。",
+        "Imported: {added} vacancies added, {updated} updated.",
     ),
     "school.import.submit": ("上传并导入", "Upload and import"),
     "school.import.done": (

@@ -99,6 +99,17 @@ def _upload(principal: str, scope: str, program_id: str | None) -> dict[str, Any
     return {"files": {"file": ("graduates.csv", io.BytesIO(content), "text/csv")}}
 
 
+def _vacancy_upload(principal: str, scope: str, _: str | None) -> dict[str, Any]:
+    content = "title,district,required_skills\n测试岗位,越城区,SPC\n".encode()
+    request: dict[str, Any] = {"files": {"file": ("vacancies.csv", io.BytesIO(content), "text/csv")}}
+    if principal in FOREIGN_ENTERPRISE and (principal == "admin" or scope == "foreign"):
+        # admin names either enterprise; hr naming the other one is refused (403)
+        request["params"] = {
+            "enterprise_id": (FOREIGN_ENTERPRISE if scope == "foreign" else TENANT_ENTERPRISE)[principal]
+        }
+    return request
+
+
 @dataclass(frozen=True)
 class Row:
     """What a route allows: the roles, the kind of resource in its path, and the success statuses."""
@@ -128,6 +139,9 @@ TABLE: dict[tuple[str, str], Row] = {
         HR, "vacancy", ok=(409,), request=_undo, ok_for={"V2": (404,)}
     ),
     ("GET", "/api/v1/vacancies/{vacancy_id}/candidates"): Row(HR, "vacancy"),
+    ("GET", "/api/v1/vacancies/{vacancy_id}/candidates/export"): Row(HR, "vacancy"),
+    ("GET", "/api/v1/imports/vacancies/template"): Row(HR),
+    ("POST", "/api/v1/imports/vacancies"): Row(HR, request=_vacancy_upload, foreign_status=403),
     ("GET", "/api/v1/skills"): Row(ALL),
     ("GET", "/api/v1/admin/audit"): Row(ADMIN),
     ("GET", "/api/v1/admin/outcomes"): Row(ADMIN),
@@ -143,6 +157,8 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/programs/{program_id}/placed"): Row(SCHOOL, "program"),
     ("GET", "/api/v1/programs/{program_id}/skill-gaps"): Row(SCHOOL, "program"),
     ("POST", "/api/v1/programs/{program_id}/graduates/import"): Row(SCHOOL, "program", request=_upload),
+    ("GET", "/api/v1/programs/{program_id}/graduates/template"): Row(SCHOOL, "program"),
+    ("GET", "/api/v1/programs/{program_id}/placements/export"): Row(SCHOOL, "program"),
     ("GET", "/api/v1/graduates/{graduate_id}"): Row(SCHOOL, "graduate"),
     ("GET", "/api/v1/graduates/{graduate_id}/recommendations"): Row(SCHOOL, "graduate"),
     ("DELETE", "/api/v1/graduates/{graduate_id}"): Row(SCHOOL, "graduate", ok=(204,)),

@@ -79,6 +79,9 @@ PAGE_POSTS: dict[str, tuple[str, dict[str, Any]]] = {
     "/vacancies/{vacancy_id}/close": ("hr_e1", {"confirmed": "yes"}),
     "/vacancies/{vacancy_id}/reopen": ("hr_e1", {}),
     "/programs/{program_id}/graduates/import": ("school_s1", {}),
+    "/programs/{program_id}/graduates/import/confirm": ("school_s1", {"payload": "x", "signature": "y"}),
+    "/vacancies/import": ("hr_e1", {}),
+    "/vacancies/import/confirm": ("hr_e1", {"payload": "x", "signature": "y"}),
     "/graduates/{graduate_id}/erase": ("school_s1", {"confirm": "G01"}),
     "/admin/reload": ("admin", {}),
 }

@@ -1,9 +1,10 @@
 """Hostile input: every one gets a clear 4xx (API) or exit 2 (CLI), quickly, and changes nothing.
 
-CSV uploads and bundles: wrong encodings (GBK, UTF-16), a 50 MB field, 10^6 columns of noise, NUL bytes,
-files linked from outside the bundle folder (symlinks, ``../``). Formula-looking cells are stored as given
-and neutralised on export for spreadsheet users. JSON: deep nesting, huge numbers, NaN, control characters,
-lone surrogates. Chinese and emoji text is accepted in every text field and round-trips.
+CSV uploads and bundles: wrong encodings (UTF-16, Latin-1; GBK is read as GB18030), zip bombs as .xlsx, a
+50 MB field, 10^6 columns of noise, NUL bytes, files linked from outside the bundle folder (symlinks,
+``../``). Formula-looking cells are stored as given and neutralised on export for spreadsheet users. JSON:
+deep nesting, huge numbers, NaN, control characters, lone surrogates. Chinese and emoji text is accepted in
+every text field and round-trips.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import csv
 import io
 import json
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,8 +34,16 @@ FORMULA = "=cmd|' /C calc'!A0"
 # Every refusal must come quickly: a slow one is a resource-consumption hole (OWASP API4).
 QUICK_SECONDS = 10.0
 
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
 UPLOADS: dict[str, tuple[bytes, int]] = {
-    "gbk": ((HEADER + ROW.replace("😀", "")).encode("gbk"), 422),
     "utf-16 with BOM": ((HEADER + ROW).encode("utf-16"), 422),
     "utf-16-le without BOM": ((HEADER + ROW).encode("utf-16-le"), 422),
     "latin-1": (
@@ -53,6 +63,9 @@ UPLOADS: dict[str, tuple[bytes, int]] = {
     "bad date": ((HEADER + ROW.replace("2026-06-30", "2026-02-30")).encode(), 422),
     "quote never closed": ((HEADER + ROW.replace("GX1", '"GX1')).encode(), 422),
     "lone carriage return in the header": ("Å!æ\t\rÒ¹\x93\r\n".encode(), 422),  # found by schemathesis
+    "zip bomb as .xlsx": (_zip({"xl/worksheets/sheet1.xml": b"\0" * 60_000_000}), 422),
+    "a zip that is no workbook": (_zip({"hello.txt": b"hello"}), 422),
+    "old binary .xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4096, 422),
 }
 
 
@@ -89,6 +102,13 @@ def test_upload_file_names_are_never_used_as_paths(api: Api, tmp_path: Path) -> 
         assert response.status_code in (200, 400, 422), response.text
     assert set(cwd.iterdir()) == before
     assert not Path("/tmp/evil.csv").exists()
+
+
+def test_a_gbk_csv_is_read_as_gb18030(api: Api) -> None:
+    # What Chinese Windows Excel saves as "CSV": read, not refused (GB18030 is a superset of GBK).
+    assert _upload(api, (HEADER + ROW.replace("😀", "")).encode("gbk")).status_code == 200
+    graduate = api.client.get("/api/v1/graduates/GX1", headers=api.headers["school_s1"]).json()
+    assert graduate["major"] == "微电子技术" and graduate["preferred_districts"] == ["越城区", "柯桥区"]
 
 
 def test_chinese_and_emoji_round_trip_through_an_upload(api: Api) -> None:

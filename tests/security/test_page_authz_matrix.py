@@ -11,6 +11,7 @@ sign-in page; a role never allowed → the 403 page; another tenant's resource �
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -165,8 +166,18 @@ def _status_now(status: str) -> Effect:
     return check
 
 
-def _imported(principal: str, scope: str, resource: str | None, change: Change) -> bool:
-    return change.counts.get("graduates") == 1 and change.graduates == {f"GNEW_{principal}_{scope}": resource}
+def _vacancies_upload(principal: str, scope: str, _: str | None) -> dict[str, Any]:
+    content = "title,district,required_skills\n测试岗位,越城区,SPC\n".encode()
+    form: dict[str, Any] = {"files": {"file": ("vacancies.csv", io.BytesIO(content), "text/csv")}}
+    if principal == "admin":
+        form["data"] = {"enterprise_id": TENANT_ENTERPRISE["admin"]}
+    return form
+
+
+def _carried(principal: str, scope: str, _: str | None) -> dict[str, Any]:
+    # Rows carried from a preview, not signed for this session: refused (422), nothing written. The signed
+    # round trip is tests/web's (test_pages, test_browser).
+    return {"data": {"payload": "eJwrSS0uUUjOzy0oyk3NKwEAKwcFaQ==", "signature": "0" * 64}}
 
 
 def _erase_form(principal: str, scope: str, _: str | None) -> dict[str, Any]:
@@ -214,6 +225,11 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/programs/{program_id}"): Row(SCHOOL, "program"),
     ("GET", "/programs/{program_id}/placement"): Row(SCHOOL, "program"),
     ("GET", "/programs/{program_id}/skill-gaps"): Row(SCHOOL, "program"),
+    ("GET", "/programs/{program_id}/graduates/template"): Row(SCHOOL, "program"),
+    ("GET", "/programs/{program_id}/placement/export"): Row(SCHOOL, "program"),
+    ("GET", "/vacancies/import"): Row(HR),
+    ("GET", "/vacancies/import/template"): Row(HR),
+    ("GET", "/vacancies/{vacancy_id}/candidates/export"): Row(HR, "vacancy"),
     ("GET", "/programs/{program_id}/placed"): Row(SCHOOL, "program"),
     ("GET", "/graduates/{graduate_id}"): Row(SCHOOL, "graduate"),
     ("GET", "/admin"): Row(ADMIN),
@@ -241,9 +257,13 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/vacancies/{vacancy_id}/reopen"): Row(
         HR, "vacancy", ok=303, effect=_status_now("open"), resources={"hr_e1": ("V2", "V3")}
     ),
-    ("POST", "/programs/{program_id}/graduates/import"): Row(
-        SCHOOL, "program", ok=303, form=_upload, effect=_imported
+    # An upload is previewed (200, nothing written); the confirm writes the rows the preview carried.
+    ("POST", "/programs/{program_id}/graduates/import"): Row(SCHOOL, "program", form=_upload),
+    ("POST", "/programs/{program_id}/graduates/import/confirm"): Row(
+        SCHOOL, "program", ok=422, form=_carried
     ),
+    ("POST", "/vacancies/import"): Row(HR, form=_vacancies_upload),
+    ("POST", "/vacancies/import/confirm"): Row(HR, ok=422, form=_carried),
     ("POST", "/graduates/{graduate_id}/erase"): Row(
         SCHOOL, "graduate", ok=303, form=_erase_form, effect=_erased
     ),

@@ -6,6 +6,7 @@ graduates audited (findings 3 and 12)."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,10 +45,30 @@ def _audit(api: Api | Web, action: str) -> list[AuditEntry]:
 # ------------------------------------------------------------------------------ finding 6: no id oracle
 def test_uploading_another_schools_id_answers_exactly_like_a_fresh_id(api: Api) -> None:
     # G09 is a graduate of school S2; G77 is nobody's.
+    previews = [
+        _upload(
+            api, [f"{g},P1,associate,微电子技术,lithography,,,seeking"], url=UPLOAD + "?preview=true"
+        ).json()
+        for g in ("G09", "G77")
+    ]
+    assert [r["action"] for p in previews for r in p["rows"]] == ["add", "add"]
+    assert previews[0]["rows"][0]["key"] == "G09" and previews[1]["rows"][0]["key"] == "G77"
+    assert {**previews[0], "rows": []} == {**previews[1], "rows": []}
     taken = _upload(api, ["G09,P1,associate,微电子技术,lithography,,,seeking"])
     fresh = _upload(api, ["G77,P1,associate,微电子技术,lithography,,,seeking"])
     assert taken.status_code == fresh.status_code == 200, taken.text
-    assert taken.json() == fresh.json() == {"program_id": "P1", "added": 1, "updated": 0, "unchanged": 0}
+    assert (
+        taken.json()
+        == fresh.json()
+        == {
+            "program_id": "P1",
+            "added": 1,
+            "updated": 0,
+            "unchanged": 0,
+            "preview": False,
+            "rows": [],
+        }
+    )
     # The school reads both back by its own ids, the same way.
     mine = api.client.get("/api/v1/graduates/G09", headers=api.headers["school_s1"]).json()
     other = api.client.get("/api/v1/graduates/G77", headers=api.headers["school_s1"]).json()
@@ -70,12 +91,11 @@ def test_uploading_another_schools_id_answers_exactly_like_a_fresh_id(api: Api) 
     # Re-uploading its own graduate updates it (no second graduate), for both ids alike.
     again = _upload(api, ["G09,P1,associate,微电子技术,lithography;etching,,,seeking"])
     again_fresh = _upload(api, ["G77,P1,associate,微电子技术,lithography;etching,,,seeking"])
-    assert (
-        again.json() == again_fresh.json() == {"program_id": "P1", "added": 0, "updated": 1, "unchanged": 0}
-    )
+    assert again.json() == again_fresh.json()
+    assert (again.json()["added"], again.json()["updated"], again.json()["unchanged"]) == (0, 1, 0)
     # A row with a problem is refused with the same problems whichever id it carries.
-    bad_taken = _upload(api, ["G10,P1,phd,,lithography,,,seeking"]).json()["error"]
-    bad_fresh = _upload(api, ["G78,P1,phd,,lithography,,,seeking"]).json()["error"]
+    bad_taken = _upload(api, ["G10,P1,高中,,lithography,,,seeking"]).json()["error"]
+    bad_fresh = _upload(api, ["G78,P1,高中,,lithography,,,seeking"]).json()["error"]
     assert [(d["line"], d["column"]) for d in bad_taken["details"]] == [
         (d["line"], d["column"]) for d in bad_fresh["details"]
     ]
@@ -92,14 +112,31 @@ def test_the_upload_page_answers_another_schools_id_like_a_fresh_one(web: Web) -
     answers = []
     for graduate_id in ("G09", "G79"):
         row = f"{graduate_id},P1,associate,,lithography,,,seeking"
-        response = web.client.post(
+        preview = web.client.post(
             "/programs/P1/graduates/import",
             data={"csrf_token": token},
             files={"file": ("graduates.csv", io.BytesIO(csv_bytes([row])), "text/csv")},
             follow_redirects=False,
         )
-        answers.append((response.status_code, response.headers.get("location")))
-    assert answers[0] == answers[1] == (303, "/programs/P1")
+        carried = re.search(
+            r'name="payload" value="([^"]+)".*?name="signature" value="([^"]+)"', preview.text, re.S
+        )
+        assert carried, preview.text
+        summary = re.search(r'class="upload-summary">([^<]+)<', preview.text)
+        response = web.client.post(
+            "/programs/P1/graduates/import/confirm",
+            data={"csrf_token": token, "payload": carried[1], "signature": carried[2]},
+            follow_redirects=False,
+        )
+        answers.append(
+            (
+                preview.status_code,
+                summary and summary[1],
+                response.status_code,
+                response.headers.get("location"),
+            )
+        )
+    assert answers[0] == answers[1] == (200, "将新增 1 条，更新 0 条，0 条不变。", 303, "/programs/P1")
     page = web.client.get("/programs/P1").text
     assert "G09" in page and "G79" in page
 
@@ -154,7 +191,7 @@ def test_an_upload_past_the_programme_cap_is_refused_naming_the_limit(capped_api
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert error["code"] == "program_full"
-    assert "at most 5" in error["message"] and "TALENTMATCH_MAX_PROGRAM_GRADUATES" in error["message"]
+    assert "最多 5 名" in error["message"] and "TALENTMATCH_MAX_PROGRAM_GRADUATES" in error["message"]
     assert error["details"][0]["limit"] == 5
     assert _graduates(api) == before
     # Updates of the programme's own graduates do not count against the cap; one more fits.
@@ -186,11 +223,17 @@ def test_the_placement_plan_lists_are_paged(api_with_model: Api) -> None:
 def test_an_empty_upload_is_a_clear_422_naming_the_file_and_the_schema_says_so(api: Api) -> None:
     before = _graduates(api)
     response = api.client.post(
-        UPLOAD, headers=api.headers["school_s1"], files={"file": ("graduates.csv", b"", "text/csv")}
+        UPLOAD,
+        headers={**api.headers["school_s1"], "Accept-Language": "en"},
+        files={"file": ("graduates.csv", b"", "text/csv")},
     )
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert error["code"] == "invalid_upload" and "'file' is empty" in error["message"]
+    chinese = api.client.post(
+        UPLOAD, headers=api.headers["school_s1"], files={"file": ("graduates.csv", b"", "text/csv")}
+    ).json()["error"]
+    assert chinese["message"].startswith("“file”为空")
     assert [d["field"] for d in error["details"]] == ["file"]
     assert _graduates(api) == before
     spec = api.client.get("/openapi.json").json()

@@ -351,9 +351,88 @@ def test_graduate_upload_errors_are_listed_at_the_top_and_nothing_is_imported(we
         files={"file": ("graduates.csv", io.BytesIO(bad.encode()), "text/csv")},
     )
     assert response.status_code == 422
-    assert "education" in response.text
+    text = response.text
+    assert "第 2 行 · C 列（education）：“高中”不是可选值" in text
+    # Above the graduate table, not under it.
+    assert text.index('id="upload-errors"') < text.index("<table")
     with make_sessionmaker(web.engine)() as session:
         assert session.get(Graduate, "G99") is None
+
+
+PREVIEW_FIELDS = re.compile(r'name="payload" value="([^"]+)".*?name="signature" value="([^"]+)"', re.S)
+
+
+def test_graduate_upload_is_previewed_then_confirmed_and_the_carried_rows_cannot_be_altered(web: Web) -> None:
+    web.sign_in("school")
+    token = web.csrf("/programs/P1")
+    content = (
+        "学号,学历,技能,可入职日期,状态\nG98,大专,光刻；SPC,2026年7月1日,求职中\nG01,本科,光刻,,求职中\n"
+    )
+    preview = web.client.post(
+        "/programs/P1/graduates/import",
+        data={"csrf_token": token},
+        files={"file": ("graduates.csv", io.BytesIO(content.encode("gb18030")), "text/csv")},
+    )
+    assert preview.status_code == 200, preview.text
+    assert "将新增 1 条，更新 1 条，0 条不变。" in preview.text
+    with make_sessionmaker(web.engine)() as session:
+        assert session.get(Graduate, "G98") is None  # the preview wrote nothing
+    found = PREVIEW_FIELDS.search(preview.text)
+    assert found
+    payload, signature = found[1], found[2]
+    url = "/programs/P1/graduates/import/confirm"
+    altered = web.client.post(
+        url, data={"csrf_token": token, "payload": payload[:-4] + "AAAA", "signature": signature}
+    )
+    assert altered.status_code == 422 and "预览已失效或被改动" in altered.text
+    confirmed = web.client.post(
+        url, data={"csrf_token": token, "payload": payload, "signature": signature}, follow_redirects=False
+    )
+    assert (confirmed.status_code, confirmed.headers["location"]) == (303, "/programs/P1")
+    assert "已导入：新增 1，更新 1。" in web.client.get("/programs/P1").text
+    with make_sessionmaker(web.engine)() as session:
+        graduate = session.get(Graduate, "G98")
+        assert graduate is not None and graduate.education == "associate"
+        assert str(graduate.available_from) == "2026-07-01"
+    # Another session cannot replay the rows (signed for this one).
+    web.sign_in("school")
+    other = web.client.post(
+        url, data={"csrf_token": web.csrf("/programs/P1"), "payload": payload, "signature": signature}
+    )
+    assert other.status_code == 422
+
+
+def test_hr_uploads_vacancies_in_bulk_and_downloads_a_shortlist(web_with_model: Web) -> None:
+    web = web_with_model
+    web.sign_in("hr")
+    listing = web.client.get("/vacancies")
+    assert 'href="/vacancies/import"' in listing.text
+    form = web.client.get("/vacancies/import")
+    assert form.status_code == 200 and 'href="/vacancies/import/template"' in form.text
+    template = web.client.get("/vacancies/import/template")
+    assert template.headers["content-type"].startswith("application/vnd.openxmlformats")
+    token = web.csrf("/vacancies/import")
+    preview = web.client.post(
+        "/vacancies/import",
+        data={"csrf_token": token},
+        files={"file": ("vacancies.xlsx", io.BytesIO(template.content), "application/octet-stream")},
+    )
+    assert preview.status_code == 200, preview.text
+    assert "将新增 1 条，更新 0 条，0 条不变。" in preview.text and "封装工艺工程师" in preview.text
+    found = PREVIEW_FIELDS.search(preview.text)
+    assert found
+    done = web.client.post(
+        "/vacancies/import/confirm",
+        data={"csrf_token": token, "payload": found[1], "signature": found[2]},
+        follow_redirects=False,
+    )
+    assert (done.status_code, done.headers["location"]) == (303, "/vacancies")
+    assert "封装工艺工程师" in web.client.get("/vacancies").text
+    page = web.client.get("/vacancies/V1")
+    assert 'href="/vacancies/V1/candidates/export"' in page.text
+    shortlist = web.client.get("/vacancies/V1/candidates/export")
+    assert shortlist.status_code == 200 and shortlist.content.startswith(b"PK")
+    assert 'filename="shortlist-V1.xlsx"' in shortlist.headers["content-disposition"]
 
 
 def test_erasing_a_graduate_needs_confirmation_and_removes_them(web: Web) -> None:

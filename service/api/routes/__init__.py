@@ -13,11 +13,13 @@ from service.api.routes import (
     notice,
     programs,
     skills,
+    spreadsheets,
     vacancies,
 )
 
 ROUTERS: list[APIRouter] = [
     vacancies.router,
+    spreadsheets.router,
     candidates.router,
     skills.router,
     audit.router,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Depends, Header, Query
 
 from service.api.schemas import ErrorResponse
+from service.usecases.upload_text import accept_language
 
 API_PREFIX = "/api/v1"
 
@@ -60,3 +61,25 @@ IncludeBelowFloor = Annotated[
         "(they are not recommendations; `below_floor` counts them either way)."
     ),
 ]
+
+
+def request_language(
+    accept_language_header: Annotated[
+        str | None,
+        Header(
+            alias="Accept-Language",
+            description="The language of an upload's problems: `en` or Chinese (the default, zh-CN).",
+        ),
+    ] = None,
+) -> str:
+    return accept_language(accept_language_header)
+
+
+Language = Annotated[str, Depends(request_language)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_RESPONSE: dict[int, dict[str, Any]] = {
+    200: {
+        "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+        "description": "An .xlsx file.",
+    }
+}

@@ -1,6 +1,6 @@
 """School routes on programmes: list, read, graduates, placement plan, skill gaps, graduates upload
 (:mod:`service.usecases.programs`, :mod:`service.usecases.placements`, :mod:`service.usecases.skill_gaps`,
-:func:`service.usecases.graduates.upload_graduates`).
+:func:`service.usecases.graduate_upload.upload_graduates`, :mod:`service.usecases.exports`).
 
 A school key sees its own school's programmes only (another school's answers 404); admin sees all;
 hr keys get 403. Listings of graduates and plans are written to the audit log.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Path, Query, UploadFile
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 
 from models.columns import GRADUATE_STATUSES
 from models.ids import ID_PATTERN, ID_RULE
@@ -22,6 +22,9 @@ from service.api.routes.common import (
     BODY_ERRORS,
     MODEL_NOT_READY,
     NOT_FOUND,
+    XLSX,
+    XLSX_RESPONSE,
+    Language,
     Limit,
     Offset,
     responses,
@@ -41,17 +44,20 @@ from service.api.schemas import (
     SkillGapsPublic,
     TrainingHintPublic,
     UnassignedPublic,
+    UploadRowPublic,
 )
 from service.schools import AssignmentRow, UnassignedRow
 from service.store.graduates import GraduateImportError, ProgramFull
 from service.store.programs import UnknownProgram
-from service.usecases import graduates, outcomes, placements, programs, skill_gaps
+from service.usecases import exports, graduate_upload, outcomes, placements, programs, skill_gaps
 from service.usecases.graduates import MAX_UPLOAD_BYTES, EmptyUpload, UploadTooLarge
 from service.usecases.placements import DEFAULT_MIN_SCORE
 from service.usecases.programs import GraduateDetails, ProgramDetails
+from service.usecases.upload_text import UploadInvalid
 
 register_error(UnknownProgram, 404, "program_not_found")
 register_error(GraduateImportError, 422, "invalid_upload")
+register_error(UploadInvalid, 422, "invalid_upload")
 register_error(EmptyUpload, 422, "invalid_upload")
 register_error(ProgramFull, 422, "program_full")
 register_error(UploadTooLarge, 413, "payload_too_large")
@@ -242,6 +248,54 @@ def get_skill_gaps(
     )
 
 
+MinScore = Annotated[
+    float,
+    Query(
+        ge=0.0,
+        le=1.0,
+        description="Pairs scoring below are never assigned: a graduate stays unassigned rather than "
+        "get a pairing less likely than this to succeed: a probability from 0 to 1, the scale of `score` "
+        f"(default {DEFAULT_MIN_SCORE:g}; the web page takes and shows the same minimum as a percentage, "
+        f"{DEFAULT_MIN_SCORE:.0%}).",
+    ),
+]
+
+
+def xlsx(filename: str, content: bytes) -> Response:
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get(
+    "/{program_id}/placements/export",
+    response_class=Response,
+    responses=responses(XLSX_RESPONSE, NOT_FOUND, MODEL_NOT_READY),
+)
+def export_placements(
+    program_id: ProgramId,
+    ctx: SchoolContext,
+    lang: Language,
+    min_score: MinScore = DEFAULT_MIN_SCORE,
+    scope: Annotated[Literal["program", "school"], Query(description="As for the plan.")] = "program",
+) -> Response:
+    """The whole placement plan as an .xlsx: assignments, and the unassigned with why (audited)."""
+    download = exports.placement_plan(ctx, program_id, min_score=min_score, scope=scope, lang=lang)
+    return xlsx(download.filename, download.content)
+
+
+@router.get(
+    "/{program_id}/graduates/template",
+    response_class=Response,
+    responses=responses(XLSX_RESPONSE, NOT_FOUND),
+)
+def graduates_template(program_id: ProgramId, ctx: SchoolContext) -> Response:
+    """The graduates upload's .xlsx template: columns, an example row, drop-down lists, notes, skills."""
+    return xlsx(f"graduates-{program_id}.xlsx", graduate_upload.graduates_template(ctx, program_id))
+
+
 @router.post(
     "/{program_id}/graduates/import",
     response_model=GraduateImportPublic,
@@ -250,15 +304,37 @@ def get_skill_gaps(
 def import_program_graduates(
     program_id: ProgramId,
     ctx: SchoolContext,
+    lang: Language,
     file: Annotated[
         UploadFile,
         File(
-            description="graduates.csv (UTF-8, bundle columns, not empty, at most 1 MB). Its `graduate_id` "
-            "is the school's own id for each graduate (ids are scoped per school).",
+            description="The graduates as an .xlsx (first sheet) or a CSV in UTF-8, UTF-8 with BOM or "
+            "GB18030, not empty, at most 1 MB. Values by id or Chinese/English name (大专, 求职中, "
+            "引线键合), lists "
+            "separated by ; ； 、 or ，, dates as 2026-07-01, 2026/7/1 or 2026年7月1日. `graduate_id` is the "
+            "school's own id for each graduate (ids are scoped per school); `program_id` may be left out.",
             json_schema_extra={"minLength": 1},
         ),
     ],
+    preview: Annotated[
+        bool, Query(description="true: answer what would be added and updated (each row), write nothing.")
+    ] = False,
 ) -> GraduateImportPublic:
-    """Add or update the programme's graduates from a CSV file; all rows or none (422 lists every problem)."""
-    result = graduates.upload_graduates(ctx, program_id, file.file.read(MAX_UPLOAD_BYTES + 1))
-    return GraduateImportPublic(**vars(result))
+    """Add or update the programme's graduates from an .xlsx or CSV; all rows or none (422 lists every
+    problem by row and column, in the Accept-Language's language)."""
+    result = graduate_upload.upload_graduates(
+        ctx, program_id, file.file.read(MAX_UPLOAD_BYTES + 1), lang=lang, preview=preview
+    )
+    return GraduateImportPublic(
+        program_id=result.program_id,
+        added=result.added,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        preview=result.preview,
+        rows=[upload_row_public(r) for r in result.rows] if result.preview else [],
+    )
+
+
+def upload_row_public(row: graduate_upload.UploadRow) -> UploadRowPublic:
+    values = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.values.items()}
+    return UploadRowPublic(row=row.row, key=row.key, action=row.action, values=values)  # type: ignore[arg-type]

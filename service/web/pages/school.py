@@ -9,20 +9,16 @@ from __future__ import annotations
 import unicodedata
 
 from fastapi import APIRouter
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
 from models.columns import GRADUATE_STATUSES
 from service.schools import percent
-from service.store.graduates import GraduateImportError, ProgramFull
 from service.usecases import graduates, outcomes, placements, programs, skill_gaps
 from service.usecases.context import Context
-from service.usecases.graduates import MAX_UPLOAD_BYTES, EmptyUpload, UploadTooLarge
 from service.usecases.placements import DEFAULT_MIN_SCORE
 from service.web import charts
 from service.web.deps import FormDep, PageContext
-from service.web.i18n import translate
 from service.web.lookups import Names, enterprise_names, skill_names
 from service.web.pagination import page_number, pager
 from service.web.rendering import flash, language, redirect, render, translator
@@ -49,9 +45,10 @@ def program_list(request: Request, ctx: PageContext, page: str = "1") -> Respons
     )
 
 
-def _graduates_page(
+def graduates_page(
     request: Request, ctx: Context, program_id: str, status: str, number: int, upload_errors: list[str]
 ) -> Response:
+    """A page of the programme's graduates; an upload's problems, when given, at the top of the page (422)."""
     status_filter = status if status in GRADUATE_STATUSES else None
     result = programs.list_graduates(
         ctx, program_id, status=status_filter, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
@@ -78,29 +75,7 @@ def program_graduate_list(
     request: Request, ctx: PageContext, program_id: str, status: str = "", page: str = "1"
 ) -> Response:
     """A programme's graduates, with links to each one's job suggestions (audited)."""
-    return _graduates_page(request, ctx, program_id, status, page_number(page), [])
-
-
-@router.post("/programs/{program_id}/graduates/import")
-def program_import(request: Request, ctx: PageContext, form: FormDep, program_id: str) -> Response:
-    """Upload a graduates.csv for the programme (all-or-nothing, errors by line and column)."""
-    upload = form.get("file")
-    content = upload.file.read(MAX_UPLOAD_BYTES + 1) if isinstance(upload, UploadFile) else b""
-    lang = language(request)
-    try:
-        result = graduates.upload_graduates(ctx, program_id, content)
-    except EmptyUpload:
-        problems = [translate("school.import.empty", lang, field=translate("school.import.file", lang))]
-    except UploadTooLarge:
-        problems = [translate("valid.file_too_big", lang, n=MAX_UPLOAD_BYTES // 1_000_000)]
-    except ProgramFull as error:
-        problems = [translate("school.import.full", lang, **error.details[0])]
-    except GraduateImportError as error:
-        problems = [str(p) for p in error.problems[:50]]
-    else:
-        flash(request, "school.import.done", added=result.added, updated=result.updated)
-        return redirect(f"/programs/{result.program_id}")
-    return _graduates_page(request, ctx, program_id, "", 1, problems)
+    return graduates_page(request, ctx, program_id, status, page_number(page), [])
 
 
 @router.post("/graduates/{graduate_id}/erase")
@@ -115,7 +90,7 @@ def graduate_erase(request: Request, ctx: PageContext, form: FormDep, graduate_i
     return redirect(f"/programs/{erased.program_id}")
 
 
-def _min_score(raw: str) -> tuple[float, str | None]:
+def min_score_of(raw: str) -> tuple[float, str | None]:
     """The plan's minimum match from the form, typed as a percentage like every score the pages show
     ("30%", "30", "３０％"), as the 0..1 score the plan takes; the default and an error key when it is not
     a percentage from 0 to 100. (The API's ``min_score`` stays on the 0..1 scale of its ``score`` fields.)"""
@@ -144,7 +119,7 @@ def program_placement(
 
     ``scope=school`` plans the school's programmes together and shows this programme's part. Both lists
     are paged (best score first)."""
-    threshold, error = _min_score(min_score)
+    threshold, error = min_score_of(min_score)
     whole_school = scope == "school"
     number = page_number(page)
     plan = placements.plan_placements(

@@ -200,18 +200,26 @@ def test_graduates_import_adds_and_updates(api: Api) -> None:
         files={"file": ("graduates.csv", csv_bytes(GOOD_ROWS), "text/csv")},
     )
     assert response.status_code == 200, response.text
-    assert response.json() == {"program_id": "P1", "added": 1, "updated": 1, "unchanged": 0}
+    assert response.json() == {
+        "program_id": "P1",
+        "added": 1,
+        "updated": 1,
+        "unchanged": 0,
+        "preview": False,
+        "rows": [],
+    }
     assert _count(api, GraduateSkill, graduate_id="G01") == 3
     assert _count(api, Graduate, program_id="P1") == 5
     assert _audit(api, "import_graduates")[0].resource == "program:P1"
 
 
-def test_graduates_import_is_all_or_nothing_with_line_errors(api: Api) -> None:
+def test_graduates_import_is_all_or_nothing_with_row_and_column_errors(api: Api) -> None:
     rows = [
         GOOD_ROWS[0],
         "G21,P3,associate,,lithography,,,seeking",  # another programme
-        "G22,P1,phd,,nonexistent_skill,,,seeking",  # bad education, unknown skill
+        "G22,P1,phd,,nonexistent_skill,,,seeking",  # phd is an alias of doctor; an unknown skill
         "G06,P1,bachelor,,verilog,,,seeking",  # a graduate of the school's other programme (P2)
+        "G23,P1,associate,,,,2026/02/30,在职",  # no such day; no such status
     ]
     before = _count(api, Graduate)
     response = api.client.post(
@@ -222,11 +230,26 @@ def test_graduates_import_is_all_or_nothing_with_line_errors(api: Api) -> None:
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == "invalid_upload"
-    found = {(d["line"], d["column"]) for d in error["details"]}
-    assert {(3, "program_id"), (4, "education"), (4, "skills"), (5, "graduate_id")} <= found
-    assert all(d["text"].startswith("graduates.csv:") for d in error["details"])
+    found = {(d["row"], d["letter"], d["field"]) for d in error["details"]}
+    assert found == {
+        (3, "B", "program_id"),
+        (4, "E", "skills"),
+        (5, "A", "graduate_id"),
+        (6, "G", "available_from"),
+        (6, "H", "status"),
+    }
+    texts = [d["text"] for d in error["details"]]
+    assert "第 6 行 · G 列（available_from）：“2026/02/30”不是有效日期" in texts[3]
+    assert error["message"].startswith("文件有 5 处问题，未导入任何数据")
     assert _count(api, Graduate) == before  # nothing stored, not even the valid row
     assert _count(api, Graduate, graduate_id="G20") == 0
+    english = api.client.post(
+        "/api/v1/programs/P1/graduates/import",
+        headers={**api.headers["school_s1"], "Accept-Language": "en-GB,en;q=0.9,zh;q=0.5"},
+        files={"file": ("graduates.csv", csv_bytes(rows), "text/csv")},
+    ).json()["error"]
+    assert english["details"][3]["text"].startswith("Row 6 · column G (available_from): '2026/02/30' is not")
+    assert english["message"].startswith("5 problem(s) in the file, nothing imported")
 
 
 def test_graduates_import_bad_files_and_tenancy(api: Api) -> None:
@@ -234,9 +257,9 @@ def test_graduates_import_bad_files_and_tenancy(api: Api) -> None:
     upload = {"file": ("graduates.csv", csv_bytes(GOOD_ROWS), "text/csv")}
     assert api.client.post(url, headers=api.headers["school_s2"], files=upload).status_code == 404
     assert api.client.post(url, headers=api.headers["hr_e1"], files=upload).status_code == 403
-    not_utf8 = {"file": ("graduates.csv", "graduate_id\n编号".encode("gbk"), "text/csv")}
-    response = api.client.post(url, headers=api.headers["school_s1"], files=not_utf8)
-    assert response.status_code == 422 and "UTF-8" in response.json()["error"]["message"]
+    utf16 = {"file": ("graduates.csv", "graduate_id\n编号".encode("utf-16"), "text/csv")}
+    response = api.client.post(url, headers=api.headers["school_s1"], files=utf16)
+    assert response.status_code == 422 and "无法识别文件编码" in response.json()["error"]["message"]
     header_only = {"file": ("graduates.csv", csv_bytes([]), "text/csv")}
     assert api.client.post(url, headers=api.headers["school_s1"], files=header_only).status_code == 422
     missing = api.client.post(url, headers=api.headers["school_s1"])
