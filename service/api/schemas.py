@@ -535,6 +535,12 @@ class VacancyImportPublic(BaseModel):
     vacancy_ids: list[str] = Field(
         default_factory=list, description="The vacancies added or updated, in row order."
     )
+    warnings: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Requirements that may discriminate found in the rows' text (`row`, `field`, `code`, "
+        "`message`, `message_zh`, `span`); with TALENTMATCH_POSTING_CHECK=refuse the upload is a 422 "
+        "`discriminatory_posting` instead.",
+    )
     rows: list[UploadRowPublic] = Field(
         default_factory=list, description="With `?preview=true`: each row and what writing it would do."
     )

@@ -132,6 +132,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "招聘人数不能少于已录用的 {hired} 人。",
         "The headcount must be at least the {hired} graduate(s) already hired.",
     ),
+    "posting": ("“{text}”：{zh}", "'{text}': {en}"),
+    "posting_refused": (
+        "{n} 行岗位的文字含可能构成歧视的要求（TALENTMATCH_POSTING_CHECK=refuse），未导入任何数据：{first}",
+        "{n} row(s) state requirements that may discriminate (TALENTMATCH_POSTING_CHECK=refuse); nothing "
+        "was written: {first}",
+    ),
     "raw": ("{message}", "{message}"),
     "summary": (
         "文件有 {n} 处问题，未导入任何数据：{first}",

@@ -24,9 +24,16 @@ from service.usecases.context import HR_ROLES, Context
 from service.usecases.graduate_upload import ADD, UNCHANGED, UPDATE, UploadRow
 from service.usecases.graduates import MAX_UPLOAD_BYTES, EmptyUpload, UploadTooLarge
 from service.usecases.inputs import MAX_DESCRIPTION, MAX_HEADCOUNT, MAX_SALARY, MAX_TITLE
-from service.usecases.posting_check import check_rows, posting_fields, rows_audit_detail, screen_rows
+from service.usecases.posting_check import (
+    PostingsRefused,
+    RowWarning,
+    check_rows,
+    posting_fields,
+    refusals,
+    rows_audit_detail,
+)
 from service.usecases.tabular import Column, Table, Vocabulary, canonical_csv, fold, read_upload
-from service.usecases.upload_text import UploadInvalid, normalise_language, word
+from service.usecases.upload_text import UploadInvalid, UploadProblem, normalise_language, say, word
 from service.usecases.vacancies import ForeignEnterprise
 from service.usecases.workbooks import template_workbook
 
@@ -102,6 +109,21 @@ class VacancyUpload:
     preview: bool
     rows: tuple[UploadRow, ...]
     vacancy_ids: tuple[str, ...] = ()  # added or updated, in row order (empty for a preview)
+    # requirements that may discriminate, found in the rows' text (the default TALENTMATCH_POSTING_CHECK=warn
+    # lets them in)
+    posting_warnings: tuple[RowWarning, ...] = ()
+
+
+class UploadPostingsRefused(PostingsRefused):
+    """Rows whose text the operator refuses (``TALENTMATCH_POSTING_CHECK=refuse``): 422
+    ``discriminatory_posting`` as for a bundle; ``problems`` locate each finding by row and column."""
+
+    def __init__(self, found: list[RowWarning], problems: list[UploadProblem], lang: str) -> None:
+        super().__init__(found)
+        self.problems = problems
+        self.lang = lang
+        first = problems[0].text(lang) if problems else ""
+        self.args = (say("posting_refused", lang, n=len({f.row for f in found}), first=first),)
 
 
 def _enterprise(ctx: Context, enterprise_id: str | None) -> str:
@@ -272,7 +294,8 @@ def upload_vacancies(
     if table.problems:
         raise UploadInvalid(table.problems, lang)
     # Discriminatory requirements in the rows' text (service.usecases.posting_check): audited with the
-    # write; under TALENTMATCH_POSTING_CHECK=refuse the whole file is refused (422, each finding by row).
+    # write; under TALENTMATCH_POSTING_CHECK=refuse the whole file is refused (422 discriminatory_posting,
+    # each finding by row and column, in the caller's language).
     found = check_rows(
         (
             str(item.row),
@@ -284,14 +307,27 @@ def upload_vacancies(
         )
         for item, _ in planned
     )
-    screen_rows(ctx.settings, found)
     rows = tuple(item for item, _ in planned)
+    refused = refusals(ctx.settings, [f.warning for f in found])
+    if refused:
+        ctx.session.rollback()
+        problems = [
+            UploadProblem(
+                int(f.row),
+                table.positions.get(f.warning.field),
+                f.warning.field,
+                "posting",
+                {"text": f.warning.text, "zh": f.warning.message("zh"), "en": f.warning.message("en")},
+            )
+            for f in found
+        ]
+        raise UploadPostingsRefused(found, problems, lang)
     added = sum(r.action == ADD for r in rows)
     updated = sum(r.action == UPDATE for r in rows)
     unchanged = len(rows) - added - updated
     if preview:
         ctx.session.rollback()
-        return VacancyUpload(enterprise, added, updated, unchanged, True, rows)
+        return VacancyUpload(enterprise, added, updated, unchanged, True, rows, (), tuple(found))
     try:
         written = _write(ctx, enterprise, planned, table)
     except Exception:

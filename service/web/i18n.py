@@ -550,6 +550,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "written or none.",
     ),
     "upload.preview.more": ("另有 {n} 行未列出。", "{n} more rows are not listed."),
+    "upload.preview.posting": (
+        "以下岗位文字可能含有歧视性要求，请修改后再导入：",
+        "These vacancy texts may state discriminatory requirements; please edit them before importing:",
+    ),
+    "upload.preview.posting_row": ("第 {row} 行：“{text}”，{message}", "Row {row}: '{text}', {message}"),
     "upload.confirm": ("确认导入", "Confirm import"),
     "upload.cancel": ("取消", "Cancel"),
     "upload.sep": ("、", ", "),

@@ -435,6 +435,29 @@ def test_hr_uploads_vacancies_in_bulk_and_downloads_a_shortlist(web_with_model: 
     assert 'filename="shortlist-V1.xlsx"' in shortlist.headers["content-disposition"]
 
 
+def test_a_refused_vacancy_text_is_named_at_the_top_of_the_upload_page(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    from tests.web.conftest import _make_web
+
+    made = _make_web(sqlite_engine, tmp_path, None, posting_check="refuse")
+    web = next(made)
+    try:
+        web.sign_in("hr")
+        content = "title,district,required_skills,description\n操作工,越城区,SPC,限男性\n".encode("gb18030")
+        response = web.client.post(
+            "/vacancies/import",
+            data={"csrf_token": web.csrf("/vacancies/import")},
+            files={"file": ("vacancies.csv", io.BytesIO(content), "text/csv")},
+        )
+        assert response.status_code == 422
+        text = response.text
+        assert text.index('id="upload-errors"') < text.index('id="upload"')
+        assert "第 2 行 · D 列（description）：“限男性”：" in text
+    finally:
+        made.close()
+
+
 def test_erasing_a_graduate_needs_confirmation_and_removes_them(web: Web) -> None:
     with make_sessionmaker(web.engine)() as session:
         graduate_id = session.scalars(select(Graduate.graduate_id).where(Graduate.program_id == "P1")).first()

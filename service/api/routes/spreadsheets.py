@@ -27,6 +27,7 @@ from service.api.schemas import UploadRowPublic, VacancyImportPublic
 from service.usecases import exports, vacancy_upload
 from service.usecases.graduate_upload import UploadRow
 from service.usecases.graduates import MAX_UPLOAD_BYTES
+from service.usecases.posting_check import warning_detail
 
 router = APIRouter(prefix=API_PREFIX, tags=["vacancies"], responses=AUTH_ERRORS)
 
@@ -87,6 +88,7 @@ def import_vacancies(
         unchanged=result.unchanged,
         preview=result.preview,
         vacancy_ids=list(result.vacancy_ids),
+        warnings=[{"row": int(f.row), **warning_detail(f.warning)} for f in result.posting_warnings],
         rows=[row_public(r) for r in result.rows] if result.preview else [],
     )
 

@@ -21,7 +21,7 @@ from service.usecases.context import Context
 from service.usecases.graduate_upload import Upload
 from service.usecases.graduates import MAX_UPLOAD_BYTES, EmptyUpload, UploadTooLarge
 from service.usecases.upload_text import UploadInvalid
-from service.usecases.vacancy_upload import VacancyUpload
+from service.usecases.vacancy_upload import UploadPostingsRefused, VacancyUpload
 from service.web import carry
 from service.web.deps import FormDep, PageContext
 from service.web.i18n import translate
@@ -50,10 +50,10 @@ def _file(form: FormData) -> bytes:
 def _problems(request: Request, error: Exception) -> list[str]:
     """An upload refused, as the lines shown at the top of the page, in the page's language."""
     lang = language(request)
-    if isinstance(error, UploadInvalid):
+    if isinstance(error, UploadInvalid | UploadPostingsRefused):
         lines = UploadInvalid(error.problems, lang).texts(50)
-        if error.total > 50:
-            lines.append(translate("upload.more", lang, n=error.total - 50))
+        if len(error.problems) > 50:
+            lines.append(translate("upload.more", lang, n=len(error.problems) - 50))
         return lines
     if isinstance(error, EmptyUpload):
         return [translate("upload.empty", lang)]
@@ -68,7 +68,15 @@ def _problems(request: Request, error: Exception) -> list[str]:
     raise error
 
 
-REFUSED = (UploadInvalid, EmptyUpload, UploadTooLarge, ProgramFull, EnterpriseRequired, EnterpriseNotFound)
+REFUSED = (
+    UploadInvalid,
+    UploadPostingsRefused,
+    EmptyUpload,
+    UploadTooLarge,
+    ProgramFull,
+    EnterpriseRequired,
+    EnterpriseNotFound,
+)
 
 
 def _carried(request: Request, ctx: Context, form: FormData) -> bytes | None:
@@ -96,6 +104,10 @@ def _preview_page(
             "action": action,
             "back": back,
             "kind": "graduates" if isinstance(result, Upload) else "vacancies",
+            "posting_warnings": [
+                (int(f.row), f.warning.text, f.warning.message(language(request)))
+                for f in getattr(result, "posting_warnings", ())
+            ],
             "skill": Names(skill_names(ctx.session, language(request))),
         },
     )

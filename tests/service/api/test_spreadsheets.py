@@ -263,3 +263,12 @@ def test_the_placement_plan_and_the_shortlist_download_as_xlsx(api_model: Api) -
         api.client.get("/api/v1/vacancies/V3/candidates/export", headers=api.headers["hr_e1"]).status_code
         == 404
     )
+
+
+def test_a_vacancy_upload_names_discriminatory_text_by_row(api: Api) -> None:
+    rows = [["title", "district", "required_skills", "description"], ["操作工", "越城区", "SPC", "限男性"]]
+    preview = _post(api, VACANCIES, xlsx_bytes(rows), "hr_e1", preview="true")
+    assert preview.status_code == 200, preview.text
+    assert [(w["row"], w["code"], w["span"]["text"]) for w in preview.json()["warnings"]] == [
+        (2, "gender", "限男性")
+    ]

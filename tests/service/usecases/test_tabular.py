@@ -289,3 +289,13 @@ def test_column_letters_and_accept_language() -> None:
     assert accept_language("fr, en;q=0.5") == "en"
     assert accept_language("fr") == "zh"
     assert accept_language("en;q=0.2, zh;q=0.8") == "zh"
+
+
+def test_a_posting_problem_reads_in_both_languages() -> None:
+    from service.usecases.upload_text import UploadProblem
+
+    problem = UploadProblem(
+        2, 11, "description", "posting", {"text": "限男性", "zh": "性别要求", "en": "gender"}
+    )
+    assert problem.text("zh") == "第 2 行 · L 列（description）：“限男性”：性别要求"
+    assert problem.text("en") == "Row 2 · column L (description): '限男性': gender"
