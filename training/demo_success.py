@@ -89,6 +89,58 @@ def success_probability(
     return np.asarray(p_apply * stage["shortlisted"] * (1.0 - p_decline), dtype=np.float64)
 
 
+# Gauss-Hermite nodes and weights for a standard normal: the expectation over a pair's noise term.
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(24)
+_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
+_CHUNK = 100_000  # pairs per block (24 nodes each)
+
+
+def knowable_success_probability(
+    truth: GroundTruth, graduate_ids: Sequence[str] | np.ndarray, vacancy_ids: Sequence[str] | np.ndarray
+) -> np.ndarray:
+    """The success probability of each pair averaged over the pair's own noise terms.
+
+    The generator draws a standard normal noise per pair into the graduate's utility and another into the
+    employer's screening score, a hash of the pair that nothing else in the world reveals. This is
+    therefore the most any model can know about a pair whose own decisions it has not seen: the ceiling a
+    matcher is held to by the *knowable* oracle and by the plans' ``plan_knowable_share`` (the noisy
+    :func:`success_probability` is clairvoyant). The two noises are independent, so the expectation of
+    ``p_apply * p_shortlist * (1 - p_interview * p_offer * (1 - p_accept))`` splits into one-dimensional
+    expectations, computed by Gauss-Hermite quadrature (deterministic).
+    """
+    if not has_simulation(truth):
+        raise ValueError("the ground truth has no simulation thresholds (regenerate the demo world)")
+    g = truth.graduate_rows(np.asarray(graduate_ids, dtype=object))
+    v = truth.vacancy_rows(np.asarray(vacancy_ids, dtype=object))
+    simulation = truth.params["simulation"]
+    th = simulation["thresholds"]
+    u_noise = float(truth.params["utility_weights"]["noise"])
+    f_noise = float(truth.params["employer_weights"]["noise"])
+    out = np.empty(len(g), dtype=np.float64)
+    for start in range(0, len(g), _CHUNK):
+        part = slice(start, start + _CHUNK)
+        utility = truth.utility_at(g[part], v[part], noise=False)[:, None] + u_noise * _NODES[None, :]
+        fit = truth.employer_fit_at(g[part], v[part], noise=False)[:, None] + f_noise * _NODES[None, :]
+        p_apply = _sigmoid((utility - th["apply"]) / simulation["apply_temperature"])
+        p_accept = _sigmoid((utility - th["accept"]) / simulation["accept_temperature"])
+        stage = {s: _sigmoid((fit - th[s]) / simulation["employer_temperature"]) for s in _STAGES}
+        offered = stage["shortlisted"] * stage["interviewed"] * stage["offered"]
+        out[part] = (p_apply @ _WEIGHTS) * (stage["shortlisted"] @ _WEIGHTS) - (
+            (p_apply * (1.0 - p_accept)) @ _WEIGHTS
+        ) * (offered @ _WEIGHTS)
+    return out
+
+
+def knowable_utility(
+    truth: GroundTruth, graduate_ids: Sequence[str] | np.ndarray, vacancy_ids: Sequence[str] | np.ndarray
+) -> np.ndarray:
+    """The graduate's utility without the pair's noise term (what the knowable oracle ranks
+    applications by; the noise is symmetric, so the order is that of the expected utility)."""
+    g = truth.graduate_rows(np.asarray(graduate_ids, dtype=object))
+    v = truth.vacancy_rows(np.asarray(vacancy_ids, dtype=object))
+    return truth.utility_at(g, v, noise=False)
+
+
 def likely_decisions(
     truth: GroundTruth, graduate_ids: Sequence[str] | np.ndarray, vacancy_ids: Sequence[str] | np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -120,6 +172,11 @@ class Cohort:
     graduate_ids: list[str]
     education: list[str]
     best_possible: float  # expected successful placements of the best assignment
+    # The best assignment by what can be known (noise averaged out), scored by the true probability: the
+    # ceiling of any matcher's plans. With how many of its assignments succeed (likelier decisions).
+    knowable_best: float = 0.0
+    knowable_assigned: int = 0
+    knowable_succeeding: int = 0
 
 
 @dataclass(frozen=True)
@@ -147,10 +204,19 @@ class PlanSuccess:
     succeeding: int  # assignments that succeed with every decision on its likelier side
     advanced: int  # ... that the employer would advance (whatever the graduate decides)
     interested: int  # ... that the graduate would take (whatever the employer decides)
+    knowable_best: float = 0.0  # expected successes of the best plan by what can be known (the ceiling)
+    knowable_assigned: int = 0
+    knowable_succeeding: int = 0
 
     @property
     def success_share(self) -> float:
         return self.expected_successes / self.best_possible if self.best_possible > 0 else 0.0
+
+    @property
+    def knowable_share(self) -> float:
+        """Expected successes as a share of the best plan by what can be known (see
+        :func:`knowable_success_probability`)."""
+        return self.expected_successes / self.knowable_best if self.knowable_best > 0 else 0.0
 
     @property
     def assignment_success(self) -> float:
@@ -160,6 +226,15 @@ class PlanSuccess:
         return {
             "plan_success_share": self.success_share,
             "plan_assignment_success": self.assignment_success,
+            "plan_knowable_share": self.knowable_share,
+            # The ceilings themselves: the knowable best plan against the clairvoyant one, and the share
+            # of its assignments that succeed.
+            "plan_knowable_ceiling": self.knowable_best / self.best_possible
+            if self.best_possible > 0
+            else 0.0,
+            "plan_knowable_assignment_success": (
+                self.knowable_succeeding / self.knowable_assigned if self.knowable_assigned else 0.0
+            ),
             "plan_employer_advances": self.advanced / self.assigned if self.assigned else 0.0,
             "plan_graduate_interested": self.interested / self.assigned if self.assigned else 0.0,
             "plan_coverage": self.assigned / self.graduates if self.graduates else 0.0,
@@ -175,17 +250,26 @@ def program_sponsor(kind: Any, sponsor: Any) -> str | None:
     return sponsor if kind in SPONSORED_KINDS and isinstance(sponsor, str) and sponsor else None
 
 
+def best_assignment(value: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(graduate rows, vacancy columns) of the assignment maximising the sum of ``value`` (graduates x
+    vacancies, 0 where not allowed) giving each graduate at most one vacancy and each vacancy at most
+    ``capacity`` graduates (exact); pairs of value 0 are left out."""
+    n_graduates = value.shape[0]
+    if n_graduates == 0 or value.shape[1] == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    seats = np.minimum(np.maximum(np.asarray(capacity, dtype=np.int64), 0), n_graduates)
+    seat_vacancy = np.repeat(np.arange(len(seats)), seats)
+    gain = np.hstack([value[:, seat_vacancy], np.zeros((n_graduates, n_graduates))])  # unassigned gains 0
+    rows, cols = linear_sum_assignment(gain, maximize=True)
+    taken = (cols < len(seat_vacancy)) & (gain[rows, cols] > 0)
+    return rows[taken], seat_vacancy[cols[taken]]
+
+
 def best_possible(probability: np.ndarray, capacity: np.ndarray) -> float:
     """Largest sum of ``probability`` (graduates x vacancies, 0 where not allowed) over assignments giving
     each graduate at most one vacancy and each vacancy at most ``capacity`` graduates (exact)."""
-    n_graduates = probability.shape[0]
-    if n_graduates == 0 or probability.shape[1] == 0:
-        return 0.0
-    seats = np.minimum(np.maximum(np.asarray(capacity, dtype=np.int64), 0), n_graduates)
-    gain = probability[:, np.repeat(np.arange(len(seats)), seats)]
-    gain = np.hstack([gain, np.zeros((n_graduates, n_graduates))])  # staying unassigned gains 0
-    rows, cols = linear_sum_assignment(gain, maximize=True)
-    return float(gain[rows, cols].sum())
+    rows, cols = best_assignment(probability, capacity)
+    return float(probability[rows, cols].sum())
 
 
 def plan_setting(
@@ -231,10 +315,28 @@ def plan_setting(
         grid_v = np.tile(np.array(vacancy_ids, dtype=object), len(ids))
         probability = success_probability(truth, grid_g, grid_v).reshape(len(ids), len(vacancy_ids))
         graduate_rank = np.array([EDUCATION_RANK.get(e, -1) for e in education])
-        probability[graduate_rank[:, None] < vacancy_rank[None, :]] = 0.0
+        below = graduate_rank[:, None] < vacancy_rank[None, :]
+        probability[below] = 0.0
+        knowable = knowable_success_probability(truth, grid_g, grid_v).reshape(probability.shape)
+        knowable[below] = 0.0
+        rows, cols = best_assignment(knowable, caps)
+        wants, takes = likely_decisions(
+            truth, np.asarray(ids, dtype=object)[rows], np.asarray(vacancy_ids)[cols]
+        )
         info = program_info.loc[program] if program in program_info.index else None
         sponsor = None if info is None else program_sponsor(info[C.kind], info[C.sponsor])
-        cohorts.append(Cohort(str(program), sponsor, ids, education, best_possible(probability, caps)))
+        cohorts.append(
+            Cohort(
+                str(program),
+                sponsor,
+                ids,
+                education,
+                best_possible(probability, caps),
+                knowable_best=float(probability[rows, cols].sum()),
+                knowable_assigned=len(rows),
+                knowable_succeeding=int((wants & takes).sum()),
+            )
+        )
     later = tuple(str(v) for v in vacancies.loc[~early, C.vacancy])
     return PlanSetting(
         cohorts=cohorts,
@@ -266,7 +368,8 @@ def plan_success(
     """
     filters = VacancyFilters(as_of=setting.as_of, exclude_vacancies=setting.later)
     graduates = assigned = succeeding = advanced = interested = 0
-    expected = best = 0.0
+    expected = best = knowable_best = 0.0
+    knowable_assigned = knowable_succeeding = 0
     for cohort in setting.cohorts:
         extra_g: list[str] = []
         extra_v: list[str] = []
@@ -313,6 +416,9 @@ def plan_success(
         graduates += len(cohort.graduate_ids)
         assigned += len(pairs_g)
         best += cohort.best_possible
+        knowable_best += cohort.knowable_best
+        knowable_assigned += cohort.knowable_assigned
+        knowable_succeeding += cohort.knowable_succeeding
     return PlanSuccess(
         programs=len(setting.cohorts),
         graduates=graduates,
@@ -322,4 +428,7 @@ def plan_success(
         succeeding=succeeding,
         advanced=advanced,
         interested=interested,
+        knowable_best=knowable_best,
+        knowable_assigned=knowable_assigned,
+        knowable_succeeding=knowable_succeeding,
     )

@@ -184,13 +184,17 @@ class GroundTruth:
             self._vacancy_counts = (_popcount(self.vacancy_required), _popcount(self.vacancy_preferred))
         return self._vacancy_counts
 
-    def utility_at(self, g: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """True utility of the pairs given as row positions (vectorised; see :meth:`utility`)."""
-        parts = self.components_at(g, v)
+    def utility_at(self, g: np.ndarray, v: np.ndarray, *, noise: bool = True) -> np.ndarray:
+        """True utility of the pairs given as row positions (vectorised; see :meth:`utility`).
+
+        ``noise=False`` leaves out the pair's noise term: what could be known about the pair without
+        having seen its own decisions."""
+        parts = self.components_at(g, v, noise=noise)
         w = self.params["utility_weights"]
         total = np.zeros(len(parts["required"]))
         for name in UTILITY_TERMS:  # fixed order: the sum is bit-identical however params were loaded
-            total += w[name] * parts[name]
+            if name in parts:
+                total += w[name] * parts[name]
         return total
 
     def utility(
@@ -204,8 +208,9 @@ class GroundTruth:
         """
         return self.utility_at(self.graduate_rows(graduate_ids), self.vacancy_rows(vacancy_ids))
 
-    def employer_fit_at(self, g: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """The employers' screening score of the pairs (drove shortlists, interviews and offers)."""
+    def employer_fit_at(self, g: np.ndarray, v: np.ndarray, *, noise: bool = True) -> np.ndarray:
+        """The employers' screening score of the pairs (drove shortlists, interviews and offers);
+        ``noise=False`` leaves out the pair's noise term."""
         parts = self.components_at(g, v, noise=False)
         w = self.params["employer_weights"]
         gap = parts["education_gap"]

@@ -68,12 +68,15 @@ from training.metrics import (
 from training.oracle import oracle_result
 from training.split import Split, time_split
 
+KNOWABLE = "oracle_knowable"  # the oracle by what can be known about a pair (the noise averaged out)
+
 __all__ = [
     "ACCEPTED",
     "APPLICATIONS",
     "CURVE_KS",
     "DIRECTIONS",
     "FAMILIES",
+    "KNOWABLE",
     "DirectionResult",
     "MatcherResult",
     "Query",
@@ -270,6 +273,11 @@ def evaluate_matchers(
     if truth is not None and oracle:
         directions, oracle_calibration = oracle_result(truth, tasks, structure, outcomes, k=k, seed=seed)
         results["oracle"] = MatcherResult(directions, oracle_calibration)
+        if has_simulation(truth):
+            directions, knowable_calibration = oracle_result(
+                truth, tasks, structure, outcomes, k=k, seed=seed, knowable=True
+            )
+            results[KNOWABLE] = MatcherResult(directions, knowable_calibration)
     return results
 
 
@@ -324,8 +332,10 @@ def flatten(results: Mapping[str, MatcherResult]) -> dict[str, dict[str, float]]
         if result.plan is not None:
             row.update(result.plan.metrics())
         table[name] = row
-    oracle = table.get("oracle")
-    if oracle:
+    for reference, share in (("oracle", "oracle_share"), (KNOWABLE, "knowable_share")):
+        oracle = table.get(reference)
+        if not oracle:
+            continue
         for row in table.values():
             for family in FAMILIES:
                 shares = []
@@ -333,8 +343,8 @@ def flatten(results: Mapping[str, MatcherResult]) -> dict[str, dict[str, float]]
                     base = oracle.get(metric_name("ndcg", family, d), 0.0)
                     value = row.get(metric_name("ndcg", family, d), 0.0)
                     shares.append(value / base if base else 0.0)
-                    row[metric_name("oracle_share", family, d)] = shares[-1]
-                row[metric_name("oracle_share", family)] = sum(shares) / len(shares)
+                    row[metric_name(share, family, d)] = shares[-1]
+                row[metric_name(share, family)] = sum(shares) / len(shares)
     return table
 
 

@@ -18,7 +18,12 @@ from models.columns import Columns as C
 from models.index import MatchIndex
 from models.outcomes import SUCCESS
 from training.calibration import Calibration, calibration
-from training.demo_success import has_simulation, success_probability
+from training.demo_success import (
+    has_simulation,
+    knowable_success_probability,
+    knowable_utility,
+    success_probability,
+)
 from training.demo_truth import GroundTruth
 from training.metrics import (
     ACCEPTED,
@@ -32,6 +37,11 @@ from training.metrics import (
     Task,
     score_direction,
 )
+
+
+def truth_utility(truth: GroundTruth, graduate_ids: np.ndarray, vacancy_ids: np.ndarray) -> np.ndarray:
+    return np.asarray(truth.utility(graduate_ids, vacancy_ids), dtype=np.float64)
+
 
 PairValue = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (graduate rows, vacancy rows) -> value
 
@@ -66,17 +76,25 @@ def oracle_result(
     *,
     k: int,
     seed: int,
+    knowable: bool = False,
 ) -> tuple[dict[str, DirectionResult], Calibration | None]:
     """The oracle's metrics per direction on ``tasks`` (rows of ``structure``), and its calibration on the
-    exposed pairs' ``outcomes`` (``None`` without the generator's thresholds)."""
+    exposed pairs' ``outcomes`` (``None`` without the generator's thresholds).
+
+    ``knowable``: rank by what can be known about a pair, the truth with each pair's own noise averaged out
+    (:func:`training.demo_success.knowable_success_probability`): the ceiling of a model that has not seen
+    the pair's decisions. The default oracle ranks by the noisy truth, which no model can reach."""
     g_ids, v_ids = structure.graduates.ids.ids, structure.vacancies.ids.ids
     simulated = has_simulation(truth)
 
+    utility_of = knowable_utility if knowable else truth_utility
+    success_of = knowable_success_probability if knowable else success_probability
+
     def utility(g: np.ndarray, v: np.ndarray) -> np.ndarray:
-        return np.asarray(truth.utility(g_ids[g], v_ids[v]), dtype=np.float64)
+        return np.asarray(utility_of(truth, g_ids[g], v_ids[v]), dtype=np.float64)
 
     def success(g: np.ndarray, v: np.ndarray) -> np.ndarray:
-        return success_probability(truth, g_ids[g], v_ids[v])
+        return success_of(truth, g_ids[g], v_ids[v])
 
     passes = [(_rankers(tasks, utility), (APPLICATIONS,) if simulated else FAMILIES)]
     if simulated:
@@ -92,5 +110,5 @@ def oracle_result(
         directions[d] = parts[0]
     if not simulated or len(outcomes) == 0:
         return directions, None
-    probability = success_probability(truth, outcomes[C.graduate].to_numpy(), outcomes[C.vacancy].to_numpy())
+    probability = success_of(truth, outcomes[C.graduate].to_numpy(), outcomes[C.vacancy].to_numpy())
     return directions, calibration(probability, outcomes[SUCCESS].to_numpy(dtype=np.float64))

@@ -31,6 +31,7 @@ from training.evaluate import (
     APPLICATIONS,
     DIRECTIONS,
     FAMILIES,
+    KNOWABLE,
     MatcherResult,
     evaluate_matchers,
     flatten,
@@ -275,11 +276,14 @@ def format_table(evaluation: Evaluation) -> str:
     columns = [f"{m}_{d}" for m in OUTCOME_METRICS for d in DIRECTIONS]
     has_plan = any("plan_success_share" in row for row in table.values())
     header = ["matcher", *(_short(c) for c in columns), "xkwA@V", "xkwA@G"]
+    has_knowable = KNOWABLE in table
     if has_oracle:
         header += ["orcA@V", "orcA@G"]
+    if has_knowable:
+        header += ["knoA@V", "knoA@G"]
     header += ["ece", "ties@V", "ties@G"]
     if has_plan:
-        header += ["plan", "plan_ok", "plan_cov"]
+        header += ["plan", "plan_kno", "plan_ok", "plan_cov"]
     accepted = relative(table, accepted=True)
     rows = []
     for name, row in table.items():
@@ -287,10 +291,13 @@ def format_table(evaluation: Evaluation) -> str:
         cells += [f"{accepted[name][d]:.2f}" for d in DIRECTIONS]
         if has_oracle:
             cells += [_value(row, metric_name("oracle_share", ACCEPTED, d), 2) for d in DIRECTIONS]
+        if has_knowable:
+            cells += [_value(row, metric_name("knowable_share", ACCEPTED, d), 2) for d in DIRECTIONS]
         cells += [_value(row, "ece"), _value(row, "ties_vacancy"), _value(row, "ties_graduate")]
         if has_plan:
             cells += [
                 _value(row, "plan_success_share"),
+                _value(row, "plan_knowable_share"),
                 _value(row, "plan_assignment_success"),
                 _value(row, "plan_coverage"),
             ]
@@ -298,9 +305,10 @@ def format_table(evaluation: Evaluation) -> str:
     lines += _align(header, rows)
     if has_plan:
         lines.append(
-            "plan = expected successful placements of the plans / best possible; plan_ok = share of "
-            "assignments the employer would advance and the graduate would take; plan_cov = share assigned "
-            f"({_plan_scope(table)})"
+            "plan = expected successful placements of the plans / best possible (clairvoyant: it knows "
+            "each pair's own noise); plan_kno = the same / the best plan by what can be known (the noise "
+            "averaged out; knoA = share of that oracle's NDCG); plan_ok = share of assignments the employer "
+            f"would advance and the graduate would take; plan_cov = share assigned ({_plan_scope(table)})"
         )
     return "\n".join(lines)
 

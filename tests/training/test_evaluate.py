@@ -3,6 +3,7 @@ report and the ``talentmatch evaluate`` command."""
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -21,12 +22,19 @@ from tests.training.small_world import SMALL
 from tests.training.small_world import small_market as demo_market
 from training.calibration import calibration, equal_mass_bins, tie_share
 from training.demo import generate
-from training.demo_success import plan_setting, plan_success, success_probability, would_succeed
+from training.demo_success import (
+    knowable_success_probability,
+    plan_setting,
+    plan_success,
+    success_probability,
+    would_succeed,
+)
 from training.demo_truth import GROUND_TRUTH_DIR
 from training.evaluate import (
     accepted_pairs,
     evaluate_matchers,
     exposed_outcomes,
+    flatten,
     gini,
     holdout_metrics,
     ndcg_at,
@@ -315,3 +323,67 @@ def test_cli_evaluate_bad_input(tmp_path: Path, capsys) -> None:  # type: ignore
     write_bundle(small_market(n_graduates=60, n_vacancies=20), bundle)
     assert main(["evaluate", "--bundle", str(bundle), "--cut", "not-a-date", "--quiet"]) == 2
     assert main(["evaluate", "--bundle", str(bundle), "--cut", "1999-01-01", "--quiet"]) == 2
+
+
+def test_knowable_success_is_the_truth_with_each_pairs_noise_averaged_out() -> None:
+    world = generate("small", 7)
+    truth = world.truth
+    split = time_split(world.data)
+    pairs = split.test.interactions[[C.graduate, C.vacancy]].drop_duplicates().head(300)
+    g, v = pairs[C.graduate].to_numpy(), pairs[C.vacancy].to_numpy()
+    knowable = knowable_success_probability(truth, g, v)
+    assert ((knowable >= 0) & (knowable <= 1)).all()
+    # Monte Carlo over the two noises (independent standard normals) agrees with the quadrature.
+    rows_g, rows_v = truth.graduate_rows(g), truth.vacancy_rows(v)
+    utility = truth.utility_at(rows_g, rows_v, noise=False)
+    fit = truth.employer_fit_at(rows_g, rows_v, noise=False)
+    noise_u = truth.params["utility_weights"]["noise"]
+    noise_f = truth.params["employer_weights"]["noise"]
+    rng = np.random.default_rng(0)
+    simulation = truth.params["simulation"]
+    th = simulation["thresholds"]
+
+    def sigmoid(x: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-x))
+
+    total = np.zeros(len(g))
+    draws = 4000
+    for _ in range(draws):
+        u = utility + noise_u * rng.standard_normal(len(g))
+        f = fit + noise_f * rng.standard_normal(len(g))
+        stage = [
+            sigmoid((f - th[s]) / simulation["employer_temperature"])
+            for s in ("shortlisted", "interviewed", "offered")
+        ]
+        accept = sigmoid((u - th["accept"]) / simulation["accept_temperature"])
+        apply = sigmoid((u - th["apply"]) / simulation["apply_temperature"])
+        total += apply * stage[0] * (1 - stage[1] * stage[2] * (1 - accept))
+    assert np.abs(total / draws - knowable).max() < 0.02
+    # Without noise in the world, what can be known is the truth.
+    quiet = copy.deepcopy(truth)
+    quiet.params["utility_weights"]["noise"] = 0.0
+    quiet.params["employer_weights"]["noise"] = 0.0
+    assert np.allclose(knowable_success_probability(quiet, g, v), success_probability(quiet, g, v))
+
+
+def test_plans_are_also_held_to_the_knowable_ceiling() -> None:
+    world = generate("small", 7)
+    split = time_split(world.data)
+    setting = plan_setting(split, world.truth, programs=3, seed=7)
+    assert setting is not None
+    for cohort in setting.cohorts:
+        # The best plan by what can be known, scored by the truth, is no better than the clairvoyant best.
+        assert 0 < cohort.knowable_best <= cohort.best_possible + 1e-9
+        assert 0 <= cohort.knowable_succeeding <= cohort.knowable_assigned
+    keyword = KeywordMatcher().fit()
+    plan = plan_success(keyword, keyword.index(split.test), setting, world.truth)
+    metrics = plan.metrics()
+    assert metrics["plan_knowable_share"] == pytest.approx(plan.expected_successes / plan.knowable_best)
+    assert metrics["plan_knowable_share"] >= metrics["plan_success_share"]
+    assert 0 < metrics["plan_knowable_ceiling"] <= 1
+    results = evaluate_matchers(
+        {"keyword": keyword}, split, truth=world.truth, max_queries=100, plan_programs=2
+    )
+    table = flatten(results)
+    assert table["oracle_knowable"]["knowable_share_accepted"] == pytest.approx(1.0)
+    assert table["keyword"]["knowable_share_accepted"] > 0
