@@ -18,6 +18,22 @@ STAGE_TITLES = {
     "shortlisted": "advanced by an employer (of graduates who applied)",
     "hired": "hired (of graduates who applied)",
 }
+# The same in Chinese, for the evaluation report's Chinese page (training.report_words).
+STAGE_TITLES_ZH = {
+    "top_k": "进入在招岗位的前 k 名候选人（在求职毕业生中）",
+    "shortlisted": "被企业推进（在投递过的毕业生中）",
+    "hired": "被录用（在投递过的毕业生中）",
+}
+TABLE_HEADS = {
+    "en": (
+        "stage", "group", "n", "selected", "rate", "95% CI", "impact ratio", "", "pool share",
+        "exposure share", "re-ranked impact", "re-ranked exposure",
+    ),
+    "zh": (
+        "阶段", "群体", "人数", "入选", "入选率", "95% 置信区间", "影响比", "", "人数占比", "曝光占比",
+        "重排序后影响比", "重排序后曝光占比",
+    ),
+}  # fmt: skip
 
 
 def _ratio(value: float | None) -> str:
@@ -172,7 +188,7 @@ def _plot(report: FairnessReport, directory: Path, plt: Any) -> list[Path]:
     return paths
 
 
-def _table_html(stages: dict[str, StageTable], fair: dict[str, StageTable] | None) -> str:
+def _table_html(stages: dict[str, StageTable], fair: dict[str, StageTable] | None, lang: str = "en") -> str:
     rows = []
     for stage in STAGES:
         table = stages[stage]
@@ -195,29 +211,16 @@ def _table_html(stages: dict[str, StageTable], fair: dict[str, StageTable] | Non
                 "" if f is None or f.exposure_share is None else f"{f.exposure_share:.3f}",
             ]
             rows.append(f"<tr{style}>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in (
-            "stage",
-            "group",
-            "n",
-            "selected",
-            "rate",
-            "95% CI",
-            "impact ratio",
-            "",
-            "pool share",
-            "exposure share",
-            "re-ranked impact",
-            "re-ranked exposure",
-        )
-    )
+    head = "".join(f"<th>{h}</th>" for h in TABLE_HEADS[lang])
     return f"<table><tr>{head}</tr>\n" + "\n".join(rows) + "</table>"
 
 
-def fairness_html(report: FairnessReport, images: list[Path] | None = None) -> str:
-    """The report as an HTML fragment (a section of the evaluation report, or a page's body)."""
+def fairness_html(report: FairnessReport, images: list[Path] | None = None, *, lang: str = "en") -> str:
+    """The report as an HTML fragment (a section of the evaluation report, or a page's body), in English or
+    (``lang="zh"``) Chinese."""
     reranked = report.reranked.get("attributes") if report.reranked else None
+    if lang == "zh":
+        return _fairness_html_zh(report, images, reranked)
     parts = [
         f"<p>As of {html.escape(report.as_of)}, model {html.escape(report.model_version or '?')}, "
         f"k = {report.k}. Impact ratio = a group's selection rate / the most-favoured group's (*); "
@@ -248,6 +251,34 @@ def fairness_html(report: FairnessReport, images: list[Path] | None = None) -> s
         parts.append(_table_html(stages, reranked.get(attribute) if reranked else None))
     for image in images or []:
         parts.append(f'<p><img src="{html.escape(image.name)}" alt="{html.escape(image.stem)}"></p>')
+    return "\n".join(parts)
+
+
+def _fairness_html_zh(
+    report: FairnessReport, images: list[Path] | None, reranked: dict[str, dict[str, StageTable]] | None
+) -> str:
+    stages = "；".join(f"<em>{s}</em>：{html.escape(t)}" for s, t in STAGE_TITLES_ZH.items())
+    parts = [
+        f"<p>截至 {html.escape(report.as_of)}，模型 {html.escape(report.model_version or '?')}，"
+        f"k = {report.k}。"
+        f"影响比 = 该群体入选率 ÷ 入选率最高群体（*）的入选率；人数不少于 {report.min_n} 的群体低于 "
+        f"{FOUR_FIFTHS} 时标红（五分之四规则），人数更少的群体以灰色显示（样本少）。阶段：{stages}。</p>",
+        f"<p>覆盖率（进入任一岗位前 {COVERAGE_K} 名的求职毕业生比例）：{report.coverage:.3f}"
+        + (f"（重排序后：{report.reranked['coverage']:.3f}）" if report.reranked else "")
+        + f"。岗位方面：拥挤度 {report.vacancies['congestion']:.3f}（毕业生前 {report.k} 名推荐位中被"
+        f"最热门的 10% 在招岗位占去的比例），基尼系数 {report.vacancies['gini']:.3f}。</p>",
+    ]
+    if report.reranked:
+        attribute = html.escape(str(report.reranked["attribute"]))
+        parts.append(f"<p>重排序：候选人按 <em>{attribute}</em> 做考虑曝光的重排序（models.rerank）。</p>")
+    flags = report.flags
+    listed = "；".join(f"{f['attribute']}/{f['stage']} {f['group']} {f['impact_ratio']:.2f}" for f in flags)
+    parts.append(f"<p><strong>标红 {len(flags)} 项</strong>：{html.escape(listed or '无')}</p>")
+    for attribute, tables in report.attributes.items():
+        parts.append(f"<h3>{html.escape(attribute)}</h3>")
+        parts.append(_table_html(tables, reranked.get(attribute) if reranked else None, "zh"))
+    for image in images or []:
+        parts.append(f'<p><img src="{html.escape(image.name)}" alt="图：{html.escape(image.stem)}"></p>')
     return "\n".join(parts)
 
 

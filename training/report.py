@@ -517,13 +517,11 @@ def _page(evaluation: Evaluation, lang: str, plots: list[Path], fairness_plots: 
     )
     fairness_section = ""
     if evaluation.fairness is not None:
-        note = word("fairness_note", lang)
         fairness_section = (
             f"<h2>{word('fairness_title', lang)}</h2>\n"
             f"<h3>{word('rerank_title', lang)}</h3>"
             f"<pre>{html.escape(format_rerank(evaluation))}</pre>\n"
-            + (f"<p>{note}</p>\n" if note else "")
-            + fairness_html(evaluation.fairness, fairness_plots)
+            + fairness_html(evaluation.fairness, fairness_plots, lang=lang)
         )
     figures_note = word("figures_note", lang)
     return f"""<!doctype html>

@@ -63,7 +63,6 @@ WORDS: dict[str, tuple[str, str]] = {
         "公平性与曝光（截止时间的完整模型）",
     ),
     "rerank_title": ("Exposure-aware re-ranking, side by side", "考虑曝光的重排序，与默认排序对照"),
-    "fairness_note": ("", "以下公平性表格的说明文字为英文，数字与英文版相同。"),
     "timings": ("Timings (s)", "耗时（秒）"),
     "figure": ("{name}", "图：{name}"),
     "figures_note": ("", "图中的坐标和图例为英文。"),

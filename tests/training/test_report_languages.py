@@ -13,7 +13,7 @@ from training.report_words import WORDS
 
 def test_the_report_is_written_in_english_and_chinese(tmp_path: Path) -> None:
     evaluation = run_evaluation(
-        small_market(n_graduates=80, n_vacancies=24), config=FAST, ablations=False, k=5, fairness=False
+        small_market(n_graduates=80, n_vacancies=24), config=FAST, ablations=False, k=5
     )
     paths = write_report(evaluation, tmp_path)
     english = (tmp_path / "report.html").read_text(encoding="utf-8")
@@ -23,6 +23,8 @@ def test_the_report_is_written_in_english_and_chinese(tmp_path: Path) -> None:
     assert 'href="report.zh.html"' in english and 'href="report.html"' in chinese
     assert "<h1>talentmatch 离线评估报告</h1>" in chinese and "企业推进口径与校准" in chinese
     assert "双边模型" in chinese and "Accepted outcomes and calibration" not in chinese
+    # The fairness section too: its words and table heads in Chinese, its figures the same.
+    assert "公平性与曝光" in chinese and "<th>影响比</th>" in chinese and "impact ratio" not in chinese
     # The same figures in both: every number in the tables.
     numbers = re.compile(r"<td>(-?\d+\.\d+)</td>")
     assert numbers.findall(english) == numbers.findall(chinese) != []
