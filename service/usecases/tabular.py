@@ -85,6 +85,13 @@ def fold(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
+# Each choice's names as compared (folded), for one lookup per cell.
+CHOICE_KEYS: dict[str, dict[str, str]] = {
+    kind: {fold(name): value for value, names in words.items() for name in (value, *names)}
+    for kind, words in CHOICES.items()
+}
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of an upload: its name, labels, what a cell holds and an example value.
@@ -201,17 +208,20 @@ def _reads_as_chinese(text: str) -> bool:
     """Whether text decoded as GB18030 is plausibly Chinese: most of its characters are GB2312's common ones.
 
     Bytes of another 8-bit encoding (Latin-1's "É" before a letter) decode as rare characters outside it."""
-    wide = [c for c in text if ord(c) > 127]
-    if not wide:
+    counts: dict[str, int] = {}
+    for character in text:
+        if ord(character) > 127:
+            counts[character] = counts.get(character, 0) + 1
+    if not counts:
         return True
     common = 0
-    for character in wide:
+    for character, n in counts.items():  # each distinct character tried once
         try:
             character.encode("gb2312")
         except UnicodeEncodeError:
             continue
-        common += 1
-    return common * 2 >= len(wide)
+        common += n
+    return common * 2 >= sum(counts.values())
 
 
 def _read_csv(text: str) -> Sheet:
@@ -426,11 +436,10 @@ class _Cells:
         return text
 
     def _choice(self, column: Column, number: int, text: str) -> str | None:
+        found = CHOICE_KEYS[column.choices].get(fold(text))
+        if found is not None:
+            return found
         words = CHOICES[column.choices]
-        key = fold(text)
-        for value, names in words.items():
-            if key == value or key in (fold(n) for n in names):
-                return value
         labels = CHOICE_LABELS[column.choices]
         shown = " / ".join(f"{labels[v]} {v}" for v in words)
         self.table.problem(number, column.name, "bad_choice", value=_quote(text), choices=shown)

@@ -134,3 +134,27 @@ def test_a_bad_file_shows_its_problems_at_the_top_in_chinese(page: Any, live_ser
     assert page.url.endswith(f"/programs/{program}/graduates/import")
     assert _graduates(live_server, ["BAD2026001", "BAD2026002"]) == {}  # all or nothing
     screenshot(page, "school_upload_errors", top=True)
+
+
+def test_hr_uploads_vacancies_from_excel_previewed_then_confirmed(page: Any, live_server: LiveServer) -> None:
+    sign_in(page, live_server, live_server.keys["hr"])
+    page.wait_for_url(re.compile(r"/vacancies$"))
+    page.get_by_role("link", name="批量导入岗位").click()
+    page.wait_for_url(re.compile(r"/vacancies/import$"))
+    header = ["岗位名称", "工作地区", "必备技能", "最低学历", "招聘人数", "截止日期", "岗位描述"]
+    content = _xlsx(
+        [
+            header,
+            ["引线键合技术员（批量）", "越城", "引线键合、SPC", "大专", 2, "2027年3月31日", "负责打线工艺"],
+        ]
+    )
+    page.get_by_label("岗位文件（.xlsx 或 .csv）").set_input_files(
+        {"name": "岗位.xlsx", "mimeType": XLSX, "buffer": content}
+    )
+    page.get_by_role("button", name="上传并预览").click()
+    assert page.locator(".upload-summary").inner_text() == "将新增 1 条，更新 0 条，0 条不变。"
+    assert "越城区" in page.locator("table.upload-rows tbody tr").first.inner_text()
+    page.get_by_role("button", name="确认导入").click()
+    page.wait_for_url(re.compile(r"/vacancies$"))
+    assert page.get_by_role("status").filter(has_text="已导入：新增 1 个岗位，更新 0 个。").is_visible()
+    assert page.get_by_text("引线键合技术员（批量）").first.is_visible()
