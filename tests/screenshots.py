@@ -33,8 +33,14 @@ VIEWPORT = {"width": 1200, "height": 900}
 
 
 def _hr_candidates(page: Any, server: LiveServer) -> None:
-    page.goto(server.url("/vacancies"))
-    page.locator("table a[href^='/vacancies/']").first.click()
+    """A vacancy posted from pasted Chinese text, as HR would, and its ranked candidates."""
+    page.goto(server.url("/vacancies/new"))
+    page.get_by_label("岗位名称").fill("封装工艺工程师")
+    page.get_by_label("岗位描述").fill("熟悉引线键合和倒装焊工艺，有SPC经验。")
+    page.get_by_label("工作地区").fill("越城区")
+    page.get_by_label("招聘人数").fill("2")
+    page.get_by_role("button", name="提取技能").click()
+    page.get_by_role("button", name="保存岗位").click()
     page.wait_for_selector("li.candidate")
 
 
