@@ -13,16 +13,22 @@ make every top 20 a set of ties. (A Gaussian fitted to the real vectors, tried f
 - **retrieval only, hnswlib**: the same top 20 from HNSW indexes. The graduate's retrieval vector already
   carries the biases and the per-query standardisation offset as extra dimensions (``models.hybrid``:
   ``[emb, bias, 1]`` against ``[emb, 1, bias]``), so the exact score is a plain inner product; one more
-  dimension turns that maximum inner product into a nearest-neighbour search in L2 (:func:`mips_to_l2`),
-  per band of norms (:class:`NormBandedIndex`). hnswlib's own ``space="ip"`` reached a recall@20 of about
-  0.1 on these vectors, one L2 index over all norms 0.96 at 100k but 0.43 at 1M. Recall@20 is against the
-  exact top 20.
+  dimension turns that maximum inner product into a nearest-neighbour search in L2
+  (:func:`models.ann.mips_to_l2`), per band of norms (:class:`models.ann.NormBandedIndex`). hnswlib's own
+  ``space="ip"`` reached a recall@20 of about 0.1 on these vectors, one L2 index over all norms 0.96 at 100k
+  but 0.43 at 1M. Recall@20 is against the exact top 20. The index is the product's (:mod:`models.ann`,
+  built as ``Matcher.index`` builds it), asked for its shortlist, which is re-scored exactly.
+- **full query, approximate**: ``Matcher.candidates_for`` with that index attached (``MatchIndex.ann``): the
+  LightFM half of the pool from the shortlist, re-scored exactly, the skill half and the ranker as ever;
+  recall@20 is of the 20 graduates it answers against the 20 the exact full query answers, for a few
+  search settings (``ef``, per-band ``shortlist``).
 """
 
 from __future__ import annotations
 
 import random
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -30,9 +36,11 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks.common import latencies_ms, percentiles, print_table
 from benchmarks.world import Bench
+from models.ann import AnnOptions, build_graduate_ann, hnswlib_module
 
-TARGETS = {"exact_p99_ms": 30.0, "ann_p99_ms": 2.0, "ann_recall_at_20": 0.95}
-BANDS = 8
+TARGETS = {"exact_p99_ms": 30.0, "ann_p99_ms": 10.0, "ann_recall_at_20": 0.95}
+# (ef, per-band shortlist) tried; the product's defaults are MatcherConfig.ann_ef / ann_shortlist.
+SETTINGS = ((64, 40), (128, 80), (256, 160), (400, 300))
 K = 20
 
 
@@ -52,56 +60,21 @@ def synthetic_reps(real: np.ndarray, rows: np.ndarray, *, seed: int, noise: floa
     return out
 
 
-def mips_to_l2(reps: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Maximum inner product as nearest neighbour (Bachrach et al. 2014): items get one more coordinate
-    ``sqrt(M^2 - |x|^2)`` (all then have norm M), queries a 0; the L2-nearest item has the largest dot."""
-    norms = np.linalg.norm(reps, axis=1)
-    extra = np.sqrt(np.maximum(norms.max() ** 2 - norms**2, 0.0)).astype(np.float32)
-    items = np.hstack([reps, extra[:, None]])
-    return items, np.hstack([queries, np.zeros((len(queries), 1), dtype=np.float32)])
-
-
-class NormBandedIndex:
-    """Maximum inner product search with hnswlib over norm bands (norm-ranging MIPS).
-
-    Items are split into ``bands`` by norm; in each band the inner product becomes an L2 nearest-neighbour
-    search through one extra coordinate ``sqrt(M_b^2 - |x|^2)`` with ``M_b`` the band's own largest norm
-    (:func:`mips_to_l2`), so the extra coordinate stays small where one global ``M`` (set by the tail of a
-    million norms) would swamp the rest. A query asks every band for its top ``k`` and keeps the best ``k``
-    of those by exact inner product.
-    """
-
-    def __init__(self, hnswlib: Any, reps: np.ndarray, *, bands: int, m: int, ef_construction: int) -> None:
-        norms = np.linalg.norm(reps, axis=1)
-        edges = np.quantile(norms, np.linspace(0, 1, bands + 1)[1:-1])
-        band_of = np.searchsorted(edges, norms)
-        self.reps = reps
-        self.indexes = []
-        for b in range(bands):
-            members = np.flatnonzero(band_of == b)
-            items, _ = mips_to_l2(reps[members], reps[:0])
-            index = hnswlib.Index(space="l2", dim=items.shape[1])
-            index.init_index(max_elements=len(items), M=m, ef_construction=ef_construction, random_seed=7)
-            index.add_items(items, members, num_threads=2)
-            index.set_num_threads(1)
-            self.indexes.append(index)
-
-    def set_ef(self, ef: int) -> None:
-        for index in self.indexes:
-            index.set_ef(ef)
-
-    def query(self, query: np.ndarray, k: int) -> np.ndarray:
-        padded = np.append(query, np.float32(0.0))[None, :]
-        found = np.concatenate([index.knn_query(padded, k=k)[0][0] for index in self.indexes]).astype(
-            np.int64
-        )
-        return found[_exact_top(self.reps[found], query, k)]
-
-
 def _exact_top(reps: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
     scores = reps @ query
     top = np.argpartition(-scores, k - 1)[:k]
     return top[np.argsort(-scores[top])]
+
+
+def _recall(found: list[Any], exact: list[set[Any]]) -> float:
+    return round(float(np.mean([len(set(list(f)) & t) / K for f, t in zip(found, exact, strict=True)])), 4)
+
+
+def _timed(call: Any, repeat: int) -> dict[str, Any]:
+    cpu = time.process_time()
+    stats = percentiles(latencies_ms(call, repeat=repeat, warmup=3))
+    stats["cpu_ms"] = round((time.process_time() - cpu) * 1000 / (repeat + 3), 3)
+    return stats
 
 
 def run(bench: Bench) -> dict[str, Any]:
@@ -114,7 +87,7 @@ def run(bench: Bench) -> dict[str, Any]:
     matcher = bench.model().matcher
     base = matcher.index(candidate_pool(bench.data()))
     start = time.perf_counter()
-    index = resample_index(base, graduates=n)
+    index = replace(resample_index(base, graduates=n), ann=None)  # exact; the approximate one below
     resample_s = time.perf_counter() - start
     rng = random.Random(7)
     open_rows = np.flatnonzero(base.vacancies.open)
@@ -145,39 +118,78 @@ def run(bench: Bench) -> dict[str, Any]:
         bench.say(f"  {name}: p50 {stats['p50_ms']:.1f} ms, p99 {stats['p99_ms']:.1f} ms")
 
     ann: dict[str, Any] = {}
-    try:
-        import hnswlib
-    except ImportError:
-        ann = {"skipped": "hnswlib is not installed (pip install -e '.[bench]')"}
+    config = matcher.config
+    options = AnnOptions(min_pool=0, ef=config.ann_ef, shortlist=config.ann_shortlist, seed=config.seed)
+    if hnswlib_module() is None:
+        ann = {"skipped": "hnswlib is not installed (pip install -e '.[ann]')"}
         bench.say("  hnswlib not installed: approximate index skipped")
     else:
         exact_tops = [set(_exact_top(reps, q, K).tolist()) for q in queries]
-        m, ef_construction = 16, 100
+        exact_full = [
+            [m.graduate_id for m in matcher.candidates_for(v, index=index, limit=K).items] for v in v_ids
+        ]
         start = time.perf_counter()
-        banded = NormBandedIndex(hnswlib, reps, bands=BANDS, m=m, ef_construction=ef_construction)
+        graduates = index.graduates
+        built = build_graduate_ann(graduates.ids.ids, reps, options, live=graduates.live)
+        assert built is not None
         build_s = time.perf_counter() - start
+        approx_index = replace(index, ann=built)
         bench.say(
-            f"  hnswlib: {BANDS} norm bands over {len(reps):,} x {reps.shape[1]} built in {build_s:.0f} s"
+            f"  hnswlib: {options.bands} norm bands over {len(reps):,} x {reps.shape[1]} in {build_s:.0f} s"
         )
-        for ef in (32, 64, 128, 256):
-            banded.set_ef(ef)
-            found = [banded.query(q, K) for q in queries]
-            recall = float(
-                np.mean([len(set(f.tolist()) & t) / K for f, t in zip(found, exact_tops, strict=True)])
-            )
+        ids = graduates.ids
+        for ef, shortlist in SETTINGS:
+            built.configure(ef=ef, shortlist=shortlist)
 
-            def approx(ef: int = ef) -> Any:
+            def shortlisted(q: np.ndarray) -> np.ndarray:
+                found = ids.rows(built.candidate_ids(q))
+                return found[_exact_top(reps[found], q, K)]
+
+            found = [shortlisted(q) for q in queries]
+            recall = _recall(found, exact_tops)
+
+            def approx() -> Any:
                 state["i"] += 1
-                return banded.query(queries[state["i"] % len(queries)], K)
+                return shortlisted(queries[state["i"] % len(queries)])
 
-            cpu = time.process_time()
-            stats = percentiles(latencies_ms(approx, repeat=bounds.ann_queries, warmup=3))
-            stats["cpu_ms"] = round((time.process_time() - cpu) * 1000 / (bounds.ann_queries + 3), 3)
+            stats = _timed(approx, bounds.ann_queries)
             rows.append(
-                {"way": f"retrieval only, hnswlib ef={ef}", **stats, "recall_at_20": round(recall, 4)}
+                {
+                    "way": f"retrieval only, hnswlib ef={ef} shortlist={shortlist}",
+                    **stats,
+                    "recall_at_20": recall,
+                }
             )
-            bench.say(f"  hnswlib ef={ef}: p99 {stats['p99_ms']:.2f} ms, recall@20 {recall:.3f}")
-        ann = {"M": m, "ef_construction": ef_construction, "bands": BANDS, "build_s": round(build_s, 1)}
+            answers = [
+                [m.graduate_id for m in matcher.candidates_for(v, index=approx_index, limit=K).items]
+                for v in v_ids
+            ]
+            full_recall = _recall(answers, [set(a) for a in exact_full])
+
+            def full_approx() -> Any:
+                state["i"] += 1
+                return matcher.candidates_for(v_ids[state["i"] % len(v_ids)], index=approx_index, limit=K)
+
+            stats = _timed(full_approx, bounds.ann_queries)
+            rows.append(
+                {
+                    "way": f"full query, approximate ef={ef} shortlist={shortlist}",
+                    **stats,
+                    "recall_at_20": full_recall,
+                }
+            )
+            bench.say(
+                f"  ef={ef} shortlist={shortlist}: retrieval recall@20 {recall:.3f}; full query p99 "
+                f"{stats['p99_ms']:.1f} ms, recall@20 {full_recall:.3f}"
+            )
+        ann = {
+            "M": options.m,
+            "ef_construction": options.ef_construction,
+            "bands": options.bands,
+            "build_s": round(build_s, 1),
+            "build_threads": 1,
+            "product_defaults": {"ef": options.ef, "shortlist": options.shortlist},
+        }
 
     print_table(
         f"{n:,} graduates (resampled from the {bench.scale} pool), vectors of {reps.shape[1]} dims, "

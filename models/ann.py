@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any
 
@@ -218,6 +218,12 @@ class GraduateAnn:
 
     def __len__(self) -> int:
         return len(self._label_of)
+
+    def configure(self, *, ef: int, shortlist: int) -> None:
+        """New search settings (recall against time), without a rebuild."""
+        with self._lock:
+            self.options = replace(self.options, ef=ef, shortlist=shortlist)
+            self._index.set_ef(max(ef, shortlist))
 
     def candidate_ids(self, query: np.ndarray) -> list[str]:
         """Ids of the shortlist for one query vector (every band's nearest ``shortlist``)."""
