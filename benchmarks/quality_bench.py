@@ -13,9 +13,12 @@ times aside).
 
 Columns: NDCG@10 on applications (``ndcg``) and on employer-accepted outcomes (``ndcgA``) for new
 vacancies (``V``, cold start) and for graduates (``G``); the same as multiples of the keyword matcher's
-(``xkw``, ``xkwA``); the graduate side as a share of the oracle's (``orc_G``, ``orcA_G``); ``ece``, the
-expected calibration error of the score; ``plan``, the plans' expected successful placements over the best
-possible; ``plan_ok``, the share of assignments that succeed; ``fit_s``, the matcher's fit time.
+(``xkw``, ``xkwA``); the graduate side as a share of the oracle's (``orc_G``, ``orcA_G``) and of the
+knowable oracle's (``kno_G``, ``knoA_G``: the truth with each pair's own noise averaged out, the most a model
+can know); ``ece``, the expected calibration error of the score; ``plan``, the plans' expected successful
+placements over the best possible (clairvoyant) and ``plan_kno`` over the best plan by what can be known;
+``plan_ok``, the share of assignments that succeed; ``ceil_plan`` and ``ceil_ok``, the same two figures for
+that knowable best plan (the ceilings); ``fit_s``, the matcher's fit time.
 """
 
 from __future__ import annotations
@@ -53,9 +56,14 @@ METRIC_KEYS = (
     "xkwA_G",
     "orc_G",
     "orcA_G",
+    "kno_G",
+    "knoA_G",
     "ece",
     "plan",
+    "plan_kno",
     "plan_ok",
+    "ceil_plan",
+    "ceil_ok",
     "fit_s",
 )
 
@@ -87,6 +95,13 @@ TARGETS = (
     Target("plan", ">=", 0.85, "placement plans >= 0.85 of the best possible successful placements"),
     Target("plan_ok", ">=", 0.80, "placement plans: >= 80% of assignments succeed"),
     Target("ece", "<=", 0.05, "ECE of the score <= 0.05"),
+    # The same bounds against what any model can know (each pair's own noise averaged out): the oracle and
+    # the best plan above are clairvoyant (see training.demo_success.knowable_success_probability).
+    Target("knoA_G", ">=", 0.90, "graduate suggestions >= 0.90 of the knowable oracle's NDCG@10, accepted"),
+    Target(
+        "kno_G", ">=", 0.80, "graduate suggestions >= 0.80 of the knowable oracle's NDCG@10, applied"
+    ),
+    Target("plan_kno", ">=", 0.85, "placement plans >= 0.85 of the best plan by what can be known"),
 )
 
 
@@ -112,9 +127,14 @@ def quality_row(evaluation: Evaluation, matcher: str = FULL) -> dict[str, float]
             out[f"{prefix}_{suffix}"] = _ratio(row, keyword, metric_name("ndcg", family, direction))
     out["orc_G"] = _get(row, metric_name("oracle_share", APPLICATIONS, "graduate"))
     out["orcA_G"] = _get(row, metric_name("oracle_share", ACCEPTED, "graduate"))
+    out["kno_G"] = _get(row, metric_name("knowable_share", APPLICATIONS, "graduate"))
+    out["knoA_G"] = _get(row, metric_name("knowable_share", ACCEPTED, "graduate"))
     out["ece"] = _get(row, "ece")
     out["plan"] = _get(row, "plan_success_share")
+    out["plan_kno"] = _get(row, "plan_knowable_share")
     out["plan_ok"] = _get(row, "plan_assignment_success")
+    out["ceil_plan"] = _get(row, "plan_knowable_ceiling")
+    out["ceil_ok"] = _get(row, "plan_knowable_assignment_success")
     out["fit_s"] = float(evaluation.timings.get(f"fit_{matcher}", math.nan))
     return out
 

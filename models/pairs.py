@@ -62,6 +62,7 @@ MONOTONIC: dict[str, int] = {
     "district_preference": 1,
 }
 LIGHTFM_FEATURES = ("lightfm_graduate", "lightfm_vacancy")
+CATEGORICAL_FEATURES = ("program_kind", "segment")  # category codes, not quantities
 RETRIEVAL = "retrieval"  # per-entity array name holding the concatenated normalised LightFM representations
 
 

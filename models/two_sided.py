@@ -4,14 +4,18 @@ A pairing succeeds when the graduate is interested and the employer advances the
 
     P(success | shown) = calibrate( P(interested | shown) x P(advanced | applied) )
 
-with each side a small gradient-boosted :class:`~models.ranker.PairRanker` over the same explicit pair
-features, monotone where every market agrees (more of the required skills held never lowers either side),
+with each side a small model over the same explicit pair features, gradient-boosted trees
+(:class:`~models.ranker.PairRanker`) or a logistic regression (:class:`~models.linear_side.LinearSide`),
+monotone where every market agrees (more of the required skills held never lowers either side),
 and ``calibrate`` a strictly increasing logistic map fitted on a later slice of the examples
 (:class:`~models.ranker.SuccessCalibration`). The same number answers for every pair, whichever side asks.
 
-Which tree size and which features suit a market is not decided here once and for all:
+Which kind, tree size and features suit a market is not decided here once and for all:
 :func:`select_model` fits a few :data:`CANDIDATES` on the earlier part of the user's own example window and
-keeps the one with the lowest log-loss of realised success on the later part.
+compares them on the later part by how well each ranks: per graduate and per vacancy, the share of (success,
+failure) pairs ordered right, since the score ranks each query's options (the log-loss is recorded too,
+and decides when the later part has too few such queries). Candidates are listed in order of preference
+and the first within one standard error of the best is kept.
 """
 
 from __future__ import annotations
@@ -24,10 +28,11 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from models.linear_side import BlendSide, LinearSide
 from models.outcomes import ADVANCED, APPLIED, DEPTH, INTERESTED, SUCCESS
-from models.pairs import FEATURE_NAMES, FEATURES, MONOTONIC
+from models.pairs import CATEGORICAL_FEATURES, FEATURE_NAMES, FEATURES, MONOTONIC
 from models.ranker import PairRanker, SuccessCalibration, logit
-from models.training_set import ANSWER_KNOWN, EXPOSED, INTEREST_KNOWN, RESOLVED
+from models.training_set import ANSWER_KNOWN, EXPOSED, G_ROW, INTEREST_KNOWN, RESOLVED, V_ROW
 
 # Feature groups computed from past interactions: what a market with a thin history may do better without.
 HISTORY_GROUPS = (
@@ -54,11 +59,30 @@ class SideSpec:
     min_samples_leaf: int
     l2_regularization: float
     without: tuple[str, ...] = ()  # feature names left out (set to missing)
+    # "trees" (boosted trees, the sizes above), "linear" (``models.linear_side``: logistic regression with
+    # L2 strength 1; the tree sizes are unused) or "blend" (the mean log-odds of both).
+    kind: str = "trees"
 
 
+SIDE_KINDS = ("trees", "linear", "blend")
 CANDIDATES: dict[str, SideSpec] = {
     spec.name: spec
     for spec in (
+        SideSpec(
+            "linear", max_iter=0, max_leaf_nodes=0, min_samples_leaf=0, l2_regularization=0.0, kind="linear"
+        ),
+        SideSpec(
+            "blend", max_iter=40, max_leaf_nodes=7, min_samples_leaf=40, l2_regularization=10.0, kind="blend"
+        ),
+        SideSpec(
+            "blend-no-history",
+            max_iter=40,
+            max_leaf_nodes=7,
+            min_samples_leaf=40,
+            l2_regularization=10.0,
+            without=HISTORY_FEATURES,
+            kind="blend",
+        ),
         SideSpec("compact", max_iter=40, max_leaf_nodes=7, min_samples_leaf=40, l2_regularization=10.0),
         SideSpec("standard", max_iter=60, max_leaf_nodes=15, min_samples_leaf=80, l2_regularization=10.0),
         SideSpec(
@@ -73,6 +97,9 @@ CANDIDATES: dict[str, SideSpec] = {
     )
 }
 _MIN_SIDE_EXAMPLES = 20
+# Queries (graduates, vacancies with a success and a failure among the latest examples) needed to choose by
+# ranking; with fewer the choice falls back to the log-loss.
+_MIN_QUERIES = 30
 Candidate = str | Mapping[str, Any]  # a name in CANDIDATES, or a SideSpec's fields (from a config file)
 
 
@@ -91,6 +118,11 @@ def resolve_candidates(items: Sequence[Candidate]) -> list[SideSpec]:
             if unknown:
                 raise ValueError(
                     f"candidate {values.get('name')!r} leaves out unknown features {sorted(unknown)}"
+                )
+            if values.get("kind", "trees") not in SIDE_KINDS:
+                raise ValueError(
+                    f"candidate {values.get('name')!r} has kind {values.get('kind')!r}; "
+                    f"expected one of {', '.join(SIDE_KINDS)}"
                 )
             try:
                 specs.append(SideSpec(**values))
@@ -145,19 +177,28 @@ class TwoSidedModel:
         self.unseen_weight = unseen_weight
         self.seed = seed
 
-    def _side(self) -> PairRanker:
+    def _side(self) -> PairRanker | LinearSide | BlendSide:
         spec = self.spec
-        return PairRanker(
+        monotonic = tuple(MONOTONIC.get(n, 0) for n in FEATURE_NAMES) if self.monotonic else None
+        linear = LinearSide(
+            monotonic=monotonic,
+            categorical=tuple(FEATURE_NAMES.index(n) for n in CATEGORICAL_FEATURES),
+            random_state=self.seed,
+        )
+        if spec.kind == "linear":
+            return linear
+        trees = PairRanker(
             max_iter=spec.max_iter,
             learning_rate=self.learning_rate,
             max_leaf_nodes=spec.max_leaf_nodes,
             min_samples_leaf=spec.min_samples_leaf,
             l2_regularization=spec.l2_regularization,
-            monotonic=tuple(MONOTONIC.get(n, 0) for n in FEATURE_NAMES) if self.monotonic else None,
+            monotonic=monotonic,
             random_state=self.seed,
             # One thread: on a shared 2-core machine OpenMP's spinning costs more than it gains here.
             n_threads=1,
         )
+        return BlendSide(trees, linear) if spec.kind == "blend" else trees
 
     @property
     def dropped_(self) -> list[int]:
@@ -172,7 +213,7 @@ class TwoSidedModel:
             raise ValueError("the graduate side needs examples of both classes")
         weight = np.where(examples[EXPOSED].to_numpy()[known], 1.0, self.unseen_weight)
         self.interest_ = self._side().fit(X[known], label, sample_weight=weight)
-        self.employer_: PairRanker | None = None
+        self.employer_: PairRanker | LinearSide | BlendSide | None = None
         self.employer_prior_ = 1.0
         if self.target == "success":
             applied = (examples[APPLIED] & examples[ANSWER_KNOWN]).to_numpy()
@@ -241,10 +282,28 @@ def _log_losses(p: np.ndarray, y: np.ndarray) -> np.ndarray:
     return -(y * np.log(p) + (1 - y) * np.log1p(-p))
 
 
-def _simplest_within_one_se(names: Sequence[str], losses: Mapping[str, np.ndarray]) -> str:
-    """The first of ``names`` (listed simplest first) whose mean loss is within one standard error of the
-    best one's, the error of the paired per-example differences: a small validation set does not pick a
-    bigger model on noise."""
+def query_losses(p: np.ndarray, y: np.ndarray, queries: Sequence[np.ndarray]) -> np.ndarray:
+    """Per query, the share of its (success, failure) pairs that ``p`` orders wrongly (1 - the query's
+    AUC, ties counting half), over the queries that have both; ``queries`` are key arrays aligned with
+    ``p`` (the graduates' and the vacancies' ids), each giving one query per distinct key. Listed query by
+    query in key order, so two models' losses on the same rows pair up."""
+    out = []
+    for keys in queries:
+        frame = pd.DataFrame({"q": np.asarray(keys), "p": np.asarray(p, dtype=np.float64), "y": y})
+        frame["r"] = frame.groupby("q")["p"].rank(method="average")
+        frame["ry"] = frame["r"] * frame["y"]
+        agg = frame.groupby("q").agg(n=("y", "size"), pos=("y", "sum"), rank_sum=("ry", "sum"))
+        agg = agg[(agg["pos"] > 0) & (agg["pos"] < agg["n"])]
+        pos, neg = agg["pos"].to_numpy(float), (agg["n"] - agg["pos"]).to_numpy(float)
+        auc = (agg["rank_sum"].to_numpy(float) - pos * (pos + 1) / 2) / (pos * neg)
+        out.append(1.0 - auc)
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def _first_within_one_se(names: Sequence[str], losses: Mapping[str, np.ndarray]) -> str:
+    """The first of ``names`` (listed in order of preference) whose mean loss is within one standard error
+    of the best one's, the error of the paired per-example (or per-query) differences: a small validation
+    set does not overturn the preference on noise."""
     best = min(names, key=lambda n: (float(losses[n].mean()) if len(losses[n]) else 0.0, names.index(n)))
     for name in names:
         diff = losses[name] - losses[best]
@@ -286,7 +345,7 @@ def select_model(
 ) -> tuple[TwoSidedModel, dict[str, object]]:
     """Fit each candidate on the earlier examples, calibrate and score it on the later ones, keep the best.
 
-    ``candidates`` are listed simplest first. They are compared on a seeded sample of at most
+    ``candidates`` are listed in order of preference. They are compared on a seeded sample of at most
     ``search_sample`` earlier examples; the chosen one is refitted on all of them. Returns the model and
     the record of the choice (for the manifest): ``{"metric", "chosen", "validation_examples",
     "candidates": {name: {"log_loss", "auc", ...}}}``.
@@ -303,6 +362,9 @@ def select_model(
     # must both be calibrated on what was shown and rank successes above pairs nobody would take up.
     check_rows = np.flatnonzero(check & examples[RESOLVED].to_numpy())
     y_check = examples[SUCCESS].to_numpy(dtype=int)[check_rows]
+    queries = [examples[G_ROW].to_numpy()[check_rows], examples[V_ROW].to_numpy()[check_rows]]
+    by_query = len(query_losses(y_check.astype(float), y_check, queries)) >= _MIN_QUERIES
+    ranking_losses: dict[str, np.ndarray] = {}
     losses: dict[str, np.ndarray] = {}
     record: dict[str, dict[str, object]] = {}
     fitted: dict[str, TwoSidedModel] = {}
@@ -321,22 +383,31 @@ def select_model(
         model.calibrate(X[check_rows], examples.iloc[check_rows])
         _, p = model.score(X[check_rows])
         losses[name] = _log_losses(p, y_check)
+        ranking_losses[name] = query_losses(p, y_check, queries)
         record[name] = {
             "log_loss": round(float(losses[name].mean()), 6),
+            "query_auc": round(1.0 - float(ranking_losses[name].mean()), 6)
+            if len(ranking_losses[name])
+            else None,
             "auc": round(float(roc_auc_score(y_check, p)) if len(np.unique(y_check)) > 1 else 0.5, 6),
             "employer_side": model.employer_ is not None,
             **{k: v for k, v in asdict(specs[name]).items() if k not in ("name", "without")},
             "without": list(specs[name].without),
         }
         fitted[name] = model
-    chosen = _simplest_within_one_se(names, losses)
+    chosen = _first_within_one_se(names, ranking_losses if by_query else losses)
     model = fitted[chosen]
     if sampled:
         model.fit(X[early], examples.iloc[np.flatnonzero(early)])
         model.calibrate(X[check_rows], examples.iloc[check_rows])
     selection: dict[str, object] = {
-        "metric": "log_loss of success on the latest examples (lower is better); the simplest candidate "
-        "within one standard error of the best is chosen",
+        "metric": (
+            "query_auc: per graduate and per vacancy of the latest examples, the share of (success, "
+            "failure) pairs ranked right (higher is better)"
+            if by_query
+            else "log_loss of success on the latest examples (lower is better)"
+        )
+        + "; the first candidate (in order of preference) within one standard error of the best is chosen",
         "chosen": chosen,
         "fit_examples": int(early.sum()),
         "validation_examples": len(check_rows),
