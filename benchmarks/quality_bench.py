@@ -98,9 +98,7 @@ TARGETS = (
     # The same bounds against what any model can know (each pair's own noise averaged out): the oracle and
     # the best plan above are clairvoyant (see training.demo_success.knowable_success_probability).
     Target("knoA_G", ">=", 0.90, "graduate suggestions >= 0.90 of the knowable oracle's NDCG@10, accepted"),
-    Target(
-        "kno_G", ">=", 0.80, "graduate suggestions >= 0.80 of the knowable oracle's NDCG@10, applied"
-    ),
+    Target("kno_G", ">=", 0.80, "graduate suggestions >= 0.80 of the knowable oracle's NDCG@10, applied"),
     Target("plan_kno", ">=", 0.85, "placement plans >= 0.85 of the best plan by what can be known"),
 )
 
