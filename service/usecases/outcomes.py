@@ -152,6 +152,10 @@ class Pipeline:
         return self.window.total_seconds() > 0 and item.occurred_at >= self.now - self.window
 
     @property
+    def any_undoable(self) -> bool:
+        return any(self.undoable(item) for item in self.items)
+
+    @property
     def hired(self) -> list[RecordedOutcome]:
         return [i for i in self.items if i.event == store.HIRED]
 
