@@ -171,13 +171,20 @@ class LinearSide(ClassifierMixin, BaseEstimator):
         reference = self._design(self.reference_[None, :].astype(np.float64))[0] * self.coef_
         raw = terms.sum(axis=1) + self.intercept_
         full = _sigmoid(raw)
-        out = np.zeros((n, len(names)))
-        for i, name in enumerate(names):
-            columns = np.isin(self.source_, np.asarray(list(groups[name]), dtype=np.int64))
-            if columns.any():
-                shift = (terms[:, columns] - reference[columns]).sum(axis=1)
-                out[:, i] = full - _sigmoid(raw - shift)
-        return full, out, names
+        shift = (terms - reference) @ self._membership(names, groups).T  # (n, groups) log-odds moved
+        return full, full[:, None] - _sigmoid(raw[:, None] - shift), names
+
+    def _membership(self, names: list[str], groups: Mapping[str, Sequence[int]]) -> np.ndarray:
+        """``(groups, design columns)``: 1 where the design column is computed from one of the group's
+        columns (cached per grouping: requests ask with the same groups every time)."""
+        key = tuple((name, tuple(int(c) for c in groups[name])) for name in names)
+        cache: dict[Any, np.ndarray] = self.__dict__.setdefault("membership_cache_", {})
+        if key not in cache:
+            cache[key] = np.array(
+                [np.isin(self.source_, np.asarray(columns, dtype=np.int64)) for _, columns in key],
+                dtype=np.float64,
+            ).reshape(len(key), self.n_design_)
+        return cache[key]
 
 
 def _sigmoid(raw: np.ndarray) -> np.ndarray:
