@@ -3,35 +3,14 @@ and score shown then (:mod:`service.usecases.accountability`)."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BeforeValidator
 
 from service.api.deps import AdminContext
-from service.api.routes.common import API_PREFIX, AUTH_ERRORS, responses
+from service.api.routes.common import API_PREFIX, AUTH_ERRORS, QueryTime, responses, utc
 from service.api.schemas import OutcomesExportPublic
 from service.usecases import accountability
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """A query time as the store keeps times: naive UTC (an offset is converted, none means UTC)."""
-    if value is None or value.tzinfo is None:
-        return value
-    return value.astimezone(UTC).replace(tzinfo=None)
-
-
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-
-
-def _not_a_number(value: object) -> object:
-    """Times are ISO 8601 text: a bare number (which pydantic would read as a Unix time) is refused."""
-    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value.strip())):
-        raise ValueError("expected an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T09:00:00")
-    return value
-
 
 router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"], responses=AUTH_ERRORS)
 
@@ -49,15 +28,9 @@ def export_outcomes(
     ctx: AdminContext,
     format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv.")] = "json",
     since: Annotated[
-        datetime | None,
-        BeforeValidator(_not_a_number),
-        Query(description="Only outcomes at or after this time (UTC, ISO 8601)."),
+        QueryTime, Query(description="Only outcomes at or after this time (UTC, ISO 8601).")
     ] = None,
-    until: Annotated[
-        datetime | None,
-        BeforeValidator(_not_a_number),
-        Query(description="Only outcomes before this time (UTC, ISO 8601)."),
-    ] = None,
+    until: Annotated[QueryTime, Query(description="Only outcomes before this time (UTC, ISO 8601).")] = None,
     enterprise_id: Annotated[
         str | None, Query(max_length=64, description="Only this enterprise's vacancies.")
     ] = None,

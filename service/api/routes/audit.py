@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from service.api.deps import AdminContext
-from service.api.routes.common import API_PREFIX, AUTH_ERRORS, Limit, Offset
+from service.api.routes.common import API_PREFIX, AUTH_ERRORS, Limit, Offset, QueryTime, utc
 from service.api.schemas import AuditEntryPublic, Page
 from service.usecases import admin
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """A query time as the store keeps times: naive UTC (an offset is converted, none means UTC)."""
-    if value is None or value.tzinfo is None:
-        return value
-    return value.astimezone(UTC).replace(tzinfo=None)
-
 
 router = APIRouter(prefix=f"{API_PREFIX}/admin", tags=["admin"], responses=AUTH_ERRORS)
 
@@ -31,11 +22,9 @@ def list_audit(
         str | None, Query(max_length=64, description="Only this action, e.g. list_candidates.")
     ] = None,
     since: Annotated[
-        datetime | None, Query(description="Only entries at or after this time (UTC, ISO 8601).")
+        QueryTime, Query(description="Only entries at or after this time (UTC, ISO 8601).")
     ] = None,
-    until: Annotated[
-        datetime | None, Query(description="Only entries before this time (UTC, ISO 8601).")
-    ] = None,
+    until: Annotated[QueryTime, Query(description="Only entries before this time (UTC, ISO 8601).")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[AuditEntryPublic]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query
+from pydantic import BeforeValidator
 
 from service.api.schemas import ErrorResponse
 from service.usecases.upload_text import accept_language
@@ -83,3 +86,24 @@ XLSX_RESPONSE: dict[int, dict[str, Any]] = {
         "description": "An .xlsx file.",
     }
 }
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A query time as the store keeps times: naive UTC (an offset is converted, none means UTC)."""
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _not_a_number(value: object) -> object:
+    """Times are ISO 8601 text: a bare number (which pydantic would read as a Unix time) is refused."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value.strip())):
+        raise ValueError("expected an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T09:00:00")
+    return value
+
+
+# A time in a query string: ISO 8601 only (never a bare number read as a Unix time).
+QueryTime = Annotated[datetime | None, BeforeValidator(_not_a_number)]
