@@ -534,6 +534,9 @@ def _train_locked(
     final = TrainedMatcher(config).fit(data, progress=not quiet)
     timings["fit_all_seconds"] = time.perf_counter() - tick
     non_finite += [f"final {name}" for name in arrays_finite(final)]
+    tick = time.perf_counter()
+    fairness = model_fairness(final, data, snapshot.get("latest_event_at"))
+    timings["fairness_seconds"] = time.perf_counter() - tick
 
     decision = decide(metrics, non_finite=non_finite, tolerance=settings.gate_tolerance, force=force)
     previous_version = current.version if current else _safe_current(registry)
@@ -571,6 +574,8 @@ def _train_locked(
     selection = selection_of(final)
     if selection is not None:
         manifest["selection"] = selection
+    if fairness is not None:
+        manifest["fairness"] = fairness
     version = registry.write_version(final.save, manifest, created_at=datetime.now(UTC))
     promoted = False
     if decision.promote:
@@ -586,6 +591,32 @@ def _train_locked(
         previous_version=previous_version,
         manifest=registry.manifest(version),
     )
+
+
+FAIRNESS_VACANCIES = 300  # open vacancies sampled for the model card's fairness figures (seeded)
+FAIRNESS_GRADUATES = 2000  # seeking graduates sampled for the vacancy side
+
+
+def model_fairness(matcher: Matcher, data: MarketData, as_of: Any) -> dict[str, Any] | None:
+    """The fairness and exposure figures of a trained model on its own data, for its manifest and model
+    card (:mod:`training.fairness` on a seeded sample of the open vacancies, without the re-ranked
+    variant; ``talentmatch fairness`` gives the full report). None when there is nothing to measure (no
+    open vacancy or no seeking graduate at ``as_of``)."""
+    from training.fairness import fairness_report
+
+    try:
+        report = fairness_report(
+            matcher,
+            data,
+            as_of=pd.Timestamp(as_of) if as_of else None,
+            rerank_by=None,
+            max_vacancies=FAIRNESS_VACANCIES,
+            max_graduates=FAIRNESS_GRADUATES,
+        )
+    except ValueError as exc:
+        log.info("no fairness figures for the manifest: %s", exc)
+        return None
+    return report.to_dict()
 
 
 def _safe_current(registry: Registry) -> str | None:

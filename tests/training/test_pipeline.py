@@ -28,6 +28,7 @@ from service.settings import Settings, get_settings
 from service.store.market import import_market
 from service.store.migrate import upgrade
 from service.store.session import make_engine, make_sessionmaker
+from service.usecases.notice import card_from_manifest
 from tests.training.small_world import SMALL, WORSE, small_market
 from training.pipeline import BadTrainingData, decide, read_training_data, selection_of, train
 from training.registry import ArtifactError, Registry
@@ -111,6 +112,16 @@ def test_first_model_promoted_with_complete_manifest(world: World) -> None:
     selection = manifest.get("selection")  # recorded when the fit chose among configurations
     if selection is not None:
         assert selection["chosen"] in selection["candidates"]
+    # The model card's fairness figures: the trained model's own lists and history, per group.
+    fairness = manifest["fairness"]
+    assert fairness["as_of"].startswith(world.market.interactions[C.occurred_at].max().isoformat()[:10])
+    assert set(fairness["attributes"]) >= {"school", "school_kind", "education", "district"}
+    assert fairness["counts"]["open_vacancies_ranked"] > 0 and 0.0 <= fairness["coverage"] <= 1.0
+    ratios = [g["impact_ratio"] for t in fairness["attributes"]["school_kind"].values() for g in t["groups"]]
+    assert any(r is not None and 0.0 <= r <= 1.0 for r in ratios)
+    assert manifest["timings"]["fairness_seconds"] >= 0
+    card = card_from_manifest(world.first_version, manifest)  # what GET /api/v1/models/{version}/card shows
+    assert card.fairness is not None and "school_kind" in card.fairness["min_impact_ratio"]
     assert manifest["gate"]["promote"]
     assert "matcher.joblib" in manifest["files"] and any(f.endswith(".npy") for f in manifest["files"])
     # The loaded artifact answers queries.
