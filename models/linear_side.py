@@ -26,7 +26,21 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 
 
-class LinearSide(ClassifierMixin, BaseEstimator):
+class _Probabilities:
+    """scikit-learn's classifier answers from a side's ``decision`` (the positive class's probability)."""
+
+    def decision(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        p = self.decision(X)
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return (self.decision(X) >= 0.5).astype(int)
+
+
+class LinearSide(_Probabilities, ClassifierMixin, BaseEstimator):
     """Logistic regression over pair features with the interface of :class:`models.ranker.PairRanker`.
 
     Parameters
@@ -148,13 +162,6 @@ class LinearSide(ClassifierMixin, BaseEstimator):
         """Probability of the positive class."""
         return _sigmoid(self.raw(X))
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        p = self.decision(X)
-        return np.column_stack([1.0 - p, p])
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return (self.decision(X) >= 0.5).astype(int)
-
     def proba_and_contributions(
         self, X: np.ndarray, groups: Mapping[str, Sequence[int]]
     ) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -191,7 +198,7 @@ def _sigmoid(raw: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(raw, -60.0, 60.0)))
 
 
-class BlendSide(ClassifierMixin, BaseEstimator):
+class BlendSide(_Probabilities, ClassifierMixin, BaseEstimator):
     """The trees and the linear side together: the mean of their log-odds.
 
     The trees fit the pairs that were shown closely, the linear side extrapolates smoothly to the rest of
@@ -220,13 +227,6 @@ class BlendSide(ClassifierMixin, BaseEstimator):
 
     def decision(self, X: np.ndarray) -> np.ndarray:
         return self._mean(self.trees_.decision(X), self.linear_.decision(X))
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        p = self.decision(X)
-        return np.column_stack([1.0 - p, p])
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return (self.decision(X) >= 0.5).astype(int)
 
     def proba_and_contributions(
         self, X: np.ndarray, groups: Mapping[str, Sequence[int]]

@@ -10,6 +10,7 @@ valid. ``preview=True`` answers what would be added and updated without writing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -155,7 +156,26 @@ def _complete(values: dict[str, Any], vocabulary: Vocabulary, extractor: SkillEx
         values[C.required_skills], values[C.preferred_skills] = required, preferred
 
 
-def _closes(values: dict[str, Any]) -> datetime | None:
+_WRITTEN = (
+    C.title,
+    C.district,
+    C.role,
+    C.required_skills,
+    C.preferred_skills,
+    C.min_education,
+    C.headcount,
+    C.salary_min,
+    C.salary_max,
+    C.description,
+)
+
+
+def _written(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The vacancy fields a row writes, as a new vacancy or as the changes to an existing one."""
+    return {**{name: values[name] for name in _WRITTEN}, "closes_at": _closes(values)}
+
+
+def _closes(values: Mapping[str, Any]) -> datetime | None:
     day = values[C.closes_at]
     return None if day is None else datetime(day.year, day.month, day.day)
 
@@ -220,19 +240,7 @@ def _write(
         if vacancy is None:
             created = store.create_vacancy(
                 session=ctx.session,
-                data=NewVacancy(
-                    title=values[C.title],
-                    district=values[C.district],
-                    role=values[C.role],
-                    required_skills=values[C.required_skills],
-                    preferred_skills=values[C.preferred_skills],
-                    min_education=values[C.min_education],
-                    headcount=values[C.headcount],
-                    salary_min=values[C.salary_min],
-                    salary_max=values[C.salary_max],
-                    closes_at=_closes(values),
-                    description=values[C.description],
-                ),
+                data=NewVacancy(**_written(values)),
                 enterprise_id=enterprise_id,
             )
             written.append(created.vacancy_id)
@@ -244,20 +252,7 @@ def _write(
         store.update_vacancy(
             session=ctx.session,
             vacancy=vacancy,
-            changes=VacancyChanges(
-                title=values[C.title],
-                role=values[C.role],
-                required_skills=values[C.required_skills],
-                preferred_skills=values[C.preferred_skills],
-                min_education=values[C.min_education],
-                district=values[C.district],
-                headcount=values[C.headcount],
-                salary_min=values[C.salary_min],
-                salary_max=values[C.salary_max],
-                closes_at=_closes(values),
-                description=values[C.description],
-                clear=clear,
-            ),
+            changes=VacancyChanges(**_written(values), clear=clear),
         )
         written.append(vacancy.vacancy_id)
     return written

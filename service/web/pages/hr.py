@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -214,10 +215,8 @@ def vacancy_candidates(
     )
 
 
-@router.post("/vacancies/{vacancy_id}/feedback")
-def vacancy_feedback(request: Request, ctx: PageContext, form: FormDep, vacancy_id: str) -> Response:
-    """Record shortlisted / interviewed / offered / hired / rejected for one candidate."""
-    ctx.require(HR_ROLES)
+def _outcome_form(form: FormData, vacancy_id: str) -> tuple[str, FeedbackCreate]:
+    """Where to go back to, and the outcome an outcome form names (a bad one is a 400)."""
     back = safe_next(str(form.get("back") or ""), f"/vacancies/{vacancy_id}")
     try:
         outcome = FeedbackCreate(
@@ -225,6 +224,14 @@ def vacancy_feedback(request: Request, ctx: PageContext, form: FormDep, vacancy_
         )
     except ValidationError as error:
         raise PageError(400) from error
+    return back, outcome
+
+
+@router.post("/vacancies/{vacancy_id}/feedback")
+def vacancy_feedback(request: Request, ctx: PageContext, form: FormDep, vacancy_id: str) -> Response:
+    """Record shortlisted / interviewed / offered / hired / rejected for one candidate."""
+    ctx.require(HR_ROLES)
+    back, outcome = _outcome_form(form, vacancy_id)
     if outcome.event == HIRED and not _confirmed(form):
         view = vacancies.get(ctx, vacancy_id)  # another enterprise's is a 404 before anything is shown
         return render(
@@ -306,13 +313,7 @@ def vacancy_reopen(request: Request, ctx: PageContext, form: FormDep, vacancy_id
 def vacancy_feedback_undo(request: Request, ctx: PageContext, form: FormDep, vacancy_id: str) -> Response:
     """Undo an outcome recorded within the undo window (a hire gives its seat back)."""
     ctx.require(HR_ROLES)
-    back = safe_next(str(form.get("back") or ""), f"/vacancies/{vacancy_id}")
-    try:
-        outcome = FeedbackCreate(
-            graduate_id=str(form.get("graduate_id") or "").strip(), event=str(form.get("event") or "")
-        )
-    except ValidationError as error:
-        raise PageError(400) from error
+    back, outcome = _outcome_form(form, vacancy_id)
     event = enum_label("event", outcome.event, language(request))
     try:
         outcomes.undo_outcome(ctx, vacancy_id, outcome)
