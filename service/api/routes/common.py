@@ -107,3 +107,8 @@ def _not_a_number(value: object) -> object:
 
 # A time in a query string: ISO 8601 only (never a bare number read as a Unix time).
 QueryTime = Annotated[datetime | None, BeforeValidator(_not_a_number)]
+
+# ``?preview=true`` on an upload: what would be written, nothing written.
+Preview = Annotated[
+    bool, Query(description="true: answer what would be added and updated (each row), write nothing.")
+]

@@ -27,6 +27,7 @@ from service.api.routes.common import (
     Language,
     Limit,
     Offset,
+    Preview,
     responses,
 )
 from service.api.schemas import (
@@ -316,9 +317,7 @@ def import_program_graduates(
             json_schema_extra={"minLength": 1},
         ),
     ],
-    preview: Annotated[
-        bool, Query(description="true: answer what would be added and updated (each row), write nothing.")
-    ] = False,
+    preview: Preview = False,
 ) -> GraduateImportPublic:
     """Add or update the programme's graduates from an .xlsx or CSV; all rows or none (422 lists every
     problem by row and column, in the Accept-Language's language)."""

@@ -21,6 +21,7 @@ from service.api.routes.common import (
     XLSX,
     XLSX_RESPONSE,
     Language,
+    Preview,
     responses,
 )
 from service.api.schemas import UploadRowPublic, VacancyImportPublic
@@ -66,9 +67,7 @@ def import_vacancies(
             json_schema_extra={"minLength": 1},
         ),
     ],
-    preview: Annotated[
-        bool, Query(description="true: answer what would be added and updated (each row), write nothing.")
-    ] = False,
+    preview: Preview = False,
     enterprise_id: Annotated[
         str | None,
         Query(
