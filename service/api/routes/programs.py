@@ -167,6 +167,19 @@ def _unassigned(u: UnassignedRow) -> UnassignedPublic:
     )
 
 
+MinScore = Annotated[
+    float,
+    Query(
+        ge=0.0,
+        le=1.0,
+        description="Pairs scoring below are never assigned: a graduate stays unassigned rather than "
+        "get a pairing less likely than this to succeed: a probability from 0 to 1, the scale of `score` "
+        f"(default {DEFAULT_MIN_SCORE:g}; the web page takes and shows the same minimum as a percentage, "
+        f"{DEFAULT_MIN_SCORE:.0%}).",
+    ),
+]
+
+
 @router.get(
     "/{program_id}/placements",
     response_model=PlacementPlanPublic,
@@ -175,17 +188,7 @@ def _unassigned(u: UnassignedRow) -> UnassignedPublic:
 def get_placements(
     program_id: ProgramId,
     ctx: SchoolContext,
-    min_score: Annotated[
-        float,
-        Query(
-            ge=0.0,
-            le=1.0,
-            description="Pairs scoring below are never assigned: a graduate stays unassigned rather than "
-            "get a pairing less likely than this to succeed: a probability from 0 to 1, the scale of `score` "
-            f"(default {DEFAULT_MIN_SCORE:g}; the web page takes and shows the same minimum as a percentage, "
-            f"{DEFAULT_MIN_SCORE:.0%}).",
-        ),
-    ] = DEFAULT_MIN_SCORE,
+    min_score: MinScore = DEFAULT_MIN_SCORE,
     top_k: Annotated[int, Query(ge=1, le=100, description="Best vacancies listed per graduate.")] = 20,
     scope: Annotated[
         Literal["program", "school"],
@@ -247,19 +250,6 @@ def get_skill_gaps(
         cohort_size=report.cohort_size,
         items=[SkillGapPublic(**vars(g)) for g in report.gaps],
     )
-
-
-MinScore = Annotated[
-    float,
-    Query(
-        ge=0.0,
-        le=1.0,
-        description="Pairs scoring below are never assigned: a graduate stays unassigned rather than "
-        "get a pairing less likely than this to succeed: a probability from 0 to 1, the scale of `score` "
-        f"(default {DEFAULT_MIN_SCORE:g}; the web page takes and shows the same minimum as a percentage, "
-        f"{DEFAULT_MIN_SCORE:.0%}).",
-    ),
-]
 
 
 def xlsx(filename: str, content: bytes) -> Response:
