@@ -119,8 +119,13 @@ class BaseMatcher:
         index = MatchIndex.build(data, self._encoder(), owner=type(self).__name__)
         index.tables = self._tables(index)
         graduates = index.graduates
+        # Over the candidate pool only (seeking graduates): the rest never come back from retrieval, and an
+        # index update adds whoever is written, so a graduate seeking again goes back in.
         index.ann = build_graduate_ann(
-            graduates.ids.ids, graduates.arrays.get(RETRIEVAL), self._ann_options(), live=graduates.live
+            graduates.ids.ids,
+            graduates.arrays.get(RETRIEVAL),
+            self._ann_options(),
+            live=graduates.live & graduates.seeking,
         )
         return index
 

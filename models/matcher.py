@@ -135,9 +135,10 @@ class MatcherConfig:
     lightfm_features: bool = False
     use_lightfm: bool = True
     seed: int = 7
-    # Approximate retrieval (``models.ann``, hnswlib): for more graduates than ``ann_min_pool`` in an index
-    # (and hnswlib installed) the LightFM half of a vacancy's pool comes from an hnswlib shortlist of
-    # ``ann_shortlist`` per norm band, re-scored exactly (search beam ``ann_ef``). 0 turns it off.
+    # Approximate retrieval (``models.ann``, hnswlib): for more seeking graduates (the candidate pool) than
+    # ``ann_min_pool`` in an index (and hnswlib installed) the LightFM half of a vacancy's pool comes from
+    # an hnswlib shortlist of ``ann_shortlist`` per norm band, re-scored exactly (search beam ``ann_ef``).
+    # 0 turns it off.
     ann_min_pool: int = 200_000
     ann_ef: int = 256
     ann_shortlist: int = 160
