@@ -53,7 +53,9 @@ class LinearSide(_Probabilities, ClassifierMixin, BaseEstimator):
     categorical
         Indices of columns holding category codes.
     random_state
-        Seed (the solver is deterministic; kept for the common interface).
+        Seed of the row sample (the solver itself is deterministic).
+    max_rows
+        Rows fitted at most (a seeded sample beyond; 0 = all).
     """
 
     def __init__(
@@ -62,11 +64,13 @@ class LinearSide(_Probabilities, ClassifierMixin, BaseEstimator):
         monotonic: tuple[int, ...] | None = None,
         categorical: tuple[int, ...] = (),
         random_state: int = 7,
+        max_rows: int = 200_000,
     ) -> None:
         self.C = C
         self.monotonic = monotonic
         self.categorical = categorical
         self.random_state = random_state
+        self.max_rows = max_rows
 
     # ---- design -----------------------------------------------------------------------------
     def _layout(self, X: np.ndarray) -> None:
@@ -116,8 +120,16 @@ class LinearSide(_Probabilities, ClassifierMixin, BaseEstimator):
 
     # ---- fit and predict --------------------------------------------------------------------
     def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> LinearSide:
+        """Fit on ``(X, y)``; beyond ``max_rows`` rows on a seeded sample of them (a few dozen coefficients
+        need no more, and each active-set refit costs a pass over the rows)."""
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y).astype(int)
+        if len(X) > self.max_rows > 0:
+            rows = np.sort(
+                np.random.default_rng(self.random_state).choice(len(X), self.max_rows, replace=False)
+            )
+            X, y = X[rows], y[rows]
+            sample_weight = None if sample_weight is None else np.asarray(sample_weight)[rows]
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = X.shape[1]
         self._layout(X)

@@ -123,3 +123,13 @@ def test_blend_is_the_mean_log_odds_of_trees_and_linear() -> None:
     assert np.allclose(side.decision(X), expected)
     p, contributions, _ = side.proba_and_contributions(X[:20], {"a": [0], "b": [1]})
     assert np.allclose(p, side.decision(X[:20])) and contributions.shape == (20, 2)
+
+
+def test_many_rows_are_fitted_on_a_seeded_sample() -> None:
+    X, y = _data(n=3000)
+    sampled = LinearSide(categorical=(2,), max_rows=1000).fit(X, y)
+    again = LinearSide(categorical=(2,), max_rows=1000).fit(X, y)
+    full = LinearSide(categorical=(2,), max_rows=0).fit(X, y)
+    assert np.array_equal(sampled.coef_, again.coef_)  # seeded
+    assert not np.array_equal(sampled.coef_, full.coef_)
+    assert np.corrcoef(sampled.decision(X), full.decision(X))[0, 1] > 0.95
