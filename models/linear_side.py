@@ -164,6 +164,8 @@ class LinearSide(_Probabilities, ClassifierMixin, BaseEstimator):
             active &= ~wrong
         self.coef_ = coef / self.scale_
         self.intercept_ = intercept - float(self.coef_ @ self.mean_)
+        # The reference (median) pair's terms, which every contribution is measured against.
+        self.reference_terms_ = self._design(self.reference_[None, :].astype(np.float64))[0] * self.coef_
         return self
 
     def raw(self, X: np.ndarray) -> np.ndarray:
@@ -187,10 +189,10 @@ class LinearSide(_Probabilities, ClassifierMixin, BaseEstimator):
         # Each design column comes from one raw column: setting a group to the reference moves the log-odds
         # by the terms of the design columns computed from the group's columns, nothing else.
         terms = self._design(X) * self.coef_
-        reference = self._design(self.reference_[None, :].astype(np.float64))[0] * self.coef_
         raw = terms.sum(axis=1) + self.intercept_
         full = _sigmoid(raw)
-        shift = (terms - reference) @ self._membership(names, groups).T  # (n, groups) log-odds moved
+        # (n, groups): how far setting each group to the reference moves the log-odds
+        shift = (terms - self.reference_terms_) @ self._membership(names, groups).T
         return full, full[:, None] - _sigmoid(raw[:, None] - shift), names
 
     def _membership(self, names: list[str], groups: Mapping[str, Sequence[int]]) -> np.ndarray:
