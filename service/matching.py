@@ -139,6 +139,9 @@ class MatchingService:
     min_recommend_score
         The recommendation floor of :meth:`recommended_candidates` and :meth:`recommended_vacancies`
         (``Settings.min_recommend_score``).
+    ann_min_pool
+        Approximate retrieval above this many seeking graduates, 0 never (``Settings.ann_min_pool``);
+        ``None``: the model's own threshold.
     """
 
     def __init__(
@@ -148,8 +151,10 @@ class MatchingService:
         sessionmaker: Callable[[], Session] | None = None,
         loader: PoolLoader | None = None,
         min_recommend_score: float = 0.0,
+        ann_min_pool: int | None = None,
     ) -> None:
         self.model_source = model_source
+        self.ann_min_pool = ann_min_pool
         self.min_recommend_score = float(min_recommend_score)
         self.sessionmaker = sessionmaker
         self.loader = loader or PoolLoader()
@@ -221,7 +226,7 @@ class MatchingService:
     def _build(self, session: Session, model: LoadedModel) -> Snapshot:
         version = data_version(session)
         data = self.loader.everything(session)
-        snapshot = build_snapshot(model, data, data_version=version)
+        snapshot = build_snapshot(model, data, data_version=version, ann_min_pool=self.ann_min_pool)
         self.builds += 1
         log.info(
             "built candidate index for model %s, data version %d in %.2fs (%d graduates, %d vacancies)",

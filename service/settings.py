@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     gate_tolerance: float = 0.05
     keep_versions: int = 5
     serving_threads: int = 1
+    # Approximate retrieval (hnswlib, models.ann) for more seeking graduates than this; 0 turns it off.
+    # Unset: the threshold the model was trained with (``MatcherConfig.ann_min_pool``, 200,000).
+    ann_min_pool: int | None = Field(default=None, ge=0)
     # Until a trained model is promoted (or when none passed the gate), rank by the keyword matcher
     # (share of required skills held) and say so, instead of answering 503.
     keyword_fallback: bool = True

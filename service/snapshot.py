@@ -10,6 +10,7 @@ started with while a newer one is swapped in.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from models.columns import Columns as C
 from models.data import ENTITY_COLUMNS, MarketData
 from models.index import MatchIndex
+from models.matcher import Matcher as TrainedMatcher
 from models.protocol import Matcher
 from service.store.market import load_market, load_pool_rows
 from service.store.vacancies import seeking_graduate_ids
@@ -122,10 +124,13 @@ class Snapshot:
         )
 
 
-def build_snapshot(model: LoadedModel, data: MarketData, *, data_version: int) -> Snapshot:
-    """The snapshot of a whole pool (``data``: the seeking graduates, every vacancy and the entity tables)."""
+def build_snapshot(
+    model: LoadedModel, data: MarketData, *, data_version: int, ann_min_pool: int | None = None
+) -> Snapshot:
+    """The snapshot of a whole pool (``data``: the seeking graduates, every vacancy and the entity tables);
+    ``ann_min_pool`` overrides the model's threshold of approximate retrieval (``None``: the model's)."""
     started = time.perf_counter()
-    index = model.matcher.index(data)
+    index = indexing_matcher(model.matcher, ann_min_pool).index(data)
     snapshot = Snapshot(
         model_version=model.version,
         data_version=data_version,
@@ -137,6 +142,19 @@ def build_snapshot(model: LoadedModel, data: MarketData, *, data_version: int) -
     )
     snapshot.built_seconds = time.perf_counter() - started
     return snapshot
+
+
+def indexing_matcher(matcher: Matcher, ann_min_pool: int | None) -> Matcher:
+    """``matcher``, or a shallow copy of it with the operator's threshold of approximate retrieval
+    (``TALENTMATCH_ANN_MIN_POOL``) when that differs from the one it was trained with: the index decides
+    once, at its full build, whether it has an approximate part; updates and queries follow the index."""
+    if ann_min_pool is None or not isinstance(matcher, TrainedMatcher):
+        return matcher
+    if matcher.config.ann_min_pool == ann_min_pool:
+        return matcher
+    copied = copy.copy(matcher)
+    copied.config = replace(matcher.config, ann_min_pool=ann_min_pool)
+    return copied
 
 
 class PoolLoader:

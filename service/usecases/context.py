@@ -68,7 +68,12 @@ def build_services(
         settings=settings,
         sessionmaker=sessionmaker,
         model_holder=model_holder,
-        matching=MatchingService(model_holder.get, sessionmaker=sessionmaker, min_recommend_score=floor),
+        matching=MatchingService(
+            model_holder.get,
+            sessionmaker=sessionmaker,
+            min_recommend_score=floor,
+            ann_min_pool=settings.ann_min_pool,
+        ),
         plain_matching=MatchingService(_plain_model, sessionmaker=sessionmaker, min_recommend_score=floor),
         rate_limiter=build_rate_limiter(settings),
         keys=KeyCache(settings.key_cache_seconds),

@@ -16,6 +16,7 @@ import service.matching as matching_module
 from models.columns import Columns as C
 from models.data import MarketData
 from service.matching import MatchingService, PoolLoader
+from service.settings import Settings
 from service.store.changes import PRUNE_EVERY, prune_changes
 from service.store.graduates import erase_graduate, get_graduate
 from service.store.market import import_market
@@ -234,3 +235,38 @@ def test_more_changes_than_a_quarter_of_the_pool_are_built_in_full(
     with sessions() as session:
         fresh, _ = matching.candidates(session=session, vacancy="V1")
     assert matching.builds == 2 and {f"G6{i}" for i in range(6)} <= set(fresh.graduates)
+
+
+@pytest.mark.parametrize(("threshold", "approximate"), [(None, False), (1, True), (0, False)])
+def test_the_operator_switches_approximate_retrieval_without_retraining(
+    seeded_sqlite: Engine,
+    tiny_model: LoadedModel,
+    monkeypatch: pytest.MonkeyPatch,
+    threshold: int | None,
+    approximate: bool,
+) -> None:
+    pytest.importorskip("hnswlib")
+    if threshold is None:
+        monkeypatch.delenv("TALENTMATCH_ANN_MIN_POOL", raising=False)
+    else:
+        monkeypatch.setenv("TALENTMATCH_ANN_MIN_POOL", str(threshold))
+    settings = Settings(database_url="sqlite://")
+    assert settings.ann_min_pool == threshold
+    trained = tiny_model.matcher.config.ann_min_pool
+    sessions = make_sessionmaker(seeded_sqlite)
+    matching = MatchingService(lambda: tiny_model, sessionmaker=sessions, ann_min_pool=settings.ann_min_pool)
+    with sessions() as session:
+        snapshot, result = matching.candidates(session=session, vacancy="V1", limit=5)
+        exact = tiny_model.matcher.candidates_for(
+            "V1", index=tiny_model.matcher.index(matching.loader.everything(session)), limit=5
+        )
+    assert (snapshot.index.ann is not None) is approximate
+    assert snapshot.model is tiny_model and tiny_model.matcher.config.ann_min_pool == trained  # not changed
+    assert [m.graduate_id for m in result.items] == [m.graduate_id for m in exact.items]
+    with sessions() as session, session.begin():  # a write still updates the index, approximate part too
+        posted = create_vacancy(
+            session=session, data=NewVacancy(title="技术员", district="滨海新区"), enterprise_id="E2"
+        ).vacancy_id
+    with sessions() as session:
+        fresh, _ = matching.candidates(session=session, vacancy=posted)
+    assert matching.builds == 1 and (fresh.index.ann is not None) is approximate
