@@ -143,14 +143,30 @@ class IdMap:
         return len(self.ids)
 
     def __contains__(self, external_id: object) -> bool:
-        return bool(self.rows([external_id])[0] >= 0)
+        return self._row_of(external_id) >= 0
 
     def row(self, external_id: object) -> int:
         """Row of one id; ``KeyError`` when unknown."""
-        row = self.rows([external_id])[0]
+        row = self._row_of(external_id)
         if row < 0:
             raise KeyError(external_id)
-        return int(row)
+        return row
+
+    def _row_of(self, external_id: object) -> int:
+        """``rows([external_id])[0]`` by one hash lookup (every request asks for one id; building an
+        index of the one id to ask ``get_indexer`` costs ~50x more)."""
+        try:
+            found = self._index.get_loc(external_id)
+        except (KeyError, TypeError):
+            found = -1
+        if not isinstance(found, int | np.integer):  # not a plain hit (cannot happen: ids are unique)
+            return int(self.rows([external_id])[0])
+        row = int(found)
+        if row >= 0 and self._moved is not None:
+            row = int(self._moved[row])
+        if row < 0 and self._added:
+            row = self._added.get(external_id, -1)
+        return row
 
     def rows(
         self, external_ids: Sequence[object] | np.ndarray | pd.Series, *, missing: int = -1

@@ -89,18 +89,52 @@ def history_tables(stats: HistoryStats, index: MatchIndex) -> dict[str, np.ndarr
     return tables
 
 
-def _rowwise_overlap(a, b) -> np.ndarray:  # type: ignore[no-untyped-def]
-    return np.asarray(a.multiply(b).sum(axis=1), dtype=np.float32).ravel()
+class _RowEntries:
+    """The stored entries of some rows of a binary CSR matrix, as sorted keys ``position * width + column``.
+
+    ``pair_features`` asks, for a few hundred aligned pairs, which of a vacancy's skills the graduate
+    holds; gathering the rows' entries with numpy and matching keys by binary search gives the same
+    counts as scipy's row indexing and element-wise products, without their per-call overhead (about
+    half of a request's feature time).
+    """
+
+    def __init__(self, matrix, rows: np.ndarray, width: int) -> None:  # type: ignore[no-untyped-def]
+        indptr = matrix.indptr
+        starts = indptr[rows].astype(np.int64)
+        counts = indptr[rows + 1].astype(np.int64) - starts
+        self.owner = np.repeat(np.arange(len(rows), dtype=np.int64), counts)
+        ends = np.cumsum(counts)
+        offsets = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64)
+        offsets += np.repeat(starts - (ends - counts), counts)
+        self.column = matrix.indices[offsets].astype(np.int64)
+        self.keys = self.owner * width + self.column
+        if len(self.keys) > 1 and not (np.diff(self.keys) > 0).all():
+            order = np.argsort(self.keys, kind="stable")
+            self.owner, self.column, self.keys = self.owner[order], self.column[order], self.keys[order]
+        self.width = width
+
+    def holds(self, keys: np.ndarray) -> np.ndarray:
+        """Whether each of ``keys`` is an entry."""
+        if len(self.keys) == 0:
+            return np.zeros(len(keys), dtype=bool)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return self.keys[at] == keys
+
+    def matched(self, other: _RowEntries, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per position, how many of this block's entries ``other`` also holds (float32), and the mask of
+        this block's entries it does not hold."""
+        held = other.holds(self.keys)
+        return np.bincount(self.owner[held], minlength=n).astype(np.float32), ~held
 
 
-def _missing_key_share(required, held, shares: np.ndarray, enterprise: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _missing_key_share(
+    required: _RowEntries, missing: np.ndarray, shares: np.ndarray, enterprise: np.ndarray, n: int
+) -> np.ndarray:
     """Per pair: the largest share, among the graduates this employer advanced, of holders of a required
-    skill this graduate lacks (0 when nothing is missing or the employer has no history). ``required`` and
-    ``held`` are the pairs' required skills and those of them the graduate holds (sparse, pairs x skills)."""
-    missing = (required - held).tocoo()
-    keep = missing.data > 0
-    rows, cols = missing.row[keep], missing.col[keep]
-    out = np.zeros(missing.shape[0], dtype=np.float32)
+    skill this graduate lacks (0 when nothing is missing or the employer has no history). ``missing``
+    marks the entries of ``required`` (the pairs' required skills) the graduate does not hold."""
+    rows, cols = required.owner[missing], required.column[missing]
+    out = np.zeros(n, dtype=np.float32)
     if len(rows):
         np.maximum.at(out, rows, shares[enterprise[rows], cols])
     return out
@@ -128,18 +162,18 @@ def pair_features(
     if n == 0:
         return out
     col = {name: i for i, name in enumerate(FEATURE_NAMES)}
-    g_skills = graduates.skills[g_rows]
-    required = vacancies.required[v_rows]
-    held = required.multiply(g_skills).tocsr()
-    matched_req = np.asarray(held.sum(axis=1), dtype=np.float32).ravel()
-    matched_pref = _rowwise_overlap(g_skills, vacancies.preferred[v_rows])
+    width = max(graduates.skills.shape[1], vacancies.required.shape[1], vacancies.preferred.shape[1])
+    g_skills = _RowEntries(graduates.skills, g_rows, width)
+    required = _RowEntries(vacancies.required, v_rows, width)
+    matched_req, missing = required.matched(g_skills, n)
+    matched_pref, _ = _RowEntries(vacancies.preferred, v_rows, width).matched(g_skills, n)
     n_req = vacancies.n_required[v_rows]
     n_pref = vacancies.n_preferred[v_rows]
     out[:, col["required_coverage"]] = np.where(n_req > 0, matched_req / np.maximum(n_req, 1), 1.0)
     out[:, col["required_missing"]] = n_req - matched_req
     if "advanced_skills" in tables:
         out[:, col["missing_key_share"]] = _missing_key_share(
-            required, held, tables["advanced_skills"], vacancies.enterprise[v_rows]
+            required, missing, tables["advanced_skills"], vacancies.enterprise[v_rows], n
         )
     out[:, col["preferred_coverage"]] = np.where(n_pref > 0, matched_pref / np.maximum(n_pref, 1), np.nan)
     out[:, col["preferred_matched"]] = matched_pref
@@ -155,7 +189,8 @@ def pair_features(
     out[:, col["education_gap"]] = np.where(edu < 0, np.nan, gap)
 
     district = vacancies.district[v_rows]
-    prefers = np.asarray(graduates.districts[g_rows, np.maximum(district, 0)], dtype=np.float32).ravel()
+    districts = _RowEntries(graduates.districts, g_rows, graduates.districts.shape[1])
+    prefers = districts.holds(np.arange(n) * districts.width + np.maximum(district, 0)).astype(np.float32)
     prefers = np.where(district < 0, 0.0, prefers)
     out[:, col["district_preference"]] = np.where(graduates.has_preference[g_rows], prefers, np.nan)
     school_district = graduates.school_district[g_rows]

@@ -337,3 +337,28 @@ def test_a_page_deeper_than_half_the_pool_is_filled(trained: Matcher) -> None:
     vacancy = str(index.vacancies.ids.ids[0])
     result = trained.candidates_for(vacancy, index=index, limit=trained.config.retrieval_pool * 3)
     assert len(result.items) == min(result.total, trained.config.retrieval_pool * 3)
+
+
+def test_pair_skill_features_match_the_lists(trained: Matcher, market: MarketData) -> None:
+    """The vectorised skill and district features equal a plain per-pair count over the raw lists, for
+    aligned pairs in any order (repeats and unsorted rows included)."""
+    index = trained.index(market)
+    graduates, vacancies = index.graduates, index.vacancies
+    rng = np.random.default_rng(3)
+    g_rows = rng.integers(0, len(graduates), 500)
+    v_rows = rng.integers(0, len(vacancies), 500)
+    X = pair_features(graduates, g_rows, vacancies, v_rows, index.tables)
+    shares = index.tables["advanced_skills"]
+    skill_row = {s: i for i, s in enumerate(index.vocab.skills.ids)}
+    for i, (g, v) in enumerate(zip(g_rows, v_rows, strict=True)):
+        held = set(graduates.skill_lists[g] or ())
+        required = set(vacancies.required_lists[v] or ())
+        preferred = set(vacancies.preferred_lists[v] or ())
+        assert X[i, COL["required_missing"]] == len(required - held)
+        assert X[i, COL["preferred_matched"]] == len(preferred & held)
+        lacking = [shares[vacancies.enterprise[v], skill_row[s]] for s in required - held if s in skill_row]
+        assert X[i, COL["missing_key_share"]] == np.float32(max(lacking, default=0.0))
+        district = vacancies.district[v]
+        if graduates.has_preference[g]:
+            wanted = graduates.districts[g].toarray().ravel()
+            assert X[i, COL["district_preference"]] == (wanted[district] if district >= 0 else 0.0)
