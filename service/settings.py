@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -28,6 +29,9 @@ class Settings(BaseSettings):
     # Relative NDCG drop vs the serving model that still passes the gate; two fits differ by ~1-4%.
     gate_tolerance: float = 0.05
     keep_versions: int = 5
+    # Processes a retrain uses: with 2 the artifact's fit on all the data runs beside the holdout fit and
+    # evaluation (the same model, ~40% less wall time, twice the memory); 1 runs them one after the other.
+    train_jobs: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1), ge=1)
     serving_threads: int = 1
     # Approximate retrieval (hnswlib, models.ann) for more seeking graduates than this; 0 turns it off.
     # Unset: the threshold the model was trained with (``MatcherConfig.ann_min_pool``, 200,000).

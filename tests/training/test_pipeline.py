@@ -350,7 +350,10 @@ def test_manifest_records_the_configuration_choice_and_plans(
     write_bundle(small_market(0.25), bundle)
     generate("small", 7).truth.save(bundle / GROUND_TRUTH_DIR)
     artifacts = tmp_path / "artifacts"
-    settings = Settings(artifacts_dir=artifacts, database_url=f"sqlite:///{tmp_path / 'unused.db'}")
+    # One process: the patched fit must be the one that fits the artifact.
+    settings = Settings(
+        artifacts_dir=artifacts, database_url=f"sqlite:///{tmp_path / 'unused.db'}", train_jobs=1
+    )
     with threadpool_limits(1):
         outcome = train(settings, bundle=bundle, quiet=True, config=SMALL, force=True)
     selection = outcome.manifest["selection"]
@@ -459,3 +462,53 @@ def test_real_artifact_damage_refused(world: World, tmp_path: Path, damage: str)
         npy.unlink()
     with pytest.raises(ArtifactError, match=world.first_version):
         Registry(artifacts).load()
+
+
+def test_a_second_process_fits_the_same_artifact(world: World, tmp_path: Path) -> None:
+    """``train_jobs=2`` fits the artifact on all the data in a spawned process meanwhile: the version it
+    writes is the same model as one run one fit after the other, and nothing of the child is left."""
+    versions = {}
+    for jobs in (1, 2):
+        settings = Settings(
+            artifacts_dir=tmp_path / f"jobs{jobs}",
+            database_url=f"sqlite:///{tmp_path / 'unused.db'}",
+            train_jobs=jobs,
+        )
+        with threadpool_limits(1):
+            outcome = train(settings, bundle=world.bundle, quiet=True, config=SMALL, force=True)
+        registry = Registry(settings.artifacts_dir)
+        versions[jobs] = registry.load(outcome.version)
+        assert not any(p.name.startswith(".tmp-") for p in settings.artifacts_dir.iterdir())
+        timings = versions[jobs].manifest["timings"]
+        assert ("fit_all_waited_seconds" in timings) == (jobs == 2)
+    one, two = versions[1].matcher, versions[2].matcher
+    arrays_one, arrays_two = one.learned_arrays(), two.learned_arrays()
+    assert arrays_one.keys() == arrays_two.keys()
+    for name, array in arrays_one.items():
+        assert np.array_equal(array, arrays_two[name], equal_nan=True), name
+    index = one.index(world.market)
+    vacancy = str(world.market.vacancies[C.vacancy].iloc[0])
+    answers = [
+        [(m.graduate_id, m.score) for m in matcher.candidates_for(vacancy, index=index, limit=10).items]
+        for matcher in (one, two)
+    ]
+    assert answers[0] == answers[1]
+    assert versions[1].manifest["evaluation"]["metrics"] == versions[2].manifest["evaluation"]["metrics"]
+
+
+def test_the_second_process_raises_its_error_and_stops_with_the_run(world: World, tmp_path: Path) -> None:
+    """The child's error is raised in the run as its own fit would raise it; a run that stops early
+    (leaves the context) stops the child and removes its files."""
+    from models.matcher import NoTrainingData
+    from training.background_fit import BackgroundFit
+
+    frames = world.market.frames()
+    events = world.market.interactions
+    frames["interactions"] = events[events[C.event] == "viewed"].reset_index(drop=True)
+    with BackgroundFit(SMALL, MarketData(**frames), workdir=tmp_path) as fit, pytest.raises(NoTrainingData):
+        fit.result()
+    with BackgroundFit(SMALL, world.market, workdir=tmp_path) as fit:
+        process = fit._process
+        assert process.is_alive()
+    assert not process.is_alive() and process.exitcode is not None
+    assert not list(tmp_path.iterdir())
