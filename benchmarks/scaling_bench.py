@@ -39,6 +39,8 @@ def resample_block(block: Any, n: int, *, prefix: str, seed: int) -> Any:
     values = {}
     for f in dataclasses.fields(block):
         value = getattr(block, f.name)
+        if f.name in ("order", "sorted_rows", "buffers"):
+            continue  # not one value per row: the resampled block is in row order, over its own arrays
         if f.name == "ids":
             values[f.name] = IdMap(np.char.add(prefix, np.arange(n).astype(str)).astype(object))
         else:

@@ -196,14 +196,15 @@ class BaseMatcher:
         """(query block, query row, graduate rows best first, their scores, total)."""
         filters = filters or CandidateFilters()
         vblock, vrow = self._vacancy_query(vacancy, index)
-        rows = np.flatnonzero(graduate_mask(index, vblock, vrow, filters))
+        # In id order, ties to the first id: the same ranking as a full build however updates placed rows.
+        rows = index.graduates.in_order(graduate_mask(index, vblock, vrow, filters))
         total = len(rows)
         if total == 0 or need <= 0:
             return vblock, vrow, rows[:0], _no_scores(), total
         pool = self._retrieve(index, vblock, vrow, index.graduates, rows, need)
         v_rows = np.full(len(pool), vrow, dtype=np.int64)
         scored = self._scored(index, index.graduates, pool, vblock, v_rows)
-        order = np.lexsort((pool, -scored.key))
+        order = np.lexsort((index.graduates.order_key(pool), -scored.key))
         return vblock, vrow, pool[order], _take(scored, order), total
 
     def _ranked_vacancies(

@@ -72,12 +72,17 @@ def _text(value: Any) -> str:
 
 def salary_band(salary_min: pd.Series, salary_max: pd.Series) -> pd.Series:
     """Monthly salary band label (``b0``..``b4``; ``na`` when both ends are empty)."""
-    low = pd.to_numeric(salary_min, errors="coerce")
-    high = pd.to_numeric(salary_max, errors="coerce")
-    mid = pd.concat([low, high], axis=1).mean(axis=1, skipna=True)
-    band = np.searchsorted(np.asarray(SALARY_EDGES), mid.fillna(-1.0).to_numpy(), side="right")
-    labels = pd.Series([f"b{b}" for b in band], index=mid.index, dtype=object)
-    labels[mid.isna()] = "na"
+    low = pd.to_numeric(salary_min, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    high = pd.to_numeric(salary_max, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    # The mean of the ends given (pandas' row mean, skipping missing ones: the same numbers), in numpy:
+    # a frame's row mean cost ~3 ms for a written vacancy.
+    given = (~np.isnan(low)).astype(np.float64) + (~np.isnan(high))
+    total = np.where(np.isnan(low), 0.0, low) + np.where(np.isnan(high), 0.0, high)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mid = np.where(given > 0, total / given, np.nan)
+    band = np.searchsorted(np.asarray(SALARY_EDGES), np.where(np.isnan(mid), -1.0, mid), side="right")
+    labels = pd.Series([f"b{b}" for b in band], index=salary_min.index, dtype=object)
+    labels[np.isnan(mid)] = "na"
     return labels
 
 

@@ -114,6 +114,11 @@ class Splice:
         return out
 
 
+# Up to this many ids, :meth:`IdMap.rows` looks each up in the hash table (building a pandas Index of the ids
+# asked costs ~50 us, one lookup ~1 us).
+FEW_IDS = 16
+
+
 class IdMap:
     """An ordered, duplicate-free list of external ids and their row numbers.
 
@@ -160,7 +165,7 @@ class IdMap:
         except (KeyError, TypeError):
             found = -1
         if not isinstance(found, int | np.integer):  # not a plain hit (cannot happen: ids are unique)
-            return int(self.rows([external_id])[0])
+            return int(self._indexed(np.asarray([external_id], dtype=object))[0])
         row = int(found)
         if row >= 0 and self._moved is not None:
             row = int(self._moved[row])
@@ -175,6 +180,16 @@ class IdMap:
         if len(external_ids) == 0:
             return np.zeros(0, dtype=np.int64)
         wanted = np.asarray(external_ids, dtype=object)
+        if len(wanted) <= FEW_IDS:  # a written row's codes: hash lookups, no index of the ids asked
+            rows = np.fromiter((self._row_of(w) for w in wanted.tolist()), dtype=np.int64, count=len(wanted))
+        else:
+            rows = self._indexed(wanted)
+        if missing != -1:
+            rows[rows < 0] = missing
+        return rows
+
+    def _indexed(self, wanted: np.ndarray) -> np.ndarray:
+        """Rows of ``wanted`` through one pandas indexer (``-1``: unknown)."""
         rows = self._index.get_indexer(pd.Index(wanted)).astype(np.int64)
         if self._moved is not None:
             hit = rows >= 0
@@ -182,8 +197,6 @@ class IdMap:
         if self._added:
             for i in np.flatnonzero(rows < 0).tolist():
                 rows[i] = self._added.get(wanted[i], -1)
-        if missing != -1:
-            rows[rows < 0] = missing
         return rows
 
     def external(self, rows: np.ndarray | Sequence[int]) -> list[str]:
@@ -221,6 +234,32 @@ class IdMap:
         out._index, out._moved, out._added = self._index, moved, added
         return out
 
+    def appended(self, ids: np.ndarray, new_ids: Sequence[object]) -> IdMap:
+        """The map of a block grown at the end: ``ids`` is this map's :attr:`ids` followed by ``new_ids``
+        (none of them found here: an id being replaced was taken out with :meth:`without` first). O(new
+        ids), plus a rehash of the ids found once the new ones pass :attr:`REHASH_SHARE` of the map."""
+        out = IdMap.__new__(IdMap)
+        out.ids = ids
+        out._index, out._moved = self._index, self._moved
+        start = len(self.ids)
+        out._added = {**self._added, **{key: start + i for i, key in enumerate(new_ids)}}
+        if len(out._added) > max(self.REHASH_MIN, len(ids) // self.REHASH_SHARE):
+            return out._rehashed()
+        return out
+
+    def _rehashed(self) -> IdMap:
+        """This map with one hash index of the ids it finds (a row left by :meth:`without` stays unnamed)."""
+        found = self.rows(self.ids)
+        own = found == np.arange(len(self.ids))  # rows their id leads to
+        out = IdMap.__new__(IdMap)
+        out.ids = self.ids
+        if own.all():
+            out._reset()
+            return out
+        out._index = pd.Index(self.ids[own])
+        out._moved, out._added = np.flatnonzero(own).astype(np.int64), {}
+        return out
+
     def without(self, gone: Sequence[object]) -> IdMap:
         """This map with the ids ``gone`` no longer found; every other id keeps its row (the rows of the
         ones gone are left in :attr:`ids`, unnamed by any lookup). O(len) integers; ``ids`` is shared."""
@@ -235,8 +274,16 @@ class IdMap:
         return out
 
     def __getstate__(self) -> dict[str, object]:
-        return {"ids": self.ids}
+        if self._moved is None and not self._added:
+            return {"ids": self.ids}
+        return {"ids": self.ids, "found": self.rows(self.ids) == np.arange(len(self.ids))}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.ids = np.asarray(state["ids"], dtype=object)
-        self._reset()
+        found = state.get("found")
+        if found is None:
+            self._reset()
+            return
+        own = np.asarray(found, dtype=bool)
+        self._index = pd.Index(self.ids[own])
+        self._moved, self._added = np.flatnonzero(own).astype(np.int64), {}

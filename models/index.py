@@ -8,9 +8,9 @@ in the store) becomes a one-row block built with the same code, so it is treated
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,7 @@ from models.features import (
     SEGMENT,
     market_frames,
 )
+from models.growth import reserved, reserved_csr
 from models.ids import IdMap
 
 if TYPE_CHECKING:
@@ -107,8 +108,15 @@ def _values(*columns: pd.Series) -> set[str]:
     return {str(v) for column in columns for values in column.tolist() for v in values or () if v is not None}
 
 
+# Up to this many rows, :func:`list_matrix` reads the lists in Python: a written row is one or a few, and
+# pandas' explode costs ~1 ms whatever the size.
+SMALL_FRAME = 32
+
+
 def list_matrix(values: pd.Series, vocab: IdMap) -> sp.csr_matrix:
     """Binary CSR (rows x vocab) of a list-valued column; unknown values are dropped."""
+    if len(values) <= SMALL_FRAME:
+        return _small_list_matrix(values.tolist(), vocab)
     exploded = values.reset_index(drop=True).explode()
     exploded = exploded[exploded.notna()]
     cols = vocab.rows(exploded.astype(str).to_numpy())
@@ -121,6 +129,32 @@ def list_matrix(values: pd.Series, vocab: IdMap) -> sp.csr_matrix:
     matrix.sum_duplicates()
     matrix.data[:] = 1.0
     return matrix
+
+
+def _small_list_matrix(lists: list[object], vocab: IdMap) -> sp.csr_matrix:
+    """:func:`list_matrix` of a few rows: the same matrix (sorted columns, ones) without pandas."""
+    per_row = []
+    for value in lists:
+        items = value if isinstance(value, list | tuple | np.ndarray) else [value]
+        per_row.append([str(v) for v in items if not _missing(v)])
+    codes = vocab.rows([v for items in per_row for v in items]) if any(per_row) else np.zeros(0, np.int64)
+    indices, lengths, at = [], [], 0
+    for items in per_row:
+        row = np.unique(codes[at : at + len(items)])
+        at += len(items)
+        row = row[row >= 0]
+        indices.append(row)
+        lengths.append(len(row))
+    indptr = np.zeros(len(per_row) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=indptr[1:])
+    flat = np.concatenate(indices).astype(np.int32) if indices else np.zeros(0, dtype=np.int32)
+    ones = np.ones(len(flat), dtype=np.float32)
+    return sp.csr_matrix((ones, flat, indptr), shape=(len(per_row), len(vocab)))
+
+
+def _missing(value: object) -> bool:
+    """What ``Series.explode`` then ``notna`` drops: ``None`` and NaN."""
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def _education(values: pd.Series) -> np.ndarray:
@@ -145,9 +179,37 @@ class GraduateBlock:
     # False: a graduate gone since the row was written (:meth:`without`): no id finds it, no ranking has it.
     live: np.ndarray
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    # The rows in id order (every row, dead ones too) once an update appended rows at the end
+    # (``models.index_update``); ``None``: the rows are in id order (a full build, a splice).
+    order: np.ndarray | None = None
+    # The rows before the first appended one (``-1``: all of them).
+    sorted_rows: int = -1
+    # The storage with spare rows behind the arrays, by field (``models.index_update``); not row data.
+    buffers: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def in_order(self, mask: np.ndarray) -> np.ndarray:
+        """The rows where ``mask`` holds, in id order: the order a full build of these graduates has them
+        in, so a ranking breaks ties as it would there."""
+        if self.order is None:
+            return np.flatnonzero(mask)
+        return self.order[mask[self.order]]
+
+    @cached_property
+    def rank(self) -> np.ndarray | None:
+        """Each row's place in id order (``None``: its row number)."""
+        if self.order is None:
+            return None
+        rank = np.empty(len(self.order), dtype=np.int64)
+        rank[self.order] = np.arange(len(self.order), dtype=np.int64)
+        return rank
+
+    def order_key(self, rows: np.ndarray) -> np.ndarray:
+        """A sort key of ``rows`` that orders them by id (ties of a ranking go to the lower key)."""
+        rank = self.rank
+        return rows if rank is None else rank[rows]
 
     def without(self, graduate_ids: Iterable[str]) -> GraduateBlock:
         """This block with ``graduate_ids`` gone, without copying its arrays: their rows stay, dead (found
@@ -159,24 +221,59 @@ class GraduateBlock:
         live = self.live.copy()
         live[rows[rows >= 0]] = False
         out = replace(self, ids=self.ids.without(gone), live=live)
-        if "skills_by_skill" in vars(self):
-            vars(out)["skills_by_skill"] = self.skills_by_skill  # the same rows: the same matrix
+        for name in ("skills_by_skill", "rank"):
+            if name in vars(self):
+                vars(out)[name] = vars(self)[name]  # the same rows: the same matrix, the same order
         return out
 
+    def with_spare_rows(self) -> GraduateBlock:
+        """This block over buffers with spare rows (``models.growth``): the first graduates an update
+        appends are written there instead of copying the block. The same rows and values."""
+        buffers: dict[str, Any] = {}
+        values: dict[str, Any] = {}
+        for column in fields(self):
+            value = getattr(self, column.name)
+            if column.name in _NOT_ROWS:
+                continue
+            if isinstance(value, IdMap):
+                ids = IdMap.__new__(IdMap)
+                vars(ids).update(vars(value))
+                ids.ids, buffers["ids"] = reserved(value.ids)
+                values[column.name] = ids
+            elif isinstance(value, sp.csr_matrix):
+                values[column.name] = reserved_csr(column.name, value, buffers)
+            elif isinstance(value, dict):
+                values[column.name] = {}
+                for name, array in value.items():
+                    values[column.name][name], buffers[f"arrays.{name}"] = reserved(array)
+            else:
+                values[column.name], buffers[column.name] = reserved(value)
+        return replace(self, **values, buffers=buffers)
+
     @cached_property
-    def skills_by_skill(self) -> sp.csc_matrix:
-        """``skills`` stored by column (built on first use)."""
-        return sp.csc_matrix(self.skills)
+    def skills_by_skill(self) -> tuple[sp.csc_matrix, int]:
+        """``skills`` stored by column (built on first use) and how many rows it covers: the first ones,
+        rows appended since it was built are read from ``skills`` (``models.index_update``)."""
+        return sp.csc_matrix(self.skills), len(self)
 
     def skill_scores(self, wanted: np.ndarray) -> np.ndarray:
         """``skills @ wanted`` for dense ``wanted`` (skills x queries), reading only the wanted columns.
 
         A vacancy names a handful of the ~120 skills, so this touches a few percent of the matrix: 5-6x
         faster than the full product at 170k-1M graduates, with the same numbers (each row still sums its
-        terms in column order).
+        terms in column order, whether it is read by column or, appended since, by row).
         """
         columns = np.flatnonzero(np.any(wanted != 0, axis=1))
-        return np.asarray(self.skills_by_skill[:, columns] @ wanted[columns])
+        by_skill, covered = self.skills_by_skill
+        scores = np.asarray(by_skill[:, columns] @ wanted[columns])
+        if covered < len(self):
+            appended = self.skills[covered:][:, columns]
+            scores = np.vstack([scores, np.asarray(appended @ wanted[columns])])
+        return scores
+
+
+# GraduateBlock fields that are not one value per row.
+_NOT_ROWS = ("order", "sorted_rows", "buffers")
 
 
 @dataclass
@@ -300,7 +397,7 @@ class MatchIndex:
         vocab = Vocabularies.from_frames(data, graduates, vacancies)
         return cls(
             vocab=vocab,
-            graduates=build_graduate_block(graduates, vocab, encoder),
+            graduates=build_graduate_block(graduates, vocab, encoder).with_spare_rows(),
             vacancies=build_vacancy_block(vacancies, vocab, encoder),
             programs=data.programs.copy(),
             schools=data.schools.copy(),

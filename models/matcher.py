@@ -454,7 +454,7 @@ class Matcher(BaseMatcher):
             if approximate is not None:
                 return approximate
         lightfm, skill = self._retrieval_scores(query, np.array([query_row]), others)
-        everyone = len(rows) == len(others)  # no filter removed anyone: the score columns as they are
+        everyone = _every_row(rows, others)  # the score columns as they are
         skill_scores = skill[:, 0] if everyone else skill[rows, 0]
         if lightfm is None:
             return _top(rows, skill_scores, pool)
@@ -487,13 +487,14 @@ class Matcher(BaseMatcher):
             found = graduates.ids.rows(ann.candidate_ids(vector))
         except RuntimeError:  # hnswlib found fewer than asked (many deleted): exact
             return None
-        found = np.unique(found[found >= 0])
-        at = np.minimum(np.searchsorted(rows, found), len(rows) - 1)
-        passing = at[rows[at] == found]  # positions in ``rows`` of the shortlist that passes the filters
+        # ``rows`` are in id order: searched by that key (their row numbers when the rows are in id order).
+        keys, found = graduates.order_key(rows), np.sort(graduates.order_key(np.unique(found[found >= 0])))
+        at = np.minimum(np.searchsorted(keys, found), len(rows) - 1)
+        passing = at[keys[at] == found]  # positions in ``rows`` of the shortlist that passes the filters
         if len(passing) < half:
             return None
         _, skill = self._retrieval_scores(query, np.array([query_row]), graduates, lightfm_scores=False)
-        everyone = len(rows) == len(graduates)
+        everyone = _every_row(rows, graduates)
         skill_scores = skill[:, 0] if everyone else skill[rows, 0]
 
         def lightfm_of(positions: np.ndarray) -> np.ndarray:
@@ -726,6 +727,12 @@ def _hybrid_arrays(model: HybridModel) -> dict[str, np.ndarray]:
 # The LightFM scores of some positions of a ranking's rows: an array of all of them, or a function computing
 # only the positions asked (approximate retrieval has no score for most rows).
 TieBreak = np.ndarray | Callable[[np.ndarray], np.ndarray]
+
+
+def _every_row(rows: np.ndarray, block: GraduateBlock | VacancyBlock) -> bool:
+    """Whether ``rows`` are every row of ``block`` in row order (no filter removed anyone): a score column
+    over the block is then the scores of ``rows`` as it is."""
+    return len(rows) == len(block) and getattr(block, "order", None) is None
 
 
 def fill_pool(pool: np.ndarray, rows: np.ndarray, skill: np.ndarray, lightfm: TieBreak, k: int) -> np.ndarray:

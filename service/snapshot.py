@@ -77,9 +77,10 @@ class Snapshot:
         return self.index.programs
 
     def graduate_ids(self) -> list[str]:
-        """The ids of the pool's graduates (the keys of ``graduates``, read off the index: faster)."""
+        """The ids of the pool's graduates in id order (the keys of ``graduates``, read off the index:
+        faster)."""
         block = self.index.graduates
-        return [str(g) for g in block.ids.ids[block.live].tolist()]
+        return [str(g) for g in block.ids.ids[block.in_order(block.live)].tolist()]
 
     @cached_property
     def vacancy_frame(self) -> pd.DataFrame:

@@ -24,3 +24,22 @@ def test_unknown_tokens_are_dropped() -> None:
     x = space.transform_vacancies(new)
     assert x.shape == (1, len(space.vacancy_vocab_))
     assert np.isclose(x.sum(), 1.0)
+
+
+def test_salary_bands_are_those_of_the_row_mean_of_the_ends_given() -> None:
+    import pandas as pd
+
+    from models.features import SALARY_EDGES, salary_band
+
+    low = pd.Series(
+        [None, 3000, "4500", np.nan, 12000.5, "x", 8000, 0, 30000], dtype=object, index=range(5, 14)
+    )
+    high = pd.Series(
+        [5000, None, 5000, np.nan, 3000, 2000, "y", 1e9, 29999], dtype=object, index=range(5, 14)
+    )
+    mid = pd.concat([pd.to_numeric(low, errors="coerce"), pd.to_numeric(high, errors="coerce")], axis=1).mean(
+        axis=1, skipna=True
+    )
+    expected = ["na" if np.isnan(m) else f"b{np.searchsorted(SALARY_EDGES, m, side='right')}" for m in mid]
+    bands = salary_band(low, high)
+    assert bands.tolist() == expected and bands.index.tolist() == list(range(5, 14))

@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from models import index as index_module
+from models import index_update
 from models.baselines import PopularityMatcher, RandomMatcher
 from models.columns import Columns as C
 from models.data import MarketData
@@ -49,6 +51,7 @@ def test_a_spliced_map_finds_every_id_where_a_fresh_one_would(
             assert mapping.ids.tolist() == ids
             probe = [*ids, *sorted(gone - set(new)), "absent"]
             assert mapping.rows(probe).tolist() == IdMap(ids).rows(probe).tolist()
+            assert [int(mapping.rows([p])[0]) for p in probe] == IdMap(ids).rows(probe).tolist()  # one by one
             assert all(i in mapping for i in ids) and "absent" not in mapping
     finally:
         IdMap.REHASH_MIN = 1024
@@ -97,9 +100,10 @@ def _changes(
 
 
 def _assert_same_answers(matcher: Matcher, updated: MatchIndex, fresh: MatchIndex) -> None:
-    live = updated.graduates.live  # rows of graduates gone stay, dead, until a splice drops them
-    assert updated.graduates.ids.ids[live].tolist() == fresh.graduates.ids.ids.tolist()
-    assert fresh.graduates.live.all()
+    # Rows of graduates gone stay, dead, until a splice drops them; appended rows are at the end.
+    in_order = updated.graduates.in_order(updated.graduates.live)
+    assert updated.graduates.ids.ids[in_order].tolist() == fresh.graduates.ids.ids.tolist()
+    assert fresh.graduates.live.all() and fresh.graduates.order is None
     assert updated.vacancies.ids.ids.tolist() == fresh.vacancies.ids.ids.tolist()
     for vacancy in fresh.vacancies.ids.ids.tolist():
         for filters in (CandidateFilters(), CandidateFilters(check_education=False, seeking_only=False)):
@@ -115,10 +119,16 @@ def _assert_same_answers(matcher: Matcher, updated: MatchIndex, fresh: MatchInde
         np.testing.assert_allclose([m.score for m in b.items], [m.score for m in a.items], rtol=1e-12)
 
 
+@pytest.mark.parametrize("reorder", ["append", "splice", "both"])
 @pytest.mark.parametrize("name", ["trained", "keyword", "random", "popularity"])
 def test_an_updated_index_answers_as_a_fresh_one(
-    name: str, trained: TrainedMatcher, market: MarketData
+    name: str, reorder: str, trained: TrainedMatcher, market: MarketData, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Graduates written are appended (rows out of id order), spliced in (id order), or appended until
+    # a few pile up, then spliced.
+    limit = {"append": 10**9, "splice": 0, "both": 5}[reorder]
+    monkeypatch.setattr(index_update, "REORDER_MIN", limit)
+    monkeypatch.setattr(index_update, "REORDER_SHARE", 10**9)
     matcher: Matcher = {
         "trained": trained,
         "keyword": KeywordMatcher().fit(),
@@ -173,7 +183,73 @@ def test_a_graduate_gone_is_found_and_ranked_nowhere(trained: TrainedMatcher, ma
         trained.vacancies_for(gone, index=updated)
     with pytest.raises(UnknownGraduate):
         trained.score_pairs([gone], [vacancy], index=updated)
-    # Back again: a splice drops the dead row and inserts the new one where its id sorts.
+    # Back again: a new row at the end (the dead one stays), in id order where its id sorts.
     row = market.graduates[market.graduates[C.graduate] == gone]
-    back = trained.update_index(updated, MarketData(graduates=row))
-    assert back.graduates.live.all() and back.graduates.ids.ids.tolist() == index.graduates.ids.ids.tolist()
+    back = trained.update_index(updated, MarketData(graduates=row)).graduates
+    assert len(back) == len(index.graduates) + 1 and back.ids.row(gone) == len(index.graduates)
+    assert back.ids.ids[back.in_order(back.live)].tolist() == index.graduates.ids.ids.tolist()
+    # Once appended and dead rows pile up, a splice drops the dead row and puts the rows back in id order.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(index_update, "REORDER_MIN", 0)
+        patch.setattr(index_update, "REORDER_SHARE", 10**9)
+        spliced = trained.update_index(updated, MarketData(graduates=row)).graduates
+    assert spliced.live.all() and spliced.order is None
+    assert spliced.ids.ids.tolist() == index.graduates.ids.ids.tolist()
+
+
+def test_appended_graduates_are_written_past_the_rows_an_older_index_sees(
+    trained: TrainedMatcher, market: MarketData
+) -> None:
+    index = trained.index(_pool(market, market.graduates, market.vacancies))
+    n = len(index.graduates)
+    template = market.graduates[market.graduates[C.status] == "seeking"].iloc[[0, 1]]
+    first = trained.update_index(index, MarketData(graduates=template.assign(**{C.graduate: ["A1", "Z1"]})))
+    # Written into the spare rows behind the older index's arrays: nothing of the block copied.
+    for name, array in index.graduates.arrays.items():
+        assert np.shares_memory(first.graduates.arrays[name], array), name
+    assert np.shares_memory(first.graduates.skills.indices, index.graduates.skills.indices)
+    assert len(index.graduates) == n and "A1" not in index.graduates.ids  # the older index as it was
+    assert first.graduates.ids.rows(["A1", "Z1"]).tolist() == [n, n + 1]
+    in_order = first.graduates.ids.ids[first.graduates.order].tolist()
+    assert in_order == sorted(in_order) and first.graduates.order[0] == n  # "A1" sorts first
+    # A second write from the same older index cannot use those rows: it copies, and both stay right.
+    second = trained.update_index(
+        index, MarketData(graduates=template.iloc[[0]].assign(**{C.graduate: "B1"}))
+    )
+    assert not np.shares_memory(second.graduates.skills.indices, first.graduates.skills.indices)
+    assert "A1" in first.graduates.ids and "A1" not in second.graduates.ids and "B1" in second.graduates.ids
+    vacancy = str(index.vacancies.ids.ids[0])
+    everyone = CandidateFilters(seeking_only=False, check_education=False)
+    for updated, ids in ((first, ["A1", "Z1"]), (second, ["B1"])):
+        pool = market.graduates[market.graduates[C.status] == "seeking"]
+        added = pd.concat([pool, template.iloc[: len(ids)].assign(**{C.graduate: ids})])
+        fresh = trained.index(_pool(market, added, market.vacancies))
+        a = trained.candidates_for(vacancy, index=fresh, limit=50, filters=everyone)
+        b = trained.candidates_for(vacancy, index=updated, limit=50, filters=everyone)
+        assert [m.graduate_id for m in b.items] == [m.graduate_id for m in a.items] and a.total == b.total
+
+
+@pytest.mark.parametrize(
+    "lists",
+    [
+        [["b", "a", "a"]],
+        [[]],
+        [None],
+        [np.nan],
+        ["c"],
+        [("d", "unknown")],
+        [["a"], [], ["d", "b"], None],
+        [np.array(["c", "a"])],
+    ],
+)
+def test_a_written_row_s_lists_make_the_matrix_a_full_build_makes(
+    lists: list[object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vocab = IdMap(["a", "b", "c", "d"])
+    values = pd.Series(lists, dtype=object)
+    few = index_module.list_matrix(values, vocab)  # a few rows: read in Python
+    monkeypatch.setattr(index_module, "SMALL_FRAME", -1)
+    many = index_module.list_matrix(values, vocab)  # through pandas, as a full build
+    assert few.shape == many.shape and few.dtype == many.dtype and few.indices.dtype == many.indices.dtype
+    assert few.indices.tolist() == many.indices.tolist() and few.indptr.tolist() == many.indptr.tolist()
+    assert few.data.tolist() == many.data.tolist()
