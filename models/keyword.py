@@ -12,6 +12,7 @@ from typing import Any
 
 import joblib
 import numpy as np
+import scipy.sparse as sp
 
 from models.base import BaseMatcher
 from models.data import MarketData
@@ -24,14 +25,36 @@ STATE_FILE = "keyword.joblib"
 def skill_coverage(
     graduates: GraduateBlock, g_rows: np.ndarray, vacancies: VacancyBlock, v_rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(required share, preferred share) of aligned pairs; a vacancy without required skills has share 1."""
-    g_skills = graduates.skills[g_rows]
-    req = np.asarray(g_skills.multiply(vacancies.required[v_rows]).sum(axis=1)).ravel()
-    pref = np.asarray(g_skills.multiply(vacancies.preferred[v_rows]).sum(axis=1)).ravel()
+    """(required share, preferred share) of aligned pairs; a vacancy without required skills has share 1.
+
+    A query pairs one vacancy with many graduates (or one graduate with many vacancies): the counts are
+    then one sparse matrix-vector product, not a product per pair.
+    """
+    g_rows = np.asarray(g_rows, dtype=np.int64)
+    v_rows = np.asarray(v_rows, dtype=np.int64)
+    if len(v_rows) > 1 and (v_rows == v_rows[0]).all():
+        req = _held(graduates.skills, g_rows, vacancies.required[v_rows[0]])
+        pref = _held(graduates.skills, g_rows, vacancies.preferred[v_rows[0]])
+    elif len(g_rows) > 1 and (g_rows == g_rows[0]).all():
+        skills = graduates.skills[g_rows[0]]
+        req = _held(vacancies.required, v_rows, skills)
+        pref = _held(vacancies.preferred, v_rows, skills)
+    else:
+        g_skills = graduates.skills[g_rows]
+        req = np.asarray(g_skills.multiply(vacancies.required[v_rows]).sum(axis=1)).ravel()
+        pref = np.asarray(g_skills.multiply(vacancies.preferred[v_rows]).sum(axis=1)).ravel()
     n_req, n_pref = vacancies.n_required[v_rows], vacancies.n_preferred[v_rows]
     required = np.where(n_req > 0, req / np.maximum(n_req, 1), 1.0)
     preferred = np.where(n_pref > 0, pref / np.maximum(n_pref, 1), 0.0)
     return required, preferred
+
+
+def _held(matrix: sp.csr_matrix, rows: np.ndarray, one: sp.csr_matrix) -> np.ndarray:
+    """Per row of ``rows``: how many of ``one``'s (a 1-row binary matrix) columns it holds."""
+    vector = one.toarray().ravel()
+    if 4 * len(rows) >= matrix.shape[0]:  # most rows: the whole product, then pick (no row copy)
+        return np.asarray(matrix @ vector)[rows]
+    return np.asarray(matrix[rows] @ vector)
 
 
 class KeywordMatcher(BaseMatcher):

@@ -32,6 +32,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
@@ -141,42 +142,68 @@ def _queries(split: Split, index: MatchIndex, *, max_queries: int, seed: int) ->
     }
     new_vacancies = set(split.test.vacancies[C.vacancy]) - set(split.train.vacancies[C.vacancy])
     seeking = set(split.test.graduates.loc[split.test.graduates[C.status] == "seeking", C.graduate])
-    cold: dict[str, dict[int, dict[int, float]]] = {}
-    warm: dict[str, dict[tuple[int, str], dict[int, float]]] = {}
+    cold: dict[str, pd.DataFrame] = {}
+    warm: dict[str, pd.DataFrame] = {}
     for family, frame in frames.items():
         frame = frame.assign(
             g=index.graduates.ids.rows(frame[C.graduate].to_numpy()),
             v=index.vacancies.ids.rows(frame[C.vacancy].to_numpy()),
         )
-        frame = frame[(frame["g"] >= 0) & (frame["v"] >= 0) & frame[C.graduate].isin(seeking)]
-        new = frame[frame[C.vacancy].isin(new_vacancies)]
-        cold[family] = {
-            int(v): dict(zip(group["g"].astype(int), group[C.weight], strict=True))
-            for v, group in new.groupby("v", sort=True)
+        warm[family] = frame[(frame["g"] >= 0) & (frame["v"] >= 0) & frame[C.graduate].isin(seeking)]
+        cold[family] = warm[family][warm[family][C.vacancy].isin(new_vacancies)]
+    # The queries in order, then their seeded sample; only the sampled ones' gains are gathered (the
+    # large world has ~10^5 graduates with held-out applications).
+    rng = np.random.default_rng(seed)
+    vacancy_rows = _sample(sorted(set(cold[APPLICATIONS]["v"]) | set(cold[ACCEPTED]["v"])), max_queries, rng)
+    graduate_keys = _sample(
+        sorted(
+            {
+                (int(g), str(i))
+                for family in frames
+                for g, i in zip(warm[family]["g"], warm[family][C.graduate])
+            }
+        ),
+        max_queries,
+        rng,
+    )
+
+    def gains(frame: pd.DataFrame, by: str, keys: set[int], other: str) -> dict[int, dict[int, float]]:
+        frame = frame[frame[by].isin(keys)]
+        return {
+            int(key): dict(zip(group[other].astype(int), group[C.weight], strict=True))
+            for key, group in frame.groupby(by, sort=True)
         }
-        warm[family] = {
-            (int(g), str(gid)): dict(zip(group["v"].astype(int), group[C.weight], strict=True))
-            for (g, gid), group in frame.groupby(["g", C.graduate], sort=True)
-        }
-    seen = positive_pairs(split.train.interactions).groupby(C.graduate)[C.vacancy].agg(tuple)
+
     out: dict[str, list[Query]] = {"vacancy": [], "graduate": []}
-    for v in sorted(set(cold[APPLICATIONS]) | set(cold[ACCEPTED])):
-        out["vacancy"].append(Query(v, cold[APPLICATIONS].get(v, {}), accepted=cold[ACCEPTED].get(v, {})))
-    for g, gid in sorted(set(warm[APPLICATIONS]) | set(warm[ACCEPTED])):
+    v_keys = {int(v) for v in vacancy_rows}
+    by_vacancy = {family: gains(cold[family], "v", v_keys, "g") for family in frames}
+    for v in vacancy_rows:
+        out["vacancy"].append(
+            Query(v, by_vacancy[APPLICATIONS].get(v, {}), accepted=by_vacancy[ACCEPTED].get(v, {}))
+        )
+    g_keys = {g for g, _ in graduate_keys}
+    by_graduate = {family: gains(warm[family], "g", g_keys, "v") for family in frames}
+    train_positives = positive_pairs(split.train.interactions)
+    wanted = {gid for _, gid in graduate_keys}
+    seen = train_positives[train_positives[C.graduate].isin(wanted)].groupby(C.graduate)[C.vacancy].agg(tuple)
+    for g, gid in graduate_keys:
         out["graduate"].append(
             Query(
                 g,
-                warm[APPLICATIONS].get((g, gid), {}),
+                by_graduate[APPLICATIONS].get(g, {}),
                 tuple(seen.get(gid, ())),
-                accepted=warm[ACCEPTED].get((g, gid), {}),
+                accepted=by_graduate[ACCEPTED].get(g, {}),
             )
         )
-    rng = np.random.default_rng(seed)
-    for direction, queries in out.items():
-        if len(queries) > max_queries:
-            keep = np.sort(rng.choice(len(queries), size=max_queries, replace=False))
-            out[direction] = [queries[i] for i in keep]
     return out
+
+
+def _sample(items: list[Any], size: int, rng: np.random.Generator) -> list[Any]:
+    """``items`` (in order), or a seeded sample of ``size`` of them in their order."""
+    if len(items) <= size:
+        return items
+    keep = np.sort(rng.choice(len(items), size=size, replace=False))
+    return [items[i] for i in keep]
 
 
 def exposed_outcomes(split: Split, index: MatchIndex, *, max_pairs: int, seed: int) -> pd.DataFrame:
