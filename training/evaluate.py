@@ -160,7 +160,7 @@ def _queries(split: Split, index: MatchIndex, *, max_queries: int, seed: int) ->
             {
                 (int(g), str(i))
                 for family in frames
-                for g, i in zip(warm[family]["g"], warm[family][C.graduate])
+                for g, i in zip(warm[family]["g"], warm[family][C.graduate], strict=True)
             }
         ),
         max_queries,
