@@ -362,3 +362,21 @@ def test_pair_skill_features_match_the_lists(trained: Matcher, market: MarketDat
         if graduates.has_preference[g]:
             wanted = graduates.districts[g].toarray().ravel()
             assert X[i, COL["district_preference"]] == (wanted[district] if district >= 0 else 0.0)
+
+
+def test_best_first_is_a_prefix_of_the_full_order() -> None:
+    """Sorting only the best few gives the first ``need`` of the full (key desc, tie asc) order, every
+    tie at the boundary included, whatever the ties."""
+    from models.base import best_first
+
+    rng = np.random.default_rng(5)
+    for n, need, levels in ((1000, 10, 7), (1000, 10, 1000), (50, 20, 3), (200, 1, 2), (5, 3, 5)):
+        key = rng.integers(0, levels, n).astype(np.float64)
+        tie = rng.permutation(n)
+        full = np.lexsort((tie, -key))
+        got = best_first(key, lambda at: tie[at], need)  # noqa: B023
+        assert len(got) >= min(need, n)
+        assert np.array_equal(got, full[: len(got)])
+        boundary = key[full[min(need, n) - 1]]
+        if len(got) < n:  # cut short: exactly the best and every tie at the boundary
+            assert set(np.flatnonzero(key >= boundary).tolist()) == set(got.tolist())
