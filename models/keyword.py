@@ -33,12 +33,11 @@ def skill_coverage(
     g_rows = np.asarray(g_rows, dtype=np.int64)
     v_rows = np.asarray(v_rows, dtype=np.int64)
     if len(v_rows) > 1 and (v_rows == v_rows[0]).all():
-        req = _held(graduates.skills, g_rows, vacancies.required[v_rows[0]])
-        pref = _held(graduates.skills, g_rows, vacancies.preferred[v_rows[0]])
+        wanted = sp.vstack([vacancies.required[v_rows[0]], vacancies.preferred[v_rows[0]]])
+        req, pref = _held(graduates.skills, g_rows, wanted)
     elif len(g_rows) > 1 and (g_rows == g_rows[0]).all():
         skills = graduates.skills[g_rows[0]]
-        req = _held(vacancies.required, v_rows, skills)
-        pref = _held(vacancies.preferred, v_rows, skills)
+        req, pref = _held(vacancies.required, v_rows, skills)[0], _held(vacancies.preferred, v_rows, skills)[0]
     else:
         g_skills = graduates.skills[g_rows]
         req = np.asarray(g_skills.multiply(vacancies.required[v_rows]).sum(axis=1)).ravel()
@@ -49,12 +48,13 @@ def skill_coverage(
     return required, preferred
 
 
-def _held(matrix: sp.csr_matrix, rows: np.ndarray, one: sp.csr_matrix) -> np.ndarray:
-    """Per row of ``rows``: how many of ``one``'s (a 1-row binary matrix) columns it holds."""
-    vector = one.toarray().ravel()
+def _held(matrix: sp.csr_matrix, rows: np.ndarray, wanted: sp.csr_matrix) -> np.ndarray:
+    """``(len(wanted), len(rows))``: per row of ``wanted`` (binary) and of ``rows``, how many of the
+    wanted columns the row holds; one pass over ``matrix`` for all of ``wanted``."""
+    vectors = wanted.toarray().T
     if 4 * len(rows) >= matrix.shape[0]:  # most rows: the whole product, then pick (no row copy)
-        return np.asarray(matrix @ vector)[rows]
-    return np.asarray(matrix[rows] @ vector)
+        return np.asarray(matrix @ vectors)[rows].T
+    return np.asarray(matrix[rows] @ vectors).T
 
 
 class KeywordMatcher(BaseMatcher):
