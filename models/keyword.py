@@ -37,7 +37,8 @@ def skill_coverage(
         req, pref = _held(graduates.skills, g_rows, wanted)
     elif len(g_rows) > 1 and (g_rows == g_rows[0]).all():
         skills = graduates.skills[g_rows[0]]
-        req, pref = _held(vacancies.required, v_rows, skills)[0], _held(vacancies.preferred, v_rows, skills)[0]
+        req = _held(vacancies.required, v_rows, skills)[0]
+        pref = _held(vacancies.preferred, v_rows, skills)[0]
     else:
         g_skills = graduates.skills[g_rows]
         req = np.asarray(g_skills.multiply(vacancies.required[v_rows]).sum(axis=1)).ravel()
