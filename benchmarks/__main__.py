@@ -27,12 +27,13 @@ BENCHMARKS = (
     "freshness",
     "http",
     "mixed",
+    "replicas",
     "placement",
     "scaling",
     "ann",
     "quality",
 )
-DEFAULT = ("import", "train", "serve", "freshness", "http", "mixed", "placement", "scaling")
+DEFAULT = ("import", "train", "serve", "freshness", "http", "mixed", "replicas", "placement", "scaling")
 
 
 def _runner(name: str) -> Callable[[Bench], Any]:
@@ -48,6 +49,8 @@ def _runner(name: str) -> Callable[[Bench], Any]:
         from benchmarks.freshness_bench import run
     elif name == "mixed":
         from benchmarks.mixed_bench import run
+    elif name == "replicas":
+        from benchmarks.replica_bench import run
     elif name == "placement":
         from benchmarks.placement_bench import run_bench as run
     elif name == "scaling":

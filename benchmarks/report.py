@@ -57,7 +57,7 @@ def _row(label: str, cells: list[str], target: str = "") -> str:
 def table(directory: Path = RESULTS_DIR) -> str:
     res = {
         name: {s: _load(name, s, directory) for s in SCALES}
-        for name in ("import", "train", "serve", "http", "ann")
+        for name in ("import", "train", "serve", "freshness", "http", "mixed", "replicas", "ann")
     }
     lines = [
         "| measure | small | medium | large | target |",
@@ -146,6 +146,72 @@ def table(directory: Path = RESULTS_DIR) -> str:
     lines.append(
         _row("… requests/s at concurrency 8", cells("http", http(8, "rps")), "≥ 300 req/s, 0 errors")
     )
+
+    def update(change: str) -> Any:
+        def pick(p: dict[str, Any]) -> str:
+            rows = p["at_large_size"]["changes"]
+            now = next(r for r in rows if r["change"] == change and r.get("updates", "now") == "now")
+            text = f"{_ms(now['p50_ms'])} / {_ms(now['p99_ms'])}"
+            before = next((r for r in rows if r["change"] == change and r.get("updates") == "before"), None)
+            return (
+                text
+                if before is None
+                else f"{text} (before {_ms(before['p50_ms'])} / {_ms(before['p99_ms'])})"
+            )
+
+        return pick
+
+    for change, target in (
+        ("post a vacancy", "≤ 10 ms per write at large"),
+        ("upload a graduate", ""),
+        ("edit a graduate", ""),
+        ("erase a graduate", ""),
+    ):
+        lines.append(
+            _row(f"index update at 170k graduates: {change}", cells("freshness", update(change)), target)
+        )
+
+    def mixed(key: str) -> Any:
+        def pick(p: dict[str, Any]) -> str:
+            read_only, with_writer, two = p["rows"]
+            if key == "writer":
+                ratios = p["ratios"]
+                return (
+                    f"{with_writer['requests_per_s']:.0f} req/s, p99 {_ms(with_writer['p99_ms'])} "
+                    f"(×{ratios['writer_throughput_ratio']:.2f} / ×{ratios['writer_p99_ratio']:.2f} of "
+                    f"read-only {read_only['requests_per_s']:.0f} req/s, p99 {_ms(read_only['p99_ms'])})"
+                )
+            latency = f"{_ms(two['p50_ms'])} / {_ms(two['p99_ms'])}"
+            return f"{two['requests_per_s']:.0f} req/s, {latency}, {two['errors']} errors"
+
+        return pick
+
+    lines.append(
+        _row(
+            "HTTP, 1 worker, 2 clients + a writer every 0.5 s",
+            cells("mixed", mixed("writer")),
+            "≥ 0.8× read-only req/s, p99 ≤ 2×",
+        )
+    )
+    lines.append(
+        _row("HTTP, 2 workers, 8 clients", cells("mixed", mixed("two")), "≥ 300 req/s, p99 ≤ 50 ms at medium")
+    )
+
+    def replicas(write: str) -> Any:
+        def pick(p: dict[str, Any]) -> str:
+            row = next(r for r in p["rows"] if r["write"] == write)
+            return f"{_ms(row['p50_ms'])} / {_ms(row['p99_ms'])} (max {_ms(row['max_ms'])})"
+
+        return pick
+
+    for write in ("post a vacancy", "erase a graduate"):
+        lines.append(
+            _row(
+                f"two replicas: {write} on one, seen on the other, ms",
+                cells("replicas", replicas(write)),
+                "≤ 2 s" if write == "post a vacancy" else "",
+            )
+        )
 
     def ann(way: str) -> Any:
         def pick(p: dict[str, Any]) -> str:

@@ -123,3 +123,12 @@ def test_profile_samples_become_stages_scaled_to_the_measured_cpu(tmp_path: Path
         "function": "list_for_vacancy (service/usecases/candidates.py)",
         "ms": 1.5,
     }
+
+
+def test_two_replicas_answer_each_other_s_writes_within_two_seconds(tiny_run: tuple[int, Path]) -> None:
+    _, results = tiny_run
+    payload = json.loads((results / "replicas-tiny.json").read_text(encoding="utf-8"))
+    if "skipped" in payload:
+        pytest.skip(payload["skipped"])
+    assert {row["write"] for row in payload["rows"]} == {"post a vacancy", "erase a graduate"}
+    assert all(row["max_ms"] <= payload["target_visible_s"] * 1000 for row in payload["rows"])
