@@ -121,6 +121,53 @@ def _cycle(items: list[Any]) -> Callable[[], Any]:
     return next_item
 
 
+def _approximate_candidates(
+    rows: list[dict[str, Any]], matcher: Any, index: Any, v_ids: list[str], n_queries: int
+) -> dict[str, Any]:
+    """Candidates (top 20) with the product's approximate retrieval switched on for this pool, as
+    ``TALENTMATCH_ANN_MIN_POOL=1`` does (hnswlib over the seeking graduates, the model's search settings),
+    and recall@20 of its answers against the exact ones; ``skipped`` without hnswlib."""
+    from dataclasses import replace
+
+    from models.ann import AnnOptions, build_graduate_ann, hnswlib_module
+    from models.pairs import RETRIEVAL
+
+    config = getattr(matcher, "config", None)
+    if hnswlib_module() is None or config is None or not hasattr(config, "ann_ef"):
+        return {"skipped": "hnswlib is not installed (pip install -e '.[ann]')"}
+    options = AnnOptions(min_pool=0, ef=config.ann_ef, shortlist=config.ann_shortlist, seed=config.seed)
+    graduates = index.graduates
+    start = time.perf_counter()
+    ann = build_graduate_ann(
+        graduates.ids.ids,
+        graduates.arrays.get(RETRIEVAL),
+        options,
+        live=graduates.live & graduates.seeking,
+    )
+    build_s = time.perf_counter() - start
+    approximate = replace(index, ann=ann)
+    asked = v_ids[: min(len(v_ids), 100)]
+    overlap = []
+    for vacancy in asked:
+        exact = {m.graduate_id for m in matcher.candidates_for(vacancy, index=index, limit=20).items}
+        found = {m.graduate_id for m in matcher.candidates_for(vacancy, index=approximate, limit=20).items}
+        overlap.append(len(exact & found) / max(1, len(exact)))
+    next_v = _cycle(v_ids)
+    _case(
+        rows,
+        "candidates, approximate retrieval (top 20)",
+        {"ours": lambda: matcher.candidates_for(next_v(), index=approximate, limit=20)},
+        n_queries,
+    )
+    return {
+        "build_s": round(build_s, 1),
+        "ef": options.ef,
+        "shortlist": options.shortlist,
+        "recall_at_20": round(float(np.mean(overlap)), 4),
+        "queries_for_recall": len(asked),
+    }
+
+
 def run(bench: Bench) -> dict[str, Any]:
     from models.features import market_frames
     from models.keyword import KeywordMatcher
@@ -179,6 +226,7 @@ def run(bench: Bench) -> dict[str, Any]:
         },
         n_queries,
     )
+    approximate = _approximate_candidates(rows, matcher, index, v_ids, n_queries)
     _case(
         rows,
         "candidates, cold vacancy",
@@ -276,7 +324,13 @@ def run(bench: Bench) -> dict[str, Any]:
 
     print_table(
         f"In-process serving, {bench.scale}: {len(pool.graduates):,} seeking graduates, "
-        f"{len(pool.vacancies):,} vacancies ({len(open_vacancies):,} open); index built in {index_s:.1f} s",
+        f"{len(pool.vacancies):,} vacancies ({len(open_vacancies):,} open); index built in {index_s:.1f} s"
+        + (
+            ""
+            if "skipped" in approximate
+            else f"; approximate retrieval: hnswlib built in {approximate['build_s']} s, answers' recall@20 "
+            f"{approximate['recall_at_20']:.3f} against exact"
+        ),
         rows,
     )
     payload = {
@@ -287,6 +341,7 @@ def run(bench: Bench) -> dict[str, Any]:
         },
         "model_version": loaded.version,
         "index_build_s": round(index_s, 2),
+        "approximate": approximate,
         "keyword_index_build_s": round(keyword_index_s, 2),
         "rows": rows,
         "targets": TARGETS,
