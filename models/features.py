@@ -94,6 +94,8 @@ def graduate_frame(graduates: pd.DataFrame, programs: pd.DataFrame, schools: pd.
 
     List columns become lists (never NaN); unknown programmes give empty strings.
     """
+    if len(graduates) <= FEW_ROWS and len(programs) and len(schools):
+        return _few_graduates(graduates, programs, schools)
     frame = graduates.reset_index(drop=True).copy()
     prog = programs.set_index(C.program) if len(programs) else None
     school_district = schools.set_index(C.school)[C.district] if len(schools) else pd.Series(dtype=object)
@@ -111,6 +113,32 @@ def graduate_frame(graduates: pd.DataFrame, programs: pd.DataFrame, schools: pd.
     for column in (C.education, C.major, C.status):
         frame[column] = frame[column].map(_text)
     return frame
+
+
+def _few_graduates(graduates: pd.DataFrame, programs: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
+    """:func:`graduate_frame` of a few rows (a graduate written, or given as data) in plain Python: the
+    same frame, without pandas' fixed cost per column (~4 ms a written graduate at 9 columns)."""
+    frame = graduates.reset_index(drop=True)
+    program_ids = [_text(p) for p in frame[C.program].tolist()]
+    asked = programs[programs[C.program].isin(program_ids)]
+    prog = {
+        row[0]: row[1:]
+        for row in asked[[C.program, C.school, C.kind, C.sponsor]].itertuples(index=False, name=None)
+    }
+    missing = (math.nan, math.nan, math.nan)
+    school = [_text(prog.get(p, missing)[0]) for p in program_ids]
+    district_of = dict(zip(schools[C.school].tolist(), schools[C.district].tolist(), strict=True))
+    columns: dict[str, Any] = {name: frame[name] for name in frame.columns}
+    columns[C.program] = program_ids
+    for name in (C.skills, C.preferred_districts):
+        columns[name] = [_as_list(v) for v in frame[name].tolist()]
+    for name in (C.education, C.major, C.status):
+        columns[name] = [_text(v) for v in frame[name].tolist()]
+    columns[C.school] = school
+    columns[GRADUATE_KIND] = [_text(prog.get(p, missing)[1]) for p in program_ids]
+    columns[C.sponsor] = [_text(prog.get(p, missing)[2]) for p in program_ids]
+    columns[SCHOOL_DISTRICT] = [_text(district_of.get(s, math.nan)) for s in school]
+    return pd.DataFrame(columns)
 
 
 def vacancy_frame(vacancies: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from models.features import FeatureSpace, market_frames
 from tests.bundles import tiny_market
@@ -43,3 +44,27 @@ def test_salary_bands_are_those_of_the_row_mean_of_the_ends_given() -> None:
     expected = ["na" if np.isnan(m) else f"b{np.searchsorted(SALARY_EDGES, m, side='right')}" for m in mid]
     bands = salary_band(low, high)
     assert bands.tolist() == expected and bands.index.tolist() == list(range(5, 14))
+
+
+def test_a_few_graduates_make_the_frame_many_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    import models.features as features
+
+    market = tiny_market()
+    graduates = market.graduates.copy()
+    graduates.loc[graduates.index[:4], "program_id"] = [
+        "nope",
+        None,
+        f" {graduates['program_id'].iat[5]} ",
+        np.nan,
+    ]
+    graduates.loc[graduates.index[4], "skills"] = None
+    graduates.loc[graduates.index[5], "preferred_districts"] = np.nan
+    graduates.loc[graduates.index[6], "major"] = None
+    for rows in ([0], [1], [2, 3], [4, 5, 6], list(range(len(graduates)))):
+        few = features.graduate_frame(graduates.iloc[rows], market.programs, market.schools)
+        monkeypatch.setattr(features, "FEW_ROWS", -1)  # through pandas, as a full build
+        many = features.graduate_frame(graduates.iloc[rows], market.programs, market.schools)
+        monkeypatch.undo()
+        pd.testing.assert_frame_equal(few, many)
