@@ -25,6 +25,7 @@ from models.features import (
     SCHOOL_DISTRICT,
     SEGMENT,
     market_frames,
+    salary_mid,
 )
 from models.growth import reserved, reserved_csr
 from models.ids import IdMap
@@ -345,7 +346,7 @@ def build_vacancy_block(
 ) -> VacancyBlock:
     """Arrays of the joined vacancy ``frame`` (see :func:`models.features.vacancy_frame`)."""
     closes_ns = time_ns_array(frame[C.closes_at])
-    salary = frame[[C.salary_min, C.salary_max]].mean(axis=1, skipna=True)
+    salary = salary_mid(frame[C.salary_min], frame[C.salary_max])
     block = VacancyBlock(
         ids=IdMap(frame[C.vacancy].astype(str)),
         required_lists=np.asarray(frame[C.required_skills].tolist() + [None], dtype=object)[:-1],
@@ -362,7 +363,7 @@ def build_vacancy_block(
         district=vocab.districts.rows(frame[C.district].to_numpy()).astype(np.int32),
         role=vocab.roles.rows(frame[C.role].to_numpy()).astype(np.int32),
         family=vocab.families.rows(frame[JOB_FAMILY].to_numpy()).astype(np.int32),
-        salary=salary.to_numpy(dtype=np.float32),
+        salary=salary.astype(np.float32),
         headcount=pd.to_numeric(frame[C.headcount], errors="coerce").fillna(1).to_numpy(dtype=np.float32),
     )
     if encoder is not None:

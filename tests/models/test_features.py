@@ -68,3 +68,28 @@ def test_a_few_graduates_make_the_frame_many_do(monkeypatch: pytest.MonkeyPatch)
         many = features.graduate_frame(graduates.iloc[rows], market.programs, market.schools)
         monkeypatch.undo()
         pd.testing.assert_frame_equal(few, many)
+
+
+def test_a_few_vacancies_make_the_frame_many_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    import models.features as features
+
+    market = tiny_market()
+    vacancies = market.vacancies.copy()
+    vacancies.loc[vacancies.index[:3], "enterprise_id"] = [
+        "nope",
+        None,
+        f" {vacancies['enterprise_id'].iat[4]} ",
+    ]
+    vacancies.loc[vacancies.index[3], "required_skills"] = None
+    vacancies.loc[vacancies.index[4], "preferred_skills"] = np.nan
+    vacancies.loc[vacancies.index[5], "role"] = None
+    vacancies.loc[vacancies.index[0], "closes_at"] = None
+    vacancies.loc[vacancies.index[1], "salary_min"] = None
+    for rows in ([0], [1], [2, 3], [4, 5], list(range(len(vacancies)))):
+        few = features.vacancy_frame(vacancies.iloc[rows], market.enterprises)
+        monkeypatch.setattr(features, "FEW_ROWS", -1)  # through pandas, as a full build
+        many = features.vacancy_frame(vacancies.iloc[rows], market.enterprises)
+        monkeypatch.undo()
+        pd.testing.assert_frame_equal(few, many)
