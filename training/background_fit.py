@@ -21,6 +21,7 @@ import shutil
 import signal
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 __all__ = ["BackgroundFit", "FitFailed"]
 
 _DATA, _RESULT = "data.pickle", "result.pickle"
+Then = Callable[["Matcher", "MarketData"], Any]
 
 
 class FitFailed(RuntimeError):
@@ -54,8 +56,9 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _fit(config: MatcherConfig, folder: str, parent: int) -> None:
-    """The child: fit on the pickled data and pickle ``("ok", matcher, seconds)`` or ``("error", exc)``."""
+def _fit(config: MatcherConfig, folder: str, parent: int, then: Then | None) -> None:
+    """The child: fit on the pickled data, then ``then(matcher, data)``; pickle ``("ok", matcher,
+    seconds, then's result)`` or ``("error", exc)``."""
     _die_with(parent)
     from models.matcher import Matcher
 
@@ -64,7 +67,12 @@ def _fit(config: MatcherConfig, folder: str, parent: int) -> None:
         with open(path / _DATA, "rb") as handle:
             data = pickle.load(handle)
         tick = time.perf_counter()
-        result: tuple[Any, ...] = ("ok", Matcher(config).fit(data), time.perf_counter() - tick)
+        matcher = Matcher(config).fit(data)
+        seconds = {"fit": time.perf_counter() - tick}
+        tick = time.perf_counter()
+        extra = None if then is None else then(matcher, data)
+        seconds["then"] = time.perf_counter() - tick
+        result: tuple[Any, ...] = ("ok", matcher, seconds, extra)
     except Exception as error:  # handed to the parent, which raises it as its own fit would
         result = ("error", error)
     with open(path / f"{_RESULT}.part", "wb") as handle:
@@ -75,26 +83,31 @@ def _fit(config: MatcherConfig, folder: str, parent: int) -> None:
 class BackgroundFit:
     """``Matcher(config).fit(data)`` started now in a spawned process; :meth:`result` waits for it.
 
+    ``then`` (picklable: a module-level function or a ``functools.partial`` of one) runs in the child on
+    the fitted matcher and the data, e.g. the model card's figures, which need nothing of the parent's.
     Use as a context manager: leaving it early (an error in the caller) stops the child and removes its
     files.
     """
 
-    def __init__(self, config: MatcherConfig, data: MarketData, *, workdir: Path) -> None:
+    def __init__(
+        self, config: MatcherConfig, data: MarketData, *, workdir: Path, then: Then | None = None
+    ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self._folder = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}fit-", dir=workdir))
         with open(self._folder / _DATA, "wb") as handle:
             pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
         self._process = multiprocessing.get_context("spawn").Process(
             target=_fit,
-            args=(config, str(self._folder), os.getpid()),
+            args=(config, str(self._folder), os.getpid(), then),
             name="talentmatch-final-fit",
             daemon=True,
         )
         self._process.start()
         log.info("fitting on all the data in process %s meanwhile", self._process.pid)
 
-    def result(self) -> tuple[Matcher, float]:
-        """The fitted matcher and the fit's seconds; raises what the fit raised, or :class:`FitFailed`."""
+    def result(self) -> tuple[Matcher, dict[str, float], Any]:
+        """The fitted matcher, the seconds of the fit and of ``then`` (``{"fit", "then"}``) and what
+        ``then`` returned; raises what the child raised, or :class:`FitFailed`."""
         self._process.join()
         try:
             with open(self._folder / _RESULT, "rb") as handle:
@@ -107,7 +120,7 @@ class BackgroundFit:
             self.close()
         if result[0] == "error":
             raise result[1]
-        return result[1], result[2]
+        return result[1], result[2], result[3]
 
     def close(self) -> None:
         """Stop the child if it still runs and remove its files."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import logging
 import math
@@ -500,7 +501,17 @@ def _train_locked(
         raise BadTrainingData("cannot make a time-based holdout: too few distinct event times")
     timings: dict[str, float] = {}
     # The artifact's fit on all the data needs nothing of the holdout's: with two cores it runs meanwhile.
-    background = BackgroundFit(config, data, workdir=registry.root) if settings.train_jobs >= 2 else None
+    # So do the model card's fairness figures, which the child computes right after it.
+    background = (
+        BackgroundFit(
+            config,
+            data,
+            workdir=registry.root,
+            then=functools.partial(model_fairness, as_of=snapshot.get("latest_event_at")),
+        )
+        if settings.train_jobs >= 2
+        else None
+    )
     with background or contextlib.nullcontext():
         return _fit_evaluate_write(
             registry,
@@ -581,13 +592,14 @@ def _fit_evaluate_write(
         log.info("refitting on all the data for the artifact")
         final = TrainedMatcher(config).fit(data, progress=not quiet)
         timings["fit_all_seconds"] = time.perf_counter() - tick
+        tick = time.perf_counter()
+        fairness = model_fairness(final, data, snapshot.get("latest_event_at"))
+        timings["fairness_seconds"] = time.perf_counter() - tick
     else:
-        final, timings["fit_all_seconds"] = background.result()
+        final, seconds, fairness = background.result()
+        timings["fit_all_seconds"], timings["fairness_seconds"] = seconds["fit"], seconds["then"]
         timings["fit_all_waited_seconds"] = time.perf_counter() - tick
     non_finite += [f"final {name}" for name in arrays_finite(final)]
-    tick = time.perf_counter()
-    fairness = model_fairness(final, data, snapshot.get("latest_event_at"))
-    timings["fairness_seconds"] = time.perf_counter() - tick
 
     decision = decide(metrics, non_finite=non_finite, tolerance=settings.gate_tolerance, force=force)
     previous_version = current.version if current else _safe_current(registry)

@@ -494,6 +494,9 @@ def test_a_second_process_fits_the_same_artifact(world: World, tmp_path: Path) -
     ]
     assert answers[0] == answers[1]
     assert versions[1].manifest["evaluation"]["metrics"] == versions[2].manifest["evaluation"]["metrics"]
+    # The model card's fairness figures, computed by the child after its fit, are the same too.
+    assert versions[2].manifest.get("fairness") is not None
+    assert versions[1].manifest["fairness"] == versions[2].manifest["fairness"]
 
 
 def test_the_second_process_raises_its_error_and_stops_with_the_run(world: World, tmp_path: Path) -> None:
