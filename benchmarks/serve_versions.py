@@ -66,7 +66,7 @@ else:
             out[name] = {"p50": cpu[len(cpu) // 2], "p99": cpu[int(len(cpu) * 0.99)]}
     out["load"] = os.getloadavg()[0]
     print(json.dumps(out))
-""".replace("QUERIES", str(QUERIES))
+"""
 
 
 def _worktree(root: Path, revision: str) -> tuple[str, Path]:
@@ -81,9 +81,17 @@ def _worktree(root: Path, revision: str) -> tuple[str, Path]:
     return commit, path
 
 
-def _child(tree: Path, data: Path, model: Path, mode: str) -> str:
+def _child(tree: Path, data: Path, model: Path, mode: str, queries: int = QUERIES) -> str:
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(tree), str(data), str(model), mode],
+        [
+            sys.executable,
+            "-c",
+            CHILD.replace("QUERIES", str(queries)),
+            str(tree),
+            str(data),
+            str(model),
+            mode,
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -92,7 +100,9 @@ def _child(tree: Path, data: Path, model: Path, mode: str) -> str:
     return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
 
 
-def run(before: str, after: str, *, scale: str, rounds: int, cache: Path, seed: int = 7) -> dict[str, Any]:
+def run(
+    before: str, after: str, *, scale: str, rounds: int, cache: Path, seed: int = 7, queries: int = QUERIES
+) -> dict[str, Any]:
     from training.demo import generate
 
     cache.mkdir(parents=True, exist_ok=True)
@@ -110,7 +120,7 @@ def run(before: str, after: str, *, scale: str, rounds: int, cache: Path, seed: 
     for r in range(rounds):
         for commit, tree in trees.items():
             model = cache / f"model-{commit}-{scale}-{seed}.pickle"
-            measured[commit].append(json.loads(_child(tree, data, model, "measure")))
+            measured[commit].append(json.loads(_child(tree, data, model, "measure", queries)))
             print(f"round {r + 1} {commit}: {measured[commit][-1]}", flush=True)
     first, second = list(trees)
     rows = []
