@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 from benchmarks.common import RESULTS_DIR, latencies_ms, percentiles, print_table
 from benchmarks.world import Bench
 from models.ids import IdMap
+from models.index import NOT_ROW_FIELDS
 
 
 def _take(value: Any, rows: np.ndarray) -> Any:
@@ -39,7 +40,7 @@ def resample_block(block: Any, n: int, *, prefix: str, seed: int) -> Any:
     values = {}
     for f in dataclasses.fields(block):
         value = getattr(block, f.name)
-        if f.name in ("order", "sorted_rows", "buffers"):
+        if f.name in NOT_ROW_FIELDS:
             continue  # not one value per row: the resampled block is in row order, over its own arrays
         if f.name == "ids":
             values[f.name] = IdMap(np.char.add(prefix, np.arange(n).astype(str)).astype(object))

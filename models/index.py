@@ -162,6 +162,10 @@ def _education(values: pd.Series) -> np.ndarray:
     return values.map(EDUCATION_RANK).fillna(-1).to_numpy(dtype=np.int8)
 
 
+# GraduateBlock fields that are not one value per row.
+NOT_ROW_FIELDS = ("order", "sorted_rows", "buffers")
+
+
 @dataclass
 class GraduateBlock:
     ids: IdMap
@@ -234,7 +238,7 @@ class GraduateBlock:
         values: dict[str, Any] = {}
         for column in fields(self):
             value = getattr(self, column.name)
-            if column.name in _NOT_ROWS:
+            if column.name in NOT_ROW_FIELDS:
                 continue
             if isinstance(value, IdMap):
                 ids = IdMap.__new__(IdMap)
@@ -271,10 +275,6 @@ class GraduateBlock:
             appended = self.skills[covered:][:, columns]
             scores = np.vstack([scores, np.asarray(appended @ wanted[columns])])
         return scores
-
-
-# GraduateBlock fields that are not one value per row.
-_NOT_ROWS = ("order", "sorted_rows", "buffers")
 
 
 @dataclass

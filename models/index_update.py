@@ -26,6 +26,7 @@ from models.features import graduate_frame, vacancy_frame
 from models.growth import appended, appended_csr
 from models.ids import IdMap, Splice
 from models.index import (
+    NOT_ROW_FIELDS,
     Encoder,
     GraduateBlock,
     MatchIndex,
@@ -140,7 +141,7 @@ def _appended(
     for column in fields(block):
         name, old = column.name, getattr(kept, column.name)
         fresh = getattr(new, name)
-        if name in ("order", "sorted_rows", "buffers"):
+        if name in NOT_ROW_FIELDS:
             continue
         if name == "live":
             values[name] = np.concatenate([kept.live, fresh])
@@ -185,7 +186,7 @@ def _in_id_order(block: GraduateBlock) -> GraduateBlock:
     values: dict[str, Any] = {}
     for column in fields(block):
         name, old = column.name, getattr(block, column.name)
-        if name in ("order", "sorted_rows", "buffers"):
+        if name in NOT_ROW_FIELDS:
             continue
         if isinstance(old, IdMap):
             values[name] = IdMap(old.ids[rows])
@@ -231,7 +232,7 @@ def _updated_block(
     new = build(frame.iloc[order].reset_index(drop=True)) if new_ids else None
     values: dict[str, Any] = {}
     for column in fields(block):
-        if column.name in ("order", "sorted_rows", "buffers"):
+        if column.name in NOT_ROW_FIELDS:
             continue  # a splice leaves the rows in id order, over arrays of their own
         old = getattr(block, column.name)
         fresh = None if new is None else getattr(new, column.name)
