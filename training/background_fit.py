@@ -105,6 +105,10 @@ class BackgroundFit:
         self._process.start()
         log.info("fitting on all the data in process %s meanwhile", self._process.pid)
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
     def result(self) -> tuple[Matcher, dict[str, float], Any]:
         """The fitted matcher, the seconds of the fit and of ``then`` (``{"fit", "then"}``) and what
         ``then`` returned; raises what the child raised, or :class:`FitFailed`."""

@@ -596,6 +596,7 @@ def _fit_evaluate_write(
         fairness = model_fairness(final, data, snapshot.get("latest_event_at"))
         timings["fairness_seconds"] = time.perf_counter() - tick
     else:
+        log.info("waiting for the fit on all the data (process %s)", background.pid)
         final, seconds, fairness = background.result()
         timings["fit_all_seconds"], timings["fairness_seconds"] = seconds["fit"], seconds["then"]
         timings["fit_all_waited_seconds"] = time.perf_counter() - tick

@@ -215,15 +215,37 @@ def _train(world: Trained) -> tuple[list[str], dict[str, str]]:
     return [*CLI, "train", "--config", str(world.config), "--force", "--quiet"], env
 
 
-def _kill_train_after(world: Trained, marker: str, delay: float) -> None:
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _kill_train_after(world: Trained, marker: str, delay: float, *, jobs: int) -> None:
+    """Start a train with ``jobs`` processes, kill -9 it ``delay`` s after ``marker`` is logged; with a
+    second process, that one must die with it."""
     command, env = _train(world)
     process = subprocess.Popen(
         command,
-        env=env,
+        env={**env, "TALENTMATCH_TRAIN_JOBS": str(jobs)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
+    children: list[int] = []
     try:
         assert process.stderr is not None
         for line in process.stderr:
@@ -232,10 +254,17 @@ def _kill_train_after(world: Trained, marker: str, delay: float) -> None:
         else:
             pytest.fail(f"train ended before {marker!r}")
         time.sleep(delay)
+        children = _children(process.pid)
         process.send_signal(signal.SIGKILL)
     finally:
         process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL, "train finished before the kill"
+    if jobs >= 2:
+        assert children, "the fit on all the data runs in a second process"
+    deadline = time.monotonic() + 10
+    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(c) for c in children), "a fit outlived the killed train"
 
 
 @pytest.mark.slow
@@ -244,14 +273,21 @@ def test_kill_9_during_train_changes_nothing_and_the_next_train_works(world: Tra
     with TestClient(create_app(world.settings)) as client:
         headers = {"Authorization": f"Bearer {world.key}"}
         assert client.get("/healthz").json()["model_version"] == world.version
-        for marker, delay in (("fitting on events before", 0.5), ("refitting on all the data", 0.0)):
-            _kill_train_after(world, marker, delay)
+        for marker, delay, jobs in (
+            ("fitting on events before", 0.5, 1),
+            ("refitting on all the data", 0.0, 1),
+            ("fitting on events before", 0.5, 2),
+            ("waiting for the fit on all the data", 0.0, 2),
+        ):
+            _kill_train_after(world, marker, delay, jobs=jobs)
             assert registry.current_version() == world.version
             # Killed while fitting, nothing is written; killed (on a fast machine) just after the atomic write
             # of the new version but before it is promoted, that version is whole. Never a half-written one.
             for version in registry.versions():
                 registry.verify(version)
-            assert not any(p.name.startswith(".tmp-") for p in world.settings.artifacts_dir.iterdir())
+            # At most the second process's working folder is left (the next train's clean_temp removes it).
+            left = [p.name for p in world.settings.artifacts_dir.iterdir() if p.name.startswith(".tmp-")]
+            assert all(name.startswith(".tmp-fit-") for name in left), left
             reload = client.post("/api/v1/admin/models/reload", headers=headers).json()
             assert reload["serving_version"] == world.version and reload["changed"] is False
     command, env = _train(world)
