@@ -159,7 +159,15 @@ def _missing(value: object) -> bool:
 
 
 def _education(values: pd.Series) -> np.ndarray:
-    return values.map(EDUCATION_RANK).fillna(-1).to_numpy(dtype=np.int8)
+    """Education ranks (``-1``: missing or unknown), by dictionary lookups (``Series.map`` costs ~0.2 ms
+    whatever the size: most of it for a written row)."""
+    ranks = (EDUCATION_RANK.get(v, -1) if isinstance(v, str) else -1 for v in values.tolist())
+    return np.fromiter(ranks, dtype=np.int8, count=len(values))
+
+
+def _lengths(values: pd.Series) -> np.ndarray:
+    """``len`` of each list of a list column, as float32."""
+    return np.fromiter((len(v) for v in values.tolist()), dtype=np.float32, count=len(values))
 
 
 # GraduateBlock fields that are not one value per row.
@@ -312,7 +320,7 @@ def build_graduate_block(
         ids=IdMap(frame[C.graduate].astype(str)),
         skill_lists=np.asarray(frame[C.skills].tolist() + [None], dtype=object)[:-1],
         skills=skills,
-        n_skills=frame[C.skills].map(len).to_numpy(dtype=np.float32),
+        n_skills=_lengths(frame[C.skills]),
         education=_education(frame[C.education]),
         seeking=(frame[C.status] == "seeking").to_numpy(),
         program=vocab.programs.rows(frame[C.program].to_numpy()).astype(np.int32),
@@ -353,8 +361,8 @@ def build_vacancy_block(
         preferred_lists=np.asarray(frame[C.preferred_skills].tolist() + [None], dtype=object)[:-1],
         required=list_matrix(frame[C.required_skills], vocab.skills),
         preferred=list_matrix(frame[C.preferred_skills], vocab.skills),
-        n_required=frame[C.required_skills].map(len).to_numpy(dtype=np.float32),
-        n_preferred=frame[C.preferred_skills].map(len).to_numpy(dtype=np.float32),
+        n_required=_lengths(frame[C.required_skills]),
+        n_preferred=_lengths(frame[C.preferred_skills]),
         min_education=_education(frame[C.min_education]),
         open=(frame[C.status] == "open").to_numpy(),
         closes_at=closes_ns.astype(np.int64),
