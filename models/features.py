@@ -181,10 +181,13 @@ def _few_vacancies(vacancies: pd.DataFrame, enterprises: pd.DataFrame) -> pd.Dat
     segments = [_text(segment_of.get(e, math.nan)) for e in enterprise_ids]
     columns[SEGMENT] = segments
     columns[JOB_FAMILY] = [f"{s}/{r}" for s, r in zip(segments, columns[C.role], strict=True)]
+    # Columns already of the type the conversion gives are kept as they are (what it would return).
     for name in (C.posted_at, C.closes_at):
-        columns[name] = pd.to_datetime(frame[name], errors="coerce")
+        if columns[name].dtype != "datetime64[ns]":
+            columns[name] = pd.to_datetime(frame[name], errors="coerce")
     for name in (C.salary_min, C.salary_max):
-        columns[name] = pd.to_numeric(frame[name], errors="coerce")
+        if columns[name].dtype != np.float64:
+            columns[name] = pd.to_numeric(frame[name], errors="coerce")
     return pd.DataFrame(columns)
 
 
