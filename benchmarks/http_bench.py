@@ -22,6 +22,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +115,28 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@contextmanager
+def served(env: dict[str, str], log: Path, *, workers: int = 1) -> Iterator[str]:
+    """``talentmatch serve`` (this source tree, ``workers`` workers) with ``env`` on a free port, its output
+    in ``log``; yields the base URL once a trained model serves, and stops the server afterwards."""
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    command, root = _talentmatch()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*command, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)],
+            cwd=root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_ready(base, process, timeout=600, log=log)
+            yield base
+        finally:
+            stop_server(process)
 
 
 async def _load(

@@ -21,7 +21,6 @@ import asyncio
 import os
 import random
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -33,7 +32,7 @@ from typing import Any
 import httpx
 
 from benchmarks.common import percentiles, print_table
-from benchmarks.http_bench import HOST, _load, _talentmatch, ensure_store, free_port, stop_server, wait_ready
+from benchmarks.http_bench import _load, ensure_store, served
 from benchmarks.world import Bench
 
 TARGETS = {
@@ -48,29 +47,14 @@ WRITE_EVERY_S = 0.5
 @contextmanager
 def serving(bench: Bench, store: Path, *, workers: int) -> Iterator[str]:
     """``talentmatch serve --workers N`` on ``store``; yields its base URL once a trained model serves."""
-    port = free_port()
-    base = f"http://{HOST}:{port}"
     env = {
         **os.environ,
         "TALENTMATCH_DATABASE_URL": f"sqlite:///{store.resolve()}",
         "TALENTMATCH_ARTIFACTS_DIR": str(bench.artifacts_dir.resolve()),
         "TALENTMATCH_RATE_LIMIT_PER_MINUTE": "0",
     }
-    command, root = _talentmatch()
-    log_path = store.with_name(f"serve-{workers}.log")
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*command, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)],
-            cwd=root,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_ready(base, process, timeout=600)
-            yield base
-        finally:
-            stop_server(process)
+    with served(env, store.with_name(f"serve-{workers}.log"), workers=workers) as base:
+        yield base
 
 
 def _warm(base: str, headers: dict[str, str], paths: list[str], n: int) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
 import tempfile
 import time
 import uuid
@@ -31,7 +30,7 @@ from typing import Any
 import httpx
 
 from benchmarks.common import percentiles, print_table
-from benchmarks.http_bench import HOST, _talentmatch, free_port, stop_server, wait_ready
+from benchmarks.http_bench import served
 from benchmarks.world import Bench
 
 POSTGRES_URL = os.environ.get(
@@ -69,28 +68,14 @@ def _schema() -> Iterator[str | None]:
 
 @contextmanager
 def _replica(bench: Bench, url: str, log: Path) -> Iterator[str]:
-    port = free_port()
-    base = f"http://{HOST}:{port}"
     env = {
         **os.environ,
         "TALENTMATCH_DATABASE_URL": url,
         "TALENTMATCH_ARTIFACTS_DIR": str(bench.artifacts_dir.resolve()),
         "TALENTMATCH_RATE_LIMIT_PER_MINUTE": "0",
     }
-    command, root = _talentmatch()
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*command, "serve", "--host", HOST, "--port", str(port)],
-            cwd=root,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_ready(base, process, timeout=600)
-            yield base
-        finally:
-            stop_server(process)
+    with served(env, log) as base:
+        yield base
 
 
 def _until(check: Callable[[], bool], timeout: float = 30.0) -> tuple[float, int]:
