@@ -18,6 +18,11 @@ from service.store.session import make_engine, make_sessionmaker
 from service.usecases.limits import RedisRateLimiter
 from training.registry import LoadedModel
 
+# Tests train tiny models, for which a second training process costs more (spawn, imports, pickles) than it
+# saves: one process unless a test asks for two (tests/training/test_pipeline.py and the crash-safety test
+# train with TALENTMATCH_TRAIN_JOBS=2 on purpose).
+os.environ.setdefault("TALENTMATCH_TRAIN_JOBS", "1")
+
 POSTGRES_URL = os.environ.get(
     "TALENTMATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
