@@ -513,148 +513,109 @@ def _train_locked(
         else None
     )
     with background or contextlib.nullcontext():
-        return _fit_evaluate_write(
-            registry,
-            settings,
-            data=data,
-            bundle=bundle,
-            config=config,
-            current=current,
-            split=split,
-            mode=mode,
-            snapshot=snapshot,
-            background=background,
-            timings=timings,
-            force=force,
-            quiet=quiet,
-            seed=seed,
-            started=started,
-        )
+        # Imported here: checking the data needs no model code.
+        from models.keyword import KeywordMatcher
+        from models.matcher import Matcher as TrainedMatcher
 
-
-def _fit_evaluate_write(
-    registry: Registry,
-    settings: TrainSettings,
-    *,
-    data: MarketData,
-    bundle: Path | None,
-    config: MatcherConfig,
-    current: LoadedModel | None,
-    split: Split,
-    mode: str | None,
-    snapshot: dict[str, Any],
-    background: BackgroundFit | None,
-    timings: dict[str, float],
-    force: bool,
-    quiet: bool,
-    seed: int | None,
-    started: float,
-) -> TrainOutcome:
-    """The rest of a run: the holdout fit, the evaluation, the artifact's fit (or its result from
-    ``background``), the gate, the version written and promoted."""
-    # Imported here: checking the data needs no model code.
-    from models.keyword import KeywordMatcher
-    from models.matcher import Matcher as TrainedMatcher
-
-    tick = time.perf_counter()
-    log.info("fitting on events before %s for the holdout evaluation", split.cut)
-    candidate = TrainedMatcher(config).fit(split.train, progress=not quiet)
-    timings["fit_holdout_seconds"] = time.perf_counter() - tick
-
-    matchers: dict[str, Matcher] = {"new": candidate, "keyword": KeywordMatcher().fit(split.train)}
-    same_as_new = False
-    if current is not None and mode == MODE_ARTIFACT:
-        matchers["current"] = current.matcher
-    elif current is not None and mode == MODE_REFIT:
-        current_config = _config_from_manifest(current.manifest, config)
-        same_as_new = current_config == config
-        if not same_as_new:
-            log.info("refitting the current model's parameters on the same events for the comparison")
-            matchers["current"] = TrainedMatcher(current_config).fit(split.train, progress=not quiet)
-    tick = time.perf_counter()
-    metrics, reliability = _evaluate(matchers, split, ground_truth_of(bundle))
-    if current is not None and "current" not in metrics and not same_as_new:
-        mode = None  # could not be scored: judged against the keyword matcher only
-    if same_as_new:
-        # The current model's parameters retrained on these events would be this very candidate.
-        metrics["current"] = dict(metrics["new"]) if metrics["new"] is not None else None
-        if "new" in reliability:
-            reliability["current"] = reliability["new"]
-    metrics.setdefault("current", None)
-    timings["evaluate_seconds"] = time.perf_counter() - tick
-
-    non_finite = [f"holdout-fit {name}" for name in arrays_finite(candidate)]
-    if not _holdout_scores_finite(candidate, data, split.test):
-        non_finite.append("holdout scores")
-
-    tick = time.perf_counter()
-    if background is None:
-        log.info("refitting on all the data for the artifact")
-        final = TrainedMatcher(config).fit(data, progress=not quiet)
-        timings["fit_all_seconds"] = time.perf_counter() - tick
         tick = time.perf_counter()
-        fairness = model_fairness(final, data, snapshot.get("latest_event_at"))
-        timings["fairness_seconds"] = time.perf_counter() - tick
-    else:
-        log.info("waiting for the fit on all the data (process %s)", background.pid)
-        final, seconds, fairness = background.result()
-        timings["fit_all_seconds"], timings["fairness_seconds"] = seconds["fit"], seconds["then"]
-        timings["fit_all_waited_seconds"] = time.perf_counter() - tick
-    non_finite += [f"final {name}" for name in arrays_finite(final)]
+        log.info("fitting on events before %s for the holdout evaluation", split.cut)
+        candidate = TrainedMatcher(config).fit(split.train, progress=not quiet)
+        timings["fit_holdout_seconds"] = time.perf_counter() - tick
 
-    decision = decide(metrics, non_finite=non_finite, tolerance=settings.gate_tolerance, force=force)
-    previous_version = current.version if current else _safe_current(registry)
-    current_latest = (current.manifest.get("data") or {}).get("latest_event_at") if current else None
-    manifest = {
-        "model": "models.matcher.Matcher",
-        "data": snapshot,
-        "parameters": config.to_dict(),
-        "seed": seed,
-        "libraries": library_versions(),
-        "evaluation": {
-            "k": HOLDOUT_K,
-            "cut": pd.Timestamp(split.cut).isoformat() if split.cut is not None else None,
-            "train_interactions": len(split.train.interactions),
-            "test_interactions": len(split.test.interactions),
-            "current_version": current.version if current else None,
-            "current_latest_event_at": current_latest,
-            # artifact: the serving model as it is, on events it never saw; refit: its parameters
-            # refitted on the candidate's training events (see choose_split).
-            "current_mode": mode if current else None,
-            "metrics": metrics,
-            # Per model: ECE and, per equal-mass bin of its score, the mean score, the observed success
-            # share and the number of pairs (the holdout's exposed pairs).
-            "reliability": reliability,
-        },
-        "gate": {
-            "passed": decision.passed,
-            "promote": decision.promote,
-            "forced": force and not decision.passed and decision.promote,
-            "tolerance": settings.gate_tolerance,
-            "reasons": decision.reasons,
-        },
-        "timings": {k: round(v, 3) for k, v in timings.items()},
-    }
-    selection = selection_of(final)
-    if selection is not None:
-        manifest["selection"] = selection
-    if fairness is not None:
-        manifest["fairness"] = fairness
-    version = registry.write_version(final.save, manifest, created_at=datetime.now(UTC))
-    promoted = False
-    if decision.promote:
-        registry.promote(version)
-        promoted = True
-    registry.prune(settings.keep_versions)
-    log.info("train finished in %.1f s", time.perf_counter() - started)
-    return TrainOutcome(
-        version=version,
-        promoted=promoted,
-        gate=decision,
-        metrics=metrics,
-        previous_version=previous_version,
-        manifest=registry.manifest(version),
-    )
+        matchers: dict[str, Matcher] = {"new": candidate, "keyword": KeywordMatcher().fit(split.train)}
+        same_as_new = False
+        if current is not None and mode == MODE_ARTIFACT:
+            matchers["current"] = current.matcher
+        elif current is not None and mode == MODE_REFIT:
+            current_config = _config_from_manifest(current.manifest, config)
+            same_as_new = current_config == config
+            if not same_as_new:
+                log.info("refitting the current model's parameters on the same events for the comparison")
+                matchers["current"] = TrainedMatcher(current_config).fit(split.train, progress=not quiet)
+        tick = time.perf_counter()
+        metrics, reliability = _evaluate(matchers, split, ground_truth_of(bundle))
+        if current is not None and "current" not in metrics and not same_as_new:
+            mode = None  # could not be scored: judged against the keyword matcher only
+        if same_as_new:
+            # The current model's parameters retrained on these events would be this very candidate.
+            metrics["current"] = dict(metrics["new"]) if metrics["new"] is not None else None
+            if "new" in reliability:
+                reliability["current"] = reliability["new"]
+        metrics.setdefault("current", None)
+        timings["evaluate_seconds"] = time.perf_counter() - tick
+
+        non_finite = [f"holdout-fit {name}" for name in arrays_finite(candidate)]
+        if not _holdout_scores_finite(candidate, data, split.test):
+            non_finite.append("holdout scores")
+
+        tick = time.perf_counter()
+        if background is None:
+            log.info("refitting on all the data for the artifact")
+            final = TrainedMatcher(config).fit(data, progress=not quiet)
+            timings["fit_all_seconds"] = time.perf_counter() - tick
+            tick = time.perf_counter()
+            fairness = model_fairness(final, data, snapshot.get("latest_event_at"))
+            timings["fairness_seconds"] = time.perf_counter() - tick
+        else:
+            log.info("waiting for the fit on all the data (process %s)", background.pid)
+            final, seconds, fairness = background.result()
+            timings["fit_all_seconds"], timings["fairness_seconds"] = seconds["fit"], seconds["then"]
+            timings["fit_all_waited_seconds"] = time.perf_counter() - tick
+        non_finite += [f"final {name}" for name in arrays_finite(final)]
+
+        decision = decide(metrics, non_finite=non_finite, tolerance=settings.gate_tolerance, force=force)
+        previous_version = current.version if current else _safe_current(registry)
+        current_latest = (current.manifest.get("data") or {}).get("latest_event_at") if current else None
+        manifest = {
+            "model": "models.matcher.Matcher",
+            "data": snapshot,
+            "parameters": config.to_dict(),
+            "seed": seed,
+            "libraries": library_versions(),
+            "evaluation": {
+                "k": HOLDOUT_K,
+                "cut": pd.Timestamp(split.cut).isoformat() if split.cut is not None else None,
+                "train_interactions": len(split.train.interactions),
+                "test_interactions": len(split.test.interactions),
+                "current_version": current.version if current else None,
+                "current_latest_event_at": current_latest,
+                # artifact: the serving model as it is, on events it never saw; refit: its parameters
+                # refitted on the candidate's training events (see choose_split).
+                "current_mode": mode if current else None,
+                "metrics": metrics,
+                # Per model: ECE and, per equal-mass bin of its score, the mean score, the observed success
+                # share and the number of pairs (the holdout's exposed pairs).
+                "reliability": reliability,
+            },
+            "gate": {
+                "passed": decision.passed,
+                "promote": decision.promote,
+                "forced": force and not decision.passed and decision.promote,
+                "tolerance": settings.gate_tolerance,
+                "reasons": decision.reasons,
+            },
+            "timings": {k: round(v, 3) for k, v in timings.items()},
+        }
+        selection = selection_of(final)
+        if selection is not None:
+            manifest["selection"] = selection
+        if fairness is not None:
+            manifest["fairness"] = fairness
+        version = registry.write_version(final.save, manifest, created_at=datetime.now(UTC))
+        promoted = False
+        if decision.promote:
+            registry.promote(version)
+            promoted = True
+        registry.prune(settings.keep_versions)
+        log.info("train finished in %.1f s", time.perf_counter() - started)
+        return TrainOutcome(
+            version=version,
+            promoted=promoted,
+            gate=decision,
+            metrics=metrics,
+            previous_version=previous_version,
+            manifest=registry.manifest(version),
+        )
 
 
 FAIRNESS_VACANCIES = 300  # open vacancies sampled for the model card's fairness figures (seeded)
