@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from models.base import BaseMatcher
 from models.data import MarketData
 from models.index import GraduateBlock, MatchIndex, VacancyBlock
+from models.pairs import skills_held
 from models.results import Reason
 
 STATE_FILE = "keyword.joblib"
@@ -40,9 +41,7 @@ def skill_coverage(
         req = _held(vacancies.required, v_rows, skills)[0]
         pref = _held(vacancies.preferred, v_rows, skills)[0]
     else:
-        g_skills = graduates.skills[g_rows]
-        req = np.asarray(g_skills.multiply(vacancies.required[v_rows]).sum(axis=1)).ravel()
-        pref = np.asarray(g_skills.multiply(vacancies.preferred[v_rows]).sum(axis=1)).ravel()
+        req, pref = skills_held(graduates, g_rows, vacancies, v_rows)
     n_req, n_pref = vacancies.n_required[v_rows], vacancies.n_preferred[v_rows]
     required = np.where(n_req > 0, req / np.maximum(n_req, 1), 1.0)
     preferred = np.where(n_pref > 0, pref / np.maximum(n_pref, 1), 0.0)

@@ -127,6 +127,19 @@ class _RowEntries:
         return np.bincount(self.owner[held], minlength=n).astype(np.float32), ~held
 
 
+def skills_held(
+    graduates: GraduateBlock, g_rows: np.ndarray, vacancies: VacancyBlock, v_rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(required, preferred) skills of the vacancy the graduate holds, per aligned pair (float32 counts)."""
+    g_rows = np.asarray(g_rows, dtype=np.int64)
+    v_rows = np.asarray(v_rows, dtype=np.int64)
+    width = max(graduates.skills.shape[1], vacancies.required.shape[1], vacancies.preferred.shape[1])
+    held = _RowEntries(graduates.skills, g_rows, width)
+    required, _ = _RowEntries(vacancies.required, v_rows, width).matched(held, len(g_rows))
+    preferred, _ = _RowEntries(vacancies.preferred, v_rows, width).matched(held, len(g_rows))
+    return required, preferred
+
+
 def _missing_key_share(
     required: _RowEntries, missing: np.ndarray, shares: np.ndarray, enterprise: np.ndarray, n: int
 ) -> np.ndarray:
