@@ -130,6 +130,12 @@ class MatcherConfig:
     # "success": graduate side x employer side; "applied": the one-sided model of applications (ablation).
     target: str = "success"
     retrieval_pool: int = 300
+    # The sponsor's channel: up to this many rows of the query's sponsor join its pool whatever their
+    # retrieval scores (a vacancy's own order-class graduates; an order-class graduate's sponsor's open
+    # vacancies), best skill coverage first. The order class is trained for these jobs, and both sides
+    # expect to see them; the model still ranks them (``sponsor_match`` is one feature among the rest).
+    # 0 turns it off.
+    sponsor_pool: int = 150
     # LightFM scores as pair features too (costs a second LightFM fit on the earlier events); retrieval
     # always uses LightFM when ``use_lightfm``.
     lightfm_features: bool = False
@@ -457,13 +463,43 @@ class Matcher(BaseMatcher):
         everyone = _every_row(rows, others)  # the score columns as they are
         skill_scores = skill[:, 0] if everyone else skill[rows, 0]
         if lightfm is None:
-            return _top(rows, skill_scores, pool)
+            sponsored = self._sponsor_rows(query, query_row, others, rows, skill_scores, np.zeros(len(rows)))
+            return np.union1d(_top(rows, skill_scores, pool), sponsored)
         lightfm_scores = lightfm[:, 0] if everyone else lightfm[rows, 0]
         chosen = [
             _top_tie_broken(rows, skill_scores, lightfm_scores, pool // 2),
             _top(rows, lightfm_scores, pool // 2, untied=True),
+            self._sponsor_rows(query, query_row, others, rows, skill_scores, lightfm_scores),
         ]
         return fill_pool(np.unique(np.concatenate(chosen)), rows, skill_scores, lightfm_scores, k)
+
+    def _sponsor_rows(
+        self,
+        query: GraduateBlock | VacancyBlock,
+        query_row: int,
+        others: GraduateBlock | VacancyBlock,
+        rows: np.ndarray,
+        skill: np.ndarray,
+        lightfm: TieBreak,
+    ) -> np.ndarray:
+        """The sponsor's channel of a pool (``MatcherConfig.sponsor_pool``): those of ``rows`` on the other
+        side of the query's sponsorship, at most ``sponsor_pool`` of them by ``skill`` (ties by ``lightfm``).
+        A vacancy's are the seeking graduates of its employer's order classes; a graduate's, the open
+        vacancies of the sponsor of their order class (none outside one)."""
+        cap = self.config.sponsor_pool
+        if isinstance(query, VacancyBlock):
+            assert isinstance(others, GraduateBlock)
+            key, theirs = int(query.enterprise[query_row]), others.sponsor
+        else:
+            assert isinstance(others, VacancyBlock)
+            key, theirs = int(query.sponsor[query_row]), others.enterprise
+        if cap <= 0 or key < 0:
+            return np.zeros(0, dtype=np.int64)
+        hit = np.flatnonzero((theirs == key) if _every_row(rows, others) else (theirs[rows] == key))
+        if len(hit) > cap:
+            tie_break = lightfm(hit) if callable(lightfm) else lightfm[hit]
+            hit = hit[_top_tie_broken(np.arange(len(hit)), skill[hit], tie_break, cap)]
+        return rows[hit]
 
     def _retrieve_approximate(
         self,
@@ -503,6 +539,7 @@ class Matcher(BaseMatcher):
         chosen = [
             _top_tie_broken(rows, skill_scores, lightfm_of, half),
             rows[passing[_top(np.arange(len(passing)), lightfm_of(passing), half, untied=True)]],
+            self._sponsor_rows(query, query_row, graduates, rows, skill_scores, lightfm_of),
         ]
         return fill_pool(np.unique(np.concatenate(chosen)), rows, skill_scores, lightfm_of, k)
 
@@ -554,6 +591,16 @@ class Matcher(BaseMatcher):
             distinct[:, 1:] = chosen[:, 1:] != chosen[:, :-1]
             for j, i in enumerate(members):
                 pools[i] = chosen[j][distinct[j]]
+                sponsored = self._sponsor_rows(
+                    graduates,
+                    int(g_rows[i]),
+                    vacancies,
+                    rows,
+                    skill[j],
+                    np.zeros(len(rows)) if scores is None else scores[j],
+                )
+                if len(sponsored):
+                    pools[i] = np.union1d(pools[i], sponsored)
                 if scores is not None:
                     pools[i] = fill_pool(pools[i], rows, skill[j], scores[j], need)
         return pools

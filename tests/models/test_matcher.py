@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from pathlib import Path
 
@@ -253,6 +254,17 @@ def test_candidate_configurations_are_validated() -> None:
         MatcherConfig(target="clicks")
 
 
+def _sponsor_reference(
+    rows: np.ndarray, theirs: np.ndarray, key: int, skill: np.ndarray, lightfm: np.ndarray, cap: int
+) -> np.ndarray:
+    """The sponsor's channel of a pool by a full sort: those of ``rows`` whose sponsor/employer is ``key``,
+    the ``cap`` best by skill, then LightFM, then the lower row."""
+    if key < 0:
+        return np.zeros(0, dtype=np.int64)
+    hit = np.flatnonzero(theirs == key)
+    return rows[hit[np.lexsort((rows[hit], -lightfm[hit], -skill[hit]))[:cap]]]
+
+
 def _reference_candidates(
     matcher: Matcher, index: MatchIndex, vacancy: str, need: int
 ) -> tuple[list[str], np.ndarray]:
@@ -272,6 +284,15 @@ def _reference_candidates(
                     # then the lower row.
                     rows[np.lexsort((rows, -lightfm[rows, 0], -skill[rows, 0]))[:half]],
                     rows[np.argpartition(-lightfm[rows, 0], half - 1)[:half]],
+                    # The sponsor's channel: the employer's own order class, best skill first.
+                    _sponsor_reference(
+                        rows,
+                        index.graduates.sponsor[rows],
+                        index.vacancies.enterprise[vrow],
+                        skill[rows, 0],
+                        lightfm[rows, 0],
+                        matcher.config.sponsor_pool,
+                    ),
                 ]
             )
         )
@@ -380,3 +401,61 @@ def test_best_first_is_a_prefix_of_the_full_order() -> None:
         boundary = key[full[min(need, n) - 1]]
         if len(got) < n:  # cut short: exactly the best and every tie at the boundary
             assert set(np.flatnonzero(key >= boundary).tolist()) == set(got.tolist())
+
+
+def _with_sponsor_pool(trained: Matcher, cap: int) -> Matcher:
+    """``trained`` serving with another ``sponsor_pool`` (a retrieval setting: nothing learned changes)."""
+    matcher = copy.copy(trained)
+    matcher.config = replace(trained.config, sponsor_pool=cap)
+    return matcher
+
+
+@pytest.mark.parametrize("cap", [0, 5, 150])
+def test_the_sponsors_rows_join_the_pool_whatever_their_retrieval_scores(trained: Matcher, cap: int) -> None:
+    """An order-class graduate's pool holds their sponsor's open vacancies and a vacancy's pool its
+    employer's order-class graduates, even those retrieval ranks last; at most ``sponsor_pool`` of them,
+    best skill coverage first; the batched cohort pools are the same as one graduate's."""
+    matcher, without = _with_sponsor_pool(trained, cap), _with_sponsor_pool(trained, 0)
+    market = small_market(seed=5, n_graduates=3000, n_vacancies=600)
+    index = matcher.index(market)
+    graduates, vacancies = index.graduates, index.vacancies
+    pool = matcher.config.retrieval_pool
+
+    vrow = int(np.flatnonzero(np.isin(vacancies.enterprise, graduates.sponsor))[0])  # a sponsor's vacancy
+    rows = np.arange(len(graduates))
+    lightfm, skill = matcher._retrieval_scores(vacancies, np.array([vrow]), graduates)
+    assert lightfm is not None
+    got = matcher._retrieve(index, vacancies, vrow, graduates, rows, 10)
+    theirs = rows[graduates.sponsor == vacancies.enterprise[vrow]]
+    assert len(theirs) > pool  # more order-class graduates than a pool: the cap decides
+    expected = _sponsor_reference(
+        rows, graduates.sponsor, int(vacancies.enterprise[vrow]), skill[:, 0], lightfm[:, 0], cap
+    )
+    assert len(expected) == cap and set(expected.tolist()) <= set(got.tolist())
+    plain = without._retrieve(index, vacancies, vrow, graduates, rows, 10)
+    assert set(got.tolist()) == set(plain.tolist()) | set(expected.tolist())
+
+    # A graduate's side: every open vacancy of the sponsor, however low retrieval puts it.
+    g_all = np.flatnonzero(graduates.sponsor >= 0)[:40]
+    v_all = np.arange(len(vacancies))
+    assert len(v_all) > pool
+    for grow in g_all.tolist():
+        got = matcher._retrieve(index, graduates, grow, vacancies, v_all, 10)
+        plain = without._retrieve(index, graduates, grow, vacancies, v_all, 10)
+        lightfm, skill = matcher._retrieval_scores(graduates, np.array([grow]), vacancies)
+        assert lightfm is not None
+        expected = _sponsor_reference(
+            v_all, vacancies.enterprise, int(graduates.sponsor[grow]), skill[:, 0], lightfm[:, 0], cap
+        )
+        assert set(got.tolist()) == set(plain.tolist()) | set(expected.tolist())
+    outside = np.flatnonzero(graduates.sponsor < 0)[:5]
+    for grow in outside.tolist():
+        assert np.array_equal(
+            np.sort(matcher._retrieve(index, graduates, grow, vacancies, v_all, 10)),
+            np.sort(without._retrieve(index, graduates, grow, vacancies, v_all, 10)),
+        )
+    cohort = np.concatenate([g_all, outside])
+    batched = matcher.vacancy_pools(cohort, [(np.arange(len(cohort)), v_all)], index=index, need=10)
+    for i, grow in enumerate(cohort.tolist()):
+        alone = matcher._retrieve(index, graduates, grow, vacancies, v_all, 10)
+        assert np.array_equal(np.sort(batched[i]), np.sort(alone))
