@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -212,15 +213,29 @@ def mapping_frame(record: Mapping[str, Any], columns: tuple[str, ...]) -> pd.Dat
 FEW_ROWS = 64
 
 
+@dataclass(frozen=True)
+class Tokens:
+    """A token table: per entry its row, token and weight (the group's share of the row split equally
+    among the group's tokens), by group, then row, then value."""
+
+    row: np.ndarray  # int64
+    token: np.ndarray  # object (str)
+    weight: np.ndarray  # float64
+
+
+# One group's values: a column of the frame, or values aligned with its rows (``Series`` on its index).
+GroupValues: TypeAlias = "str | pd.Series"
+
+
 def _token_table(
-    frame: pd.DataFrame, groups: dict[str, tuple[str, bool]], shares: dict[str, float]
-) -> pd.DataFrame:
-    """Rows of ``(row, token, weight)``; ``groups`` maps group -> (column, is_list)."""
+    frame: pd.DataFrame, groups: dict[str, tuple[GroupValues, bool]], shares: dict[str, float]
+) -> Tokens:
+    """The :class:`Tokens` of ``frame``; ``groups`` maps group -> (column or values, is_list)."""
     if len(frame) <= FEW_ROWS:
         return _few_tokens(frame, groups, shares)
     parts = []
     for group, (column, is_list) in groups.items():
-        values = frame[column]
+        values = frame[column] if isinstance(column, str) else column
         if is_list:
             exploded = values.explode()
             part = pd.DataFrame({"row": exploded.index.to_numpy(), "value": exploded.to_numpy()})
@@ -235,28 +250,36 @@ def _token_table(
         part["weight"] = shares[group] / size
         parts.append(part[["row", "token", "weight"]])
     if not parts:
-        return pd.DataFrame({"row": [], "token": [], "weight": []})
-    return pd.concat(parts, ignore_index=True)
+        return Tokens(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object), np.zeros(0))
+    table = pd.concat(parts, ignore_index=True)
+    return Tokens(
+        table["row"].to_numpy(dtype=np.int64),
+        table["token"].to_numpy(dtype=object),
+        table["weight"].to_numpy(dtype=np.float64),
+    )
 
 
 def _few_tokens(
-    frame: pd.DataFrame, groups: dict[str, tuple[str, bool]], shares: dict[str, float]
-) -> pd.DataFrame:
-    """:func:`_token_table` row by row, the same table in the same order: by group, then row, then value
-    (the first of repeated values), values missing or empty left out."""
+    frame: pd.DataFrame, groups: dict[str, tuple[GroupValues, bool]], shares: dict[str, float]
+) -> Tokens:
+    """:func:`_token_table` row by row, the same table in the same order (the first of repeated values;
+    values missing or empty left out), in plain Python: a written row's tokens without pandas."""
     rows: list[int] = []
     tokens: list[str] = []
     weights: list[float] = []
     for group, (column, is_list) in groups.items():
-        for row, cell in enumerate(frame[column].tolist()):
-            values = cell if is_list and isinstance(cell, list | tuple | np.ndarray) else [cell]
-            kept = list(dict.fromkeys(str(v) for v in values if not _blank(v)))
+        values = frame[column] if isinstance(column, str) else column
+        for row, cell in enumerate(values.tolist()):
+            listed = cell if is_list and isinstance(cell, list | tuple | np.ndarray) else [cell]
+            kept = list(dict.fromkeys(str(v) for v in listed if not _blank(v)))
             if not kept:
                 continue
             rows += [row] * len(kept)
             tokens += [f"{group}:{v}" for v in kept]
             weights += [shares[group] / len(kept)] * len(kept)
-    return pd.DataFrame({"row": rows, "token": tokens, "weight": weights})
+    return Tokens(
+        np.array(rows, dtype=np.int64), np.array(tokens, dtype=object), np.array(weights, dtype=np.float64)
+    )
 
 
 def _blank(value: Any) -> bool:
@@ -268,8 +291,8 @@ def _blank(value: Any) -> bool:
     )
 
 
-def graduate_tokens(frame: pd.DataFrame) -> pd.DataFrame:
-    groups = {
+def graduate_tokens(frame: pd.DataFrame) -> Tokens:
+    groups: dict[str, tuple[GroupValues, bool]] = {
         "skill": (C.skills, True),
         "program": (C.program, False),
         "kind": (GRADUATE_KIND, False),
@@ -282,9 +305,8 @@ def graduate_tokens(frame: pd.DataFrame) -> pd.DataFrame:
     return _token_table(frame, groups, GRADUATE_GROUPS)
 
 
-def vacancy_tokens(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.assign(_salary=salary_band(frame[C.salary_min], frame[C.salary_max]))
-    groups = {
+def vacancy_tokens(frame: pd.DataFrame) -> Tokens:
+    groups: dict[str, tuple[GroupValues, bool]] = {
         "req": (C.required_skills, True),
         "pref": (C.preferred_skills, True),
         "ent": (C.enterprise, False),
@@ -292,7 +314,7 @@ def vacancy_tokens(frame: pd.DataFrame) -> pd.DataFrame:
         "role": (C.role, False),
         "minedu": (C.min_education, False),
         "district": (C.district, False),
-        "salary": ("_salary", False),
+        "salary": (salary_band(frame[C.salary_min], frame[C.salary_max]), False),
     }
     return _token_table(frame, groups, VACANCY_GROUPS)
 
@@ -309,25 +331,27 @@ class FeatureSpace:
         self.vacancy_vocab_: IdMap | None = None
 
     def fit(self, graduates: pd.DataFrame, vacancies: pd.DataFrame) -> FeatureSpace:
-        self.graduate_vocab_ = IdMap(sorted(graduate_tokens(graduates)["token"].unique()))
-        self.vacancy_vocab_ = IdMap(sorted(vacancy_tokens(vacancies)["token"].unique()))
+        self.graduate_vocab_ = IdMap(sorted(set(graduate_tokens(graduates).token.tolist())))
+        self.vacancy_vocab_ = IdMap(sorted(set(vacancy_tokens(vacancies).token.tolist())))
         return self
 
     @staticmethod
-    def _matrix(tokens: pd.DataFrame, vocab: IdMap, n_rows: int) -> sp.csr_matrix:
-        cols = vocab.rows(tokens["token"].to_numpy())
+    def _matrix(tokens: Tokens, vocab: IdMap, n_rows: int) -> sp.csr_matrix:
+        """Row-normalised CSR of the known tokens (repeats summed, columns sorted within a row)."""
+        cols = vocab.rows(tokens.token)
         keep = cols >= 0
         matrix = sp.csr_matrix(
-            (
-                tokens["weight"].to_numpy(dtype=np.float32)[keep],
-                (tokens["row"].to_numpy(dtype=np.int64)[keep], cols[keep]),
-            ),
+            (tokens.weight.astype(np.float32)[keep], (tokens.row[keep], cols[keep])),
             shape=(n_rows, len(vocab)),
             dtype=np.float32,
         )
-        sums = np.asarray(matrix.sum(axis=1)).ravel()
-        scale = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums > 0)
-        return sp.csr_matrix(sp.diags(scale.astype(np.float32)) @ matrix, dtype=np.float32)
+        matrix.sum_duplicates()
+        per_row = np.diff(matrix.indptr)
+        owner = np.repeat(np.arange(n_rows), per_row)
+        sums = np.bincount(owner, weights=matrix.data, minlength=n_rows).astype(np.float32)
+        scale = np.divide(np.float32(1.0), sums, out=np.zeros_like(sums), where=sums > 0)
+        matrix.data *= scale[owner]
+        return matrix
 
     def transform_graduates(self, graduates: pd.DataFrame) -> sp.csr_matrix:
         assert self.graduate_vocab_ is not None

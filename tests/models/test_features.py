@@ -93,3 +93,32 @@ def test_a_few_vacancies_make_the_frame_many_do(monkeypatch: pytest.MonkeyPatch)
         many = features.vacancy_frame(vacancies.iloc[rows], market.enterprises)
         monkeypatch.undo()
         pd.testing.assert_frame_equal(few, many)
+
+
+def test_a_few_rows_token_matrix_is_the_many_rows_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A written row's tokens (plain Python) give the same normalised matrix as a full build's (pandas),
+    entry for entry: repeated values once, unknown and empty values left out, every row summing to 1."""
+    import models.features as features
+
+    graduates, vacancies = market_frames(tiny_market())
+    space = FeatureSpace().fit(graduates, vacancies)
+    graduates.at[0, "skills"] = ["lithography", "lithography", "", "never_seen_skill"]
+    graduates.at[1, "major"] = None
+    vacancies.at[0, "required_skills"] = ["never_seen_skill"]
+    vacancies.at[1, "salary_min"] = vacancies.at[1, "salary_max"] = None
+    for transform, frame in ((space.transform_graduates, graduates), (space.transform_vacancies, vacancies)):
+        for rows in ([0], [1], [0, 1, 2], list(range(len(frame)))):
+            part = frame.iloc[rows].reset_index(drop=True)
+            few = transform(part)
+            monkeypatch.setattr(features, "FEW_ROWS", -1)
+            many = transform(part)
+            monkeypatch.undo()
+            assert few.has_canonical_format and many.has_canonical_format
+            for name in ("indptr", "indices", "data"):
+                assert np.array_equal(getattr(few, name), getattr(many, name)), name
+            sums = np.asarray(few.sum(axis=1)).ravel()
+            assert np.allclose(sums[sums > 0], 1.0, atol=1e-6)
+    lithography = space.graduate_vocab_.row("skill:lithography")
+    row = space.transform_graduates(graduates.iloc[[0]]).toarray()[0]
+    skills = [t for t in space.graduate_vocab_.ids if t.startswith("skill:")]
+    assert row[lithography] > 0 and sum(row[space.graduate_vocab_.row(t)] > 0 for t in skills) == 1
