@@ -134,8 +134,10 @@ class MatcherConfig:
     # retrieval scores (a vacancy's own order-class graduates; an order-class graduate's sponsor's open
     # vacancies), best skill coverage first. The order class is trained for these jobs, and both sides
     # expect to see them; the model still ranks them (``sponsor_match`` is one feature among the rest).
-    # 0 turns it off.
-    sponsor_pool: int = 150
+    # 0 turns it off. 50: a sponsor has at most a handful of open vacancies, but at the large scale its
+    # order classes hold ~1,000 seeking graduates, and each row joining a vacancy's pool of 300 is scored
+    # (150 more rows would score up to half as many pairs again).
+    sponsor_pool: int = 50
     # LightFM scores as pair features too (costs a second LightFM fit on the earlier events); retrieval
     # always uses LightFM when ``use_lightfm``.
     lightfm_features: bool = False
