@@ -1,6 +1,8 @@
 """Where one candidates request's time goes in the server, for two source trees side by side in one run.
 
 ``python -m benchmarks.request_profile --tree before=/tmp/old --tree after=. --scale small --scale medium``
+``python -m benchmarks.request_profile --tree before=/tmp/old --tree after=. --scale medium --clients 8
+--workers 2``
 
 For each scale, every tree's server at once, each on a fresh copy of the scale's demo
 store (``<cache>/<scale>/store.db``, as the HTTP benchmark imports it) and its model, ``talentmatch serve``
@@ -13,12 +15,20 @@ see the same moments of a shared machine: a pass without the profiler for the la
 Reported per tree: p50/p99 and mean ms per request (client side, unprofiled pass), the server process's CPU
 time per request over that pass (every thread, from /proc), the server's sampled time
 per request by stage (``STAGES``), and the functions with the most inclusive and self time per request.
+
+With ``--clients N`` (N > 1) the trees are loaded in turn instead: ``--rounds`` rounds, each giving every tree
+``--seconds`` of N concurrent clients (random open vacancies, the HTTP benchmark's load generator) while the
+other trees' servers sit idle, so each tree has the machine to itself for its turn and all trees see the
+same stretch of time; ``--workers W`` starts ``talentmatch serve --workers W``. Reported per tree and round:
+requests/s, p50/p99; then one more round under ``py-spy record --subprocesses`` (every worker), the server's
+CPU per request over it (the server and its workers, from /proc) and the stages as above.
 py-spy is a measuring tool only (``pip install -e '.[bench]'``); without it only latencies are reported.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import random
 import shutil
@@ -35,7 +45,7 @@ from typing import Any
 import httpx
 
 from benchmarks.common import percentiles, print_table, write_result
-from benchmarks.http_bench import free_port, stop_server, wait_ready
+from benchmarks.http_bench import _load, free_port, stop_server, wait_ready
 from benchmarks.world import CACHE_ROOT, SCALES, Bench
 
 HOST = "127.0.0.1"
@@ -60,11 +70,13 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def _serve(tree: Path, env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+def _serve(
+    tree: Path, env: dict[str, str], port: int, log: Path, *, workers: int = 1
+) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-c", "import sys; from service.cli import main; sys.exit(main())"]
     with log.open("wb") as handle:
         return subprocess.Popen(
-            [*command, "serve", "--host", HOST, "--port", str(port)],
+            [*command, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)],
             cwd=tree,
             env={**env, "PYTHONPATH": str(tree)},
             stdout=handle,
@@ -98,9 +110,25 @@ def _requests(client: httpx.Client, paths: list[str], headers: dict[str, str]) -
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` (all its threads) so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of process ``pid`` (all its threads) and of its live child processes (the
+    workers of ``--workers N``) so far."""
+    total = 0.0
+    for process in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = task / "children"
+        if children.exists():
+            found += [int(c) for c in children.read_text().split()]
+    return found
 
 
 def _frames(stack: str) -> list[str]:
@@ -183,7 +211,9 @@ class Server:
     cpu_ms: float = 0.0
 
 
-def _start(label: str, tree: Path, bench: Bench, workdir: Path) -> tuple[Server, list[str]]:
+def _start(
+    label: str, tree: Path, bench: Bench, workdir: Path, *, workers: int = 1
+) -> tuple[Server, list[str]]:
     """A fresh copy of the scale's store with an admin key, and ``talentmatch serve`` from ``tree`` on it;
     returns the server (ready) and the open vacancies."""
     from sqlalchemy import select
@@ -215,7 +245,7 @@ def _start(label: str, tree: Path, bench: Bench, workdir: Path) -> tuple[Server,
     port = free_port()
     base = f"http://{HOST}:{port}"
     log = folder / "serve.log"
-    process = _serve(tree, env, port, log)
+    process = _serve(tree, env, port, log, workers=workers)
     try:
         wait_ready(base, process, 600, log=log)
     except Exception:
@@ -255,7 +285,7 @@ def profile_scale(
             _requests(server.client, paths[:1], server.headers)  # the index build
         _interleaved(servers, paths[: min(50, requests)])  # warm-up
         _interleaved(servers, paths)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "tree": s.label,
                 "requests": requests,
@@ -265,25 +295,112 @@ def profile_scale(
             for s in servers
         ]
         if spy is not None:
-            recorders = []
-            for server in servers:
-                command = [str(spy), "record", "-p", str(server.process.pid), "-r", str(RATE), "-f", "raw"]
-                raw = server.folder / "py-spy.raw"
-                recorders.append(
-                    subprocess.Popen(
-                        [*command, "-o", str(raw), "--nonblocking"],
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                    )
-                )
-            time.sleep(1.0)  # attached
-            _interleaved(servers, paths)
-            for recorder in recorders:
-                recorder.send_signal(signal.SIGINT)
-                recorder.wait(timeout=60)
+            _profiled(spy, servers, lambda: _interleaved(servers, paths))
             for row, server in zip(rows, servers, strict=True):
                 row["profile"] = summarise(server.folder / "py-spy.raw", requests, round(server.cpu_ms, 3))
                 row["profile"]["profiled_mean_ms"] = round(sum(server.latencies) / requests, 3)
+        return rows
+    finally:
+        for server in servers:
+            server.client.close()
+            stop_server(server.process)
+
+
+def _base(server: Server) -> str:
+    return str(server.client.base_url).rstrip("/")
+
+
+def _profiled(spy: Path, servers: list[Server], action: Any, *, subprocesses: bool = False) -> list[Path]:
+    """Run ``action()`` with ``py-spy record`` attached to every server (and its workers); the raw files."""
+    recorders, raws = [], []
+    for server in servers:
+        raw = server.folder / "py-spy.raw"
+        command = [str(spy), "record", "-p", str(server.process.pid), "-r", str(RATE), "-f", "raw"]
+        command += ["--subprocesses"] if subprocesses else []
+        recorders.append(
+            subprocess.Popen(
+                [*command, "-o", str(raw), "--nonblocking"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        raws.append(raw)
+    time.sleep(1.0)  # attached
+    action()
+    for recorder in recorders:
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(timeout=60)
+    return raws
+
+
+def load_scale(
+    trees: list[tuple[str, Path]],
+    bench: Bench,
+    *,
+    clients: int,
+    workers: int,
+    seconds: float,
+    rounds: int,
+    spy: Path | None,
+    workdir: Path,
+) -> list[dict[str, Any]]:
+    """Every tree's server at one scale, loaded in turn by ``clients`` concurrent clients for ``seconds``
+    per turn, ``rounds`` rounds; then one profiled round (when py-spy is there)."""
+    servers: list[Server] = []
+    try:
+        vacancies: list[str] = []
+        for label, tree in trees:
+            server, vacancies = _start(label, tree, bench, workdir, workers=workers)
+            servers.append(server)
+        paths = [f"/api/v1/vacancies/{v}/candidates?limit=20" for v in vacancies]
+        for server in servers:  # every worker's index build, and a warm-up
+            asyncio.run(
+                _load(_base(server), server.headers, paths, clients=clients, seconds=5.0, max_requests=10**9)
+            )
+        measured: dict[str, list[dict[str, Any]]] = {s.label: [] for s in servers}
+        cpu: dict[str, float] = {}
+
+        def one_round() -> None:
+            for server in servers:
+                started = _cpu_seconds(server.process.pid)
+                result = asyncio.run(
+                    _load(
+                        _base(server),
+                        server.headers,
+                        paths,
+                        clients=clients,
+                        seconds=seconds,
+                        max_requests=10**9,
+                    )
+                )
+                cpu[server.label] = (_cpu_seconds(server.process.pid) - started) * 1000 / result["requests"]
+                result["server_cpu_ms"] = round(cpu[server.label], 3)
+                result["load_1min"] = round(os.getloadavg()[0], 2)
+                measured[server.label].append(result)
+
+        for _ in range(rounds):
+            one_round()
+        rows = []
+        raws = _profiled(spy, servers, one_round, subprocesses=workers > 1) if spy is not None else []
+        for index, server in enumerate(servers):
+            runs = measured[server.label]
+            plain = runs[:rounds]
+            row: dict[str, Any] = {
+                "tree": server.label,
+                "clients": clients,
+                "workers": workers,
+                "rounds": runs,
+                "requests_per_s": [r["requests_per_s"] for r in plain],
+                "p50_ms": [round(r["p50_ms"], 1) for r in plain],
+                "p99_ms": [round(r["p99_ms"], 1) for r in plain],
+                "server_cpu_ms": [r["server_cpu_ms"] for r in plain],
+                "errors": sum(r["errors"] for r in runs),
+            }
+            if raws:
+                profiled = runs[-1]
+                row["profile"] = summarise(raws[index], profiled["requests"], profiled["server_cpu_ms"])
+                row["profile"]["profiled_requests_per_s"] = profiled["requests_per_s"]
+            rows.append(row)
         return rows
     finally:
         for server in servers:
@@ -342,6 +459,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", type=Path, default=CACHE_ROOT)
     parser.add_argument("--results-dir", type=Path, default=None)
     parser.add_argument("--keep", type=Path, default=None, help="work here and keep the files")
+    parser.add_argument("--clients", type=int, default=1, help="> 1: concurrent clients, trees in turn")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--seconds", type=float, default=20.0, help="per tree and round (--clients > 1)")
+    parser.add_argument("--rounds", type=int, default=2, help="unprofiled rounds (--clients > 1)")
     args = parser.parse_args(argv)
     trees = [(label, Path(path).resolve()) for label, _, path in (t.partition("=") for t in args.tree)]
     spy_path = Path(sys.executable).with_name("py-spy")
@@ -349,11 +470,27 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "trees": {k: str(v) for k, v in trees},
         "requests": args.requests,
+        "clients": args.clients,
+        "workers": args.workers,
         "scales": {},
     }
     with tempfile.TemporaryDirectory(prefix="request-profile-") as tmp:
         workdir = args.keep if args.keep is not None else Path(tmp)  # --keep: stores, logs, py-spy samples
         for scale in args.scale or ["small"]:
+            if args.clients > 1 or args.workers > 1:
+                rows = load_scale(
+                    trees,
+                    Bench(scale, cache_root=args.cache_dir),
+                    clients=args.clients,
+                    workers=args.workers,
+                    seconds=args.seconds,
+                    rounds=args.rounds,
+                    spy=spy,
+                    workdir=workdir,
+                )
+                results["scales"][scale] = {"trees": rows}
+                _print_load(scale, rows)
+                continue
             rows = profile_scale(
                 trees,
                 Bench(scale, cache_root=args.cache_dir),
@@ -367,8 +504,29 @@ def main(argv: list[str] | None = None) -> int:
             results["scales"][scale] = {"trees": rows, "audit_batch": batch}
             _print(scale, rows)
             print(f"\naudit writer, {scale}: {batch['entries']} entries, {batch['batch_cpu_ms_p50']} ms CPU")
-    write_result("request_profile", results, args.results_dir)
+    name = "request_profile" if args.clients <= 1 and args.workers <= 1 else "request_load"
+    write_result(name, results, args.results_dir)
     return 0
+
+
+def _print_load(scale: str, rows: list[dict[str, Any]]) -> None:
+    print_table(
+        f"GET candidates, concurrent clients, {scale}",
+        [
+            {
+                "tree": r["tree"],
+                "clients": r["clients"],
+                "workers": r["workers"],
+                "req/s": r["requests_per_s"],
+                "p50 ms": r["p50_ms"],
+                "p99 ms": r["p99_ms"],
+                "server CPU ms": r["server_cpu_ms"],
+                "errors": r["errors"],
+            }
+            for r in rows
+        ],
+    )
+    _print_profiles(scale, rows)
 
 
 def _print(scale: str, rows: list[dict[str, Any]]) -> None:
@@ -379,6 +537,10 @@ def _print(scale: str, rows: list[dict[str, Any]]) -> None:
             for r in rows
         ],
     )
+    _print_profiles(scale, rows)
+
+
+def _print_profiles(scale: str, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         profile = row.get("profile")
         if not profile:

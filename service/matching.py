@@ -2,6 +2,8 @@
 
 The snapshot (:class:`~service.snapshot.Snapshot`) holds the matcher's index of the store's seeking graduates
 and vacancies. It is built in full once per model; after that, a request that finds the data version moved
+(read from the store at most every ``TALENTMATCH_DATA_VERSION_CHECK_SECONDS``, and at once after a write made
+by this process: :class:`VersionWatch`)
 reads the store's change log after the snapshot's version (one indexed query), reads just the graduates and
 vacancies named there, and swaps in a snapshot updated in O(changed rows): a vacancy posted a moment ago has
 candidates, a graduate hired or erased is gone, without rebuilding and without retraining. A new model is
@@ -18,6 +20,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,7 +32,7 @@ from models.data import MarketData
 from models.protocol import GraduateQuery, VacancyQuery
 from models.results import CandidateFilters, Match, MatchResult, VacancyFilters
 from service.snapshot import GraduateInfo, PoolLoader, Snapshot, VacancyInfo, build_snapshot
-from service.store.changes import changes_since
+from service.store.changes import changes_since, local_commits
 from service.store.session import data_version
 from training.registry import LoadedModel
 
@@ -41,6 +44,7 @@ __all__ = [
     "RankedPage",
     "Snapshot",
     "VacancyInfo",
+    "VersionWatch",
 ]
 
 log = logging.getLogger(__name__)
@@ -114,6 +118,39 @@ class RankedPage:
         return list(self.items) if include_below else self.recommended
 
 
+class VersionWatch:
+    """The store's data version as this process last read it, read again when that is older than
+    ``max_age`` seconds or when a commit of this process has moved the version since (see
+    :func:`~service.store.changes.local_commits`).
+
+    So a request does not read the version's row each time: a write made through this process is seen by
+    the next request, one made by another process (another worker, a replica, the command line) within
+    ``max_age`` seconds. ``max_age <= 0`` reads it every time.
+    """
+
+    def __init__(self, max_age: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_age = max_age
+        self.clock = clock
+        self._known: tuple[int, int, float] | None = None  # (version, local commits before the read, when)
+
+    def version(self, session: Session, *, fresh: bool = False) -> int:
+        """The data version; ``fresh``: read from the store whatever the interval (a caller that knows of a
+        row its snapshot lacks)."""
+        known, now = self._known, self.clock()
+        if (
+            not fresh
+            and known is not None
+            and self.max_age > 0
+            and known[1] == local_commits()
+            and now - known[2] < self.max_age
+        ):
+            return known[0]
+        local = local_commits()  # before the read: a commit landing during it makes the next call read again
+        version = data_version(session)
+        self._known = (version, local, now)
+        return version
+
+
 class MatchingService:
     """Answers candidates, recommendations and pair scores from a :class:`Snapshot` kept up to date.
 
@@ -142,6 +179,9 @@ class MatchingService:
     ann_min_pool
         Approximate retrieval above this many seeking graduates, 0 never (``Settings.ann_min_pool``);
         ``None``: the model's own threshold.
+    version_check_seconds
+        How long a read of the store's data version answers for requests (:class:`VersionWatch`;
+        ``Settings.data_version_check_seconds``); 0 reads it for every request.
     """
 
     def __init__(
@@ -152,8 +192,10 @@ class MatchingService:
         loader: PoolLoader | None = None,
         min_recommend_score: float = 0.0,
         ann_min_pool: int | None = None,
+        version_check_seconds: float = 0.0,
     ) -> None:
         self.model_source = model_source
+        self.versions = VersionWatch(version_check_seconds)
         self.ann_min_pool = ann_min_pool
         self.min_recommend_score = float(min_recommend_score)
         self.sessionmaker = sessionmaker
@@ -175,28 +217,33 @@ class MatchingService:
         return model
 
     # ------------------------------------------------------------------ snapshots
-    def snapshot(self, *, session: Session, model: LoadedModel | None = None) -> Snapshot:
-        """The snapshot of ``model`` (the served one by default), up to date with the store.
+    def snapshot(
+        self, *, session: Session, model: LoadedModel | None = None, fresh: bool = False
+    ) -> Snapshot:
+        """The snapshot of ``model`` (the served one by default), up to date with the store (``fresh``: as
+        :meth:`latest`).
 
         Built while the caller waits when there is none of that model yet (at most one build at a time).
         """
         model = model if model is not None else self.current_model()
-        version = data_version(session)
+        version = self.versions.version(session, fresh=fresh)
         cached = self._snapshot
         if cached is None or cached.model is not model:
             cached = self._build_now(model, session)
         return self._up_to_date(cached, version, session)
 
-    def _latest(self, *, session: Session) -> Snapshot:
+    def latest(self, *, session: Session, fresh: bool = False) -> Snapshot:
         """The snapshot to answer from: the served model's when it exists, else (while the served model's
-        is built in the background) the previous model's; up to date with the store either way."""
+        is built in the background) the previous model's; up to date with the store either way (as of
+        :class:`VersionWatch`'s last read, or as of now when ``fresh``: for a row the store holds and the
+        snapshot does not, written a moment ago by another process)."""
         model = self.current_model()
         cached = self._snapshot
         if cached is None or self.sessionmaker is None:
-            return self.snapshot(session=session, model=model)
+            return self.snapshot(session=session, model=model, fresh=fresh)
         if cached.model is not model:
             self.refresh_in_background()
-        return self._up_to_date(cached, data_version(session), session)
+        return self._up_to_date(cached, self.versions.version(session, fresh=fresh), session)
 
     @contextmanager
     def _reading(self, session: Session | None = None) -> Iterator[Session]:
@@ -331,7 +378,7 @@ class MatchingService:
         filters: CandidateFilters | None = None,
     ) -> tuple[Snapshot, MatchResult]:
         """Ranked graduates for a vacancy (an id in the store, or the vacancy as data)."""
-        snapshot = self._latest(session=session)
+        snapshot = self.latest(session=session)
         result = snapshot.matcher.candidates_for(
             vacancy, index=snapshot.index, limit=limit, offset=offset, filters=filters
         )
@@ -347,7 +394,7 @@ class MatchingService:
         filters: VacancyFilters | None = None,
     ) -> tuple[Snapshot, MatchResult]:
         """Ranked vacancies for a graduate (an id of a seeking graduate, or the graduate as data)."""
-        snapshot = self._latest(session=session)
+        snapshot = self.latest(session=session)
         result = snapshot.matcher.vacancies_for(
             graduate, index=snapshot.index, limit=limit, offset=offset, filters=filters
         )
@@ -355,31 +402,33 @@ class MatchingService:
 
     def recommended_candidates(
         self,
+        snapshot: Snapshot,
         *,
-        session: Session,
         vacancy: VacancyQuery,
         limit: int = 20,
         offset: int = 0,
         filters: CandidateFilters | None = None,
     ) -> RankedPage:
-        """A page of :meth:`candidates` split at the recommendation floor (API and web pages)."""
-        snapshot, result = self.candidates(
-            session=session, vacancy=vacancy, limit=limit, offset=offset, filters=filters
+        """A page of ranked graduates from ``snapshot`` (:meth:`latest`) split at the recommendation floor
+        (API and web pages)."""
+        result = snapshot.matcher.candidates_for(
+            vacancy, index=snapshot.index, limit=limit, offset=offset, filters=filters
         )
         return RankedPage.split(snapshot, result, offset=offset, floor=self.min_recommend_score)
 
     def recommended_vacancies(
         self,
+        snapshot: Snapshot,
         *,
-        session: Session,
         graduate: GraduateQuery,
         limit: int = 10,
         offset: int = 0,
         filters: VacancyFilters | None = None,
     ) -> RankedPage:
-        """A page of :meth:`recommendations` split at the recommendation floor (API and web pages)."""
-        snapshot, result = self.recommendations(
-            session=session, graduate=graduate, limit=limit, offset=offset, filters=filters
+        """A page of ranked vacancies from ``snapshot`` (:meth:`latest`) split at the recommendation floor
+        (API and web pages)."""
+        result = snapshot.matcher.vacancies_for(
+            graduate, index=snapshot.index, limit=limit, offset=offset, filters=filters
         )
         return RankedPage.split(snapshot, result, offset=offset, floor=self.min_recommend_score)
 

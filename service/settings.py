@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     # a key revoked through another process (the CLI, another worker) is refused at most this much later;
     # the process that revoked it refuses it at once. 0 reads the key from the store on every request.
     key_cache_seconds: float = Field(default=5.0, ge=0.0, le=300.0)
+    # A read of the store's data version answers the requests of the next this-many seconds
+    # (service.matching.VersionWatch): a write through this process is seen by the next request, one through
+    # another worker or replica at most this much later (plus its index update; issue 14 asks <= 2 s).
+    # 0 reads the version on every request.
+    data_version_check_seconds: float = Field(default=0.5, ge=0.0, le=2.0)
 
     # Web pages
     session_secret: str = DEFAULT_SESSION_SECRET

@@ -53,6 +53,16 @@ def authenticate_request(request: Request, session: Session, keys: KeyCache) -> 
     return identity
 
 
+def cached_identity(request: Request, keys: KeyCache) -> KeyIdentity | None:
+    """The request's identity when its key is cached (:meth:`KeyCache.known`: no store read, so fit for
+    the event loop); None when :func:`authenticate_request` has to answer."""
+    token = bearer_token(request.headers.get("authorization"))
+    identity = keys.known(token) if token is not None else None
+    if identity is not None:
+        request.state.key_id = identity.key_id
+    return identity
+
+
 def check_role(identity: KeyIdentity, roles: tuple[str, ...]) -> KeyIdentity:
     require_role(identity, roles)
     return identity

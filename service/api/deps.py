@@ -9,8 +9,9 @@ Usage in a route::
 
 Dependencies that only read the app's state or check a role are ``async``, and so is the session's (see
 :func:`get_session`): FastAPI runs a plain ``def`` dependency in the thread pool, one hop per dependency per
-request (two for a generator). The context, which reads the database or Redis, stays plain ``def``, off the
-event loop.
+request (two for a generator). The context is opened on the event loop when its key is cached and its rate
+limit counted in this process, else in the thread pool, where it may read the database or Redis
+(:func:`get_context`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from service.api.auth import authenticate_request, check_role
+from service.api.auth import authenticate_request, cached_identity, check_role
 from service.matching import MatchingService
 from service.settings import Settings
 from service.store.api_keys import KeyIdentity
@@ -73,8 +74,19 @@ async def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_context(request: Request, session: SessionDep, services: ServicesDep) -> Context:
-    """The request's :class:`Context`: the bearer key authenticated, one token of its rate limit taken."""
+async def get_context(request: Request, session: SessionDep, services: ServicesDep) -> Context:
+    """The request's :class:`Context`: the bearer key authenticated, one token of its rate limit taken.
+
+    On the event loop when neither needs to wait (the key cached, the rate limit counted in this process),
+    else in the thread pool: a thread-pool hop costs more than the check, and under load each hop waits for
+    the interpreter lock twice."""
+    identity = None if services.rate_limiter.blocking else cached_identity(request, services.keys)
+    if identity is not None:
+        return open_context(services, session, identity, via="api")
+    return await run_in_threadpool(_opened_context, request, session, services)
+
+
+def _opened_context(request: Request, session: Session, services: Services) -> Context:
     identity = authenticate_request(request, session, services.keys)
     return open_context(services, session, identity, via="api")
 

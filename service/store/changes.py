@@ -12,6 +12,10 @@ than :data:`MAX_ROWS`, or a plain :func:`~service.store.session.bump_data_versio
 everything (entity ``*``): the reader rebuilds its index. Rows older than :data:`RETENTION` are pruned as
 writes go on; a ``*`` row at the newest pruned version makes a reader that far behind rebuild.
 
+This process also counts its own commits that moved the version (:func:`local_commits`): a reader that
+keeps the version it last read for a moment (:class:`service.matching.VersionWatch`) reads it again at once
+after a write made here, and within its interval after one made elsewhere.
+
 An erasure may not leave the graduate's id behind, here either: it deletes every row naming them
 (:func:`forget_graduates`) and logs an ``erased`` row naming no one; a reader then finds who left its pool
 by listing the ids of the seeking graduates (one id-only select).
@@ -19,11 +23,12 @@ by listing the ids of the seeking graduates (one id-only select).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.store.tables import DataChange, DataVersion
@@ -36,6 +41,9 @@ ERASED = "erased"
 MAX_ROWS = 10_000
 RETENTION = timedelta(days=1)
 PRUNE_EVERY = 1_000  # versions between two prunes
+_MOVED = "talentmatch.data_version_moved"  # Session.info: this transaction moved the data version
+_local_commits = itertools.count(1)
+_local_committed = 0  # how many commits of this process moved the data version
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,7 @@ def record_changes(
     read by training, not by the index).
     """
     version = _bump(session)
+    session.info[_MOVED] = True
     now = _utcnow()
     rows = [(GRADUATE, g) for g in dict.fromkeys(graduates)] + [
         (VACANCY, v) for v in dict.fromkeys(vacancies)
@@ -110,6 +119,23 @@ def record_changes(
     if version % PRUNE_EVERY == 0:
         prune_changes(session=session, now=now)
     return version
+
+
+def local_commits() -> int:
+    """How many commits of this process (any session, any engine) have moved the data version so far."""
+    return _local_committed
+
+
+@event.listens_for(Session, "after_commit")
+def _count_commit(session: Session) -> None:
+    global _local_committed
+    if session.info.pop(_MOVED, False):
+        _local_committed = next(_local_commits)  # itertools.count: atomic under the GIL
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_MOVED, None)
 
 
 def forget_graduates(*, session: Session, graduate_ids: Iterable[str]) -> None:

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from models.rerank import RERANK_WINDOW, RerankMode, rerank_candidates
 from models.results import CandidateFilters, Match
-from service.matching import GraduateInfo, RankedPage
-from service.store.tables import Interaction, Vacancy
-from service.store.vacancies import get_vacancy
+from service.matching import GraduateInfo, ModelNotReady, RankedPage, Snapshot
+from service.store.tables import Interaction
+from service.store.vacancies import UnknownVacancy, get_vacancy
 from service.usecases.context import HR_ROLES, ROLE_HR, Context
 from service.usecases.errors import Forbidden
 
@@ -45,7 +45,7 @@ class Candidate:
 class CandidateList:
     """One page of a vacancy's candidates, split at the recommendation floor."""
 
-    vacancy: Vacancy
+    vacancy_id: str
     model_version: str
     recommended: list[Candidate]  # scoring at least the floor, best first
     below: list[Candidate]  # the page's ranks under the floor (not recommendations)
@@ -85,22 +85,27 @@ def list_for_vacancy(
     hr = ctx.principal.role == ROLE_HR
     if hr and filters.district:
         raise FilterNotAllowed("district", DISTRICT_FILTER_REFUSED)
-    vacancy = get_vacancy(
-        session=ctx.session, vacancy_id=vacancy_id, enterprise_id=ctx.enterprise_scope, with_skills=False
-    )
-    mode: RerankMode = rerank or ctx.settings.fair_rerank
     matching = ctx.matching(personalised=personalised)
+    try:
+        snapshot = matching.latest(session=ctx.session)
+    except ModelNotReady:
+        _visible_vacancy(ctx, None, vacancy_id)  # a vacancy the caller may not see is a 404 all the same
+        raise
+    if not _visible_vacancy(ctx, snapshot, vacancy_id):
+        # In the store, not yet in the snapshot: posted a moment ago through another worker or replica.
+        snapshot = matching.latest(session=ctx.session, fresh=True)
+    mode: RerankMode = rerank or ctx.settings.fair_rerank
     reranked = False
     if mode == "exposure":
         window = max(RERANK_WINDOW, offset + limit)
         head = matching.recommended_candidates(
-            session=ctx.session, vacancy=vacancy.vacancy_id, limit=window, offset=0, filters=filters
+            snapshot, vacancy=vacancy_id, limit=window, offset=0, filters=filters
         )
-        page, reranked = _reranked(head, vacancy.vacancy_id, filters, ctx.settings.fair_rerank_by)
+        page, reranked = _reranked(head, vacancy_id, filters, ctx.settings.fair_rerank_by)
         page = replace(page, items=page.items[offset : offset + limit], offset=offset)
     else:
         page = matching.recommended_candidates(
-            session=ctx.session, vacancy=vacancy.vacancy_id, limit=limit, offset=offset, filters=filters
+            snapshot, vacancy=vacancy_id, limit=limit, offset=offset, filters=filters
         )
     if hr:
         page = replace(page, items=[_without_private_reasons(m) for m in page.items])
@@ -112,7 +117,7 @@ def list_for_vacancy(
     below = [Candidate(m, graduates[m.graduate_id]) for m in page.below if m.graduate_id in graduates]
     ctx.audit_read(
         "list_candidates",
-        f"vacancy:{vacancy.vacancy_id}",
+        f"vacancy:{vacancy_id}",
         {
             "graduates": [c.match.graduate_id for c in recommended + below],
             "count": len(recommended),
@@ -127,7 +132,7 @@ def list_for_vacancy(
     )
     ctx.session.commit()
     return CandidateList(
-        vacancy=vacancy,
+        vacancy_id=vacancy_id,
         model_version=page.snapshot.model_version,
         recommended=recommended,
         below=below,
@@ -140,6 +145,21 @@ def list_for_vacancy(
         rerank=mode,
         reranked=reranked,
     )
+
+
+def _visible_vacancy(ctx: Context, snapshot: Snapshot | None, vacancy_id: str) -> bool:
+    """Raise :class:`UnknownVacancy` (404) unless the caller may see the vacancy. Told by the snapshot, which
+    holds every vacancy with its enterprise (an enterprise never changes), without reading the store; a
+    vacancy the snapshot does not hold (or without one) is looked up in the store. Returns whether the
+    snapshot holds it."""
+    info = snapshot.vacancies.get(vacancy_id) if snapshot is not None else None
+    scope = ctx.enterprise_scope
+    if info is None:
+        get_vacancy(session=ctx.session, vacancy_id=vacancy_id, enterprise_id=scope, with_skills=False)
+        return False
+    if scope is not None and info.enterprise_id != scope:
+        raise UnknownVacancy(vacancy_id)
+    return True
 
 
 def _reranked(

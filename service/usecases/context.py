@@ -73,8 +73,14 @@ def build_services(
             sessionmaker=sessionmaker,
             min_recommend_score=floor,
             ann_min_pool=settings.ann_min_pool,
+            version_check_seconds=settings.data_version_check_seconds,
         ),
-        plain_matching=MatchingService(_plain_model, sessionmaker=sessionmaker, min_recommend_score=floor),
+        plain_matching=MatchingService(
+            _plain_model,
+            sessionmaker=sessionmaker,
+            min_recommend_score=floor,
+            version_check_seconds=settings.data_version_check_seconds,
+        ),
         rate_limiter=build_rate_limiter(settings),
         keys=KeyCache(settings.key_cache_seconds),
         audit_buffer=AuditBuffer(

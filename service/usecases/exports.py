@@ -166,9 +166,7 @@ def shortlist(ctx: Context, vacancy_id: str, *, lang: str = "zh") -> Download:
     lang = normalise_language(lang)
     result = candidates.list_for_vacancy(ctx, vacancy_id, limit=SHORTLIST_SIZE)
     shown = result.shown(include_below=True)
-    recorded = candidates.recorded_events(
-        ctx, result.vacancy.vacancy_id, [c.match.graduate_id for c in shown]
-    )
+    recorded = candidates.recorded_events(ctx, result.vacancy_id, [c.match.graduate_id for c in shown])
     w = lambda key: _word(WORDS, key, lang)  # noqa: E731
     skills = _skill_names(ctx, lang)
     education = CHOICE_LABELS["education"]
@@ -205,4 +203,4 @@ def shortlist(ctx: Context, vacancy_id: str, *, lang: str = "zh") -> Download:
         )
     ]
     content = export_workbook([Sheet(w("candidates"), header, rows)])
-    return Download(f"shortlist-{result.vacancy.vacancy_id}.xlsx", content)
+    return Download(f"shortlist-{result.vacancy_id}.xlsx", content)

@@ -115,8 +115,16 @@ def recommendations(
     program = get_program(session=ctx.session, program_id=graduate.program_id)
     # Seeking graduates are in the matcher's index; others (placed, withdrawn) are asked about as data.
     query = graduate.graduate_id if graduate.status == "seeking" else store.graduate_record(graduate)
-    page = ctx.matching(personalised=personalised).recommended_vacancies(
-        session=ctx.session, graduate=query, limit=limit, filters=VacancyFilters(district=district or None)
+    matching = ctx.matching(personalised=personalised)
+    snapshot = matching.latest(session=ctx.session)
+    if graduate.status == "seeking" and graduate.graduate_id not in snapshot.graduates:
+        # Seeking in the store, not yet in the snapshot: added a moment ago through another worker or replica.
+        snapshot = matching.latest(session=ctx.session, fresh=True)
+    page = matching.recommended_vacancies(
+        snapshot,
+        graduate=query,
+        limit=limit,
+        filters=VacancyFilters(district=district or None),
     )
     vacancies = page.snapshot.vacancies
     # A vacancy missing from the snapshot's details cannot be shown (cannot happen with one snapshot).

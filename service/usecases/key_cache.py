@@ -57,6 +57,15 @@ class KeyCache:
             self._remember(key_id, stored, generation)
         return identity
 
+    def known(self, token: str) -> KeyIdentity | None:
+        """The identity of ``token`` when its key is cached and the secret matches, without the store (None:
+        ask :meth:`authenticate`, which reads it)."""
+        parsed = parse_key(token)
+        if parsed is None:
+            return None
+        stored = self._cached(parsed[0])
+        return verify(stored, parsed[1]) if stored is not None else None
+
     def forget(self, key_id: str) -> None:
         """Drop ``key_id`` (its revocation in this process): its next request reads the store."""
         with self._lock:

@@ -35,6 +35,9 @@ class RateLimiter(ABC):
     ``per_minute <= 0`` disables it.
     """
 
+    # The check waits on the network (Redis): it may not run on the event loop.
+    blocking = False
+
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
 
@@ -115,6 +118,7 @@ class RedisRateLimiter(RateLimiter):
 
     PREFIX = "talentmatch:rate:"
     RETRY_SECONDS = 5.0
+    blocking = True
 
     def __init__(self, per_minute: int, client: redis.Redis) -> None:
         super().__init__(per_minute)

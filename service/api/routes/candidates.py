@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
 
 from models.results import CandidateFilters
 from service.api.deps import HrContext
@@ -31,7 +32,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/vacancies", tags=["candidates"], respon
     response_model=CandidatesPublic,
     responses=responses(NOT_FOUND, MODEL_NOT_READY),
 )
-def list_candidates(
+async def list_candidates(
     vacancy_id: str,
     ctx: HrContext,
     limit: Limit = 20,
@@ -67,27 +68,33 @@ def list_candidates(
     filters = CandidateFilters(
         district=district or None, program_kind=program_kind or None, program_id=program_id or None
     )
-    result = candidates.list_for_vacancy(
-        ctx,
-        vacancy_id,
-        filters=filters,
-        limit=limit,
-        offset=offset,
-        personalised=personalised,
-        rerank=rerank,
-    )
-    return CandidatesPublic(
-        vacancy_id=result.vacancy.vacancy_id,
-        model_version=result.model_version,
-        items=[_public(c) for c in result.shown(include_below=include_below_floor)],
-        total=result.total,
-        limit=limit,
-        offset=offset,
-        score_floor=result.floor,
-        below_floor=len(result.below),
-        rerank=result.rerank,
-        reranked=result.reranked,
-    )
+
+    def answer() -> CandidatesPublic:
+        result = candidates.list_for_vacancy(
+            ctx,
+            vacancy_id,
+            filters=filters,
+            limit=limit,
+            offset=offset,
+            personalised=personalised,
+            rerank=rerank,
+        )
+        return CandidatesPublic(
+            vacancy_id=result.vacancy_id,
+            model_version=result.model_version,
+            items=[_public(c) for c in result.shown(include_below=include_below_floor)],
+            total=result.total,
+            limit=limit,
+            offset=offset,
+            score_floor=result.floor,
+            below_floor=len(result.below),
+            rerank=result.rerank,
+            reranked=result.reranked,
+        )
+
+    # An async route with its work in one thread-pool hop: a sync one takes a second hop for FastAPI's
+    # check of the returned model, which is already a CandidatesPublic (see service/api/deps.py).
+    return await run_in_threadpool(answer)
 
 
 def _public(candidate: Candidate) -> CandidatePublic:

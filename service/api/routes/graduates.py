@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
+from fastapi.concurrency import run_in_threadpool
 
 from models.ids import ID_PATTERN, ID_RULE
 from service.api.deps import SchoolContext
@@ -70,7 +71,7 @@ def _recommendation(s: Suggestion) -> RecommendationPublic:
     response_model=RecommendationsPublic,
     responses=responses(NOT_FOUND, MODEL_NOT_READY),
 )
-def recommendations(
+async def recommendations(
     graduate_id: GraduateId,
     ctx: SchoolContext,
     limit: Annotated[int, Query(ge=1, le=100, description="How many vacancies (at most 100).")] = 10,
@@ -81,17 +82,22 @@ def recommendations(
     include_below_floor: IncludeBelowFloor = False,
 ) -> RecommendationsPublic:
     """Open vacancies ranked best first by score for one graduate (education minimum applied), and why."""
-    result = graduates.recommendations(
-        ctx, graduate_id, district=district, limit=limit, personalised=personalised
-    )
-    return RecommendationsPublic(
-        graduate_id=result.graduate.graduate_id,
-        model_version=result.model_version,
-        items=[_recommendation(s) for s in result.shown(include_below=include_below_floor)],
-        total=result.total,
-        score_floor=result.floor,
-        below_floor=len(result.below),
-    )
+
+    def answer() -> RecommendationsPublic:
+        result = graduates.recommendations(
+            ctx, graduate_id, district=district, limit=limit, personalised=personalised
+        )
+        return RecommendationsPublic(
+            graduate_id=result.graduate.graduate_id,
+            model_version=result.model_version,
+            items=[_recommendation(s) for s in result.shown(include_below=include_below_floor)],
+            total=result.total,
+            score_floor=result.floor,
+            below_floor=len(result.below),
+        )
+
+    # One thread-pool hop for the work and the response model (as list_candidates).
+    return await run_in_threadpool(answer)
 
 
 @router.delete(

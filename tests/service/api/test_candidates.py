@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 
 from models.bundle import read_bundle, write_bundle
 from models.columns import Columns as C
 from service.store.market import import_market
 from service.store.tables import AuditEntry
 from tests.bundles import tiny_market
-from tests.service.api.conftest import Api
+from tests.service.api.conftest import Api, Template, make_seeded_api
 from tests.serving import TINY_VERSION
+from training.registry import LoadedModel
 
 SEEKING = {"G01", "G02", "G03", "G05", "G06", "G07", "G09", "G10", "G11"}
 GRADUATE_PROGRAM = {"G01": "P1", "G02": "P1", "G03": "P1", "G05": "P2", "G06": "P2", "G07": "P2"}
@@ -192,3 +195,39 @@ def test_a_model_swap_is_picked_up_and_answers_carry_one_version(
     api.holder.model = None
     response = candidates(api, "V3")
     assert response.status_code == 503 and response.json()["error"]["code"] == "model_not_ready"
+
+
+def test_a_repeated_listing_reads_nothing_from_the_store(
+    seeded_sqlite: Engine, seeded_template: Template, tmp_path: Path, tiny_model: LoadedModel
+) -> None:
+    """With the key cached and the data version read a moment ago, a listing answers from memory: the
+    vacancy's tenancy from the snapshot, the audit entry journaled (written later by its thread)."""
+    for api in make_seeded_api(
+        seeded_sqlite, seeded_template, tmp_path, model=tiny_model, data_version_check_seconds=2.0
+    ):
+        assert candidates(api, "V3").status_code == 200  # the index, the key, the version
+        with statements() as seen:
+            for _ in range(3):
+                assert candidates(api, "V3").status_code == 200
+            # Another enterprise's vacancy is a 404, as an unknown one, and told without the store too.
+            refused = candidates(api, "V1")
+            assert refused.status_code == 404 and refused.json()["error"]["code"] == "vacancy_not_found"
+        assert seen == []
+        assert candidates(api, "V-none").status_code == 404  # not in the snapshot: the store says so
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements of request handling while the block runs (the audit writer's and the index
+    builder's threads left out)."""
+    seen: list[str] = []
+
+    def listen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if threading.current_thread().name not in ("audit-writer", "matching-refresh"):
+            seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", listen)

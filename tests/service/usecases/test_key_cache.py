@@ -89,6 +89,27 @@ def test_a_verified_key_is_read_once_per_ttl_and_its_secret_checked_every_time(
     assert cached and not any(plaintext.split("_", 2)[2] in text for text in cached)
 
 
+def test_known_answers_from_the_cache_only(sqlite_engine: Engine, key: tuple[str, str]) -> None:
+    """``known`` (what the API's context asks on the event loop) never reads the store: None until the key
+    is cached, then the identity for the right secret only, and None again once forgotten or expired."""
+    key_id, plaintext = key
+    clock = Clock()
+    cache = KeyCache(5.0, clock=clock)
+    with key_reads() as reads:
+        assert cache.known(plaintext) is None
+        assert reads == []
+    with make_sessionmaker(sqlite_engine)() as session:
+        identity = cache.authenticate(session=session, token=plaintext)
+    assert identity is not None and cache.known(plaintext) == identity
+    assert cache.known(f"tm_{key_id}_wrong-secret") is None and cache.known("not a key") is None
+    clock.now += 5.0
+    assert cache.known(plaintext) is None
+    with make_sessionmaker(sqlite_engine)() as session:
+        cache.authenticate(session=session, token=plaintext)
+    cache.forget(key_id)
+    assert cache.known(plaintext) is None
+
+
 def test_a_revocation_elsewhere_is_seen_when_the_entry_expires_and_here_at_once(
     sqlite_engine: Engine, key: tuple[str, str]
 ) -> None:
