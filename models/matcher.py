@@ -497,7 +497,17 @@ class Matcher(BaseMatcher):
             key, theirs = int(query.sponsor[query_row]), others.enterprise
         if cap <= 0 or key < 0:
             return np.zeros(0, dtype=np.int64)
-        hit = np.flatnonzero((theirs == key) if _every_row(rows, others) else (theirs[rows] == key))
+        if _every_row(rows, others):
+            hit = np.flatnonzero(theirs == key)
+        elif getattr(others, "order", None) is None:
+            # ``rows`` ascend: find the sponsor's rows in the whole column (one contiguous comparison),
+            # then their positions among ``rows``; at a million graduates ~3x cheaper than comparing
+            # the gathered ``theirs[rows]``.
+            sponsored = np.flatnonzero(theirs == key)
+            at = np.minimum(np.searchsorted(rows, sponsored), len(rows) - 1)
+            hit = at[rows[at] == sponsored]
+        else:
+            hit = np.flatnonzero(theirs[rows] == key)
         if len(hit) > cap:
             tie_break = lightfm(hit) if callable(lightfm) else lightfm[hit]
             hit = hit[_top_tie_broken(np.arange(len(hit)), skill[hit], tie_break, cap)]

@@ -434,6 +434,14 @@ def test_the_sponsors_rows_join_the_pool_whatever_their_retrieval_scores(trained
     assert len(expected) == cap and set(expected.tolist()) <= set(got.tolist())
     plain = without._retrieve(index, vacancies, vrow, graduates, rows, 10)
     assert set(got.tolist()) == set(plain.tolist()) | set(expected.tolist())
+    # Filters passed by some graduates only (every third row): the channel takes from those.
+    some = rows[::3]
+    got = matcher._retrieve(index, vacancies, vrow, graduates, some, 10)
+    plain = without._retrieve(index, vacancies, vrow, graduates, some, 10)
+    expected = _sponsor_reference(
+        some, graduates.sponsor[some], int(vacancies.enterprise[vrow]), skill[some, 0], lightfm[some, 0], cap
+    )
+    assert len(expected) == cap and set(got.tolist()) == set(plain.tolist()) | set(expected.tolist())
 
     # A graduate's side: every open vacancy of the sponsor, however low retrieval puts it.
     g_all = np.flatnonzero(graduates.sponsor >= 0)[:40]
