@@ -186,8 +186,8 @@ class _Segment:
         os.rename(temporary, self.path)
         self.records: list[AuditRecord] = []
 
-    def append(self, record: AuditRecord) -> None:
-        line = record.line()
+    def append(self, record: AuditRecord, line: bytes) -> None:
+        """Write ``record``'s journal line (``record.line()``, encoded by the caller outside the lock)."""
         written = os.write(self.fd, line)
         if written != len(line):  # a short write to a local file means the disk is full
             raise OSError(f"audit journal {self.path}: wrote {written} of {len(line)} bytes")
@@ -261,10 +261,11 @@ class AuditBuffer:
     def record(self, *, key_id: str | None, action: str, resource: str, detail: Mapping[str, Any]) -> None:
         """Journal one entry and queue it for the writer (returns once the journal line is written)."""
         entry = AuditRecord.of(key_id=key_id, action=action, resource=resource, detail=detail)
+        line = entry.line()  # encoded before the lock: every request thread queues on it
         with self._lock:
             if self._current is None:
                 self._current = _Segment(self.journal_dir, self.prefix)
-            self._current.append(entry)
+            self._current.append(entry, line)
             full = len(self._current.records) >= MAX_BATCH
         if full:
             self._wake.set()

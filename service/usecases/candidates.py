@@ -130,7 +130,7 @@ def list_for_vacancy(
             "model_version": page.snapshot.model_version,
         },
     )
-    ctx.session.commit()
+    ctx.commit()
     return CandidateList(
         vacancy_id=vacancy_id,
         model_version=page.snapshot.model_version,

@@ -143,7 +143,7 @@ def recommendations(
             "model_version": page.snapshot.model_version,
         },
     )
-    ctx.session.commit()
+    ctx.commit()
     return Suggestions(
         graduate=graduate_details(ctx, graduate),
         program=program,
