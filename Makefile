@@ -17,8 +17,12 @@ run: install
 	$(BIN)/talentmatch bootstrap --scale small
 	$(BIN)/talentmatch serve --host 127.0.0.1 --port 8000
 
+# On both cores (pytest-xdist): a module runs whole on one worker, the slow ones first (tests/conftest.py).
+# TEST_WORKERS=0 runs the suite in this one process.
+TEST_WORKERS ?= 2
+
 test: install
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check service models training tests benchmarks

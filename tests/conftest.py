@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -128,6 +129,44 @@ def engine(request: pytest.FixtureRequest) -> Engine:
 def session(engine: Engine) -> Iterator[Session]:
     with make_sessionmaker(engine)() as session:
         yield session
+
+
+# ---------------------------------------------------------------------------------------- on both cores
+# `make test` runs the suite on two pytest-xdist workers. A module runs whole on one worker, so its
+# module-scoped fixtures (a trained model, a benchmark run, a server) are built once; the browser tests
+# (tests/web/test_browser*.py) share one worker, and so the session's live server and Chromium.
+BROWSER_TESTS = "tests/web/test_browser"
+
+
+def xdist_scope(nodeid: str) -> str:
+    """The unit of work a worker is handed: the test's module, or all the browser tests together."""
+    module = nodeid.split("::", 1)[0]
+    return "browser" if module.startswith(BROWSER_TESTS) else module
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByScope(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_scope(nodeid)
+
+    config.option.loadscopereorder = False  # hand the units out in collection order, the slow ones first
+    return ByScope(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On an xdist worker, the units holding a ``slow`` or ``browser`` test come first, so that no long one
+    is left running alone at the end while the other worker idles."""
+    if not hasattr(config, "workerinput"):  # a plain pytest run keeps its order
+        return
+    heavy = {
+        xdist_scope(item.nodeid)
+        for item in items
+        if item.get_closest_marker("slow") or item.get_closest_marker("browser")
+    }
+    items.sort(key=lambda item: xdist_scope(item.nodeid) not in heavy)  # stable: each unit keeps its order
 
 
 @pytest.fixture(scope="session")

@@ -34,6 +34,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
     return code, results
 
 
+@pytest.mark.slow
 def test_every_benchmark_runs_and_writes_json(tiny_run: tuple[int, Path]) -> None:
     code, results = tiny_run
     assert code == 0
@@ -45,6 +46,7 @@ def test_every_benchmark_runs_and_writes_json(tiny_run: tuple[int, Path]) -> Non
     assert (results / "scaling-tiny.png").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_http_benchmark_has_no_errors(tiny_run: tuple[int, Path]) -> None:
     _, results = tiny_run
     payload = json.loads((results / "http-tiny.json").read_text(encoding="utf-8"))
@@ -52,6 +54,7 @@ def test_http_benchmark_has_no_errors(tiny_run: tuple[int, Path]) -> None:
     assert all(row["requests"] > 0 for row in payload["rows"])
 
 
+@pytest.mark.slow
 def test_serving_compares_ours_with_the_baselines(tiny_run: tuple[int, Path]) -> None:
     _, results = tiny_run
     rows = json.loads((results / "serve-tiny.json").read_text(encoding="utf-8"))["rows"]
@@ -67,6 +70,7 @@ def test_unknown_benchmark_name_is_refused(capsys: pytest.CaptureFixture[str]) -
     assert "unknown benchmark" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_reads_while_writing_and_two_workers_have_no_errors(tiny_run: tuple[int, Path]) -> None:
     _, results = tiny_run
     payload = json.loads((results / "mixed-tiny.json").read_text(encoding="utf-8"))
@@ -76,6 +80,7 @@ def test_reads_while_writing_and_two_workers_have_no_errors(tiny_run: tuple[int,
     assert set(payload["ratios"]) == set(payload["targets"])
 
 
+@pytest.mark.slow
 def test_the_request_profile_serves_a_tree_and_prices_an_audit_batch(
     tiny_run: tuple[int, Path], tmp_path: Path
 ) -> None:
@@ -125,6 +130,7 @@ def test_profile_samples_become_stages_scaled_to_the_measured_cpu(tmp_path: Path
     }
 
 
+@pytest.mark.slow
 def test_two_replicas_answer_each_other_s_writes_within_two_seconds(tiny_run: tuple[int, Path]) -> None:
     _, results = tiny_run
     payload = json.loads((results / "replicas-tiny.json").read_text(encoding="utf-8"))

@@ -21,6 +21,7 @@ from training.demo import VARIANTS
 FAST = MatcherConfig(no_components=8, epochs=2, candidates=("compact",), retrieval_pool=100)
 
 
+@pytest.mark.slow
 def test_one_world_gives_a_row_of_every_figure_and_the_targets_are_judged() -> None:
     world = evaluate_world("small", 7, "default", ablations=False, config=FAST, say=lambda _: None)
     assert [row["matcher"] for row in world["rows"]] == ["full"]

@@ -65,6 +65,7 @@ def test_production_serve_refuses_the_default_session_secret_before_starting(
     assert not (tmp_path / "var" / "talentmatch.db").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("env", "secret", "warned"),
     [("development", None, True), ("production", "a-long-random-secret-for-this-test", False)],

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
@@ -202,6 +203,7 @@ def _assert_answers_alike(updated: Snapshot, fresh: Snapshot) -> None:
             )
 
 
+@pytest.mark.slow
 @given(writes=st.lists(st.tuples(st.sampled_from(WRITES), st.integers(0, 10**6)), min_size=1, max_size=14))
 @settings(
     max_examples=12,

@@ -251,6 +251,7 @@ def test_gini_and_reliability() -> None:
     assert len(counts) == 10
 
 
+@pytest.mark.slow
 def test_run_evaluation_writes_report(tmp_path: Path) -> None:
     evaluation = run_evaluation(
         small_market(n_graduates=150, n_vacancies=40), config=FAST, ablations=False, k=5
@@ -278,6 +279,7 @@ def test_run_evaluation_writes_report(tmp_path: Path) -> None:
     assert format_reliability(evaluation).startswith("reliability of full")
 
 
+@pytest.mark.slow
 def test_cli_evaluate_on_a_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
     bundle = tmp_path / "bundle"
     write_bundle(small_market(n_graduates=120, n_vacancies=40), bundle)
@@ -295,6 +297,7 @@ def test_cli_evaluate_on_a_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert "ndcg@V" in out and "ndcgA@V" in out and "reliability of full" in out
 
 
+@pytest.mark.slow
 def test_report_on_a_demo_bundle_shows_plans(tmp_path: Path) -> None:
     bundle = tmp_path / "bundle"
     write_bundle(demo_market(), bundle)  # the small demo world, thinned, with its ground truth

@@ -20,6 +20,7 @@ def server(sqlite_engine: Engine, tmp_path: Path) -> Iterator[tuple[str, dict[st
         yield served
 
 
+@pytest.mark.slow
 def test_real_server_round_trip(server: tuple[str, dict[str, dict[str, str]]]) -> None:
     base, headers = server
     with httpx.Client(base_url=base, timeout=10) as client:

@@ -47,6 +47,7 @@ def test_fairness_json_has_impact_ratios_of_the_current_model(
     assert json.loads(entry.detail)["via"] == "cli"
 
 
+@pytest.mark.slow
 def test_fairness_tables_and_html_without_a_model(
     store: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
