@@ -379,10 +379,7 @@ class MatchingService:
     ) -> tuple[Snapshot, MatchResult]:
         """Ranked graduates for a vacancy (an id in the store, or the vacancy as data)."""
         snapshot = self.latest(session=session)
-        result = snapshot.matcher.candidates_for(
-            vacancy, index=snapshot.index, limit=limit, offset=offset, filters=filters
-        )
-        return snapshot, result
+        return snapshot, _candidates(snapshot, vacancy, limit=limit, offset=offset, filters=filters)
 
     def recommendations(
         self,
@@ -395,10 +392,7 @@ class MatchingService:
     ) -> tuple[Snapshot, MatchResult]:
         """Ranked vacancies for a graduate (an id of a seeking graduate, or the graduate as data)."""
         snapshot = self.latest(session=session)
-        result = snapshot.matcher.vacancies_for(
-            graduate, index=snapshot.index, limit=limit, offset=offset, filters=filters
-        )
-        return snapshot, result
+        return snapshot, _vacancies(snapshot, graduate, limit=limit, offset=offset, filters=filters)
 
     def recommended_candidates(
         self,
@@ -411,9 +405,7 @@ class MatchingService:
     ) -> RankedPage:
         """A page of ranked graduates from ``snapshot`` (:meth:`latest`) split at the recommendation floor
         (API and web pages)."""
-        result = snapshot.matcher.candidates_for(
-            vacancy, index=snapshot.index, limit=limit, offset=offset, filters=filters
-        )
+        result = _candidates(snapshot, vacancy, limit=limit, offset=offset, filters=filters)
         return RankedPage.split(snapshot, result, offset=offset, floor=self.min_recommend_score)
 
     def recommended_vacancies(
@@ -427,9 +419,7 @@ class MatchingService:
     ) -> RankedPage:
         """A page of ranked vacancies from ``snapshot`` (:meth:`latest`) split at the recommendation floor
         (API and web pages)."""
-        result = snapshot.matcher.vacancies_for(
-            graduate, index=snapshot.index, limit=limit, offset=offset, filters=filters
-        )
+        result = _vacancies(snapshot, graduate, limit=limit, offset=offset, filters=filters)
         return RankedPage.split(snapshot, result, offset=offset, floor=self.min_recommend_score)
 
     def score_pairs(
@@ -439,6 +429,22 @@ class MatchingService:
         snapshot = self.snapshot(session=session)
         scores = snapshot.matcher.score_pairs(list(graduate_ids), list(vacancy_ids), index=snapshot.index)
         return snapshot, np.asarray(scores, dtype=float)
+
+
+def _candidates(
+    snapshot: Snapshot, vacancy: VacancyQuery, *, limit: int, offset: int, filters: CandidateFilters | None
+) -> MatchResult:
+    return snapshot.matcher.candidates_for(
+        vacancy, index=snapshot.index, limit=limit, offset=offset, filters=filters
+    )
+
+
+def _vacancies(
+    snapshot: Snapshot, graduate: GraduateQuery, *, limit: int, offset: int, filters: VacancyFilters | None
+) -> MatchResult:
+    return snapshot.matcher.vacancies_for(
+        graduate, index=snapshot.index, limit=limit, offset=offset, filters=filters
+    )
 
 
 def _freeze_heap() -> None:
