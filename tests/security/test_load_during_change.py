@@ -173,7 +173,9 @@ def _writer(server: Server, n: int, stop: threading.Event, record: Record) -> No
 
 
 def _expected_candidates(server: Server, versions: set[str]) -> dict[tuple[str, str], tuple[str, ...]]:
-    """Each version's top candidates of the fixed vacancies, recomputed from its artifact and the store."""
+    """Each version's top candidates of the fixed vacancies, recomputed from its artifact and the store:
+    the recommendations the route answers as ``items`` (those at or above the floor; the rest come apart)."""
+    floor = server.settings.min_recommend_score
     registry = Registry(server.settings.artifacts_dir)
     engine = make_engine(server.database_url)
     with make_sessionmaker(engine)() as session:
@@ -186,7 +188,9 @@ def _expected_candidates(server: Server, versions: set[str]) -> dict[tuple[str, 
         for vacancy in server.vacancies:
             result = model.matcher.candidates_for(vacancy, index=index, limit=LIMIT)
             # m.score is what the route answers: the matcher clamps it into [0, 1] itself.
-            expected[(vacancy, version)] = tuple(f"{m.graduate_id}:{m.score:.6f}" for m in result.items)
+            expected[(vacancy, version)] = tuple(
+                f"{m.graduate_id}:{m.score:.6f}" for m in result.items if m.score >= floor
+            )
     return expected
 
 
