@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 
 from models.bundle import read_bundle, write_bundle
 from models.columns import Columns as C
@@ -20,6 +20,7 @@ from service.store.tables import AuditEntry
 from tests.bundles import tiny_market
 from tests.service.api.conftest import Api, Template, make_seeded_api
 from tests.serving import TINY_VERSION
+from tests.statements import recorded_statements
 from training.registry import LoadedModel
 
 SEEKING = {"G01", "G02", "G03", "G05", "G06", "G07", "G09", "G10", "G11"}
@@ -220,14 +221,7 @@ def test_a_repeated_listing_reads_nothing_from_the_store(
 def statements() -> Iterator[list[str]]:
     """The SQL statements of request handling while the block runs (the audit writer's and the index
     builder's threads left out)."""
-    seen: list[str] = []
-
-    def listen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if threading.current_thread().name not in ("audit-writer", "matching-refresh"):
-            seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", listen)
-    try:
+    with recorded_statements(
+        lambda _: threading.current_thread().name not in ("audit-writer", "matching-refresh")
+    ) as seen:
         yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", listen)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from service.store import api_keys
 from service.store.session import make_sessionmaker, transaction
@@ -29,6 +29,7 @@ from service.usecases.key_cache import KeyCache
 from tests.factories import make_api_key
 from tests.live_server import REPO
 from tests.service.api.conftest import Api, make_api
+from tests.statements import recorded_statements
 
 AUDIT = "/api/v1/admin/audit"
 
@@ -45,17 +46,8 @@ class Clock:
 def key_reads() -> Iterator[list[str]]:
     """The SQL statements looking a key up in the api_keys table (by id), on any engine, while the block
     runs; listing every key's name (the audit page does) is not a lookup."""
-    seen: list[str] = []
-
-    def listen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if "FROM api_keys" in statement and "WHERE" in statement:
-            seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", listen)
-    try:
+    with recorded_statements(lambda statement: "FROM api_keys" in statement and "WHERE" in statement) as seen:
         yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", listen)
 
 
 @pytest.fixture
