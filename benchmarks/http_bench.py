@@ -1,4 +1,4 @@
-"""Serving over HTTP: ``talentmatch serve`` on 127.0.0.1 under an async httpx load generator.
+"""Serving over HTTP: ``talentmatch serve`` on 127.0.0.1 under a lean load generator (``benchmarks.loadgen``).
 
 Uses a SQLite store holding the scale's demo world (``<cache>/<scale>/store.db``, imported once) and the
 benchmark model (``<cache>/<scale>/artifacts``). Starts ``talentmatch serve`` on a free loopback port (one
@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks import loadgen
 from benchmarks.common import percentiles, print_table
 from benchmarks.world import Bench
 
@@ -139,7 +140,41 @@ def served(env: dict[str, str], log: Path, *, workers: int = 1) -> Iterator[str]
             stop_server(process)
 
 
+CLIENTS = ("lean", "httpx")
+
+
 async def _load(
+    base: str,
+    headers: dict[str, str],
+    paths: list[str],
+    *,
+    clients: int,
+    seconds: float,
+    max_requests: int,
+    client: str = "lean",
+) -> dict[str, Any]:
+    """The load: ``clients`` concurrent connections for ``seconds`` (at most ``max_requests``). ``client``
+    "lean" is :func:`benchmarks.loadgen.load` (tens of microseconds of CPU per request, like ``wrk``);
+    "httpx" is an httpx.AsyncClient, kept to compare the two (it costs about a millisecond per request on
+    the same cores as the server)."""
+    if client == "lean":
+        return await loadgen.load(
+            base, headers, paths, clients=clients, seconds=seconds, max_requests=max_requests
+        )
+    if client != "httpx":
+        raise ValueError(f"client must be one of {CLIENTS}, got {client!r}")
+    cpu = time.process_time()
+    result = await _load_httpx(
+        base, headers, paths, clients=clients, seconds=seconds, max_requests=max_requests
+    )
+    cpu = time.process_time() - cpu
+    result["client_cpu_ms_per_request"] = (
+        round(cpu * 1000 / result["requests"], 3) if result["requests"] else None
+    )
+    return result
+
+
+async def _load_httpx(
     base: str, headers: dict[str, str], paths: list[str], *, clients: int, seconds: float, max_requests: int
 ) -> dict[str, Any]:
     samples: list[float] = []

@@ -45,7 +45,7 @@ from typing import Any
 import httpx
 
 from benchmarks.common import percentiles, print_table, write_result
-from benchmarks.http_bench import _load, free_port, stop_server, wait_ready
+from benchmarks.http_bench import CLIENTS, _load, free_port, stop_server, wait_ready
 from benchmarks.world import CACHE_ROOT, SCALES, Bench
 
 HOST = "127.0.0.1"
@@ -71,12 +71,13 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def _serve(
-    tree: Path, env: dict[str, str], port: int, log: Path, *, workers: int = 1
+    tree: Path, env: dict[str, str], port: int, log: Path, *, workers: int = 1, extra: list[str] | None = None
 ) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-c", "import sys; from service.cli import main; sys.exit(main())"]
     with log.open("wb") as handle:
         return subprocess.Popen(
-            [*command, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)],
+            [*command, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
+            + list(extra or []),
             cwd=tree,
             env={**env, "PYTHONPATH": str(tree)},
             stdout=handle,
@@ -211,6 +212,13 @@ class Server:
     cpu_ms: float = 0.0
 
 
+# Extra environment for one tree's server, by label (``--env LABEL:NAME=VALUE``): the same tree twice under
+# two labels compares two settings side by side.
+TREE_ENV: dict[str, dict[str, str]] = {}
+# Extra ``talentmatch serve`` arguments for one tree's server, by label (``--serve-arg LABEL:ARG``).
+TREE_ARGS: dict[str, list[str]] = {}
+
+
 def _start(
     label: str, tree: Path, bench: Bench, workdir: Path, *, workers: int = 1
 ) -> tuple[Server, list[str]]:
@@ -240,12 +248,13 @@ def _start(
         "TALENTMATCH_RATE_LIMIT_PER_MINUTE": "0",
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
+        **TREE_ENV.get(label, {}),
     }
     _check_tree(tree, env)
     port = free_port()
     base = f"http://{HOST}:{port}"
     log = folder / "serve.log"
-    process = _serve(tree, env, port, log, workers=workers)
+    process = _serve(tree, env, port, log, workers=workers, extra=TREE_ARGS.get(label, []))
     try:
         wait_ready(base, process, 600, log=log)
     except Exception:
@@ -343,9 +352,12 @@ def load_scale(
     rounds: int,
     spy: Path | None,
     workdir: Path,
+    load_clients: tuple[str, ...] = ("lean",),
 ) -> list[dict[str, Any]]:
     """Every tree's server at one scale, loaded in turn by ``clients`` concurrent clients for ``seconds``
-    per turn, ``rounds`` rounds; then one profiled round (when py-spy is there)."""
+    per turn, ``rounds`` rounds; then one profiled round (when py-spy is there). With several
+    ``load_clients`` (load generators, :data:`benchmarks.http_bench.CLIENTS`) every round gives each tree a
+    turn with each, one row per tree and generator; the profiled round uses the first."""
     servers: list[Server] = []
     try:
         vacancies: list[str] = []
@@ -357,36 +369,44 @@ def load_scale(
             asyncio.run(
                 _load(_base(server), server.headers, paths, clients=clients, seconds=5.0, max_requests=10**9)
             )
-        measured: dict[str, list[dict[str, Any]]] = {s.label: [] for s in servers}
-        cpu: dict[str, float] = {}
+        measured: dict[tuple[str, str], list[dict[str, Any]]] = {
+            (s.label, c): [] for s in servers for c in load_clients
+        }
 
-        def one_round() -> None:
+        def one_round(generators: tuple[str, ...] = load_clients) -> None:
             for server in servers:
-                started = _cpu_seconds(server.process.pid)
-                result = asyncio.run(
-                    _load(
-                        _base(server),
-                        server.headers,
-                        paths,
-                        clients=clients,
-                        seconds=seconds,
-                        max_requests=10**9,
+                for generator in generators:
+                    started = _cpu_seconds(server.process.pid)
+                    result = asyncio.run(
+                        _load(
+                            _base(server),
+                            server.headers,
+                            paths,
+                            clients=clients,
+                            seconds=seconds,
+                            max_requests=10**9,
+                            client=generator,
+                        )
                     )
-                )
-                cpu[server.label] = (_cpu_seconds(server.process.pid) - started) * 1000 / result["requests"]
-                result["server_cpu_ms"] = round(cpu[server.label], 3)
-                result["load_1min"] = round(os.getloadavg()[0], 2)
-                measured[server.label].append(result)
+                    cpu = (_cpu_seconds(server.process.pid) - started) * 1000 / result["requests"]
+                    result["server_cpu_ms"] = round(cpu, 3)
+                    result["load_1min"] = round(os.getloadavg()[0], 2)
+                    measured[server.label, generator].append(result)
 
         for _ in range(rounds):
             one_round()
         rows = []
-        raws = _profiled(spy, servers, one_round, subprocesses=workers > 1) if spy is not None else []
-        for index, server in enumerate(servers):
-            runs = measured[server.label]
+        raws = (
+            _profiled(spy, servers, lambda: one_round(load_clients[:1]), subprocesses=workers > 1)
+            if spy is not None
+            else []
+        )
+        for (label, generator), runs in measured.items():
+            index = [s.label for s in servers].index(label)
             plain = runs[:rounds]
             row: dict[str, Any] = {
-                "tree": server.label,
+                "tree": label if len(load_clients) == 1 else f"{label} ({generator})",
+                "load_generator": generator,
                 "clients": clients,
                 "workers": workers,
                 "rounds": runs,
@@ -394,9 +414,10 @@ def load_scale(
                 "p50_ms": [round(r["p50_ms"], 1) for r in plain],
                 "p99_ms": [round(r["p99_ms"], 1) for r in plain],
                 "server_cpu_ms": [r["server_cpu_ms"] for r in plain],
+                "client_cpu_ms": [r["client_cpu_ms_per_request"] for r in plain],
                 "errors": sum(r["errors"] for r in runs),
             }
-            if raws:
+            if raws and len(runs) > rounds:
                 profiled = runs[-1]
                 row["profile"] = summarise(raws[index], profiled["requests"], profiled["server_cpu_ms"])
                 row["profile"]["profiled_requests_per_s"] = profiled["requests_per_s"]
@@ -463,7 +484,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=20.0, help="per tree and round (--clients > 1)")
     parser.add_argument("--rounds", type=int, default=2, help="unprofiled rounds (--clients > 1)")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="LABEL:NAME=VALUE", help="extra env for a tree's server"
+    )
+    parser.add_argument(
+        "--serve-arg", action="append", default=[], metavar="LABEL:ARG", help="e.g. before:--http=h11"
+    )
+    parser.add_argument(
+        "--client",
+        action="append",
+        choices=CLIENTS,
+        help="load generator (--clients > 1; repeat to compare them side by side); default lean",
+    )
     args = parser.parse_args(argv)
+    for item in args.env:
+        label, _, assignment = item.partition(":")
+        name, _, value = assignment.partition("=")
+        TREE_ENV.setdefault(label, {})[name] = value
+    for item in args.serve_arg:
+        label, _, argument = item.partition(":")
+        TREE_ARGS.setdefault(label, []).append(argument)
     trees = [(label, Path(path).resolve()) for label, _, path in (t.partition("=") for t in args.tree)]
     spy_path = Path(sys.executable).with_name("py-spy")
     spy = spy_path if spy_path.exists() else None
@@ -487,6 +527,7 @@ def main(argv: list[str] | None = None) -> int:
                     rounds=args.rounds,
                     spy=spy,
                     workdir=workdir,
+                    load_clients=tuple(args.client or ["lean"]),
                 )
                 results["scales"][scale] = {"trees": rows}
                 _print_load(scale, rows)
@@ -521,6 +562,7 @@ def _print_load(scale: str, rows: list[dict[str, Any]]) -> None:
                 "p50 ms": r["p50_ms"],
                 "p99 ms": r["p99_ms"],
                 "server CPU ms": r["server_cpu_ms"],
+                "client CPU ms": r["client_cpu_ms"],
                 "errors": r["errors"],
             }
             for r in rows

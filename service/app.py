@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 from threadpoolctl import threadpool_limits
 
+from service.api.compute import make_limiter
 from service.api.docs import install_docs
 from service.api.errors import install_error_handlers
 from service.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, *, model_holder: Any | None = N
         app.state.matching = services.matching
         app.state.plain_matching = services.plain_matching
         app.state.rate_limiter = services.rate_limiter
+        app.state.compute_limiter = make_limiter(settings.compute_threads)
         # Replays the audit journal a killed process left, then writes reads' entries in the background.
         services.audit_buffer.start()
         if hasattr(holder, "start"):

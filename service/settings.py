@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     # another worker or replica at most this much later (plus its index update; issue 14 asks <= 2 s).
     # 0 reads the version on every request.
     data_version_check_seconds: float = Field(default=0.5, ge=0.0, le=2.0)
+    # How many candidate and recommendation answers one worker computes at once, each on a thread of its own
+    # (service.api.compute). The work holds the interpreter lock nearly all the time, so more threads only
+    # take turns at it; waiting requests queue on the event loop instead. 0: anyio's shared pool (40).
+    compute_threads: int = Field(default=1, ge=0, le=64)
 
     # Web pages
     session_secret: str = DEFAULT_SESSION_SECRET

@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import Any
 
 from service.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 EXIT_BAD_INPUT = 2
+APP = "service.app:create_app"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,6 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1)
+    # uvicorn's choices: "auto" takes httptools and uvloop (installed with the service) and falls back to
+    # the pure-Python h11 parser and asyncio's loop.
+    parser.add_argument("--http", choices=("auto", "h11", "httptools"), default="auto", help="HTTP parser")
+    parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto", help="event loop")
     parser.set_defaults(handler=run_serve)
 
 
@@ -51,17 +57,26 @@ def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.cli.data import upgrade_store
+    from service.cli.workers import reuse_port_supported, run_workers
 
     upgrade_store(settings)
-    uvicorn.run(
-        "service.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": args.host,
+        "port": args.port,
+        "workers": args.workers,
+        "http": args.http,
+        "loop": args.loop,
+        "log_level": "info",
         # The app's own access log (talentmatch.access) has request id, route template, key id and latency,
         # and no query strings or client addresses; uvicorn's would add both.
-        access_log=False,
-    )
+        "access_log": False,
+    }
+    if args.workers > 1 and reuse_port_supported():
+        # One listening socket per worker (service.cli.workers): uvicorn's shared socket gives every
+        # kept-alive connection to whichever worker wakes first.
+        config = uvicorn.Config(APP, **options)
+        run_workers(config)
+    else:
+        uvicorn.run(APP, **options)
     return 0

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+import select
+import socket
 import subprocess
 import sys
 import threading
@@ -64,7 +66,10 @@ class Server:
 
     def worker_of(self, response: httpx.Response) -> int:
         """The worker holding the server end of the connection ``response`` came on (still open)."""
-        local_port = connection_port(response)
+        return self.worker_of_port(connection_port(response))
+
+    def worker_of_port(self, local_port: int) -> int:
+        """The worker holding the server end of the open connection from the client port ``local_port``."""
         wanted = f"0100007F:{self.port:04X} 0100007F:{local_port:04X}"
         inode = None
         for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
@@ -257,3 +262,74 @@ def _two_workers(server: Server) -> list[tuple[httpx.Client, int, int]]:
         else:
             picked[entry[1]] = entry
     return list(picked.values())
+
+
+def _connections_at_once(server: Server, count: int) -> list[tuple[int, int]]:
+    """``count`` connections opened back to back before any request (as a load balancer or an async client
+    opens its pool), then one ``/healthz`` on each; (worker pid, status) per connection."""
+    sockets = []
+    for _ in range(count):  # non-blocking: every handshake starts before any is waited for
+        sock = socket.socket()
+        sock.setblocking(False)
+        sock.connect_ex(("127.0.0.1", server.port))
+        sockets.append(sock)
+    try:
+        for sock in sockets:
+            select.select([], [sock], [], 30)
+            sock.settimeout(30)
+        request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
+        answered = []
+        for sock in sockets:
+            sock.sendall(request)
+        for sock in sockets:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = sock.recv(65536)
+                assert chunk, "the server closed the connection"
+                head += chunk
+            status = int(head.split(b" ", 2)[1])
+            answered.append((server.worker_of_port(sock.getsockname()[1]), status))
+        return answered
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+@pytest.fixture(scope="module")
+def plain_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serve(tmp_path_factory.mktemp("plain-workers")) as server:
+        yield server
+
+
+def test_connections_opened_together_reach_every_worker(plain_server: Server) -> None:
+    # One listening socket per worker (service.cli.workers): the kernel spreads connections over them. On
+    # uvicorn's one shared socket the first worker woken took all that were waiting.
+    for _ in range(3):
+        answered = _connections_at_once(plain_server, 16)
+        assert {status for _, status in answered} == {200}
+        by_worker = {pid: sum(1 for w, _ in answered if w == pid) for pid in plain_server.workers()}
+        assert len(by_worker) == WORKERS and min(by_worker.values()) >= 1, by_worker
+
+
+def test_a_killed_worker_is_replaced_on_its_own_socket(plain_server: Server) -> None:
+    before = plain_server.workers()
+    assert len(before) == WORKERS
+    os.kill(before[0], 9)
+    deadline = time.monotonic() + 60
+    while True:
+        now = plain_server.workers()
+        if len(now) == WORKERS and before[0] not in now:
+            break
+        assert time.monotonic() < deadline, f"no replacement for worker {before[0]}: {now}"
+        time.sleep(0.2)
+    replacement = next(pid for pid in now if pid not in before)
+    # Every connection is answered, the replacement's included: no socket is left without a worker (its
+    # connections would hang) and none was bound twice.
+    seen: set[int] = set()
+    deadline = time.monotonic() + 60
+    while replacement not in seen:
+        answered = _connections_at_once(plain_server, 16)
+        assert {status for _, status in answered} == {200}
+        seen.update(w for w, _ in answered)
+        assert time.monotonic() < deadline, f"the replacement {replacement} never answered"
+    assert seen <= set(now)

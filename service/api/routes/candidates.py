@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Query, Request
 
 from models.results import CandidateFilters
+from service.api.compute import run_compute
 from service.api.deps import HrContext
 from service.api.routes.common import (
     API_PREFIX,
@@ -33,6 +33,7 @@ router = APIRouter(prefix=f"{API_PREFIX}/vacancies", tags=["candidates"], respon
     responses=responses(NOT_FOUND, MODEL_NOT_READY),
 )
 async def list_candidates(
+    request: Request,
     vacancy_id: str,
     ctx: HrContext,
     limit: Limit = 20,
@@ -94,7 +95,7 @@ async def list_candidates(
 
     # An async route with its work in one thread-pool hop: a sync one takes a second hop for FastAPI's
     # check of the returned model, which is already a CandidatesPublic (see service/api/deps.py).
-    return await run_in_threadpool(answer)
+    return await run_compute(request, answer)
 
 
 def _public(candidate: Candidate) -> CandidatePublic:

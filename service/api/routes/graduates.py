@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from models.ids import ID_PATTERN, ID_RULE
+from service.api.compute import run_compute
 from service.api.deps import SchoolContext
 from service.api.routes.common import (
     API_PREFIX,
@@ -72,6 +72,7 @@ def _recommendation(s: Suggestion) -> RecommendationPublic:
     responses=responses(NOT_FOUND, MODEL_NOT_READY),
 )
 async def recommendations(
+    request: Request,
     graduate_id: GraduateId,
     ctx: SchoolContext,
     limit: Annotated[int, Query(ge=1, le=100, description="How many vacancies (at most 100).")] = 10,
@@ -97,7 +98,7 @@ async def recommendations(
         )
 
     # One thread-pool hop for the work and the response model (as list_candidates).
-    return await run_in_threadpool(answer)
+    return await run_compute(request, answer)
 
 
 @router.delete(
