@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import socket
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from typing import Any
 import httpx
 
 from benchmarks import loadgen
-from benchmarks.common import percentiles, print_table
+from benchmarks.common import print_table
 from benchmarks.world import Bench
 
 TARGETS = {"c1_p99_ms": 30.0, "c8_requests_per_s": 300.0, "c8_errors": 0}
@@ -163,54 +162,16 @@ async def _load(
         )
     if client != "httpx":
         raise ValueError(f"client must be one of {CLIENTS}, got {client!r}")
-    cpu = time.process_time()
-    result = await _load_httpx(
-        base, headers, paths, clients=clients, seconds=seconds, max_requests=max_requests
-    )
-    cpu = time.process_time() - cpu
-    result["client_cpu_ms_per_request"] = (
-        round(cpu * 1000 / result["requests"], 3) if result["requests"] else None
-    )
-    return result
-
-
-async def _load_httpx(
-    base: str, headers: dict[str, str], paths: list[str], *, clients: int, seconds: float, max_requests: int
-) -> dict[str, Any]:
-    samples: list[float] = []
-    errors: dict[str, int] = {}
-    issued = 0
-    deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as session:
 
-    async def worker(client: httpx.AsyncClient, seed: int) -> None:
-        nonlocal issued
-        rng = random.Random(seed)
-        while issued < max_requests and time.perf_counter() < deadline:
-            issued += 1
-            start = time.perf_counter()
+        async def send(path: str) -> str:
             try:
-                response = await client.get(rng.choice(paths), headers=headers)
-                status = str(response.status_code)
+                return str((await session.get(path, headers=headers)).status_code)
             except httpx.HTTPError as error:
-                status = type(error).__name__
-            samples.append((time.perf_counter() - start) * 1000)
-            if status != "200":
-                errors[status] = errors.get(status, 0) + 1
+                return type(error).__name__
 
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(client, seed) for seed in range(clients)))
-        elapsed = time.perf_counter() - started
-    return {
-        "clients": clients,
-        "seconds": round(elapsed, 2),
-        "requests": len(samples),
-        "requests_per_s": round(len(samples) / elapsed, 1) if elapsed else None,
-        **percentiles(samples or [float("nan")]),
-        "errors": sum(errors.values()),
-        "error_kinds": errors,
-    }
+        return await loadgen.drive([send] * clients, paths, seconds=seconds, max_requests=max_requests)
 
 
 def _start_profiler(pid: int, seconds: float) -> tuple[subprocess.Popen[bytes], Path] | None:

@@ -17,6 +17,7 @@ import asyncio
 import json
 import random
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -66,6 +67,80 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, keep_alive
 
 
+class _Connection:
+    """One kept-alive connection, opened on first use and again after the server closed it."""
+
+    def __init__(self, host: str, port: int, encoded: dict[str, bytes]) -> None:
+        self.host, self.port, self.encoded = host, port, encoded
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def send(self, path: str) -> str:
+        """``GET path``; the status, or the kind of transport error."""
+        try:
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            assert self.reader is not None
+            self.writer.write(self.encoded[path])
+            status, keep_alive = await _read_response(self.reader)
+            if not keep_alive:
+                self.close()
+            return str(status)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, HttpError) as error:
+            self.close()
+            return type(error).__name__
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+Send = Callable[[str], Awaitable[str]]
+
+
+async def drive(
+    senders: list[Send], paths: list[str], *, seconds: float, max_requests: int, seed: int = 0
+) -> dict[str, Any]:
+    """One concurrent client per sender, each sending a random one of ``paths`` (client ``i`` draws from
+    ``random.Random(seed + i)``) one at a time until ``seconds`` pass or ``max_requests`` were issued in all.
+
+    Returns requests/s, latency percentiles (ms), errors (any answer but "200", by kind) and the CPU time of
+    this process per request (the load generator's own, when nothing else runs in it).
+    """
+    samples: list[float] = []
+    errors: dict[str, int] = {}
+    issued = 0
+    deadline = time.perf_counter() + seconds
+
+    async def client(number: int, send: Send) -> None:
+        nonlocal issued
+        rng = random.Random(seed + number)
+        while issued < max_requests and time.perf_counter() < deadline:
+            issued += 1
+            start = time.perf_counter()
+            kind = await send(rng.choice(paths))
+            samples.append((time.perf_counter() - start) * 1000)
+            if kind != "200":
+                errors[kind] = errors.get(kind, 0) + 1
+
+    cpu = time.process_time()
+    started = time.perf_counter()
+    await asyncio.gather(*(client(i, send) for i, send in enumerate(senders)))
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    return {
+        "clients": len(senders),
+        "seconds": round(elapsed, 2),
+        "requests": len(samples),
+        "requests_per_s": round(len(samples) / elapsed, 1) if elapsed else None,
+        **percentiles(samples or [float("nan")]),
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+        "client_cpu_ms_per_request": round(cpu * 1000 / len(samples), 3) if samples else None,
+    }
+
+
 async def load(
     base: str,
     headers: dict[str, str],
@@ -76,67 +151,18 @@ async def load(
     max_requests: int,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """``clients`` connections to ``base``, each sending ``GET`` for a random one of ``paths`` (client ``i``
-    draws from ``random.Random(seed + i)``) until ``seconds`` pass or ``max_requests`` were issued in all.
-
-    Returns requests/s, latency percentiles (ms), errors (any non-200 or transport error, by kind) and the
-    generator's own CPU time per request.
-    """
+    """``clients`` kept-alive connections to ``base`` sending ``GET`` for random ``paths`` (:func:`drive`)."""
     split = urlsplit(base)
     host, port = split.hostname or "127.0.0.1", split.port or 80
     encoded = {path: _request_bytes(split.netloc, path, headers) for path in paths}
-    samples: list[float] = []
-    errors: dict[str, int] = {}
-    issued = 0
-    deadline = time.perf_counter() + seconds
-
-    async def worker(number: int) -> None:
-        nonlocal issued
-        rng = random.Random(seed + number)
-        reader: asyncio.StreamReader | None = None
-        writer: asyncio.StreamWriter | None = None
-        try:
-            while issued < max_requests and time.perf_counter() < deadline:
-                issued += 1
-                request = encoded[rng.choice(paths)]
-                start = time.perf_counter()
-                try:
-                    if writer is None:
-                        reader, writer = await asyncio.open_connection(host, port)
-                    assert reader is not None
-                    writer.write(request)
-                    status, keep_alive = await _read_response(reader)
-                    kind = str(status)
-                    if not keep_alive:
-                        writer.close()
-                        writer = None
-                except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, HttpError) as error:
-                    kind = type(error).__name__
-                    if writer is not None:
-                        writer.close()
-                    writer = None
-                samples.append((time.perf_counter() - start) * 1000)
-                if kind != "200":
-                    errors[kind] = errors.get(kind, 0) + 1
-        finally:
-            if writer is not None:
-                writer.close()
-
-    cpu = time.process_time()
-    started = time.perf_counter()
-    await asyncio.gather(*(worker(i) for i in range(clients)))
-    elapsed = time.perf_counter() - started
-    cpu = time.process_time() - cpu
-    return {
-        "clients": clients,
-        "seconds": round(elapsed, 2),
-        "requests": len(samples),
-        "requests_per_s": round(len(samples) / elapsed, 1) if elapsed else None,
-        **percentiles(samples or [float("nan")]),
-        "errors": sum(errors.values()),
-        "error_kinds": errors,
-        "client_cpu_ms_per_request": round(cpu * 1000 / len(samples), 3) if samples else None,
-    }
+    connections = [_Connection(host, port, encoded) for _ in range(clients)]
+    try:
+        return await drive(
+            [c.send for c in connections], paths, seconds=seconds, max_requests=max_requests, seed=seed
+        )
+    finally:
+        for connection in connections:
+            connection.close()
 
 
 def main(argv: list[str] | None = None) -> int:
