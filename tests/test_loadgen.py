@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -10,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from benchmarks import loadgen
+from tests.asyncio_thread import run_coroutine
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -59,7 +59,7 @@ def server() -> Iterator[str]:
 
 def _run(base: str, paths: list[str], **kwargs: object) -> dict:
     options = {"clients": 3, "seconds": 30.0, "max_requests": 60, **kwargs}
-    return asyncio.run(loadgen.load(base, {"Authorization": "Bearer k"}, paths, **options))  # type: ignore[arg-type]
+    return run_coroutine(loadgen.load(base, {"Authorization": "Bearer k"}, paths, **options))  # type: ignore[arg-type]
 
 
 def test_counts_every_request_and_sends_the_headers(server: str) -> None:
@@ -96,8 +96,8 @@ def test_a_refused_connection_is_an_error_not_a_crash() -> None:
 def test_the_httpx_generator_reports_the_same_figures(server: str) -> None:
     from benchmarks.http_bench import _load
 
-    lean = asyncio.run(_load(server, {}, ["/ok", "/missing"], clients=2, seconds=30.0, max_requests=20))
-    slow = asyncio.run(
+    lean = run_coroutine(_load(server, {}, ["/ok", "/missing"], clients=2, seconds=30.0, max_requests=20))
+    slow = run_coroutine(
         _load(server, {}, ["/ok", "/missing"], clients=2, seconds=30.0, max_requests=20, client="httpx")
     )
     for result in (lean, slow):
@@ -105,4 +105,4 @@ def test_the_httpx_generator_reports_the_same_figures(server: str) -> None:
         assert set(result["error_kinds"]) == {"404"}  # seeds 0 and 1 draw both paths
         assert result["client_cpu_ms_per_request"] is not None
     with pytest.raises(ValueError, match="client must be one of"):
-        asyncio.run(_load(server, {}, ["/ok"], clients=1, seconds=1.0, max_requests=1, client="curl"))
+        run_coroutine(_load(server, {}, ["/ok"], clients=1, seconds=1.0, max_requests=1, client="curl"))

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine
 
 from service.api.compute import make_limiter, run_compute
+from tests.asyncio_thread import run_in_thread
 from tests.service.api.conftest import Template, make_seeded_api
 from training.registry import LoadedModel
 
@@ -38,7 +39,7 @@ def _most_at_once(limiter: Any, requests: int = 6) -> int:
             for _ in range(requests):
                 group.start_soon(run_compute, request, answer)
 
-    anyio.run(main)
+    run_in_thread(anyio.run, main)
     return most
 
 
