@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, String, delete, select, type_coerce
 from sqlalchemy.orm import Session
 
 from models.bundle import paused_gc, write_bundle
@@ -285,11 +285,93 @@ def load_pool_rows(
     """
     connection = session.connection()
     data = MarketData()
+    load = _load_few if len(graduate_ids) + len(vacancy_ids) <= FEW_IDS else _load_entity
     if graduate_ids:
-        data.graduates = _load_entity(connection, "graduates", ids=graduate_ids, seeking_only=True)
+        data.graduates = load(connection, "graduates", ids=graduate_ids, seeking_only=True)
     if vacancy_ids:
-        data.vacancies = _load_entity(connection, "vacancies", ids=vacancy_ids)
+        data.vacancies = load(connection, "vacancies", ids=vacancy_ids)
     return data
+
+
+# Up to this many ids :func:`load_pool_rows` reads in plain Python (:func:`_load_few`): for a row or two,
+# pandas' fixed cost per column and per call was most of a write's update of the serving index (6 ms for a
+# vacancy).
+FEW_IDS = 64
+
+
+def _load_few(
+    connection: Connection, entity: str, *, ids: Sequence[str], seeking_only: bool = False
+) -> pd.DataFrame:
+    """:func:`_load_entity` of a few ids of ``graduates`` or ``vacancies``: one select per table, rows and
+    lists gathered in Python, one frame built; the same frame, dtypes included (a test compares them)."""
+    id_column = ID_COLUMN[entity]
+    names = list(SCALAR_COLUMNS[entity])
+    table = table_of(entity)
+    wanted = sorted({str(i) for i in ids})
+    selected = [type_coerce(table.c[c], String) if c in DATETIME_COLUMNS else table.c[c] for c in names]
+    rows = [tuple(row) for row in connection.execute(select(*selected).where(table.c[id_column].in_(wanted)))]
+    if seeking_only:
+        status = names.index(C.status)
+        rows = [row for row in rows if row[status] == "seeking"]
+    if not rows:
+        return _load_entity(connection, entity, ids=[], seeking_only=seeking_only)
+    rows.sort(key=lambda row: row[0])  # the id is every entity's first column
+    values: dict[str, list[Any]] = {name: [row[i] for row in rows] for i, name in enumerate(names)}
+    values.update(_few_lists(connection, entity, values[id_column]))
+    out: dict[str, Any] = {}
+    text: list[str] = []
+    for column in ENTITY_COLUMNS[entity]:
+        column_values = values[column]
+        if column in DATETIME_COLUMNS:
+            out[column] = times(pd.Series(column_values, dtype=object))
+        elif column in (C.salary_min, C.salary_max):
+            out[column] = np.array([np.nan if v is None else v for v in column_values], dtype=np.float64)
+        elif column in (C.headcount, C.cohort_year):
+            out[column] = np.array(column_values, dtype=np.int64)
+        elif column == C.sponsor:
+            out[column] = _objects([None if _is_missing(v) else str(v) for v in column_values])
+        elif column in LIST_TABLES.get(entity, {}):
+            out[column] = _objects(column_values)
+        else:
+            text.append(column)
+            out[column] = None  # keeps the column order
+    as_text = pd.DataFrame({c: _objects(values[c]) for c in text}).astype(str)
+    for column in text:
+        out[column] = as_text[column]
+    return pd.DataFrame(out)
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    """An object array holding ``values`` as they are (lists stay lists, not a second dimension)."""
+    array = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        array[i] = value
+    return array
+
+
+def _few_lists(connection: Connection, entity: str, ids: list[str]) -> dict[str, list[list[str]]]:
+    """:func:`_load_lists` for a few ids: each list column as one list per id of ``ids``, in stored order."""
+    id_column = ID_COLUMN[entity]
+    by_table: dict[str, list[tuple[str, ListColumn]]] = {}
+    for column, spec in LIST_TABLES.get(entity, {}).items():
+        by_table.setdefault(spec.table, []).append((column, spec))
+    out: dict[str, list[list[str]]] = {}
+    for table_name, specs in by_table.items():
+        table = table_of(table_name)
+        with_required = specs[0][1].required is not None
+        columns = [table.c[id_column], table.c[specs[0][1].value], table.c["position"]]
+        columns += [table.c["required"]] if with_required else []
+        fetched = [
+            tuple(row) for row in connection.execute(select(*columns).where(table.c[id_column].in_(ids)))
+        ]
+        fetched.sort(key=lambda row: (row[0], row[2]))
+        for column, spec in specs:
+            grouped: dict[str, list[str]] = {}
+            for row in fetched:
+                if spec.required is None or bool(row[3]) == spec.required:
+                    grouped.setdefault(row[0], []).append(row[1])
+            out[column] = [list(grouped.get(i, ())) for i in ids]
+    return out
 
 
 def _load_entity(

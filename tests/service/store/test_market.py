@@ -150,3 +150,34 @@ def test_failed_import_with_index_rebuild_keeps_store_and_indexes(
         report = import_market(session=session, data=data)
     assert report.added["interactions"] == 20
     assert index_names(engine) == indexes
+
+
+def test_a_few_pool_rows_read_in_python_equal_the_pandas_read(engine: Engine) -> None:
+    """``load_pool_rows`` of a few ids (``market._load_few``, what a write's index update reads) gives the
+    frame of the general read, dtypes and missing values included, on both databases."""
+    data = tiny_market()
+    graduates = data.graduates.copy()
+    graduates.loc[0, C.preferred_districts] = []  # an empty list
+    vacancies = data.vacancies.copy()
+    vacancies.loc[0, C.preferred_skills] = []
+    with transaction(engine) as session:
+        import_market(session=session, data=replace(data, graduates=graduates, vacancies=vacancies))
+    graduate_ids = sorted(graduates[C.graduate])
+    vacancy_ids = sorted(vacancies[C.vacancy])
+    subsets = [
+        ([graduate_ids[0]], [vacancy_ids[0]]),
+        (graduate_ids, vacancy_ids),  # every graduate: placed and withdrawn ones are left out of the pool
+        ([graduate_ids[-1], graduate_ids[1], "G-missing"], [vacancy_ids[-1], "V-missing", vacancy_ids[1]]),
+        (["G-missing"], ["V-missing"]),
+    ]
+    with transaction(engine) as session:
+        connection = session.connection()
+        for g_ids, v_ids in subsets:
+            for entity, ids, seeking in (("graduates", g_ids, True), ("vacancies", v_ids, False)):
+                general = market._load_entity(connection, entity, ids=ids, seeking_only=seeking)
+                few = market._load_few(connection, entity, ids=ids, seeking_only=seeking)
+                pd.testing.assert_frame_equal(few, general, check_exact=True)
+        read = market.load_pool_rows(session=session, graduate_ids=graduate_ids, vacancy_ids=vacancy_ids)
+    assert len(read.graduates) == (graduates[C.status] == "seeking").sum()
+    assert read.vacancies[C.vacancy].tolist() == vacancy_ids
+    assert read.vacancies[C.preferred_skills].iloc[0] == []
