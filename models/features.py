@@ -184,7 +184,7 @@ def _few_vacancies(vacancies: pd.DataFrame, enterprises: pd.DataFrame) -> pd.Dat
     columns[JOB_FAMILY] = [f"{s}/{r}" for s, r in zip(segments, columns[C.role], strict=True)]
     # Columns already of the type the conversion gives are kept as they are (what it would return).
     for name in (C.posted_at, C.closes_at):
-        if columns[name].dtype != "datetime64[ns]":
+        if not pd.api.types.is_datetime64_dtype(columns[name].dtype):  # any unit: the store's is [us]
             columns[name] = pd.to_datetime(frame[name], errors="coerce")
     for name in (C.salary_min, C.salary_max):
         if columns[name].dtype != np.float64:

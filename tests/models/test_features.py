@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 
@@ -87,10 +89,13 @@ def test_a_few_vacancies_make_the_frame_many_do(monkeypatch: pytest.MonkeyPatch)
     vacancies.loc[vacancies.index[5], "role"] = None
     vacancies.loc[vacancies.index[0], "closes_at"] = None
     vacancies.loc[vacancies.index[1], "salary_min"] = None
-    for rows in ([0], [1], [2, 3], [4, 5], list(range(len(vacancies)))):
-        few = features.vacancy_frame(vacancies.iloc[rows], market.enterprises)
+    in_ns = vacancies.astype({"posted_at": "datetime64[ns]", "closes_at": "datetime64[ns]"})  # store: [us]
+    for frame, rows in itertools.product(
+        (vacancies, in_ns), ([0], [1], [2, 3], [4, 5], list(range(len(vacancies))))
+    ):
+        few = features.vacancy_frame(frame.iloc[rows], market.enterprises)
         monkeypatch.setattr(features, "FEW_ROWS", -1)  # through pandas, as a full build
-        many = features.vacancy_frame(vacancies.iloc[rows], market.enterprises)
+        many = features.vacancy_frame(frame.iloc[rows], market.enterprises)
         monkeypatch.undo()
         pd.testing.assert_frame_equal(few, many)
 
