@@ -38,6 +38,27 @@ def listening_socket(host: str, port: int, backlog: int) -> socket.socket:
     return sock
 
 
+def worker_sockets(host: str, port: int, count: int, backlog: int) -> list[socket.socket]:
+    """``count`` sockets on ``host:port`` (:func:`listening_socket`); OSError (address in use) when anything
+    else listens there already, even another server's ``SO_REUSEPORT`` sockets: the port is first bound
+    without the option, so a second ``talentmatch serve`` on a port fails as with one socket instead of
+    silently sharing the connections with the first."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family=family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+        bound_port = probe.getsockname()[1]
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            sockets.append(listening_socket(host, bound_port, backlog))
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
 def reuse_port_supported() -> bool:
     return hasattr(socket, "SO_REUSEPORT")
 
@@ -100,7 +121,7 @@ class ReusePortWorkers(Multiprocess):
 def run_workers(config: Config) -> None:
     """Serve ``config`` (an import string app) with ``config.workers`` processes, one socket each."""
     try:
-        slots = [listening_socket(config.host, config.port, config.backlog) for _ in range(config.workers)]
+        slots = worker_sockets(config.host, config.port, config.workers, config.backlog)
     except OSError as error:
         log.error("cannot listen on %s:%s: %s", config.host, config.port, error)
         raise SystemExit(STARTUP_FAILURE) from error
