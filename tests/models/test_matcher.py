@@ -385,6 +385,36 @@ def test_pair_skill_features_match_the_lists(trained: Matcher, market: MarketDat
             assert X[i, COL["district_preference"]] == (wanted[district] if district >= 0 else 0.0)
 
 
+def test_a_grid_of_pairs_counts_skills_as_pair_by_pair(
+    trained: Matcher, market: MarketData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cohort against every vacancy (pairs filling their grid) is counted with one sparse product of the
+    distinct rows; the counts equal the entries matched pair by pair and the raw lists."""
+    from models import pairs
+
+    index = trained.index(market)
+    graduates, vacancies = index.graduates, index.vacancies
+    rng = np.random.default_rng(11)
+    cohort = rng.choice(len(graduates), min(12, len(graduates)), replace=False)
+    g_rows = np.repeat(cohort, len(vacancies))
+    v_rows = np.tile(np.arange(len(vacancies)), len(cohort))
+    order = rng.permutation(len(g_rows))  # in any order, a few pairs twice
+    g_rows, v_rows = np.r_[g_rows[order], g_rows[:5]], np.r_[v_rows[order], v_rows[:5]]
+    pair_by_pair = pairs.skills_held(graduates, g_rows, vacancies, v_rows)
+    monkeypatch.setattr(pairs, "GRID_MIN_PAIRS", 1)
+    assert pairs._grid_counts(graduates, g_rows, vacancies, v_rows) is not None  # the grid path is taken
+    grid = pairs.skills_held(graduates, g_rows, vacancies, v_rows)
+    for a, b in zip(grid, pair_by_pair, strict=True):
+        assert a.dtype == b.dtype == np.float32
+        np.testing.assert_array_equal(a, b)
+    for i in range(0, len(g_rows), 7):
+        held = set(graduates.skill_lists[g_rows[i]] or ())
+        assert grid[0][i] == len(set(vacancies.required_lists[v_rows[i]] or ()) & held)
+        assert grid[1][i] == len(set(vacancies.preferred_lists[v_rows[i]] or ()) & held)
+    scattered = rng.integers(0, len(graduates), 40), rng.integers(0, len(vacancies), 40)
+    assert pairs._grid_counts(graduates, scattered[0], vacancies, scattered[1]) is None  # too sparse
+
+
 def test_best_first_is_a_prefix_of_the_full_order() -> None:
     """Sorting only the best few gives the first ``need`` of the full (key desc, tie asc) order, every
     tie at the boundary included, whatever the ties."""
