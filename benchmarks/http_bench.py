@@ -139,39 +139,8 @@ def served(env: dict[str, str], log: Path, *, workers: int = 1) -> Iterator[str]
             stop_server(process)
 
 
-CLIENTS = ("lean", "httpx")
-
-
-async def _load(
-    base: str,
-    headers: dict[str, str],
-    paths: list[str],
-    *,
-    clients: int,
-    seconds: float,
-    max_requests: int,
-    client: str = "lean",
-) -> dict[str, Any]:
-    """The load: ``clients`` concurrent connections for ``seconds`` (at most ``max_requests``). ``client``
-    "lean" is :func:`benchmarks.loadgen.load` (tens of microseconds of CPU per request, like ``wrk``);
-    "httpx" is an httpx.AsyncClient, kept to compare the two (it costs about a millisecond per request on
-    the same cores as the server)."""
-    if client == "lean":
-        return await loadgen.load(
-            base, headers, paths, clients=clients, seconds=seconds, max_requests=max_requests
-        )
-    if client != "httpx":
-        raise ValueError(f"client must be one of {CLIENTS}, got {client!r}")
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as session:
-
-        async def send(path: str) -> str:
-            try:
-                return str((await session.get(path, headers=headers)).status_code)
-            except httpx.HTTPError as error:
-                return type(error).__name__
-
-        return await loadgen.drive([send] * clients, paths, seconds=seconds, max_requests=max_requests)
+CLIENTS = loadgen.CLIENTS
+_load = loadgen.load  # the HTTP benchmarks' load (``client="httpx"`` to compare with httpx)
 
 
 def _start_profiler(pid: int, seconds: float) -> tuple[subprocess.Popen[bytes], Path] | None:
