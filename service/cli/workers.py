@@ -22,10 +22,13 @@ from uvicorn.supervisors.multiprocess import Multiprocess, Process
 log = logging.getLogger("uvicorn.error")
 
 
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def listening_socket(host: str, port: int, backlog: int) -> socket.socket:
     """A TCP socket bound to ``host:port`` with ``SO_REUSEPORT``, listening and inheritable."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family=family)
+    sock = socket.socket(family=_family(host))
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -43,8 +46,7 @@ def worker_sockets(host: str, port: int, count: int, backlog: int) -> list[socke
     else listens there already, even another server's ``SO_REUSEPORT`` sockets: the port is first bound
     without the option, so a second ``talentmatch serve`` on a port fails as with one socket instead of
     silently sharing the connections with the first."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family=family) as probe:
+    with socket.socket(family=_family(host)) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind((host, port))
         bound_port = probe.getsockname()[1]

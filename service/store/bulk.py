@@ -41,6 +41,11 @@ def times(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series).astype("datetime64[us]")
 
 
+def selected_columns(table: Table, columns: Sequence[str]) -> list[Any]:
+    """``columns`` of ``table`` to select, times as the text the driver returns (parsed in one go later)."""
+    return [type_coerce(table.c[c], String) if c in DATETIME_COLUMNS else table.c[c] for c in columns]
+
+
 def select_frame(
     connection: Connection,
     table: Table,
@@ -55,7 +60,7 @@ def select_frame(
     Times are fetched without SQLAlchemy's per-row conversion and parsed by pandas in one go
     (callers pass them through ``_times``); on SQLite that is most of the cost of a big select.
     """
-    selected = [type_coerce(table.c[c], String) if c in DATETIME_COLUMNS else table.c[c] for c in columns]
+    selected = selected_columns(table, columns)
     rows: Sequence[Any]
     if ids is not None and key is not None:
         rows = [

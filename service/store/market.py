@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, String, delete, select, type_coerce
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
 from models.bundle import paused_gc, write_bundle
@@ -30,6 +30,7 @@ from service.store.bulk import (
     chunks,
     insert_frame,
     select_frame,
+    selected_columns,
     table_of,
     times,
     update_rows,
@@ -199,16 +200,21 @@ def _equal_rows(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
 # --- reading the store -----------------------------------------------------------------------------
 
 
+def _list_tables(entity: str) -> dict[str, list[tuple[str, ListColumn]]]:
+    """``entity``'s list columns by the association table holding them (vacancy_skills holds two)."""
+    by_table: dict[str, list[tuple[str, ListColumn]]] = {}
+    for column, spec in LIST_TABLES.get(entity, {}).items():
+        by_table.setdefault(spec.table, []).append((column, spec))
+    return by_table
+
+
 def _load_lists(
     connection: Connection, entity: str, ids: Sequence[str] | None = None
 ) -> dict[str, dict[str, list[str]]]:
     """Each list column of ``entity`` as ``{id: [values in stored order]}`` (of ``ids`` only, when given)."""
     id_column = ID_COLUMN[entity]
     lists: dict[str, dict[str, list[str]]] = {}
-    by_table: dict[str, list[tuple[str, ListColumn]]] = {}
-    for column, spec in LIST_TABLES.get(entity, {}).items():
-        by_table.setdefault(spec.table, []).append((column, spec))
-    for table_name, specs in by_table.items():
+    for table_name, specs in _list_tables(entity).items():
         table = table_of(table_name)
         value = specs[0][1].value
         columns = [id_column, value, "position"] + (["required"] if specs[0][1].required is not None else [])
@@ -308,8 +314,8 @@ def _load_few(
     names = list(SCALAR_COLUMNS[entity])
     table = table_of(entity)
     wanted = sorted({str(i) for i in ids})
-    selected = [type_coerce(table.c[c], String) if c in DATETIME_COLUMNS else table.c[c] for c in names]
-    rows = [tuple(row) for row in connection.execute(select(*selected).where(table.c[id_column].in_(wanted)))]
+    statement = select(*selected_columns(table, names)).where(table.c[id_column].in_(wanted))
+    rows = [tuple(row) for row in connection.execute(statement)]
     if seeking_only:
         status = names.index(C.status)
         rows = [row for row in rows if row[status] == "seeking"]
@@ -352,11 +358,8 @@ def _objects(values: list[Any]) -> np.ndarray:
 def _few_lists(connection: Connection, entity: str, ids: list[str]) -> dict[str, list[list[str]]]:
     """:func:`_load_lists` for a few ids: each list column as one list per id of ``ids``, in stored order."""
     id_column = ID_COLUMN[entity]
-    by_table: dict[str, list[tuple[str, ListColumn]]] = {}
-    for column, spec in LIST_TABLES.get(entity, {}).items():
-        by_table.setdefault(spec.table, []).append((column, spec))
     out: dict[str, list[list[str]]] = {}
-    for table_name, specs in by_table.items():
+    for table_name, specs in _list_tables(entity).items():
         table = table_of(table_name)
         with_required = specs[0][1].required is not None
         columns = [table.c[id_column], table.c[specs[0][1].value], table.c["position"]]
