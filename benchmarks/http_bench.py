@@ -139,10 +139,6 @@ def served(env: dict[str, str], log: Path, *, workers: int = 1) -> Iterator[str]
             stop_server(process)
 
 
-CLIENTS = loadgen.CLIENTS
-_load = loadgen.load  # the HTTP benchmarks' load (``client="httpx"`` to compare with httpx)
-
-
 def _start_profiler(pid: int, seconds: float) -> tuple[subprocess.Popen[bytes], Path] | None:
     spy = Path(sys.executable).with_name("py-spy")
     if not spy.exists() or seconds < 5:
@@ -234,7 +230,7 @@ def run(bench: Bench) -> dict[str, Any]:
             if first.status_code != 200:
                 raise RuntimeError(f"first request answered {first.status_code}: {first.text[:300]}")
             sequential = asyncio.run(
-                _load(
+                loadgen.load(
                     base,
                     headers,
                     paths,
@@ -246,7 +242,7 @@ def run(bench: Bench) -> dict[str, Any]:
             rows.append({"case": "concurrency 1", **sequential})
             profiler = _start_profiler(process.pid, bounds.http_seconds)
             concurrent = asyncio.run(
-                _load(
+                loadgen.load(
                     base,
                     headers,
                     paths,

@@ -32,7 +32,8 @@ from typing import Any
 import httpx
 
 from benchmarks.common import percentiles, print_table
-from benchmarks.http_bench import _load, ensure_store, served
+from benchmarks.http_bench import ensure_store, served
+from benchmarks.loadgen import load
 from benchmarks.world import Bench
 
 TARGETS = {
@@ -107,7 +108,7 @@ def _read(
     base: str, headers: dict[str, str], paths: list[str], *, clients: int, bench: Bench
 ) -> dict[str, Any]:
     return asyncio.run(
-        _load(
+        load(
             base,
             headers,
             paths,

@@ -45,7 +45,8 @@ from typing import Any
 import httpx
 
 from benchmarks.common import percentiles, print_table, write_result
-from benchmarks.http_bench import CLIENTS, _load, free_port, stop_server, wait_ready
+from benchmarks.http_bench import free_port, stop_server, wait_ready
+from benchmarks.loadgen import CLIENTS, load
 from benchmarks.world import CACHE_ROOT, SCALES, Bench
 
 HOST = "127.0.0.1"
@@ -212,16 +213,19 @@ class Server:
     cpu_ms: float = 0.0
 
 
-# Extra environment for one tree's server, by label (``--env LABEL:NAME=VALUE``): the same tree twice under
-# two labels compares two settings side by side.
-TREE_ENV: dict[str, dict[str, str]] = {}
-# Extra ``talentmatch serve`` arguments for one tree's server, by label (``--serve-arg LABEL:ARG``).
-TREE_ARGS: dict[str, list[str]] = {}
+@dataclass(frozen=True)
+class Tree:
+    """A source tree to serve under ``label``, with extra environment (``--env LABEL:NAME=VALUE``) and
+    ``talentmatch serve`` arguments (``--serve-arg LABEL:ARG``): the same tree under two labels compares two
+    settings side by side."""
+
+    label: str
+    path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    args: list[str] = field(default_factory=list)
 
 
-def _start(
-    label: str, tree: Path, bench: Bench, workdir: Path, *, workers: int = 1
-) -> tuple[Server, list[str]]:
+def _start(tree: Tree, bench: Bench, workdir: Path, *, workers: int = 1) -> tuple[Server, list[str]]:
     """A fresh copy of the scale's store with an admin key, and ``talentmatch serve`` from ``tree`` on it;
     returns the server (ready) and the open vacancies."""
     from sqlalchemy import select
@@ -230,7 +234,7 @@ def _start(
     from service.store.session import make_engine, transaction
     from service.store.tables import Vacancy
 
-    folder = workdir / f"{bench.scale}-{label}"
+    folder = workdir / f"{bench.scale}-{tree.label}"
     folder.mkdir(parents=True)
     store = folder / "store.db"
     shutil.copyfile(bench.store_path, store)
@@ -248,20 +252,21 @@ def _start(
         "TALENTMATCH_RATE_LIMIT_PER_MINUTE": "0",
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
-        **TREE_ENV.get(label, {}),
+        **tree.env,
     }
-    _check_tree(tree, env)
+    _check_tree(tree.path, env)
     port = free_port()
     base = f"http://{HOST}:{port}"
     log = folder / "serve.log"
-    process = _serve(tree, env, port, log, workers=workers, extra=TREE_ARGS.get(label, []))
+    process = _serve(tree.path, env, port, log, workers=workers, extra=tree.args)
     try:
         wait_ready(base, process, 600, log=log)
     except Exception:
         process.kill()
         raise
     client = httpx.Client(base_url=base, timeout=120)
-    return Server(label, tree, folder, process, client, {"Authorization": f"Bearer {plaintext}"}), vacancies
+    headers = {"Authorization": f"Bearer {plaintext}"}
+    return Server(tree.label, tree.path, folder, process, client, headers), vacancies
 
 
 def _interleaved(servers: list[Server], paths: list[str]) -> None:
@@ -278,15 +283,15 @@ def _interleaved(servers: list[Server], paths: list[str]) -> None:
 
 
 def profile_scale(
-    trees: list[tuple[str, Path]], bench: Bench, *, requests: int, spy: Path | None, workdir: Path
+    trees: list[Tree], bench: Bench, *, requests: int, spy: Path | None, workdir: Path
 ) -> list[dict[str, Any]]:
     """Every tree's server at one scale, requests interleaved: an unprofiled pass (latency, CPU), then a pass
     under py-spy (one recorder per server)."""
     servers: list[Server] = []
     try:
         vacancies: list[str] = []
-        for label, tree in trees:
-            server, vacancies = _start(label, tree, bench, workdir)
+        for tree in trees:
+            server, vacancies = _start(tree, bench, workdir)
             servers.append(server)
         rng = random.Random(7)
         paths = [f"/api/v1/vacancies/{rng.choice(vacancies)}/candidates?limit=20" for _ in range(requests)]
@@ -343,7 +348,7 @@ def _profiled(spy: Path, servers: list[Server], action: Any, *, subprocesses: bo
 
 
 def load_scale(
-    trees: list[tuple[str, Path]],
+    trees: list[Tree],
     bench: Bench,
     *,
     clients: int,
@@ -356,18 +361,18 @@ def load_scale(
 ) -> list[dict[str, Any]]:
     """Every tree's server at one scale, loaded in turn by ``clients`` concurrent clients for ``seconds``
     per turn, ``rounds`` rounds; then one profiled round (when py-spy is there). With several
-    ``load_clients`` (load generators, :data:`benchmarks.http_bench.CLIENTS`) every round gives each tree a
+    ``load_clients`` (load generators, :data:`benchmarks.loadgen.CLIENTS`) every round gives each tree a
     turn with each, one row per tree and generator; the profiled round uses the first."""
     servers: list[Server] = []
     try:
         vacancies: list[str] = []
-        for label, tree in trees:
-            server, vacancies = _start(label, tree, bench, workdir, workers=workers)
+        for tree in trees:
+            server, vacancies = _start(tree, bench, workdir, workers=workers)
             servers.append(server)
         paths = [f"/api/v1/vacancies/{v}/candidates?limit=20" for v in vacancies]
         for server in servers:  # every worker's index build, and a warm-up
             asyncio.run(
-                _load(_base(server), server.headers, paths, clients=clients, seconds=5.0, max_requests=10**9)
+                load(_base(server), server.headers, paths, clients=clients, seconds=5.0, max_requests=10**9)
             )
         measured: dict[tuple[str, str], list[dict[str, Any]]] = {
             (s.label, c): [] for s in servers for c in load_clients
@@ -378,7 +383,7 @@ def load_scale(
                 for generator in generators:
                     started = _cpu_seconds(server.process.pid)
                     result = asyncio.run(
-                        _load(
+                        load(
                             _base(server),
                             server.headers,
                             paths,
@@ -497,18 +502,19 @@ def main(argv: list[str] | None = None) -> int:
         help="load generator (--clients > 1; repeat to compare them side by side); default lean",
     )
     args = parser.parse_args(argv)
+    trees = [Tree(label, Path(path).resolve()) for label, _, path in (t.partition("=") for t in args.tree)]
+    by_label = {tree.label: tree for tree in trees}
     for item in args.env:
         label, _, assignment = item.partition(":")
         name, _, value = assignment.partition("=")
-        TREE_ENV.setdefault(label, {})[name] = value
+        by_label[label].env[name] = value
     for item in args.serve_arg:
         label, _, argument = item.partition(":")
-        TREE_ARGS.setdefault(label, []).append(argument)
-    trees = [(label, Path(path).resolve()) for label, _, path in (t.partition("=") for t in args.tree)]
+        by_label[label].args.append(argument)
     spy_path = Path(sys.executable).with_name("py-spy")
     spy = spy_path if spy_path.exists() else None
     results: dict[str, Any] = {
-        "trees": {k: str(v) for k, v in trees},
+        "trees": {t.label: str(t.path) for t in trees},
         "requests": args.requests,
         "clients": args.clients,
         "workers": args.workers,
@@ -530,7 +536,7 @@ def main(argv: list[str] | None = None) -> int:
                     load_clients=tuple(args.client or ["lean"]),
                 )
                 results["scales"][scale] = {"trees": rows}
-                _print_load(scale, rows)
+                _printload(scale, rows)
                 continue
             rows = profile_scale(
                 trees,
@@ -550,7 +556,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _print_load(scale: str, rows: list[dict[str, Any]]) -> None:
+def _printload(scale: str, rows: list[dict[str, Any]]) -> None:
     print_table(
         f"GET candidates, concurrent clients, {scale}",
         [

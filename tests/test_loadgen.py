@@ -94,15 +94,14 @@ def test_a_refused_connection_is_an_error_not_a_crash() -> None:
 
 
 def test_the_httpx_generator_reports_the_same_figures(server: str) -> None:
-    from benchmarks.http_bench import _load
-
-    lean = run_coroutine(_load(server, {}, ["/ok", "/missing"], clients=2, seconds=30.0, max_requests=20))
+    paths = ["/ok", "/missing"]
+    lean = run_coroutine(loadgen.load(server, {}, paths, clients=2, seconds=30.0, max_requests=20))
     slow = run_coroutine(
-        _load(server, {}, ["/ok", "/missing"], clients=2, seconds=30.0, max_requests=20, client="httpx")
+        loadgen.load(server, {}, paths, clients=2, seconds=30.0, max_requests=20, client="httpx")
     )
     for result in (lean, slow):
         assert result["requests"] == 20 and result["clients"] == 2
         assert set(result["error_kinds"]) == {"404"}  # seeds 0 and 1 draw both paths
         assert result["client_cpu_ms_per_request"] is not None
     with pytest.raises(ValueError, match="client must be one of"):
-        run_coroutine(_load(server, {}, ["/ok"], clients=1, seconds=1.0, max_requests=1, client="curl"))
+        run_coroutine(loadgen.load(server, {}, paths, clients=1, seconds=1.0, max_requests=1, client="curl"))
