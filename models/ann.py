@@ -57,8 +57,8 @@ class AnnOptions:
     bands: int = 8
     m: int = 16
     ef_construction: int = 100
-    ef: int = 256
-    shortlist: int = 160
+    ef: int = 128
+    shortlist: int = 80
     seed: int = 7
 
 
@@ -200,9 +200,10 @@ class GraduateAnn:
     ) -> None:
         keep = np.ones(len(ids), dtype=bool) if live is None else np.asarray(live, dtype=bool)
         self.options = options
-        self._ids: list[str] = [str(i) for i in np.asarray(ids)[keep].tolist()]
-        self._label_of: dict[str, int] = {g: i for i, g in enumerate(self._ids)}
-        labels = np.arange(len(self._ids), dtype=np.int64)
+        kept = [str(i) for i in np.asarray(ids)[keep].tolist()]
+        self._label_of: dict[str, int] = {g: i for i, g in enumerate(kept)}
+        self._labels = len(kept)  # labels given so far (a changed graduate gets a new one)
+        labels = np.arange(len(kept), dtype=np.int64)
         self._index = NormBandedIndex(
             hnswlib,
             np.asarray(reps)[keep],
@@ -213,7 +214,12 @@ class GraduateAnn:
             seed=options.seed,
         )
         self._band = self._index.band_of(np.asarray(reps, dtype=np.float32)[keep]).astype(np.int16).tolist()
-        self._index.set_ef(max(options.ef, options.shortlist))
+        # The ids by label as an array (a query's labels become ids in one take), with spare room behind
+        # for the graduates added later (grown by half when full).
+        self._id_array = np.empty(len(kept) + len(kept) // 8 + 64, dtype=object)
+        self._id_array[: len(kept)] = kept
+        self._ef = max(options.ef, options.shortlist)
+        self._index.set_ef(self._ef)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -223,13 +229,27 @@ class GraduateAnn:
         """New search settings (recall against time), without a rebuild."""
         with self._lock:
             self.options = replace(self.options, ef=ef, shortlist=shortlist)
-            self._index.set_ef(max(ef, shortlist))
+            self._set_ef(max(ef, shortlist))
 
-    def candidate_ids(self, query: np.ndarray) -> list[str]:
-        """Ids of the shortlist for one query vector (every band's nearest ``shortlist``)."""
+    def _set_ef(self, ef: int) -> None:
+        if ef != self._ef:
+            self._index.set_ef(ef)
+            self._ef = ef
+
+    def depth(self, share: float) -> int:
+        """Labels to ask of each band when a share ``share`` of the indexed graduates pass the query's
+        filters: ``shortlist`` for all of them, more as fewer pass, so that about as many of the shortlist
+        pass whatever the filters keep."""
+        return int(np.ceil(self.options.shortlist / max(share, 1e-9)))
+
+    def candidate_ids(self, query: np.ndarray, depth: int | None = None) -> np.ndarray:
+        """Ids (an object array) of the shortlist for one query vector: every band's nearest ``depth``
+        (default ``shortlist``), searched with a beam of at least ``ef``."""
+        depth = self.options.shortlist if depth is None else depth
         with self._lock:
-            labels = self._index.query(query, self.options.shortlist)
-            return [self._ids[label] for label in labels.tolist()]
+            self._set_ef(max(self.options.ef, depth))
+            labels = self._index.query(query, depth)
+            return self._id_array[labels]
 
     def updated(self, ids: Iterable[str], reps: np.ndarray, *, removed: Iterable[str] = ()) -> GraduateAnn:
         """Graduates ``ids`` added or given new vectors ``reps`` (rows alike), ``removed`` ids gone; in place
@@ -241,10 +261,15 @@ class GraduateAnn:
                 labels = np.asarray([self._label_of.pop(g) for g in gone], dtype=np.int64)
                 self._index.remove(labels, np.asarray([self._band[label] for label in labels.tolist()]))
             if ids:
-                start = len(self._ids)
+                start = self._labels
                 labels = np.arange(start, start + len(ids), dtype=np.int64)
                 bands = self._index.add(np.asarray(reps, dtype=np.float32), labels)
-                self._ids.extend(ids)
+                self._labels += len(ids)
+                if self._labels > len(self._id_array):
+                    grown = np.empty(self._labels + self._labels // 2, dtype=object)
+                    grown[:start] = self._id_array[:start]
+                    self._id_array = grown
+                self._id_array[start : self._labels] = ids
                 self._band.extend(bands.astype(int).tolist())
                 self._label_of.update(zip(ids, labels.tolist(), strict=True))
         return self

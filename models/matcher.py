@@ -83,6 +83,14 @@ REQUIRED_SHARES = "required_shares"  # per-vacancy array name (see ``_Encoder._r
 _REQUIRED_COVERAGE = FEATURE_NAMES.index("required_coverage")
 _PREFERRED_COVERAGE = FEATURE_NAMES.index("preferred_coverage")
 _LIGHTFM_COLUMNS = [FEATURE_NAMES.index(f) for f in LIGHTFM_FEATURES]
+# Exact retrieval scores only the filtered rows when fewer than 1/FEW_ROWS of the block pass: a scattered
+# row costs ~2.5x what the product over every row costs a row (``gathered_product``).
+FEW_ROWS = 4
+_GATHER_BLOCK = 8192
+_KERNEL_ROWS = 16  # a multiple of the rows BLAS's matrix-vector kernels take at a time
+# Approximate retrieval searches each band at most this many times its shortlist deep (a filter passing a
+# quarter of the graduates); a narrower filter is retrieved exactly, over the rows that pass.
+ANN_DEEPEST = 4
 
 
 class NoTrainingData(ValueError):
@@ -145,11 +153,13 @@ class MatcherConfig:
     seed: int = 7
     # Approximate retrieval (``models.ann``, hnswlib): for more seeking graduates (the candidate pool) than
     # ``ann_min_pool`` in an index (and hnswlib installed) the LightFM half of a vacancy's pool comes from
-    # an hnswlib shortlist of ``ann_shortlist`` per norm band, re-scored exactly (search beam ``ann_ef``).
-    # 0 turns it off.
+    # an hnswlib shortlist of ``ann_shortlist`` per norm band (deeper as the filters pass fewer), re-scored
+    # exactly (search beam ``ann_ef``). 0 turns it off. 128 / 80: recall@20 of the answers 0.976-0.995 at a
+    # million graduates for the medium and large demo models (64 / 40: 0.956-0.987; 256 / 160: 0.991-0.998
+    # for ~2 ms more a query; docs/performance.md).
     ann_min_pool: int = 200_000
-    ann_ef: int = 256
-    ann_shortlist: int = 160
+    ann_ef: int = 128
+    ann_shortlist: int = 80
 
     def __post_init__(self) -> None:
         resolve_candidates(self.candidates)  # a bad name or field fails here, not after LightFM's fit
@@ -422,14 +432,21 @@ class Matcher(BaseMatcher):
         others: GraduateBlock | VacancyBlock,
         *,
         lightfm_scores: bool = True,
+        lightfm_rows: np.ndarray | None = None,
     ) -> tuple[np.ndarray | None, np.ndarray]:
         """(LightFM, skill) scores of every row of ``others`` for each query row, ``(n_others, n_rows)``;
-        no LightFM scores (``None``) unless ``lightfm_scores``."""
+        no LightFM scores (``None``) unless ``lightfm_scores``; with ``lightfm_rows``, the LightFM scores
+        of those rows of ``others`` only, ``(len(lightfm_rows), n_rows)``."""
         query_rows = np.atleast_1d(np.asarray(query_rows, dtype=np.int64))
         lightfm = None
         q_rep, o_rep = query.arrays.get(RETRIEVAL), others.arrays.get(RETRIEVAL)
         if lightfm_scores and q_rep is not None and o_rep is not None:
-            lightfm = o_rep @ q_rep[query_rows].T
+            queries = q_rep[query_rows].T
+            lightfm = (
+                retrieval_product(o_rep, queries)
+                if lightfm_rows is None
+                else gathered_product(o_rep, lightfm_rows, queries)
+            )
         # Sparse x dense products: much faster than sparse x sparse for a handful of query rows.
         if isinstance(query, VacancyBlock):
             assert isinstance(others, GraduateBlock)
@@ -461,13 +478,18 @@ class Matcher(BaseMatcher):
             approximate = self._retrieve_approximate(index, query, query_row, rows, pool, k)
             if approximate is not None:
                 return approximate
-        lightfm, skill = self._retrieval_scores(query, np.array([query_row]), others)
         everyone = _every_row(rows, others)  # the score columns as they are
+        # A filter that keeps few rows (a degree few graduates hold): the LightFM product over those rows
+        # alone, not over the block (~25x less at a million graduates when 4% pass).
+        few = not everyone and FEW_ROWS * len(rows) < len(others)
+        lightfm, skill = self._retrieval_scores(
+            query, np.array([query_row]), others, lightfm_rows=rows if few else None
+        )
         skill_scores = skill[:, 0] if everyone else skill[rows, 0]
         if lightfm is None:
             sponsored = self._sponsor_rows(query, query_row, others, rows, skill_scores, np.zeros(len(rows)))
             return np.union1d(_top(rows, skill_scores, pool), sponsored)
-        lightfm_scores = lightfm[:, 0] if everyone else lightfm[rows, 0]
+        lightfm_scores = lightfm[:, 0] if everyone or few else lightfm[rows, 0]
         chosen = [
             _top_tie_broken(rows, skill_scores, lightfm_scores, pool // 2),
             _top(rows, lightfm_scores, pool // 2, untied=True),
@@ -531,8 +553,13 @@ class Matcher(BaseMatcher):
             return None
         vector = np.asarray(q_rep[query_row], dtype=np.float32)
         half = pool // 2
+        # Each band is searched deeper as fewer graduates pass the filters, so that about as many of the
+        # shortlist pass; past ANN_DEEPEST x ``shortlist`` the few that pass are scored exactly instead.
+        depth = ann.depth(len(rows) / max(len(ann), 1))
+        if depth > ANN_DEEPEST * ann.options.shortlist:
+            return None
         try:
-            found = graduates.ids.rows(ann.candidate_ids(vector))
+            found = graduates.ids.rows(ann.candidate_ids(vector, depth))
         except RuntimeError:  # hnswlib found fewer than asked (many deleted): exact
             return None
         # ``rows`` are in id order: searched by that key (their row numbers when the rows are in id order).
@@ -546,7 +573,7 @@ class Matcher(BaseMatcher):
         skill_scores = skill[:, 0] if everyone else skill[rows, 0]
 
         def lightfm_of(positions: np.ndarray) -> np.ndarray:
-            return np.asarray(g_rep[rows[positions]] @ vector)
+            return gathered_product(g_rep, rows[positions], vector)
 
         chosen = [
             _top_tie_broken(rows, skill_scores, lightfm_of, half),
@@ -589,7 +616,7 @@ class Matcher(BaseMatcher):
         for members, rows in wide:
             skill = np.stack([skill_of[i] for i in members])[:, rows]
             if g_rep is not None and v_rep is not None:
-                scores = np.stack([(v_rep @ g_rep[g_rows[i : i + 1]].T)[:, 0] for i in members])[:, rows]
+                scores = np.stack([retrieval_product(v_rep, g_rep[g_rows[i]]) for i in members])[:, rows]
                 # Skill ties at the cut-off go to the higher LightFM score, as in ``_retrieve``.
                 by_skill = np.stack(
                     [_top_tie_broken(rows, skill[j], scores[j], half) for j in range(len(members))]
@@ -792,6 +819,36 @@ def _every_row(rows: np.ndarray, block: GraduateBlock | VacancyBlock) -> bool:
     """Whether ``rows`` are every row of ``block`` in row order (no filter removed anyone): a score column
     over the block is then the scores of ``rows`` as it is."""
     return len(rows) == len(block) and getattr(block, "order", None) is None
+
+
+def retrieval_product(matrix: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``matrix @ right`` such that every row's value is what :func:`gathered_product` gives it: BLAS
+    computes the last ``len(matrix) % _KERNEL_ROWS`` rows with another kernel (another order of the
+    sum), so those go through the gathered path, whose blocks are padded to whole kernels."""
+    main = len(matrix) - len(matrix) % _KERNEL_ROWS
+    if main == len(matrix):
+        return matrix @ right
+    out = np.empty((len(matrix), *right.shape[1:]), dtype=np.result_type(matrix, right))
+    np.matmul(matrix[:main], right, out=out[:main])
+    out[main:] = gathered_product(matrix, np.arange(main, len(matrix)), right)
+    return out
+
+
+def gathered_product(matrix: np.ndarray, rows: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``matrix[rows] @ right``, to the last bit as :func:`retrieval_product` has those rows: gathered a
+    few thousand rows at a time with ``np.take`` (the block in hand stays in cache, and ``take`` copies
+    rows ~4x faster than fancy indexing), each block padded to whole kernels of ``_KERNEL_ROWS``.
+    Scattered rows of a million-row matrix cost ~35 ns a row, the product over all of them ~15 ns."""
+    out = np.empty((len(rows), *right.shape[1:]), dtype=np.result_type(matrix, right))
+    size = min(_GATHER_BLOCK, -(-len(rows) // _KERNEL_ROWS) * _KERNEL_ROWS)
+    block = np.empty((size, matrix.shape[1]), dtype=matrix.dtype)
+    for start in range(0, len(rows), _GATHER_BLOCK):
+        chunk = rows[start : start + _GATHER_BLOCK]
+        whole = -(-len(chunk) // _KERNEL_ROWS) * _KERNEL_ROWS
+        np.take(matrix, chunk, axis=0, out=block[: len(chunk)])
+        block[len(chunk) : whole] = block[len(chunk) - 1]  # padding, computed and dropped
+        out[start : start + len(chunk)] = (block[:whole] @ right)[: len(chunk)]
+    return out
 
 
 def fill_pool(pool: np.ndarray, rows: np.ndarray, skill: np.ndarray, lightfm: TieBreak, k: int) -> np.ndarray:

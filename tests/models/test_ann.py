@@ -16,7 +16,7 @@ from models.ann import AnnOptions, GraduateAnn, build_graduate_ann, hnswlib_modu
 from models.columns import Columns as C
 from models.data import MarketData
 from models.index import MatchIndex
-from models.matcher import Matcher
+from models.matcher import ANN_DEEPEST, Matcher
 from models.pairs import RETRIEVAL
 from models.results import CandidateFilters
 from tests.models.test_index_update import _assert_same_answers, _changes, _pool
@@ -109,14 +109,15 @@ def test_ann_updates_add_replace_and_delete() -> None:
     options = AnnOptions(min_pool=10, bands=3, shortlist=400, ef=400)
     ann = GraduateAnn(hnswlib, ids, reps, options)
     query = reps[7] * 10
-    assert set(ann.candidate_ids(query)) == set(ids.tolist())
+    assert set(ann.candidate_ids(query).tolist()) == set(ids.tolist())
     ann.updated(["g007", "new1"], np.stack([-query, query]), removed=["g008"])
-    found = ann.candidate_ids(query)
+    found = ann.candidate_ids(query).tolist()
     assert "new1" in found and "g008" not in found and found.count("g007") == 1 and len(ann) == 300
     # Seeded: the same vectors give the same shortlists.
     small = replace(options, shortlist=5, ef=10)
     first, again = GraduateAnn(hnswlib, ids, reps, small), GraduateAnn(hnswlib, ids, reps, small)
-    assert [first.candidate_ids(r) for r in reps[:20]] == [again.candidate_ids(r) for r in reps[:20]]
+    shortlists = [(first.candidate_ids(r).tolist(), again.candidate_ids(r).tolist()) for r in reps[:20]]
+    assert all(a == b for a, b in shortlists)
 
 
 def test_without_hnswlib_retrieval_stays_exact(
@@ -135,3 +136,54 @@ def test_without_hnswlib_retrieval_stays_exact(
         b = matcher.candidates_for(vacancy, index=index, limit=20)
         assert [m.graduate_id for m in b.items] == [m.graduate_id for m in a.items]
     assert used == {"approximate": 0, "exact": 0}  # never asked: no index to ask
+
+
+def test_the_shortlist_deepens_as_fewer_graduates_pass_the_filters() -> None:
+    hnswlib = hnswlib_module()
+    assert hnswlib is not None
+    rng = np.random.default_rng(3)
+    reps = rng.standard_normal((200, 5)).astype(np.float32)
+    ids = np.asarray([f"g{i:03d}" for i in range(200)], dtype=object)
+    ann = GraduateAnn(hnswlib, ids, reps, AnnOptions(min_pool=10, bands=2, shortlist=10, ef=16))
+    assert [ann.depth(1.0), ann.depth(0.5), ann.depth(0.3)] == [10, 20, 34]
+    # Deeper than ``ef``: the beam widens with it (hnswlib refuses k > ef otherwise) and stays so.
+    assert len(ann.candidate_ids(reps[0], depth=60)) == 120
+    assert len(ann.candidate_ids(reps[0])) == 20
+
+
+def test_ids_added_past_the_spare_room_are_found() -> None:
+    hnswlib = hnswlib_module()
+    assert hnswlib is not None
+    rng = np.random.default_rng(4)
+    reps = rng.standard_normal((100, 4)).astype(np.float32)
+    ann = GraduateAnn(
+        hnswlib,
+        np.asarray([f"g{i:03d}" for i in range(100)], dtype=object),
+        reps,
+        AnnOptions(min_pool=10, bands=1, shortlist=400, ef=400),
+    )
+    new = rng.standard_normal((300, 4)).astype(np.float32)
+    for start in range(0, 300, 100):  # three updates, the id array grown twice
+        ann.updated([f"n{i:03d}" for i in range(start, start + 100)], new[start : start + 100])
+    found = ann.candidate_ids(new[250]).tolist()
+    everyone = [f"g{i:03d}" for i in range(100)] + [f"n{i:03d}" for i in range(300)]
+    assert len(ann) == 400 and sorted(found) == sorted(everyone)
+
+
+def test_a_narrow_filter_is_searched_no_deeper_than_allowed(trained: Matcher, market: MarketData) -> None:
+    """One programme's graduates are a small share of the pool: their shortlist would be deeper than
+    ``ANN_DEEPEST`` shortlists, so they are retrieved exactly, and answer as exact retrieval does."""
+    exact_matcher = copy.copy(trained)
+    exact_matcher.config = replace(trained.config, retrieval_pool=20)  # narrower than the filtered rows
+    matcher, used = _forced(exact_matcher, shortlist=2)
+    approximate, exact = matcher.index(market), exact_matcher.index(market)
+    # The largest programme below a quarter of the pool and above the retrieval pool.
+    codes, counts = np.unique(approximate.graduates.program, return_counts=True)
+    wanted = (counts > 20) & (counts * ANN_DEEPEST < len(approximate.graduates)) & (codes >= 0)
+    program = str(approximate.vocab.programs.ids[codes[wanted][np.argmax(counts[wanted])]])
+    narrow = CandidateFilters(program_id=program, check_education=False, seeking_only=False)
+    for vacancy in exact.vacancies.ids.ids.tolist()[:15]:
+        a = exact_matcher.candidates_for(vacancy, index=exact, limit=20, filters=narrow)
+        b = matcher.candidates_for(vacancy, index=approximate, limit=20, filters=narrow)
+        assert [m.graduate_id for m in b.items] == [m.graduate_id for m in a.items]
+    assert used["approximate"] == 0 and used["exact"] > 0

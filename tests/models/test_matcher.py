@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from models import matcher as matcher_module
 from models.columns import Columns as C
 from models.data import MarketData
 from models.explain import COL
@@ -26,6 +27,8 @@ from models.matcher import (
     VacancyFilters,
     _top,
     _top_tie_broken,
+    gathered_product,
+    retrieval_product,
 )
 from models.pairs import LIGHTFM_FEATURES, pair_features
 from models.two_sided import masked
@@ -497,3 +500,52 @@ def test_the_sponsors_rows_join_the_pool_whatever_their_retrieval_scores(trained
     for i, grow in enumerate(cohort.tolist()):
         alone = matcher._retrieve(index, graduates, grow, vacancies, v_all, 10)
         assert np.array_equal(np.sort(batched[i]), np.sort(alone))
+
+
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 1_000, 20_011])
+def test_gathered_rows_score_as_the_full_product_to_the_last_bit(n: int) -> None:
+    """Exact retrieval scores a narrow filter's rows alone (``gathered_product``), the approximate path
+    re-scores its shortlist the same way, and a wide filter takes the product over every row
+    (``retrieval_product``): a row gets the same float32 score whichever way, so the pool is the same."""
+    rng = np.random.default_rng(n)
+    matrix = rng.standard_normal((n, 70)).astype(np.float32)
+    vector = rng.standard_normal(70).astype(np.float32)
+    full, full_column = retrieval_product(matrix, vector), retrieval_product(matrix, vector[:, None])
+    np.testing.assert_array_equal(full, full_column[:, 0])
+    for k in sorted({1, 3, 7, 16, 17, n // 3 + 5, n}):
+        rows = np.sort(rng.choice(n, min(k, n), replace=False))
+        np.testing.assert_array_equal(gathered_product(matrix, rows, vector), full[rows])
+        np.testing.assert_array_equal(gathered_product(matrix, rows, vector[:, None]), full_column[rows])
+
+
+def test_a_narrow_filter_retrieves_over_its_own_rows(
+    trained: Matcher, market: MarketData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below 1/FEW_ROWS of the block the LightFM product runs over the filtered rows only; the answers are
+    those of the product over every row."""
+    narrow = copy.copy(trained)
+    narrow.config = replace(trained.config, retrieval_pool=20)
+    index = narrow.index(market)
+    filters = [CandidateFilters(), CandidateFilters(program_kind="order_class")]
+    vacancies = index.vacancies.ids.ids.tolist()[:20]
+
+    def answers() -> list[list[tuple[str, float]]]:
+        return [
+            [(m.graduate_id, m.score) for m in narrow.candidates_for(v, index=index, filters=f).items]
+            for v in vacancies
+            for f in filters
+        ]
+
+    gathered = {"rows": 0}
+    real = Matcher._retrieval_scores
+
+    def counted(*args: object, lightfm_rows: np.ndarray | None = None, **kwargs: object) -> object:
+        gathered["rows"] += 0 if lightfm_rows is None else len(lightfm_rows)
+        return real(*args, lightfm_rows=lightfm_rows, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Matcher, "_retrieval_scores", staticmethod(counted))
+    monkeypatch.setattr(matcher_module, "FEW_ROWS", 10**6)  # never: the product over every row
+    everyone = answers()
+    assert gathered["rows"] == 0
+    monkeypatch.setattr(matcher_module, "FEW_ROWS", 0)  # always, unless no filter removed anyone
+    assert answers() == everyone and gathered["rows"] > 0
