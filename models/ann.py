@@ -177,7 +177,12 @@ class NormBandedIndex:
 
 
 class GraduateAnn:
-    """The approximate index of one pool's graduate retrieval vectors, keyed by graduate id.
+    """The approximate index of one pool's graduate retrieval vectors, keyed by graduate id, with one
+    :class:`NormBandedIndex` per education level.
+
+    Every candidates query filters by the vacancy's minimum education, and LightFM's best graduates for
+    a vacancy can be mostly below it; searching only the levels at or above the floor keeps the shortlist
+    passing that filter. A level gets bands in proportion to its share of the graduates (at least one).
 
     Parameters
     ----------
@@ -187,6 +192,8 @@ class GraduateAnn:
         Graduate ids and their retrieval vectors (rows alike); rows of ``dead`` are left out.
     options
         :class:`AnnOptions`.
+    levels
+        Each row's education level (``GraduateBlock.education``); ``None``: all one level.
     """
 
     def __init__(
@@ -197,30 +204,47 @@ class GraduateAnn:
         options: AnnOptions,
         *,
         live: np.ndarray | None = None,
+        levels: np.ndarray | None = None,
     ) -> None:
         keep = np.ones(len(ids), dtype=bool) if live is None else np.asarray(live, dtype=bool)
         self.options = options
+        self._hnswlib = hnswlib
         kept = [str(i) for i in np.asarray(ids)[keep].tolist()]
+        reps = np.ascontiguousarray(np.asarray(reps)[keep], dtype=np.float32)
+        level_of = np.zeros(len(kept), dtype=np.int64) if levels is None else np.asarray(levels)[keep]
         self._label_of: dict[str, int] = {g: i for i, g in enumerate(kept)}
         self._labels = len(kept)  # labels given so far (a changed graduate gets a new one)
         labels = np.arange(len(kept), dtype=np.int64)
-        self._index = NormBandedIndex(
-            hnswlib,
-            np.asarray(reps)[keep],
-            labels,
-            bands=options.bands,
-            m=options.m,
-            ef_construction=options.ef_construction,
-            seed=options.seed,
-        )
-        self._band = self._index.band_of(np.asarray(reps, dtype=np.float32)[keep]).astype(np.int16).tolist()
+        # Per label: its education level and its band within that level's index.
+        self._level = level_of.astype(np.int16).tolist()
+        self._band = [0] * len(kept)
+        self._ef = max(options.ef, options.shortlist)
+        self._parts: dict[int, NormBandedIndex] = {}
+        for level in np.unique(level_of).tolist():
+            members = np.flatnonzero(level_of == level)
+            part = self._new_part(reps[members], labels[members], len(members) / len(kept))
+            for label, band in zip(members.tolist(), part.band_of(reps[members]).tolist(), strict=True):
+                self._band[label] = band
+            self._parts[int(level)] = part
         # The ids by label as an array (a query's labels become ids in one take), with spare room behind
         # for the graduates added later (grown by half when full).
         self._id_array = np.empty(len(kept) + len(kept) // 8 + 64, dtype=object)
         self._id_array[: len(kept)] = kept
-        self._ef = max(options.ef, options.shortlist)
-        self._index.set_ef(self._ef)
         self._lock = threading.Lock()
+
+    def _new_part(self, reps: np.ndarray, labels: np.ndarray, share: float) -> NormBandedIndex:
+        options = self.options
+        part = NormBandedIndex(
+            self._hnswlib,
+            reps,
+            labels,
+            bands=max(1, round(options.bands * share)),
+            m=options.m,
+            ef_construction=options.ef_construction,
+            seed=options.seed,
+        )
+        part.set_ef(self._ef)
+        return part
 
     def __len__(self) -> int:
         return len(self._label_of)
@@ -233,50 +257,89 @@ class GraduateAnn:
 
     def _set_ef(self, ef: int) -> None:
         if ef != self._ef:
-            self._index.set_ef(ef)
+            for part in self._parts.values():
+                part.set_ef(ef)
             self._ef = ef
 
-    def depth(self, share: float) -> int:
-        """Labels to ask of each band when a share ``share`` of the indexed graduates pass the query's
-        filters: ``shortlist`` for all of them, more as fewer pass, so that about as many of the shortlist
-        pass whatever the filters keep."""
-        return int(np.ceil(self.options.shortlist / max(share, 1e-9)))
+    def _searched(self, floor: int) -> list[NormBandedIndex]:
+        return [part for level, part in self._parts.items() if level >= floor]
 
-    def candidate_ids(self, query: np.ndarray, depth: int | None = None) -> np.ndarray:
-        """Ids (an object array) of the shortlist for one query vector: every band's nearest ``depth``
-        (default ``shortlist``), searched with a beam of at least ``ef``."""
-        depth = self.options.shortlist if depth is None else depth
+    def size(self, floor: int = -1) -> int:
+        """Graduates indexed at education level ``floor`` or above."""
+        return int(sum(part.live.sum() for part in self._searched(floor)))
+
+    def depth(self, share: float, floor: int = -1) -> int:
+        """Labels to ask of each band searched for a floor of ``floor`` when a share ``share`` of the
+        graduates at or above it pass the query's filters: as many in all as ``shortlist`` in each of
+        ``bands`` bands, more as fewer pass, so that about as many of the shortlist pass whatever the
+        filters keep."""
+        bands = sum(len(part.indexes) for part in self._searched(floor)) or 1
+        return int(np.ceil(self.options.shortlist * self.options.bands / bands / max(share, 1e-9)))
+
+    def candidate_ids(self, query: np.ndarray, depth: int | None = None, *, floor: int = -1) -> np.ndarray:
+        """Ids (an object array) of the shortlist for one query vector: the nearest ``depth`` (default
+        :meth:`depth` of everyone) of every band at education level ``floor`` or above, searched with a
+        beam of at least ``ef``."""
+        depth = self.depth(1.0, floor) if depth is None else depth
         with self._lock:
             self._set_ef(max(self.options.ef, depth))
-            labels = self._index.query(query, depth)
+            found = [part.query(query, depth) for part in self._searched(floor)]
+            labels = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
             return self._id_array[labels]
 
-    def updated(self, ids: Iterable[str], reps: np.ndarray, *, removed: Iterable[str] = ()) -> GraduateAnn:
-        """Graduates ``ids`` added or given new vectors ``reps`` (rows alike), ``removed`` ids gone; in place
-        (returns ``self``). A changed graduate's old vector is marked deleted and the new one added."""
+    def updated(
+        self,
+        ids: Iterable[str],
+        reps: np.ndarray,
+        *,
+        removed: Iterable[str] = (),
+        levels: np.ndarray | None = None,
+    ) -> GraduateAnn:
+        """Graduates ``ids`` added or given new vectors ``reps`` (rows alike, education ``levels``), the
+        ``removed`` ids gone; in place (returns ``self``). A changed graduate's old vector is marked
+        deleted and the new one added."""
         ids = [str(i) for i in ids]
+        reps = np.ascontiguousarray(reps, dtype=np.float32)
+        level_of = (
+            np.zeros(len(ids), dtype=np.int64) if levels is None else np.asarray(levels, dtype=np.int64)
+        )
         with self._lock:
             gone = [g for g in [*map(str, removed), *ids] if g in self._label_of]
-            if gone:
-                labels = np.asarray([self._label_of.pop(g) for g in gone], dtype=np.int64)
-                self._index.remove(labels, np.asarray([self._band[label] for label in labels.tolist()]))
+            for label in [self._label_of.pop(g) for g in gone]:
+                self._parts[self._level[label]].remove(
+                    np.array([label], dtype=np.int64), np.array([self._band[label]])
+                )
             if ids:
                 start = self._labels
                 labels = np.arange(start, start + len(ids), dtype=np.int64)
-                bands = self._index.add(np.asarray(reps, dtype=np.float32), labels)
                 self._labels += len(ids)
+                self._level.extend(level_of.astype(int).tolist())
+                self._band.extend([0] * len(ids))
+                for level in np.unique(level_of).tolist():
+                    members = np.flatnonzero(level_of == level)
+                    if level in self._parts:
+                        bands = self._parts[level].add(reps[members], labels[members])
+                    else:  # a level first seen: its own index
+                        self._parts[level] = self._new_part(reps[members], labels[members], 0.0)
+                        bands = self._parts[level].band_of(reps[members])
+                    for label, band in zip(labels[members].tolist(), bands.tolist(), strict=True):
+                        self._band[label] = band
                 if self._labels > len(self._id_array):
                     grown = np.empty(self._labels + self._labels // 2, dtype=object)
                     grown[:start] = self._id_array[:start]
                     self._id_array = grown
                 self._id_array[start : self._labels] = ids
-                self._band.extend(bands.astype(int).tolist())
                 self._label_of.update(zip(ids, labels.tolist(), strict=True))
         return self
 
 
 def build_graduate_ann(
-    ids: np.ndarray, reps: np.ndarray | None, options: AnnOptions | None, *, live: np.ndarray | None = None
+    ids: np.ndarray,
+    reps: np.ndarray | None,
+    options: AnnOptions | None,
+    *,
+    live: np.ndarray | None = None,
+    levels: np.ndarray | None = None,
 ) -> GraduateAnn | None:
     """A :class:`GraduateAnn` of these graduates when ``options`` ask for one at this size and hnswlib is
     installed; ``None`` (exact retrieval) otherwise."""
@@ -289,4 +352,4 @@ def build_graduate_ann(
     if hnswlib is None:
         log.warning("%d graduates but hnswlib is not installed: retrieval stays exact", n)
         return None
-    return GraduateAnn(hnswlib, ids, reps, options, live=live)
+    return GraduateAnn(hnswlib, ids, reps, options, live=live, levels=levels)

@@ -79,8 +79,11 @@ class BaseMatcher:
         others: GraduateBlock | VacancyBlock,
         rows: np.ndarray,
         k: int,
+        *,
+        floor: int = -1,
     ) -> np.ndarray:
-        """Rows of ``others`` worth ranking among ``rows`` (those that passed the filters); at least ``k``."""
+        """Rows of ``others`` worth ranking among ``rows`` (those that passed the filters); at least ``k``.
+        ``floor``: the education level every row of ``rows`` is at or above (-1: any)."""
         return rows
 
     def _vacancy_pools(
@@ -126,6 +129,7 @@ class BaseMatcher:
             graduates.arrays.get(RETRIEVAL),
             self._ann_options(),
             live=graduates.live & graduates.seeking,
+            levels=graduates.education,
         )
         return index
 
@@ -154,8 +158,9 @@ class BaseMatcher:
             changed = [str(g) for g in data.graduates[C.graduate].tolist()]
             rows = block.ids.rows(changed)
             kept = [g for g, row in zip(changed, rows.tolist(), strict=True) if row >= 0]
+            rows = rows[rows >= 0]
             updated.ann = index.ann.updated(
-                kept, block.arrays[RETRIEVAL][rows[rows >= 0]], removed=removed_graduates
+                kept, block.arrays[RETRIEVAL][rows], removed=removed_graduates, levels=block.education[rows]
             )
         return updated
 
@@ -201,7 +206,8 @@ class BaseMatcher:
         total = len(rows)
         if total == 0 or need <= 0:
             return vblock, vrow, rows[:0], _no_scores(), total
-        pool = self._retrieve(index, vblock, vrow, index.graduates, rows, need)
+        floor = int(vblock.min_education[vrow]) if filters.check_education else -1
+        pool = self._retrieve(index, vblock, vrow, index.graduates, rows, need, floor=floor)
         v_rows = np.full(len(pool), vrow, dtype=np.int64)
         scored = self._scored(index, index.graduates, pool, vblock, v_rows)
         order = best_first(scored.key, lambda at: index.graduates.order_key(pool[at]), need)

@@ -88,9 +88,9 @@ _LIGHTFM_COLUMNS = [FEATURE_NAMES.index(f) for f in LIGHTFM_FEATURES]
 FEW_ROWS = 4
 _GATHER_BLOCK = 8192
 _KERNEL_ROWS = 16  # a multiple of the rows BLAS's matrix-vector kernels take at a time
-# Approximate retrieval searches each band at most this many times its shortlist deep (a filter passing a
-# quarter of the graduates); a narrower filter is retrieved exactly, over the rows that pass.
-ANN_DEEPEST = 4
+# Approximate retrieval searches each band at most 1/ANN_MIN_SHARE times its shortlist deep (a filter
+# passing a quarter of the graduates it searches); a narrower filter is retrieved exactly, over its rows.
+ANN_MIN_SHARE = 0.25
 
 
 class NoTrainingData(ValueError):
@@ -470,12 +470,14 @@ class Matcher(BaseMatcher):
         others: GraduateBlock | VacancyBlock,
         rows: np.ndarray,
         k: int,
+        *,
+        floor: int = -1,
     ) -> np.ndarray:
         pool = max(self.config.retrieval_pool, k)
         if len(rows) <= pool:
             return rows
         if index.ann is not None and others is index.graduates:
-            approximate = self._retrieve_approximate(index, query, query_row, rows, pool, k)
+            approximate = self._retrieve_approximate(index, query, query_row, rows, pool, k, floor=floor)
             if approximate is not None:
                 return approximate
         everyone = _every_row(rows, others)  # the score columns as they are
@@ -543,6 +545,8 @@ class Matcher(BaseMatcher):
         rows: np.ndarray,
         pool: int,
         k: int,
+        *,
+        floor: int = -1,
     ) -> np.ndarray | None:
         """``_retrieve`` of graduates with the LightFM half from ``index.ann``: its shortlist, those of
         ``rows`` (the filters, applied exactly), re-scored exactly (the same dot products) and the best
@@ -553,13 +557,14 @@ class Matcher(BaseMatcher):
             return None
         vector = np.asarray(q_rep[query_row], dtype=np.float32)
         half = pool // 2
-        # Each band is searched deeper as fewer graduates pass the filters, so that about as many of the
-        # shortlist pass; past ANN_DEEPEST x ``shortlist`` the few that pass are scored exactly instead.
-        depth = ann.depth(len(rows) / max(len(ann), 1))
-        if depth > ANN_DEEPEST * ann.options.shortlist:
+        # Only the education levels the filter lets through are searched, each band deeper as fewer of
+        # those graduates pass the other filters, so that about as many of the shortlist pass; below
+        # ANN_MIN_SHARE the few that pass are scored exactly instead.
+        share = len(rows) / max(ann.size(floor), 1)
+        if share < ANN_MIN_SHARE:
             return None
         try:
-            found = graduates.ids.rows(ann.candidate_ids(vector, depth))
+            found = graduates.ids.rows(ann.candidate_ids(vector, ann.depth(share, floor), floor=floor))
         except RuntimeError:  # hnswlib found fewer than asked (many deleted): exact
             return None
         # ``rows`` are in id order: searched by that key (their row numbers when the rows are in id order).

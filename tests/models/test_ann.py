@@ -16,7 +16,7 @@ from models.ann import AnnOptions, GraduateAnn, build_graduate_ann, hnswlib_modu
 from models.columns import Columns as C
 from models.data import MarketData
 from models.index import MatchIndex
-from models.matcher import ANN_DEEPEST, Matcher
+from models.matcher import ANN_MIN_SHARE, Matcher
 from models.pairs import RETRIEVAL
 from models.results import CandidateFilters
 from tests.models.test_index_update import _assert_same_answers, _changes, _pool
@@ -172,14 +172,14 @@ def test_ids_added_past_the_spare_room_are_found() -> None:
 
 def test_a_narrow_filter_is_searched_no_deeper_than_allowed(trained: Matcher, market: MarketData) -> None:
     """One programme's graduates are a small share of the pool: their shortlist would be deeper than
-    ``ANN_DEEPEST`` shortlists, so they are retrieved exactly, and answer as exact retrieval does."""
+    1 / ``ANN_MIN_SHARE`` shortlists, so they are retrieved exactly, and answer as exact retrieval does."""
     exact_matcher = copy.copy(trained)
     exact_matcher.config = replace(trained.config, retrieval_pool=20)  # narrower than the filtered rows
     matcher, used = _forced(exact_matcher, shortlist=2)
     approximate, exact = matcher.index(market), exact_matcher.index(market)
     # The largest programme below a quarter of the pool and above the retrieval pool.
     codes, counts = np.unique(approximate.graduates.program, return_counts=True)
-    wanted = (counts > 20) & (counts * ANN_DEEPEST < len(approximate.graduates)) & (codes >= 0)
+    wanted = (counts > 20) & (counts < ANN_MIN_SHARE * len(approximate.graduates)) & (codes >= 0)
     program = str(approximate.vocab.programs.ids[codes[wanted][np.argmax(counts[wanted])]])
     narrow = CandidateFilters(program_id=program, check_education=False, seeking_only=False)
     for vacancy in exact.vacancies.ids.ids.tolist()[:15]:
@@ -187,3 +187,30 @@ def test_a_narrow_filter_is_searched_no_deeper_than_allowed(trained: Matcher, ma
         b = matcher.candidates_for(vacancy, index=approximate, limit=20, filters=narrow)
         assert [m.graduate_id for m in b.items] == [m.graduate_id for m in a.items]
     assert used["approximate"] == 0 and used["exact"] > 0
+
+
+def test_only_the_education_levels_a_vacancy_admits_are_searched() -> None:
+    hnswlib = hnswlib_module()
+    assert hnswlib is not None
+    rng = np.random.default_rng(6)
+    reps = rng.standard_normal((400, 5)).astype(np.float32)
+    ids = np.asarray([f"g{i:03d}" for i in range(400)], dtype=object)
+    levels = np.repeat([0, 1, 2, 3], [40, 160, 120, 80])
+    ann = GraduateAnn(
+        hnswlib, ids, reps, AnnOptions(min_pool=10, bands=4, shortlist=400, ef=400), levels=levels
+    )
+    assert [ann.size(floor) for floor in (-1, 0, 2, 3, 4)] == [400, 400, 200, 80, 0]
+    level_of = dict(zip(ids.tolist(), levels.tolist(), strict=True))
+    assert {level_of[g] for g in ann.candidate_ids(reps[0], floor=2).tolist()} == {2, 3}
+    assert len(ann.candidate_ids(reps[0], floor=2)) == 200  # every one of them: the shortlist is deep
+    # An update moves a graduate between levels and brings a level never seen before.
+    ann.updated(["g000", "new"], reps[:2], levels=np.array([3, 5]))
+    level_of.update(g000=3, new=5)
+    assert [ann.size(3), ann.size(5)] == [82, 1]
+    found = ann.candidate_ids(reps[0], floor=3).tolist()
+    assert sorted(found) == sorted(g for g, level in level_of.items() if level >= 3)
+    # Bands by each level's share (1, 2, 1, 1 of 4): fewer searched, each asked deeper, so the shortlist
+    # is about as long (4 x 10) whatever the floor.
+    options = AnnOptions(min_pool=10, bands=4, shortlist=10, ef=16)
+    small = GraduateAnn(hnswlib, ids, reps, options, levels=levels)
+    assert [small.depth(1.0), small.depth(1.0, floor=3), small.depth(0.5, floor=3)] == [8, 40, 80]
