@@ -36,7 +36,8 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks.common import latencies_ms, percentiles, print_table
 from benchmarks.world import Bench
-from models.ann import AnnOptions, build_graduate_ann, hnswlib_module
+from models.ann import AnnOptions, hnswlib_module
+from models.base import graduate_ann
 
 TARGETS = {"exact_p99_ms": 30.0, "ann_p99_ms": 10.0, "ann_recall_at_20": 0.95}
 # (ef, per-band shortlist) tried; the product's defaults are MatcherConfig.ann_ef / ann_shortlist.
@@ -130,7 +131,7 @@ def run(bench: Bench) -> dict[str, Any]:
         ]
         start = time.perf_counter()
         graduates = index.graduates
-        built = build_graduate_ann(graduates.ids.ids, reps, options, live=graduates.live)
+        built = graduate_ann(graduates, options, reps=reps)
         assert built is not None
         build_s = time.perf_counter() - start
         approx_index = replace(index, ann=built)

@@ -129,8 +129,8 @@ def _approximate_candidates(
     and recall@20 of its answers against the exact ones; ``skipped`` without hnswlib."""
     from dataclasses import replace
 
-    from models.ann import AnnOptions, build_graduate_ann, hnswlib_module
-    from models.pairs import RETRIEVAL
+    from models.ann import AnnOptions, hnswlib_module
+    from models.base import graduate_ann
 
     config = getattr(matcher, "config", None)
     if hnswlib_module() is None or config is None or not hasattr(config, "ann_ef"):
@@ -138,12 +138,7 @@ def _approximate_candidates(
     options = AnnOptions(min_pool=0, ef=config.ann_ef, shortlist=config.ann_shortlist, seed=config.seed)
     graduates = index.graduates
     start = time.perf_counter()
-    ann = build_graduate_ann(
-        graduates.ids.ids,
-        graduates.arrays.get(RETRIEVAL),
-        options,
-        live=graduates.live & graduates.seeking,
-    )
+    ann = graduate_ann(graduates, options)
     build_s = time.perf_counter() - start
     approximate = replace(index, ann=ann)
     asked = v_ids[: min(len(v_ids), 100)]

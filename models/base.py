@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from models.ann import AnnOptions, build_graduate_ann
+from models.ann import AnnOptions, GraduateAnn, build_graduate_ann
 from models.columns import Columns as C
 from models.data import ENTITY_COLUMNS, MarketData
 from models.explain import skill_overlap
@@ -121,16 +121,7 @@ class BaseMatcher:
         """Precompute the arrays of every graduate and vacancy in ``data``."""
         index = MatchIndex.build(data, self._encoder(), owner=type(self).__name__)
         index.tables = self._tables(index)
-        graduates = index.graduates
-        # Over the candidate pool only (seeking graduates): the rest never come back from retrieval, and an
-        # index update adds whoever is written, so a graduate seeking again goes back in.
-        index.ann = build_graduate_ann(
-            graduates.ids.ids,
-            graduates.arrays.get(RETRIEVAL),
-            self._ann_options(),
-            live=graduates.live & graduates.seeking,
-            levels=graduates.education,
-        )
+        index.ann = graduate_ann(index.graduates, self._ann_options())
         return index
 
     def update_index(
@@ -359,6 +350,22 @@ class BaseMatcher:
                 )
             )
         return items
+
+
+def graduate_ann(
+    graduates: GraduateBlock, options: AnnOptions | None, *, reps: np.ndarray | None = None
+) -> GraduateAnn | None:
+    """The approximate index of a block's retrieval vectors (``reps`` instead, for a benchmark's synthetic
+    ones) by education level, when ``options`` ask for one at this size. Over the candidate pool only
+    (seeking graduates): the rest never come back from retrieval, and an index update adds whoever is
+    written, so a graduate seeking again goes back in."""
+    return build_graduate_ann(
+        graduates.ids.ids,
+        graduates.arrays.get(RETRIEVAL) if reps is None else reps,
+        options,
+        live=graduates.live & graduates.seeking,
+        levels=graduates.education,
+    )
 
 
 def best_first(key: np.ndarray, tie: Callable[[np.ndarray], np.ndarray], need: int) -> np.ndarray:
