@@ -41,7 +41,7 @@ from models.base import graduate_ann
 
 TARGETS = {"exact_p99_ms": 30.0, "ann_p99_ms": 10.0, "ann_recall_at_20": 0.95}
 # (ef, per-band shortlist) tried; the product's defaults are MatcherConfig.ann_ef / ann_shortlist.
-SETTINGS = ((64, 40), (128, 80), (256, 160), (400, 300))
+SETTINGS = ((64, 40), (128, 80), (192, 120), (256, 160), (400, 300))
 K = 20
 
 

@@ -57,8 +57,8 @@ class AnnOptions:
     bands: int = 8
     m: int = 16
     ef_construction: int = 100
-    ef: int = 128
-    shortlist: int = 80
+    ef: int = 192
+    shortlist: int = 120
     seed: int = 7
 
 

@@ -88,6 +88,8 @@ _LIGHTFM_COLUMNS = [FEATURE_NAMES.index(f) for f in LIGHTFM_FEATURES]
 FEW_ROWS = 4
 _GATHER_BLOCK = 8192
 _KERNEL_ROWS = 16  # a multiple of the rows BLAS's matrix-vector kernels take at a time
+# Approximate retrieval scores a group tied at the skill cut-off in full up to this size (~0.15 ms).
+_TIES_SCORED = 4096
 # Approximate retrieval searches each band at most 1/ANN_MIN_SHARE times its shortlist deep (a filter
 # passing a quarter of the graduates it searches); a narrower filter is retrieved exactly, over its rows.
 ANN_MIN_SHARE = 0.25
@@ -154,12 +156,12 @@ class MatcherConfig:
     # Approximate retrieval (``models.ann``, hnswlib): for more seeking graduates (the candidate pool) than
     # ``ann_min_pool`` in an index (and hnswlib installed) the LightFM half of a vacancy's pool comes from
     # an hnswlib shortlist of ``ann_shortlist`` per norm band (deeper as the filters pass fewer), re-scored
-    # exactly (search beam ``ann_ef``). 0 turns it off. 128 / 80: recall@20 of the answers 0.976-0.995 at a
-    # million graduates for the medium and large demo models (64 / 40: 0.956-0.987; 256 / 160: 0.991-0.998
-    # for ~2 ms more a query; docs/performance.md).
+    # exactly (search beam ``ann_ef``). 0 turns it off. 192 / 120: recall@20 of the answers 0.969 (medium
+    # demo model) and 0.991 (large) at a million graduates; 128 / 80 left the medium model at 0.953, just
+    # above the 0.95 it is held to, for ~1 ms less a query (docs/performance.md).
     ann_min_pool: int = 200_000
-    ann_ef: int = 128
-    ann_shortlist: int = 80
+    ann_ef: int = 192
+    ann_shortlist: int = 120
 
     def __post_init__(self) -> None:
         resolve_candidates(self.candidates)  # a bad name or field fails here, not after LightFM's fit
@@ -577,12 +579,25 @@ class Matcher(BaseMatcher):
         everyone = _every_row(rows, graduates)
         skill_scores = skill[:, 0] if everyone else skill[rows, 0]
 
+        shortlisted = gathered_product(g_rep, rows[passing], vector)
+
         def lightfm_of(positions: np.ndarray) -> np.ndarray:
+            """LightFM scores of ``rows[positions]`` (the rows tied at a skill cut-off). A group of more
+            than ``_TIES_SCORED`` holding at least ``half`` of the shortlist (often tens of thousands at a
+            million graduates, few skill scores being possible): those are the group's best as far as the
+            shortlist can tell, so only they are scored and the rest rank below them."""
+            if len(positions) > _TIES_SCORED:
+                at = np.minimum(np.searchsorted(passing, positions), len(passing) - 1)
+                inside = passing[at] == positions
+                if np.count_nonzero(inside) >= half:
+                    out = np.full(len(positions), -np.inf, dtype=shortlisted.dtype)
+                    out[inside] = shortlisted[at[inside]]
+                    return out
             return gathered_product(g_rep, rows[positions], vector)
 
         chosen = [
             _top_tie_broken(rows, skill_scores, lightfm_of, half),
-            rows[passing[_top(np.arange(len(passing)), lightfm_of(passing), half, untied=True)]],
+            rows[passing[_top(np.arange(len(passing)), shortlisted, half, untied=True)]],
             self._sponsor_rows(query, query_row, graduates, rows, skill_scores, lightfm_of),
         ]
         return fill_pool(np.unique(np.concatenate(chosen)), rows, skill_scores, lightfm_of, k)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models import matcher as matcher_module
 from models.ann import AnnOptions, GraduateAnn, build_graduate_ann, hnswlib_module
 from models.columns import Columns as C
 from models.data import MarketData
@@ -50,7 +51,13 @@ def test_small_pools_stay_exact(trained: Matcher, market: MarketData) -> None:
     assert trained.index(market).ann is None
 
 
-def test_forced_approximate_retrieval_answers_as_exact(trained: Matcher, market: MarketData) -> None:
+@pytest.mark.parametrize("ties_scored", [4096, 0])
+def test_forced_approximate_retrieval_answers_as_exact(
+    trained: Matcher, market: MarketData, ties_scored: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 0: every group tied at the skill cut-off is tie-broken from the shortlist's scores (which here hold
+    # every graduate), not scored again.
+    monkeypatch.setattr(matcher_module, "_TIES_SCORED", ties_scored)
     matcher, used = _forced(trained)
     approximate, exact = matcher.index(market), trained.index(market)
     assert approximate.ann is not None and len(approximate.ann) == len(market.graduates)
