@@ -220,31 +220,37 @@ class GraduateAnn:
         self._band = [0] * len(kept)
         self._ef = max(options.ef, options.shortlist)
         self._parts: dict[int, NormBandedIndex] = {}
-        for level in np.unique(level_of).tolist():
-            members = np.flatnonzero(level_of == level)
-            part = self._new_part(reps[members], labels[members], len(members) / len(kept))
-            for label, band in zip(members.tolist(), part.band_of(reps[members]).tolist(), strict=True):
-                self._band[label] = band
-            self._parts[int(level)] = part
+        self._place(reps, labels, level_of, build=True)
         # The ids by label as an array (a query's labels become ids in one take), with spare room behind
         # for the graduates added later (grown by half when full).
         self._id_array = np.empty(len(kept) + len(kept) // 8 + 64, dtype=object)
         self._id_array[: len(kept)] = kept
         self._lock = threading.Lock()
 
-    def _new_part(self, reps: np.ndarray, labels: np.ndarray, share: float) -> NormBandedIndex:
-        options = self.options
-        part = NormBandedIndex(
-            self._hnswlib,
-            reps,
-            labels,
-            bands=max(1, round(options.bands * share)),
-            m=options.m,
-            ef_construction=options.ef_construction,
-            seed=options.seed,
-        )
-        part.set_ef(self._ef)
-        return part
+    def _place(self, reps: np.ndarray, labels: np.ndarray, levels: np.ndarray, *, build: bool) -> None:
+        """Put labelled vectors into their level's index and note each label's band. A level first seen
+        gets its own index: with bands by its share of the graduates when the whole pool is ``build``,
+        one band when an update brings it."""
+        for level in np.unique(levels).tolist():
+            members = np.flatnonzero(levels == level)
+            if level in self._parts:
+                bands = self._parts[level].add(reps[members], labels[members])
+            else:
+                options = self.options
+                part = NormBandedIndex(
+                    self._hnswlib,
+                    reps[members],
+                    labels[members],
+                    bands=max(1, round(options.bands * len(members) / len(levels))) if build else 1,
+                    m=options.m,
+                    ef_construction=options.ef_construction,
+                    seed=options.seed,
+                )
+                part.set_ef(self._ef)
+                self._parts[level] = part
+                bands = part.band_of(reps[members])
+            for label, band in zip(labels[members].tolist(), bands.tolist(), strict=True):
+                self._band[label] = band
 
     def __len__(self) -> int:
         return len(self._label_of)
@@ -315,15 +321,7 @@ class GraduateAnn:
                 self._labels += len(ids)
                 self._level.extend(level_of.astype(int).tolist())
                 self._band.extend([0] * len(ids))
-                for level in np.unique(level_of).tolist():
-                    members = np.flatnonzero(level_of == level)
-                    if level in self._parts:
-                        bands = self._parts[level].add(reps[members], labels[members])
-                    else:  # a level first seen: its own index
-                        self._parts[level] = self._new_part(reps[members], labels[members], 0.0)
-                        bands = self._parts[level].band_of(reps[members])
-                    for label, band in zip(labels[members].tolist(), bands.tolist(), strict=True):
-                        self._band[label] = band
+                self._place(reps, labels, level_of, build=False)
                 if self._labels > len(self._id_array):
                     grown = np.empty(self._labels + self._labels // 2, dtype=object)
                     grown[:start] = self._id_array[:start]

@@ -859,12 +859,15 @@ def gathered_product(matrix: np.ndarray, rows: np.ndarray, right: np.ndarray) ->
     few thousand rows at a time with ``np.take`` (the block in hand stays in cache, and ``take`` copies
     rows ~4x faster than fancy indexing), each block padded to whole kernels of ``_KERNEL_ROWS``.
     Scattered rows of a million-row matrix cost ~35 ns a row, the product over all of them ~15 ns."""
+
+    def whole_kernels(n: int) -> int:
+        return -(-n // _KERNEL_ROWS) * _KERNEL_ROWS
+
     out = np.empty((len(rows), *right.shape[1:]), dtype=np.result_type(matrix, right))
-    size = min(_GATHER_BLOCK, -(-len(rows) // _KERNEL_ROWS) * _KERNEL_ROWS)
-    block = np.empty((size, matrix.shape[1]), dtype=matrix.dtype)
+    block = np.empty((min(_GATHER_BLOCK, whole_kernels(len(rows))), matrix.shape[1]), dtype=matrix.dtype)
     for start in range(0, len(rows), _GATHER_BLOCK):
         chunk = rows[start : start + _GATHER_BLOCK]
-        whole = -(-len(chunk) // _KERNEL_ROWS) * _KERNEL_ROWS
+        whole = whole_kernels(len(chunk))
         np.take(matrix, chunk, axis=0, out=block[: len(chunk)])
         block[len(chunk) : whole] = block[len(chunk) - 1]  # padding, computed and dropped
         out[start : start + len(chunk)] = (block[:whole] @ right)[: len(chunk)]

@@ -7,6 +7,7 @@ import copy
 import random
 import sys
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -107,12 +108,16 @@ def test_an_incrementally_updated_approximate_index_answers_as_a_fresh_exact_one
     assert used["approximate"] > 0
 
 
-def test_ann_updates_add_replace_and_delete() -> None:
+def _vectors(n: int, dims: int, seed: int) -> tuple[Any, np.ndarray, np.ndarray]:
+    """hnswlib, ``n`` graduate ids ``g000``... and seeded random vectors of ``dims``."""
     hnswlib = hnswlib_module()
     assert hnswlib is not None, "hnswlib is in the dev extra"
-    rng = np.random.default_rng(5)
-    reps = rng.standard_normal((300, 6)).astype(np.float32)
-    ids = np.asarray([f"g{i:03d}" for i in range(300)], dtype=object)
+    reps = np.random.default_rng(seed).standard_normal((n, dims)).astype(np.float32)
+    return hnswlib, np.asarray([f"g{i:03d}" for i in range(n)], dtype=object), reps
+
+
+def test_ann_updates_add_replace_and_delete() -> None:
+    hnswlib, ids, reps = _vectors(300, 6, seed=5)
     options = AnnOptions(min_pool=10, bands=3, shortlist=400, ef=400)
     ann = GraduateAnn(hnswlib, ids, reps, options)
     query = reps[7] * 10
@@ -146,11 +151,7 @@ def test_without_hnswlib_retrieval_stays_exact(
 
 
 def test_the_shortlist_deepens_as_fewer_graduates_pass_the_filters() -> None:
-    hnswlib = hnswlib_module()
-    assert hnswlib is not None
-    rng = np.random.default_rng(3)
-    reps = rng.standard_normal((200, 5)).astype(np.float32)
-    ids = np.asarray([f"g{i:03d}" for i in range(200)], dtype=object)
+    hnswlib, ids, reps = _vectors(200, 5, seed=3)
     ann = GraduateAnn(hnswlib, ids, reps, AnnOptions(min_pool=10, bands=2, shortlist=10, ef=16))
     assert [ann.depth(1.0), ann.depth(0.5), ann.depth(0.3)] == [10, 20, 34]
     # Deeper than ``ef``: the beam widens with it (hnswlib refuses k > ef otherwise) and stays so.
@@ -197,11 +198,7 @@ def test_a_narrow_filter_is_searched_no_deeper_than_allowed(trained: Matcher, ma
 
 
 def test_only_the_education_levels_a_vacancy_admits_are_searched() -> None:
-    hnswlib = hnswlib_module()
-    assert hnswlib is not None
-    rng = np.random.default_rng(6)
-    reps = rng.standard_normal((400, 5)).astype(np.float32)
-    ids = np.asarray([f"g{i:03d}" for i in range(400)], dtype=object)
+    hnswlib, ids, reps = _vectors(400, 5, seed=6)
     levels = np.repeat([0, 1, 2, 3], [40, 160, 120, 80])
     ann = GraduateAnn(
         hnswlib, ids, reps, AnnOptions(min_pool=10, bands=4, shortlist=400, ef=400), levels=levels
