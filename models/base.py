@@ -19,7 +19,7 @@ from models.columns import Columns as C
 from models.data import ENTITY_COLUMNS, MarketData
 from models.explain import skill_overlap
 from models.features import graduate_frame, mapping_frame, vacancy_frame
-from models.filters import graduate_mask, vacancy_mask
+from models.filters import candidate_rows, vacancy_mask
 from models.index import (
     Encoder,
     GraduateBlock,
@@ -193,7 +193,7 @@ class BaseMatcher:
         filters = filters or CandidateFilters()
         vblock, vrow = self._vacancy_query(vacancy, index)
         # In id order, ties to the first id: the same ranking as a full build however updates placed rows.
-        rows = index.graduates.in_order(graduate_mask(index, vblock, vrow, filters))
+        rows = candidate_rows(index, vblock, vrow, filters)
         total = len(rows)
         if total == 0 or need <= 0:
             return vblock, vrow, rows[:0], _no_scores(), total

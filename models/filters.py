@@ -7,7 +7,7 @@ import numpy as np
 from models.index import GraduateBlock, MatchIndex, VacancyBlock, time_ns
 from models.results import CandidateFilters, VacancyFilters
 
-__all__ = ["graduate_mask", "vacancy_mask"]
+__all__ = ["candidate_rows", "graduate_mask", "vacancy_mask"]
 
 
 def graduate_mask(
@@ -36,6 +36,34 @@ def graduate_mask(
         excluded = g.ids.rows(list(filters.exclude_graduates))
         mask[excluded[excluded >= 0]] = False
     return mask
+
+
+def candidate_rows(
+    index: MatchIndex, vacancies: VacancyBlock, row: int, filters: CandidateFilters
+) -> np.ndarray:
+    """The rows of :func:`graduate_mask` in id order (:meth:`~models.index.GraduateBlock.in_order`).
+
+    Without a district, programme kind or programme filter the rows come from the block's own list for
+    the seeking and education filters (:meth:`~models.index.GraduateBlock.passing_rows`), the graduates
+    excluded taken out by position: no pass over the block.
+    """
+    g = index.graduates
+    if filters.district or filters.program_kind or filters.program_id:
+        return g.in_order(graduate_mask(index, vacancies, row, filters))
+    min_edu = int(vacancies.min_education[row]) if filters.check_education else -1
+    rows = g.passing_rows(seeking_only=filters.seeking_only, min_education=max(min_edu, -1))
+    if not filters.exclude_graduates:
+        return rows
+    excluded = g.ids.rows(list(filters.exclude_graduates))
+    excluded = excluded[excluded >= 0]
+    if len(excluded) == 0:
+        return rows
+    if g.order is not None:  # ``rows`` are in id order, not ascending
+        keep = np.ones(len(g), dtype=bool)
+        keep[excluded] = False
+        return rows[np.take(keep, rows)]
+    at = np.minimum(np.searchsorted(rows, excluded), len(rows) - 1)
+    return np.delete(rows, at[rows[at] == excluded])
 
 
 def vacancy_mask(

@@ -210,6 +210,27 @@ class GraduateBlock:
             return np.flatnonzero(mask)
         return self.order[mask[self.order]]
 
+    def passing_rows(self, *, seeking_only: bool, min_education: int) -> np.ndarray:
+        """The live rows (seeking ones, with ``seeking_only``) with at least ``min_education`` (``-1``:
+        any), in id order; read-only. Kept per block (a block never changes: an update makes a new one),
+        as these filters are those of nearly every query: at a million graduates listing the rows costs
+        ~4 ms, the rest of an approximate query ~15 ms."""
+        key = (seeking_only, min_education)
+        cached = self._passing.get(key)
+        if cached is None:
+            mask = self.live & self.seeking if seeking_only else self.live.copy()
+            if min_education >= 0:
+                mask &= self.education >= min_education
+            cached = self.in_order(mask)
+            cached.flags.writeable = False
+            self._passing[key] = cached
+        return cached
+
+    @cached_property
+    def _passing(self) -> dict[tuple[bool, int], np.ndarray]:
+        """:meth:`passing_rows` by filters (not copied by ``replace``: a new block starts empty)."""
+        return {}
+
     @cached_property
     def rank(self) -> np.ndarray | None:
         """Each row's place in id order (``None``: its row number)."""
@@ -222,7 +243,7 @@ class GraduateBlock:
     def order_key(self, rows: np.ndarray) -> np.ndarray:
         """A sort key of ``rows`` that orders them by id (ties of a ranking go to the lower key)."""
         rank = self.rank
-        return rows if rank is None else rank[rows]
+        return rows if rank is None else np.take(rank, rows)
 
     def without(self, graduate_ids: Iterable[str]) -> GraduateBlock:
         """This block with ``graduate_ids`` gone, without copying its arrays: their rows stay, dead (found

@@ -489,11 +489,11 @@ class Matcher(BaseMatcher):
         lightfm, skill = self._retrieval_scores(
             query, np.array([query_row]), others, lightfm_rows=rows if few else None
         )
-        skill_scores = skill[:, 0] if everyone else skill[rows, 0]
+        skill_scores = skill[:, 0] if everyone else np.take(skill[:, 0], rows)  # take: ~3x fancy indexing
         if lightfm is None:
             sponsored = self._sponsor_rows(query, query_row, others, rows, skill_scores, np.zeros(len(rows)))
             return np.union1d(_top(rows, skill_scores, pool), sponsored)
-        lightfm_scores = lightfm[:, 0] if everyone or few else lightfm[rows, 0]
+        lightfm_scores = lightfm[:, 0] if everyone or few else np.take(lightfm[:, 0], rows)
         chosen = [
             _top_tie_broken(rows, skill_scores, lightfm_scores, pool // 2),
             _top(rows, lightfm_scores, pool // 2, untied=True),
@@ -577,7 +577,7 @@ class Matcher(BaseMatcher):
             return None
         _, skill = self._retrieval_scores(query, np.array([query_row]), graduates, lightfm_scores=False)
         everyone = _every_row(rows, graduates)
-        skill_scores = skill[:, 0] if everyone else skill[rows, 0]
+        skill_scores = skill[:, 0] if everyone else np.take(skill[:, 0], rows)  # take: ~3x fancy indexing
 
         shortlisted = gathered_product(g_rep, rows[passing], vector)
 

@@ -16,6 +16,7 @@ from models import index_update
 from models.baselines import PopularityMatcher, RandomMatcher
 from models.columns import Columns as C
 from models.data import MarketData
+from models.filters import candidate_rows, graduate_mask
 from models.ids import IdMap, Splice
 from models.index import MatchIndex
 from models.keyword import KeywordMatcher
@@ -253,3 +254,37 @@ def test_a_written_row_s_lists_make_the_matrix_a_full_build_makes(
     assert few.shape == many.shape and few.dtype == many.dtype and few.indices.dtype == many.indices.dtype
     assert few.indices.tolist() == many.indices.tolist() and few.indptr.tolist() == many.indptr.tolist()
     assert few.data.tolist() == many.data.tolist()
+
+
+def test_the_rows_kept_per_block_are_those_the_filters_pass(trained: TrainedMatcher, market: MarketData) -> None:
+    # ``candidate_rows`` keeps the seeking/education rows per block; a block an update makes starts afresh.
+    index = trained.index(_pool(market, market.graduates, market.vacancies))
+    vacancies = index.vacancies
+    rows_of = {str(v): r for r, v in enumerate(vacancies.ids.ids.tolist())}
+    some = index.graduates.ids.ids[::7].tolist()
+
+    def check(at: MatchIndex) -> None:
+        g = at.graduates
+        for vacancy, row in list(rows_of.items())[::5]:
+            for filters in (
+                CandidateFilters(),
+                CandidateFilters(check_education=False),
+                CandidateFilters(seeking_only=False, exclude_graduates=(*some[:5], "nobody")),
+                CandidateFilters(exclude_graduates=tuple(some)),
+                CandidateFilters(district="越城区", exclude_graduates=tuple(some[:3])),
+            ):
+                expected = g.in_order(graduate_mask(at, at.vacancies, row, filters))
+                got = candidate_rows(at, at.vacancies, row, filters)
+                assert got.tolist() == expected.tolist(), (vacancy, filters)
+        assert not g.passing_rows(seeking_only=True, min_education=-1).flags.writeable
+
+    check(index)
+    # Graduates appended (rows out of id order), one edited (its old row dead), one gone, one placed.
+    edited = market.graduates.iloc[[3]].assign(**{C.skills: [["封装"]]})
+    new = market.graduates.iloc[[5, 8]].assign(**{C.graduate: ["A000new", "Z999new"]})
+    updated = trained.update_index(
+        index, MarketData(graduates=pd.concat([edited, new])), removed_graduates=[some[1], some[2]]
+    )
+    assert updated.graduates.order is not None and not updated.graduates.live.all()
+    check(updated)
+    check(index)  # the older block's rows unchanged
