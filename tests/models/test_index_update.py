@@ -256,7 +256,9 @@ def test_a_written_row_s_lists_make_the_matrix_a_full_build_makes(
     assert few.data.tolist() == many.data.tolist()
 
 
-def test_the_rows_kept_per_block_are_those_the_filters_pass(trained: TrainedMatcher, market: MarketData) -> None:
+def test_the_rows_kept_per_block_are_those_the_filters_pass(
+    trained: TrainedMatcher, market: MarketData
+) -> None:
     # ``candidate_rows`` keeps the seeking/education rows per block; a block an update makes starts afresh.
     index = trained.index(_pool(market, market.graduates, market.vacancies))
     vacancies = index.vacancies
