@@ -29,6 +29,7 @@ from models.features import (
 )
 from models.growth import reserved, reserved_csr
 from models.ids import IdMap
+from models.skill_bits import SkillBits, split_rows
 
 if TYPE_CHECKING:
     from models.ann import GraduateAnn
@@ -231,6 +232,23 @@ class GraduateBlock:
         """:meth:`passing_rows` by filters (not copied by ``replace``: a new block starts empty)."""
         return {}
 
+    def rows_bits(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``rows`` as bits over the rows :attr:`skill_bits` covers and those of ``rows`` past them
+        (:func:`models.skill_bits.split_rows`); kept for the arrays :meth:`passing_rows` gives."""
+        kept = self._rows_bits.get(id(rows))
+        if kept is not None and kept[0] is rows:
+            return kept[1], kept[2]
+        bits = self.skill_bits
+        assert bits is not None
+        head, tail = split_rows(rows, len(self), bits.covered)
+        if any(rows is passing for passing in self._passing.values()):
+            self._rows_bits[id(rows)] = (rows, head, tail)
+        return head, tail
+
+    @cached_property
+    def _rows_bits(self) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        return {}
+
     @cached_property
     def rank(self) -> np.ndarray | None:
         """Each row's place in id order (``None``: its row number)."""
@@ -255,7 +273,7 @@ class GraduateBlock:
         live = self.live.copy()
         live[rows[rows >= 0]] = False
         out = replace(self, ids=self.ids.without(gone), live=live)
-        for name in ("skills_by_skill", "rank"):
+        for name in ("skills_by_skill", "skill_bits", "rank"):
             if name in vars(self):
                 vars(out)[name] = vars(self)[name]  # the same rows: the same matrix, the same order
         return out
@@ -289,6 +307,12 @@ class GraduateBlock:
         """``skills`` stored by column (built on first use) and how many rows it covers: the first ones,
         rows appended since it was built are read from ``skills`` (``models.index_update``)."""
         return sp.csc_matrix(self.skills), len(self)
+
+    @cached_property
+    def skill_bits(self) -> SkillBits | None:
+        """Which of the rows :attr:`skills_by_skill` covers hold each skill, as bits (``None`` when the
+        skill matrix is not 0/1); carried over by updates as that is."""
+        return SkillBits.of(*self.skills_by_skill)
 
     def skill_scores(self, wanted: np.ndarray) -> np.ndarray:
         """``skills @ wanted`` for dense ``wanted`` (skills x queries), reading only the wanted columns.

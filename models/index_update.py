@@ -84,8 +84,11 @@ def updated_index(
             lambda frame: build_graduate_block(frame, vocab, encoder),
             {"skills": skills, "districts": districts},
         )
-    if graduate_block.sorted_rows < 0 and "skills_by_skill" in vars(index.graduates):
-        graduate_block.skills_by_skill  # noqa: B018 - built here once (after a splice), not by a request
+    if graduate_block.sorted_rows < 0:  # built here once (after a splice), not by a request
+        if "skills_by_skill" in vars(index.graduates):
+            graduate_block.skills_by_skill  # noqa: B018
+        if "skill_bits" in vars(index.graduates):
+            graduate_block.skill_bits  # noqa: B018
     vacancy_block = _updated_block(
         index.vacancies,
         vacancies,
@@ -175,6 +178,9 @@ def _appended(
                 (by_skill.data, by_skill.indices, indptr), shape=(covered, widths["skills"])
             )
         vars(out)["skills_by_skill"] = (by_skill, covered)
+        if "skill_bits" in vars(block):  # the same rows covered
+            bits = block.skill_bits
+            vars(out)["skill_bits"] = None if bits is None else bits.widened(widths["skills"])
     return out
 
 

@@ -52,6 +52,7 @@ from models.results import (
     UnknownVacancy,
     VacancyFilters,
 )
+from models.skill_bits import MAX_SKILLS, level_values, top_by_skill
 from models.training_set import AT, G_ROW, V_ROW, build_examples, resolved_mask, response_horizon
 from models.two_sided import (
     TARGETS,
@@ -452,11 +453,7 @@ class Matcher(BaseMatcher):
         # Sparse x dense products: much faster than sparse x sparse for a handful of query rows.
         if isinstance(query, VacancyBlock):
             assert isinstance(others, GraduateBlock)
-            wanted = query.required[query_rows].toarray().T / np.maximum(query.n_required[query_rows], 1.0)
-            wanted += (
-                0.5 * query.preferred[query_rows].toarray().T / np.maximum(query.n_preferred[query_rows], 1.0)
-            )
-            skill = others.skill_scores(wanted)
+            skill = others.skill_scores(_wanted(query, query_rows))
         else:
             assert isinstance(others, VacancyBlock)
             held = query.skills[query_rows].toarray().T
@@ -507,7 +504,7 @@ class Matcher(BaseMatcher):
         query_row: int,
         others: GraduateBlock | VacancyBlock,
         rows: np.ndarray,
-        skill: np.ndarray,
+        skill: TieBreak,
         lightfm: TieBreak,
     ) -> np.ndarray:
         """The sponsor's channel of a pool (``MatcherConfig.sponsor_pool``): those of ``rows`` on the other
@@ -536,7 +533,8 @@ class Matcher(BaseMatcher):
             hit = np.flatnonzero(theirs[rows] == key)
         if len(hit) > cap:
             tie_break = lightfm(hit) if callable(lightfm) else lightfm[hit]
-            hit = hit[_top_tie_broken(np.arange(len(hit)), skill[hit], tie_break, cap)]
+            scores = skill(hit) if callable(skill) else skill[hit]
+            hit = hit[_top_tie_broken(np.arange(len(hit)), scores, tie_break, cap)]
         return rows[hit]
 
     def _retrieve_approximate(
@@ -575,29 +573,61 @@ class Matcher(BaseMatcher):
         passing = at[keys[at] == found]  # positions in ``rows`` of the shortlist that passes the filters
         if len(passing) < half:
             return None
-        _, skill = self._retrieval_scores(query, np.array([query_row]), graduates, lightfm_scores=False)
-        everyone = _every_row(rows, graduates)
-        skill_scores = skill[:, 0] if everyone else np.take(skill[:, 0], rows)  # take: ~3x fancy indexing
-
         shortlisted = gathered_product(g_rep, rows[passing], vector)
+        by_row = np.argsort(rows[passing])
+        listed, listed_scores = rows[passing][by_row], shortlisted[by_row]
 
-        def lightfm_of(positions: np.ndarray) -> np.ndarray:
-            """LightFM scores of ``rows[positions]`` (the rows tied at a skill cut-off). A group of more
+        def lightfm_of_rows(chosen: np.ndarray) -> np.ndarray:
+            """LightFM scores of graduates ``chosen`` (the rows tied at a skill cut-off). A group of more
             than ``_TIES_SCORED`` holding at least ``half`` of the shortlist (often tens of thousands at a
             million graduates, few skill scores being possible): those are the group's best as far as the
             shortlist can tell, so only they are scored and the rest rank below them."""
-            if len(positions) > _TIES_SCORED:
-                at = np.minimum(np.searchsorted(passing, positions), len(passing) - 1)
-                inside = passing[at] == positions
+            if len(chosen) > _TIES_SCORED:
+                at = np.minimum(np.searchsorted(listed, chosen), len(listed) - 1)
+                inside = listed[at] == chosen
                 if np.count_nonzero(inside) >= half:
-                    out = np.full(len(positions), -np.inf, dtype=shortlisted.dtype)
-                    out[inside] = shortlisted[at[inside]]
+                    out = np.full(len(chosen), -np.inf, dtype=shortlisted.dtype)
+                    out[inside] = listed_scores[at[inside]]
                     return out
-            return gathered_product(g_rep, rows[positions], vector)
+            return gathered_product(g_rep, chosen, vector)
 
+        def lightfm_of(positions: np.ndarray) -> np.ndarray:
+            return lightfm_of_rows(rows[positions])
+
+        lightfm_half = rows[passing[_top(np.arange(len(passing)), shortlisted, half, untied=True)]]
+        wanted = _wanted(query, np.array([query_row])) if isinstance(query, VacancyBlock) else None
+        columns = np.zeros(0, dtype=np.int64) if wanted is None else np.flatnonzero(wanted[:, 0])
+        bits = graduates.skill_bits if wanted is not None and 0 < len(columns) <= MAX_SKILLS else None
+        if bits is not None and wanted is not None:
+            # The skill half from bits per skill (models.skill_bits): no score per graduate.
+            head, tail = graduates.rows_bits(rows)
+            weights = wanted[columns, 0]
+            appended = graduates.skills[bits.covered :][:, columns] @ wanted[columns]
+            tail_scores = np.asarray(appended)[tail - bits.covered, 0]
+            values = level_values(weights)
+
+            def skill_of(positions: np.ndarray) -> np.ndarray:
+                chosen = rows[positions]
+                out = np.empty(len(chosen), dtype=np.float64)
+                old = chosen < bits.covered
+                codes = bits.held(chosen[old], columns) @ (1 << np.arange(len(columns)))
+                out[old] = values[codes]
+                out[~old] = tail_scores[np.searchsorted(tail, chosen[~old])]
+                return out
+
+            skill_half = top_by_skill(
+                bits, head, columns, weights, tail, tail_scores, half, lightfm_of_rows, graduates.order_key
+            )
+            sponsored = self._sponsor_rows(query, query_row, graduates, rows, skill_of, lightfm_of)
+            pool_rows = np.unique(np.concatenate([skill_half, lightfm_half, sponsored]))
+            if len(pool_rows) >= k:
+                return pool_rows
+        _, skill = self._retrieval_scores(query, np.array([query_row]), graduates, lightfm_scores=False)
+        everyone = _every_row(rows, graduates)
+        skill_scores = skill[:, 0] if everyone else np.take(skill[:, 0], rows)  # take: ~3x fancy indexing
         chosen = [
             _top_tie_broken(rows, skill_scores, lightfm_of, half),
-            rows[passing[_top(np.arange(len(passing)), shortlisted, half, untied=True)]],
+            lightfm_half,
             self._sponsor_rows(query, query_row, graduates, rows, skill_scores, lightfm_of),
         ]
         return fill_pool(np.unique(np.concatenate(chosen)), rows, skill_scores, lightfm_of, k)
@@ -833,6 +863,14 @@ def _hybrid_arrays(model: HybridModel) -> dict[str, np.ndarray]:
 # The LightFM scores of some positions of a ranking's rows: an array of all of them, or a function computing
 # only the positions asked (approximate retrieval has no score for most rows).
 TieBreak = np.ndarray | Callable[[np.ndarray], np.ndarray]
+
+
+def _wanted(vacancies: VacancyBlock, rows: np.ndarray) -> np.ndarray:
+    """The weight of each skill in the skill coverage of vacancies ``rows`` (skills x vacancies): ``1/n``
+    each of the ``n`` required skills, ``0.5/m`` each of the ``m`` preferred ones."""
+    wanted = vacancies.required[rows].toarray().T / np.maximum(vacancies.n_required[rows], 1.0)
+    wanted += 0.5 * vacancies.preferred[rows].toarray().T / np.maximum(vacancies.n_preferred[rows], 1.0)
+    return wanted
 
 
 def _every_row(rows: np.ndarray, block: GraduateBlock | VacancyBlock) -> bool:

@@ -218,3 +218,43 @@ def test_only_the_education_levels_a_vacancy_admits_are_searched() -> None:
     options = AnnOptions(min_pool=10, bands=4, shortlist=10, ef=16)
     small = GraduateAnn(hnswlib, ids, reps, options, levels=levels)
     assert [small.depth(1.0), small.depth(1.0, floor=3), small.depth(0.5, floor=3)] == [8, 40, 80]
+
+
+@pytest.mark.parametrize("ties_scored", [4096, 0])
+def test_the_skill_half_from_bits_answers_as_the_dense_scores(
+    trained: Matcher, market: MarketData, ties_scored: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A short shortlist (the pool is approximate), on a fresh index and on one with appended, edited and
+    gone graduates: the skill half from bits per skill and from a score per graduate answer alike."""
+    monkeypatch.setattr(matcher_module, "_TIES_SCORED", ties_scored)
+    matcher, used = _forced(trained, shortlist=12)
+    rng = random.Random(5)
+    graduates, vacancies = market.graduates.copy(), market.vacancies.copy()
+    fresh = matcher.index(_pool(market, graduates, vacancies))
+
+    def same_answers(index: MatchIndex) -> None:
+        answers = {}
+        for bits in (True, False):
+            monkeypatch.setattr(matcher_module, "MAX_SKILLS", 6 if bits else 0)
+            answers[bits] = [
+                [m.graduate_id for m in matcher.candidates_for(v, index=index, limit=20, filters=f).items]
+                for v in index.vacancies.ids.ids.tolist()
+                for f in FILTERS
+            ]
+        assert answers[True] == answers[False]
+
+    same_answers(fresh)  # the bits built here, then carried over by the updates
+    updated = fresh
+    for step in range(6):
+        g, v, removed = _changes(market, graduates, vacancies, rng, step)
+        graduates = pd.concat([graduates[~graduates[C.graduate].isin([*g[C.graduate], *removed])], g])
+        updated = matcher.update_index(
+            updated,
+            MarketData(graduates=g[g[C.status] == "seeking"]),
+            removed_graduates=[*removed, *g.loc[g[C.status] != "seeking", C.graduate]],
+        )
+    bits = updated.graduates.skill_bits
+    assert updated.graduates.order is not None and bits is not None
+    assert bits.covered == len(fresh.graduates) < len(updated.graduates)  # appended rows scored densely
+    same_answers(updated)
+    assert used["approximate"] > 0

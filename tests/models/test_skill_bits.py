@@ -1,0 +1,96 @@
+"""The skill half from bits per skill (models.skill_bits) picks what the dense scores pick."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from models.matcher import _top_tie_broken
+from models.skill_bits import MAX_SKILLS, SkillBits, level_values, split_rows, top_by_skill
+
+
+def _market(seed: int, n: int, covered: int, skills: int) -> sp.csr_matrix:
+    rng = np.random.default_rng(seed)
+    held = rng.random((n, skills)) < rng.uniform(0.05, 0.7, size=skills)
+    return sp.csr_matrix(held.astype(np.float32))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10**6),
+    n=st.integers(1, 700),
+    appended=st.integers(0, 90),
+    k=st.integers(1, 400),
+    n_required=st.integers(1, 4),
+    n_preferred=st.integers(0, 2),
+    share=st.floats(0.05, 1.0),
+    ordered=st.booleans(),
+)
+def test_bits_pick_the_rows_the_dense_scores_pick(
+    seed: int,
+    n: int,
+    appended: int,
+    k: int,
+    n_required: int,
+    n_preferred: int,
+    share: float,
+    ordered: bool,
+) -> None:
+    rng = np.random.default_rng(seed)
+    total, skills = n + appended, 9
+    matrix = _market(seed, total, n, skills)
+    # The vacancy's weights as Matcher's retrieval has them: 1/n required, 0.5/m preferred.
+    picked = rng.choice(skills, size=n_required + n_preferred, replace=False)
+    wanted = np.zeros((skills, 1))
+    wanted[picked[:n_required], 0] = 1.0 / n_required
+    wanted[picked[n_required:], 0] = 0.5 / n_preferred if n_preferred else 0.0
+    columns = np.flatnonzero(wanted[:, 0])
+    assert len(columns) <= MAX_SKILLS
+    # Dense, as GraduateBlock.skill_scores: covered rows by column, appended ones by row.
+    by_skill = sp.csc_matrix(matrix[:n])
+    dense = np.vstack(
+        [
+            np.asarray(by_skill[:, columns] @ wanted[columns]),
+            np.asarray(matrix[n:][:, columns] @ wanted[columns]),
+        ]
+    )[:, 0]
+    # Passing rows in id order; ids in row order, or shuffled (rows appended by updates).
+    rank = rng.permutation(total) if ordered else np.arange(total)
+    passing = np.flatnonzero(rng.random(total) < share)
+    rows = passing[np.argsort(rank[passing], kind="stable")]
+    # Tie-break values with many exact ties (graduates with the same features).
+    lightfm = rng.integers(0, 4, size=total).astype(np.float64)
+
+    expected = _top_tie_broken(rows, dense[rows], lambda at: lightfm[rows[at]], k)
+    bits = SkillBits.of(by_skill, n)
+    assert bits is not None
+    head, tail = split_rows(rows, total, n)
+    assert tail.tolist() == sorted(r for r in rows.tolist() if r >= n)
+    got = top_by_skill(
+        bits, head, columns, wanted[columns, 0], tail, dense[tail], k, lambda r: lightfm[r], lambda r: rank[r]
+    )
+    assert sorted(got.tolist()) == sorted(expected.tolist())
+    # Each level's value is what the dense product gives its rows.
+    values = level_values(wanted[columns, 0])
+    old = rows[rows < n]
+    codes = bits.held(old, columns) @ (1 << np.arange(len(columns)))
+    assert np.array_equal(values[codes], dense[old])
+
+
+def test_a_matrix_that_is_not_0_1_has_no_bits() -> None:
+    twice = sp.csc_matrix(np.array([[2.0, 0.0], [1.0, 1.0]], dtype=np.float32))
+    assert SkillBits.of(twice, 2) is None
+    assert SkillBits.of(sp.csc_matrix((3, 2), dtype=np.float32), 3) is not None
+
+
+@pytest.mark.parametrize("covered", [1, 63, 64, 65, 200])
+def test_rows_split_at_the_covered_rows(covered: int) -> None:
+    rows = np.array([0, 5, 62, 63, 64, 65, 127, 128, 199, 250, 255])
+    head, tail = split_rows(rows, 256, covered)
+    assert len(head) == -(-covered // 64)
+    flags = np.unpackbits(head.view(np.uint8), bitorder="little")
+    assert np.flatnonzero(flags).tolist() == [r for r in rows.tolist() if r < covered]
+    assert tail.tolist() == [r for r in rows.tolist() if r >= covered]
