@@ -52,7 +52,7 @@ from models.results import (
     UnknownVacancy,
     VacancyFilters,
 )
-from models.skill_bits import MAX_SKILLS, level_values, top_by_skill
+from models.skill_bits import SkillLevels
 from models.training_set import AT, G_ROW, V_ROW, build_examples, resolved_mask, response_horizon
 from models.two_sided import (
     TARGETS,
@@ -595,31 +595,26 @@ class Matcher(BaseMatcher):
             return lightfm_of_rows(rows[positions])
 
         lightfm_half = rows[passing[_top(np.arange(len(passing)), shortlisted, half, untied=True)]]
-        wanted = _wanted(query, np.array([query_row])) if isinstance(query, VacancyBlock) else None
-        columns = np.zeros(0, dtype=np.int64) if wanted is None else np.flatnonzero(wanted[:, 0])
-        bits = graduates.skill_bits if wanted is not None and 0 < len(columns) <= MAX_SKILLS else None
-        if bits is not None and wanted is not None:
-            # The skill half from bits per skill (models.skill_bits): no score per graduate.
-            head, tail = graduates.rows_bits(rows)
-            weights = wanted[columns, 0]
-            appended = graduates.skills[bits.covered :][:, columns] @ wanted[columns]
-            tail_scores = np.asarray(appended)[tail - bits.covered, 0]
-            values = level_values(weights)
-
-            def skill_of(positions: np.ndarray) -> np.ndarray:
-                chosen = rows[positions]
-                out = np.empty(len(chosen), dtype=np.float64)
-                old = chosen < bits.covered
-                codes = bits.held(chosen[old], columns) @ (1 << np.arange(len(columns)))
-                out[old] = values[codes]
-                out[~old] = tail_scores[np.searchsorted(tail, chosen[~old])]
-                return out
-
-            skill_half = top_by_skill(
-                bits, head, columns, weights, tail, tail_scores, half, lightfm_of_rows, graduates.order_key
+        # The skill half from bits per skill (models.skill_bits): no score per graduate.
+        levels = (
+            SkillLevels.of(
+                graduates.skill_bits,
+                graduates.skills,
+                lambda: graduates.rows_bits(rows),
+                _wanted(query, np.array([query_row])),
             )
-            sponsored = self._sponsor_rows(query, query_row, graduates, rows, skill_of, lightfm_of)
-            pool_rows = np.unique(np.concatenate([skill_half, lightfm_half, sponsored]))
+            if isinstance(query, VacancyBlock)
+            else None
+        )
+        if levels is not None:
+            chosen = [
+                levels.top(half, lightfm_of_rows, graduates.order_key),
+                lightfm_half,
+                self._sponsor_rows(
+                    query, query_row, graduates, rows, lambda at: levels.scores(rows[at]), lightfm_of
+                ),
+            ]
+            pool_rows = np.unique(np.concatenate(chosen))
             if len(pool_rows) >= k:
                 return pool_rows
         _, skill = self._retrieval_scores(query, np.array([query_row]), graduates, lightfm_scores=False)

@@ -22,7 +22,15 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["MAX_SKILLS", "SkillBits", "level_values", "pack_rows", "split_rows", "top_by_skill"]
+__all__ = [
+    "MAX_SKILLS",
+    "SkillBits",
+    "SkillLevels",
+    "level_values",
+    "pack_rows",
+    "split_rows",
+    "top_by_skill",
+]
 
 # Levels are the subsets of the vacancy's skills: beyond this many skills the dense path is cheaper.
 MAX_SKILLS = 6
@@ -160,3 +168,64 @@ def top_by_skill(
             tied = np.concatenate([over, level])
         return np.concatenate([*above, tied]).astype(np.int64)
     return np.concatenate([np.zeros(0, dtype=np.int64), *above]).astype(np.int64)  # k or fewer pass
+
+
+@dataclass(frozen=True)
+class SkillLevels:
+    """One vacancy's skill coverage over the passing rows of a graduate block, by level (bits for the
+    covered rows, dense scores for the rows appended since)."""
+
+    bits: SkillBits
+    columns: np.ndarray
+    weights: np.ndarray
+    head: np.ndarray
+    tail: np.ndarray
+    tail_scores: np.ndarray
+
+    @classmethod
+    def of(
+        cls,
+        bits: SkillBits | None,
+        skills: sp.csr_matrix,
+        passing: Callable[[], tuple[np.ndarray, np.ndarray]],
+        wanted: np.ndarray,
+    ) -> SkillLevels | None:
+        """``wanted``: the vacancy's weight per skill (skills x 1, as the dense path has it); ``skills``:
+        the block's skill matrix by row; ``passing``: the passing rows as :func:`split_rows` gives them
+        (asked for only when used). ``None`` (score densely) without bits or for a vacancy naming no
+        skill or more than :data:`MAX_SKILLS`."""
+        columns = np.flatnonzero(wanted[:, 0])
+        if bits is None or not 0 < len(columns) <= MAX_SKILLS:
+            return None
+        head, tail = passing()
+        # The appended rows as the dense path scores them (the same expression, so the same floats).
+        appended = np.asarray(skills[bits.covered :][:, columns] @ wanted[columns])
+        return cls(bits, columns, wanted[columns, 0], head, tail, appended[tail - bits.covered, 0])
+
+    def scores(self, rows: np.ndarray) -> np.ndarray:
+        """The skill coverage of passing ``rows``, as the dense path has it."""
+        out = np.empty(len(rows), dtype=np.float64)
+        old = rows < self.bits.covered
+        codes = self.bits.held(rows[old], self.columns) @ (1 << np.arange(len(self.columns)))
+        out[old] = level_values(self.weights)[codes]
+        out[~old] = self.tail_scores[np.searchsorted(self.tail, rows[~old])]
+        return out
+
+    def top(
+        self,
+        k: int,
+        tie_break: Callable[[np.ndarray], np.ndarray],
+        order_key: Callable[[np.ndarray], np.ndarray],
+    ) -> np.ndarray:
+        """:func:`top_by_skill` of these rows."""
+        return top_by_skill(
+            self.bits,
+            self.head,
+            self.columns,
+            self.weights,
+            self.tail,
+            self.tail_scores,
+            k,
+            tie_break,
+            order_key,
+        )

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from models import matcher as matcher_module
+from models import skill_bits
 from models.ann import AnnOptions, GraduateAnn, build_graduate_ann, hnswlib_module
 from models.columns import Columns as C
 from models.data import MarketData
@@ -235,7 +236,7 @@ def test_the_skill_half_from_bits_answers_as_the_dense_scores(
     def same_answers(index: MatchIndex) -> None:
         answers = {}
         for bits in (True, False):
-            monkeypatch.setattr(matcher_module, "MAX_SKILLS", 6 if bits else 0)
+            monkeypatch.setattr(skill_bits, "MAX_SKILLS", 6 if bits else 0)
             answers[bits] = [
                 [m.graduate_id for m in matcher.candidates_for(v, index=index, limit=20, filters=f).items]
                 for v in index.vacancies.ids.ids.tolist()

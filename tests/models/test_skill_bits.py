@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.matcher import _top_tie_broken
-from models.skill_bits import MAX_SKILLS, SkillBits, level_values, split_rows, top_by_skill
+from models.skill_bits import MAX_SKILLS, SkillBits, SkillLevels, level_values, split_rows, top_by_skill
 
 
 def _market(seed: int, n: int, covered: int, skills: int) -> sp.csr_matrix:
@@ -78,12 +78,28 @@ def test_bits_pick_the_rows_the_dense_scores_pick(
     old = rows[rows < n]
     codes = bits.held(old, columns) @ (1 << np.arange(len(columns)))
     assert np.array_equal(values[codes], dense[old])
+    # The same through SkillLevels, as the matcher uses it (appended rows scored from the matrix by row).
+    levels = SkillLevels.of(bits, matrix, lambda: (head, tail), wanted)
+    assert levels is not None
+    assert np.array_equal(levels.scores(rows), dense[rows])
+    assert sorted(levels.top(k, lambda r: lightfm[r], lambda r: rank[r]).tolist()) == sorted(
+        expected.tolist()
+    )
 
 
 def test_a_matrix_that_is_not_0_1_has_no_bits() -> None:
     twice = sp.csc_matrix(np.array([[2.0, 0.0], [1.0, 1.0]], dtype=np.float32))
     assert SkillBits.of(twice, 2) is None
-    assert SkillBits.of(sp.csc_matrix((3, 2), dtype=np.float32), 3) is not None
+    empty = SkillBits.of(sp.csc_matrix((3, 2), dtype=np.float32), 3)
+    assert empty is not None
+    # Too many skills asked, or none: the dense path.
+    matrix = sp.csr_matrix((3, 8), dtype=np.float32)
+    assert (
+        SkillLevels.of(empty.widened(8), matrix, lambda: (np.zeros(1), np.zeros(0)), np.zeros((8, 1))) is None
+    )
+    assert (
+        SkillLevels.of(empty.widened(8), matrix, lambda: (np.zeros(1), np.zeros(0)), np.ones((8, 1))) is None
+    )
 
 
 @pytest.mark.parametrize("covered", [1, 63, 64, 65, 200])
