@@ -70,22 +70,34 @@ class Server:
 
     def worker_of_port(self, local_port: int) -> int:
         """The worker holding the server end of the open connection from the client port ``local_port``."""
-        wanted = f"0100007F:{self.port:04X} 0100007F:{local_port:04X}"
-        inode = None
+        return self.workers_of_ports([local_port])[0]
+
+    def workers_of_ports(self, local_ports: list[int]) -> list[int]:
+        """:meth:`worker_of_port` of each port, from one read of ``/proc/net/tcp`` and of the workers' open
+        files: quick enough that no connection has sat idle past the server's keep-alive timeout (5 s),
+        which closes it and leaves no socket to find."""
+        inodes: dict[str, int] = {}
+        wanted = {f"0100007F:{self.port:04X} 0100007F:{port:04X}": port for port in local_ports}
         for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
             fields = line.split()
-            if f"{fields[1]} {fields[2]}" == wanted and fields[9] != "0":  # not an old TIME_WAIT
-                inode = fields[9]
-        assert inode, f"no server socket for the client port {local_port}"
+            port = wanted.get(f"{fields[1]} {fields[2]}")
+            if port is not None and fields[9] != "0":  # not an old TIME_WAIT
+                inodes[f"socket:[{fields[9]}]"] = port
+        missing = set(local_ports) - set(inodes.values())
+        assert not missing, f"no server socket for the client ports {sorted(missing)}"
+        owner: dict[int, int] = {}
         for pid in self.workers():
             folder = Path(f"/proc/{pid}/fd")
             for fd in os.listdir(folder):
                 try:
-                    if os.readlink(folder / fd) == f"socket:[{inode}]":
-                        return pid
+                    port = inodes.get(os.readlink(folder / fd))
                 except OSError:
                     continue
-        raise AssertionError(f"no worker holds the connection from port {local_port}")
+                if port is not None:
+                    owner[port] = pid
+        missing = set(local_ports) - set(owner)
+        assert not missing, f"no worker holds the connections from ports {sorted(missing)}"
+        return [owner[port] for port in local_ports]
 
 
 def connection_port(response: httpx.Response) -> int:
@@ -278,7 +290,7 @@ def _connections_at_once(server: Server, count: int) -> list[tuple[int, int]]:
             select.select([], [sock], [], 30)
             sock.settimeout(30)
         request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
-        answered = []
+        statuses = []
         for sock in sockets:
             sock.sendall(request)
         for sock in sockets:
@@ -287,9 +299,10 @@ def _connections_at_once(server: Server, count: int) -> list[tuple[int, int]]:
                 chunk = sock.recv(65536)
                 assert chunk, "the server closed the connection"
                 head += chunk
-            status = int(head.split(b" ", 2)[1])
-            answered.append((server.worker_of_port(sock.getsockname()[1]), status))
-        return answered
+            statuses.append(int(head.split(b" ", 2)[1]))
+        # Every connection looked up at once, right after the last answer (each still open).
+        pids = server.workers_of_ports([sock.getsockname()[1] for sock in sockets])
+        return list(zip(pids, statuses, strict=True))
     finally:
         for sock in sockets:
             sock.close()
