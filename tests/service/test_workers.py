@@ -74,15 +74,20 @@ class Server:
 
     def workers_of_ports(self, local_ports: list[int]) -> list[int]:
         """:meth:`worker_of_port` of each port, from one read of ``/proc/net/tcp`` and of the workers' open
-        files: quick enough that no connection has sat idle past the server's keep-alive timeout (5 s),
-        which closes it and leaves no socket to find."""
+        files, right after the last answer (each connection still open, none idle for long)."""
         inodes: dict[str, int] = {}
         wanted = {f"0100007F:{self.port:04X} 0100007F:{port:04X}": port for port in local_ports}
-        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-            fields = line.split()
-            port = wanted.get(f"{fields[1]} {fields[2]}")
-            if port is not None and fields[9] != "0":  # not an old TIME_WAIT
-                inodes[f"socket:[{fields[9]}]"] = port
+        # /proc/net/tcp is read in pages while other tests open and close connections: a read can skip
+        # lines, so the ports not seen are looked for again (the connections stay open meanwhile).
+        for attempt in range(10):
+            for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+                fields = line.split()
+                port = wanted.get(f"{fields[1]} {fields[2]}")
+                if port is not None and fields[9] != "0":  # not an old TIME_WAIT
+                    inodes[f"socket:[{fields[9]}]"] = port
+            if set(local_ports) <= set(inodes.values()):
+                break
+            time.sleep(0.05 * (attempt + 1))
         missing = set(local_ports) - set(inodes.values())
         assert not missing, f"no server socket for the client ports {sorted(missing)}"
         owner: dict[int, int] = {}
