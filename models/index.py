@@ -263,6 +263,24 @@ class GraduateBlock:
         rank = self.rank
         return rows if rank is None else np.take(rank, rows)
 
+    def rows_keys(self, rows: np.ndarray) -> np.ndarray:
+        """:meth:`order_key` of all of ``rows`` (ascending when ``rows`` are in id order), kept for the
+        arrays :meth:`passing_rows` gives: once an update has appended rows, ~2 ms a query at 1M."""
+        if self.rank is None:
+            return rows
+        kept = self._rows_keys.get(id(rows))
+        if kept is not None and kept[0] is rows:
+            return kept[1]
+        keys = self.order_key(rows)
+        if any(rows is passing for passing in self._passing.values()):
+            keys.flags.writeable = False
+            self._rows_keys[id(rows)] = (rows, keys)
+        return keys
+
+    @cached_property
+    def _rows_keys(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        return {}
+
     def without(self, graduate_ids: Iterable[str]) -> GraduateBlock:
         """This block with ``graduate_ids`` gone, without copying its arrays: their rows stay, dead (found
         by no id, passing no filter), until the next splice drops them. O(len) booleans and integers."""

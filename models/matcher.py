@@ -568,7 +568,7 @@ class Matcher(BaseMatcher):
         except RuntimeError:  # hnswlib found fewer than asked (many deleted): exact
             return None
         # ``rows`` are in id order: searched by that key (their row numbers when the rows are in id order).
-        keys, found = graduates.order_key(rows), np.sort(graduates.order_key(np.unique(found[found >= 0])))
+        keys, found = graduates.rows_keys(rows), np.sort(graduates.order_key(np.unique(found[found >= 0])))
         at = np.minimum(np.searchsorted(keys, found), len(rows) - 1)
         passing = at[keys[at] == found]  # positions in ``rows`` of the shortlist that passes the filters
         if len(passing) < half:

@@ -278,7 +278,12 @@ def test_the_rows_kept_per_block_are_those_the_filters_pass(
                 expected = g.in_order(graduate_mask(at, at.vacancies, row, filters))
                 got = candidate_rows(at, at.vacancies, row, filters)
                 assert got.tolist() == expected.tolist(), (vacancy, filters)
-        assert not g.passing_rows(seeking_only=True, min_education=-1).flags.writeable
+        passing = g.passing_rows(seeking_only=True, min_education=-1)
+        assert not passing.flags.writeable
+        # Their id-order keys, kept with them (ascending: the rows are in id order).
+        keys = g.rows_keys(passing)
+        assert keys.tolist() == g.order_key(passing).tolist() and (np.diff(keys) > 0).all()
+        assert g.rows_keys(passing) is keys or g.order is None
 
     check(index)
     # Graduates appended (rows out of id order), one edited (its old row dead), one gone, one placed.
