@@ -441,15 +441,7 @@ class Matcher(BaseMatcher):
         no LightFM scores (``None``) unless ``lightfm_scores``; with ``lightfm_rows``, the LightFM scores
         of those rows of ``others`` only, ``(len(lightfm_rows), n_rows)``."""
         query_rows = np.atleast_1d(np.asarray(query_rows, dtype=np.int64))
-        lightfm = None
-        q_rep, o_rep = query.arrays.get(RETRIEVAL), others.arrays.get(RETRIEVAL)
-        if lightfm_scores and q_rep is not None and o_rep is not None:
-            queries = q_rep[query_rows].T
-            lightfm = (
-                retrieval_product(o_rep, queries)
-                if lightfm_rows is None
-                else gathered_product(o_rep, lightfm_rows, queries)
-            )
+        lightfm = Matcher._lightfm_scores(query, query_rows, others, lightfm_rows) if lightfm_scores else None
         # Sparse x dense products: much faster than sparse x sparse for a handful of query rows.
         if isinstance(query, VacancyBlock):
             assert isinstance(others, GraduateBlock)
@@ -460,6 +452,40 @@ class Matcher(BaseMatcher):
             skill = np.asarray(others.required @ held) / np.maximum(others.n_required, 1.0)[:, None]
             skill += 0.5 * np.asarray(others.preferred @ held) / np.maximum(others.n_preferred, 1.0)[:, None]
         return lightfm, skill
+
+    @staticmethod
+    def _lightfm_scores(
+        query: GraduateBlock | VacancyBlock,
+        query_rows: np.ndarray,
+        others: GraduateBlock | VacancyBlock,
+        lightfm_rows: np.ndarray | None = None,
+    ) -> np.ndarray | None:
+        """The LightFM half of :meth:`_retrieval_scores` (``None`` without retrieval vectors)."""
+        q_rep, o_rep = query.arrays.get(RETRIEVAL), others.arrays.get(RETRIEVAL)
+        if q_rep is None or o_rep is None:
+            return None
+        queries = q_rep[query_rows].T
+        if lightfm_rows is None:
+            return retrieval_product(o_rep, queries)
+        return gathered_product(o_rep, lightfm_rows, queries)
+
+    @staticmethod
+    def _skill_levels(
+        query: GraduateBlock | VacancyBlock,
+        query_row: int,
+        others: GraduateBlock | VacancyBlock,
+        rows: np.ndarray,
+    ) -> SkillLevels | None:
+        """A vacancy's skill coverage over graduates ``rows`` by level, from bits per skill
+        (:mod:`models.skill_bits`; ``None``: score every row densely)."""
+        if not isinstance(query, VacancyBlock) or not isinstance(others, GraduateBlock):
+            return None
+        return SkillLevels.of(
+            others.skill_bits,
+            others.skills,
+            lambda: others.rows_bits(rows),
+            _wanted(query, np.array([query_row])),
+        )
 
     def _retrieve(
         self,
@@ -483,9 +509,32 @@ class Matcher(BaseMatcher):
         # A filter that keeps few rows (a degree few graduates hold): the LightFM product over those rows
         # alone, not over the block (~25x less at a million graduates when 4% pass).
         few = not everyone and FEW_ROWS * len(rows) < len(others)
-        lightfm, skill = self._retrieval_scores(
-            query, np.array([query_row]), others, lightfm_rows=rows if few else None
-        )
+        lightfm = self._lightfm_scores(query, np.array([query_row]), others, rows if few else None)
+        levels = None if lightfm is None else self._skill_levels(query, query_row, others, rows)
+        if lightfm is not None and levels is not None:
+            # The skill half from bits per skill, as the approximate path has it: no score per graduate.
+            assert isinstance(others, GraduateBlock)
+            graduates, column = others, lightfm[:, 0]
+            lightfm_scores = column if everyone or few else np.take(column, rows)
+
+            def lightfm_of_rows(chosen: np.ndarray) -> np.ndarray:
+                if not few:  # a score for every row of the block
+                    return column[chosen]
+                # Scored over ``rows`` only, which are in id order: found by their keys.
+                return column[np.searchsorted(graduates.rows_keys(rows), graduates.order_key(chosen))]
+
+            half = pool // 2
+            chosen = [
+                levels.top(half, lightfm_of_rows, graduates.order_key),
+                _top(rows, lightfm_scores, half, untied=True),
+                self._sponsor_rows(
+                    query, query_row, others, rows, lambda at: levels.scores(rows[at]), lightfm_scores
+                ),
+            ]
+            pool_rows = np.unique(np.concatenate(chosen))
+            if len(pool_rows) >= k:
+                return pool_rows
+        _, skill = self._retrieval_scores(query, np.array([query_row]), others, lightfm_scores=False)
         skill_scores = skill[:, 0] if everyone else np.take(skill[:, 0], rows)  # take: ~3x fancy indexing
         if lightfm is None:
             sponsored = self._sponsor_rows(query, query_row, others, rows, skill_scores, np.zeros(len(rows)))
@@ -596,16 +645,7 @@ class Matcher(BaseMatcher):
 
         lightfm_half = rows[passing[_top(np.arange(len(passing)), shortlisted, half, untied=True)]]
         # The skill half from bits per skill (models.skill_bits): no score per graduate.
-        levels = (
-            SkillLevels.of(
-                graduates.skill_bits,
-                graduates.skills,
-                lambda: graduates.rows_bits(rows),
-                _wanted(query, np.array([query_row])),
-            )
-            if isinstance(query, VacancyBlock)
-            else None
-        )
+        levels = self._skill_levels(query, query_row, graduates, rows)
         if levels is not None:
             chosen = [
                 levels.top(half, lightfm_of_rows, graduates.order_key),
@@ -862,10 +902,42 @@ TieBreak = np.ndarray | Callable[[np.ndarray], np.ndarray]
 
 def _wanted(vacancies: VacancyBlock, rows: np.ndarray) -> np.ndarray:
     """The weight of each skill in the skill coverage of vacancies ``rows`` (skills x vacancies): ``1/n``
-    each of the ``n`` required skills, ``0.5/m`` each of the ``m`` preferred ones."""
-    wanted = vacancies.required[rows].toarray().T / np.maximum(vacancies.n_required[rows], 1.0)
-    wanted += 0.5 * vacancies.preferred[rows].toarray().T / np.maximum(vacancies.n_preferred[rows], 1.0)
-    return wanted
+    each of the ``n`` required skills, ``0.5/m`` each of the ``m`` preferred ones.
+
+    Computed as the index stores them (float32) and returned as float64, so a graduate's coverage, a sum
+    of a few of them, is exact whatever order it is summed in: the dense product over graduates and the
+    levels read from bits per skill (:func:`models.skill_bits.level_values`) give the same floats, and
+    graduates holding the same coverage tie (in float32, 1/4 + 3 x 1/3 came out 1.25 or 1.2500001 by
+    which skills were held, and ranked them apart)."""
+    if len(rows) == 1:  # a query's: from the rows' slices of the matrices (~20x a sparse row selection)
+        wanted = _skill_weights(
+            vacancies.required, vacancies.n_required, vacancies.preferred, vacancies.n_preferred, int(rows[0])
+        )
+    else:
+        wanted = vacancies.required[rows].toarray().T / np.maximum(vacancies.n_required[rows], 1.0)
+        wanted += 0.5 * vacancies.preferred[rows].toarray().T / np.maximum(vacancies.n_preferred[rows], 1.0)
+    return wanted.astype(np.float64, copy=False)
+
+
+def _skill_weights(
+    required: sp.csr_matrix,
+    n_required: np.ndarray,
+    preferred: sp.csr_matrix,
+    n_preferred: np.ndarray,
+    row: int,
+) -> np.ndarray:
+    """``_wanted`` of one vacancy row, the same floats and dtype (float32 matrices give float32 weights, and
+    the skill scores are summed in float32): each matrix's row as a dense column (duplicates summed, as
+    ``toarray`` does), divided, then the preferred half added in place."""
+    shares = []
+    for matrix, n, scale in ((required, n_required, None), (preferred, n_preferred, 0.5)):
+        start, stop = matrix.indptr[row], matrix.indptr[row + 1]
+        dense = np.zeros(matrix.shape[1], dtype=matrix.dtype)
+        np.add.at(dense, matrix.indices[start:stop], matrix.data[start:stop])
+        shares.append((dense if scale is None else scale * dense) / np.maximum(n[row : row + 1], 1.0))
+    out = shares[0][:, None].copy()
+    out[:, 0] += shares[1]
+    return out
 
 
 def _every_row(rows: np.ndarray, block: GraduateBlock | VacancyBlock) -> bool:

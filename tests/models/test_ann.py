@@ -259,3 +259,53 @@ def test_the_skill_half_from_bits_answers_as_the_dense_scores(
     assert bits.covered == len(fresh.graduates) < len(updated.graduates)  # appended rows scored densely
     same_answers(updated)
     assert used["approximate"] > 0
+
+
+@pytest.mark.parametrize("few_rows", [4, 0, 10**6])
+def test_exact_retrieval_reads_the_skill_half_from_bits_as_the_dense_scores(
+    trained: Matcher, market: MarketData, few_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exact retrieval (no hnswlib index) takes its skill half from bits too: the same answers and scores as
+    from a score per graduate, on a fresh index and on one with appended, edited and gone graduates, with
+    the LightFM product over every row (10**6), over the filtered rows only (0) or as the size decides."""
+    monkeypatch.setattr(matcher_module, "FEW_ROWS", few_rows)
+    matcher = copy.copy(trained)
+    matcher.config = replace(trained.config, retrieval_pool=20)
+    calls = {"bits": 0}
+    real_top = skill_bits.SkillLevels.top
+
+    def counted(self: skill_bits.SkillLevels, *args: Any, **kwargs: Any) -> np.ndarray:
+        calls["bits"] += 1
+        return real_top(self, *args, **kwargs)
+
+    monkeypatch.setattr(skill_bits.SkillLevels, "top", counted)
+    rng = random.Random(11)
+    graduates, vacancies = market.graduates.copy(), market.vacancies.copy()
+    fresh = matcher.index(_pool(market, graduates, vacancies))
+    assert fresh.ann is None and "skill_bits" in vars(fresh.graduates)  # built with the index
+
+    def same_answers(index: MatchIndex) -> None:
+        answers = {}
+        for bits in (True, False):
+            monkeypatch.setattr(skill_bits, "MAX_SKILLS", 6 if bits else 0)
+            before = calls["bits"]
+            answers[bits] = [
+                [(m.graduate_id, m.score) for m in matcher.candidates_for(v, index=index, filters=f).items]
+                for v in index.vacancies.ids.ids.tolist()
+                for f in FILTERS
+            ]
+            assert (calls["bits"] > before) == bits
+        assert answers[True] == answers[False]
+
+    same_answers(fresh)
+    updated = fresh
+    for step in range(6):
+        g, _, removed = _changes(market, graduates, vacancies, rng, step)
+        graduates = pd.concat([graduates[~graduates[C.graduate].isin([*g[C.graduate], *removed])], g])
+        updated = matcher.update_index(
+            updated,
+            MarketData(graduates=g[g[C.status] == "seeking"]),
+            removed_graduates=[*removed, *g.loc[g[C.status] != "seeking", C.graduate]],
+        )
+    assert updated.graduates.order is not None  # rows no longer in id order
+    same_answers(updated)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from models import matcher as matcher_module
 from models.columns import Columns as C
@@ -25,6 +26,7 @@ from models.matcher import (
     UnknownGraduate,
     UnknownVacancy,
     VacancyFilters,
+    _skill_weights,
     _top,
     _top_tie_broken,
     gathered_product,
@@ -537,15 +539,66 @@ def test_a_narrow_filter_retrieves_over_its_own_rows(
         ]
 
     gathered = {"rows": 0}
-    real = Matcher._retrieval_scores
+    real = Matcher._lightfm_scores
 
-    def counted(*args: object, lightfm_rows: np.ndarray | None = None, **kwargs: object) -> object:
-        gathered["rows"] += 0 if lightfm_rows is None else len(lightfm_rows)
-        return real(*args, lightfm_rows=lightfm_rows, **kwargs)  # type: ignore[arg-type]
+    def counted(*args: object, **kwargs: object) -> object:
+        lightfm_rows = args[3] if len(args) > 3 else kwargs.get("lightfm_rows")
+        gathered["rows"] += 0 if lightfm_rows is None else len(lightfm_rows)  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Matcher, "_retrieval_scores", staticmethod(counted))
+    monkeypatch.setattr(Matcher, "_lightfm_scores", staticmethod(counted))
     monkeypatch.setattr(matcher_module, "FEW_ROWS", 10**6)  # never: the product over every row
     everyone = answers()
     assert gathered["rows"] == 0
     monkeypatch.setattr(matcher_module, "FEW_ROWS", 0)  # always, unless no filter removed anyone
     assert answers() == everyone and gathered["rows"] > 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_vacancy_skill_weights_are_those_of_the_sparse_rows(dtype: type) -> None:
+    """A query's skill weights come from its rows' slices of the matrices: the same floats as selecting the
+    rows and densifying them, duplicates in the matrices summed alike."""
+    rng = np.random.default_rng(3)
+    n, skills = 40, 17
+
+    def matrix() -> sp.csr_matrix:
+        counts = rng.integers(0, 6, n)
+        indptr = np.concatenate([[0], np.cumsum(counts)])
+        indices = rng.integers(0, skills, indptr[-1])  # a column may repeat within a row: kept as stored
+        return sp.csr_matrix((np.ones(indptr[-1], dtype=dtype), indices, indptr), shape=(n, skills))
+
+    required, preferred = matrix(), matrix()
+    assert required.nnz > sp.csr_matrix(required.toarray()).nnz  # duplicates stored
+    n_required = np.asarray(required.getnnz(axis=1), dtype=dtype)  # the index's dtype (float32)
+    n_preferred = np.asarray((preferred > 0).sum(axis=1)).ravel().astype(np.int64)
+    n_preferred[:5] = 0  # no preferred skill: divided by 1
+    for row in range(n):
+        rows = np.array([row])
+        expected = required[rows].toarray().T / np.maximum(n_required[rows], 1.0)
+        expected += 0.5 * preferred[rows].toarray().T / np.maximum(n_preferred[rows], 1.0)
+        got = _skill_weights(required, n_required, preferred, n_preferred, row)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_skill_coverage_from_bits_is_the_dense_coverage_to_the_last_bit(
+    trained: Matcher, market: MarketData
+) -> None:
+    """Retrieval's skill coverage read from bits per skill equals the dense product for every vacancy and
+    graduate: the weights are float64 (of the index's float32 values), so each sum is exact whatever its
+    order; summed in float32, 1/4 + 3 x 1/3 came out 1.25 or 1.2500001 by which skills were held, and
+    graduates of equal coverage were ranked apart."""
+    index = trained.index(market)
+    graduates, vacancies = index.graduates, index.vacancies
+    rows = np.arange(len(graduates))
+    checked = 0
+    for v in range(len(vacancies)):
+        wanted = matcher_module._wanted(vacancies, np.array([v]))
+        assert wanted.dtype == np.float64
+        levels = Matcher._skill_levels(vacancies, v, graduates, rows)
+        if levels is None:
+            continue
+        dense = graduates.skill_scores(wanted)[:, 0]
+        np.testing.assert_array_equal(levels.scores(rows), dense)
+        checked += 1
+    assert checked > len(vacancies) // 2

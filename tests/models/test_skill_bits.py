@@ -110,3 +110,19 @@ def test_rows_split_at_the_covered_rows(covered: int) -> None:
     flags = np.unpackbits(head.view(np.uint8), bitorder="little")
     assert np.flatnonzero(flags).tolist() == [r for r in rows.tolist() if r < covered]
     assert tail.tolist() == [r for r in rows.tolist() if r >= covered]
+
+
+def test_float32_weights_summed_in_float64_match_the_levels_whatever_the_skills_held() -> None:
+    """The index stores a vacancy's weights as float32 (1/4, 1/3 ...). Summed in float64 (as retrieval's
+    weights are cast), every subset's sum is exact, so the dense product equals each level's value and
+    equal coverage ties; summed in float32, 1/4 + 3 x 1/3 depends on which 1/4 was held."""
+    weights = np.array([0.25, 1 / 3, 1 / 3, 0.25, 1 / 3], dtype=np.float32)  # in skill-id order
+    patterns = np.arange(1 << len(weights))
+    held = sp.csc_matrix(((patterns[:, None] >> np.arange(len(weights))) & 1).astype(np.float32))
+    values = level_values(weights)
+    exact = np.asarray(held @ weights.astype(np.float64)[:, None])[:, 0]
+    np.testing.assert_array_equal(exact, values)
+    in_float32 = np.asarray(held @ weights[:, None])[:, 0]
+    # Skills 0, 1, 2, 4 and skills 1, 2, 3, 4 both hold one 1/4 and three 1/3: one level, two float32 sums
+    # (the 1/4 added first or third).
+    assert values[0b10111] == values[0b11110] and in_float32[0b10111] != in_float32[0b11110]
