@@ -241,9 +241,8 @@ class HistoryStats:
         out = np.zeros(len(ids) + int(extra), dtype=np.float32)
         rates = self.rates.get(name)
         if rates is not None and len(rates):
-            rows = ids.rows(rates.index.to_numpy())
-            keep = rows >= 0
-            out[rows[keep]] = rates.to_numpy(dtype=np.float32)[keep]
+            rows, values = ids.rows_with(rates)
+            out[rows] = values.astype(np.float32)
         return out
 
     def lift_matrix(self, name: str, left_ids: IdMap, right_ids: IdMap) -> np.ndarray:
@@ -279,18 +278,16 @@ class HistoryStats:
         entry (0, the market's) for unknown."""
         out = np.zeros(len(enterprise_ids) + 1, dtype=np.float32)
         if len(self.enterprise_appeal):
-            rows = enterprise_ids.rows(self.enterprise_appeal.index.to_numpy())
-            keep = rows >= 0
-            out[rows[keep]] = self.enterprise_appeal.to_numpy(dtype=np.float32)[keep]
+            rows, values = enterprise_ids.rows_with(self.enterprise_appeal)
+            out[rows] = values.astype(np.float32)
         return out
 
     def graduate_vector(self, graduate_ids: IdMap) -> np.ndarray:
         """log((1 + positive pairs) / (1 + the average graduate's)) per graduate."""
         out = np.full(len(graduate_ids), self.__dict__.get("activity_default", 0.0), dtype=np.float32)
         if len(self.graduate_activity):
-            rows = graduate_ids.rows(self.graduate_activity.index.to_numpy())
-            keep = rows >= 0
-            out[rows[keep]] = self.graduate_activity.to_numpy(dtype=np.float32)[keep]
+            rows, values = graduate_ids.rows_with(self.graduate_activity)
+            out[rows] = values.astype(np.float32)
         return out
 
 

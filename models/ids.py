@@ -199,6 +199,24 @@ class IdMap:
                 rows[i] = self._added.get(wanted[i], -1)
         return rows
 
+    def rows_with(self, keyed: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """The rows whose id ``keyed`` (values indexed by id) holds a value for, and those values.
+
+        Looked up from the smaller side: a written row's map of one id looks that id up in the series,
+        rather than the series' ids (a history rate per graduate: 100k+) in the map, which cost ~10 ms of
+        every graduate written at the large scale.
+        """
+        values = keyed.to_numpy()
+        if 8 * len(self) < len(keyed) and keyed.index.is_unique:
+            at = keyed.index.get_indexer(pd.Index(self.ids))  # the same dtype inferred (an object one: ~200x)
+            rows = np.flatnonzero(at >= 0)
+            if self._moved is not None or self._added:  # some rows are no longer named by their id
+                rows = rows[self.rows(self.ids[rows]) == rows]
+            return rows, values[at[rows]]
+        rows = self.rows(keyed.index.to_numpy())
+        keep = rows >= 0
+        return rows[keep], values[keep]
+
     def external(self, rows: np.ndarray | Sequence[int]) -> list[str]:
         """External ids of rows."""
         return [str(x) for x in self.ids[np.asarray(rows, dtype=np.int64)]]
