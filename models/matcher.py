@@ -523,17 +523,21 @@ class Matcher(BaseMatcher):
                 # Scored over ``rows`` only, which are in id order: found by their keys.
                 return column[np.searchsorted(graduates.rows_keys(rows), graduates.order_key(chosen))]
 
-            half = pool // 2
-            chosen = [
-                levels.top(half, lightfm_of_rows, graduates.order_key),
-                _top(rows, lightfm_scores, half, untied=True),
-                self._sponsor_rows(
-                    query, query_row, others, rows, lambda at: levels.scores(rows[at]), lightfm_scores
-                ),
-            ]
-            pool_rows = np.unique(np.concatenate(chosen))
-            if len(pool_rows) >= k:
-                return pool_rows
+            lightfm_half = _top(rows, lightfm_scores, pool // 2, untied=True)
+            by_levels = self._pool_by_levels(
+                query,
+                query_row,
+                graduates,
+                rows,
+                levels,
+                lightfm_half,
+                lightfm_of_rows,
+                lightfm_scores,
+                pool,
+                k,
+            )
+            if by_levels is not None:
+                return by_levels
         _, skill = self._retrieval_scores(query, np.array([query_row]), others, lightfm_scores=False)
         skill_scores = skill[:, 0] if everyone else np.take(skill[:, 0], rows)  # take: ~3x fancy indexing
         if lightfm is None:
@@ -546,6 +550,33 @@ class Matcher(BaseMatcher):
             self._sponsor_rows(query, query_row, others, rows, skill_scores, lightfm_scores),
         ]
         return fill_pool(np.unique(np.concatenate(chosen)), rows, skill_scores, lightfm_scores, k)
+
+    def _pool_by_levels(
+        self,
+        query: GraduateBlock | VacancyBlock,
+        query_row: int,
+        graduates: GraduateBlock,
+        rows: np.ndarray,
+        levels: SkillLevels,
+        lightfm_half: np.ndarray,
+        lightfm_of_rows: Callable[[np.ndarray], np.ndarray],
+        lightfm: TieBreak,
+        pool: int,
+        k: int,
+    ) -> np.ndarray | None:
+        """A pool of graduates ``rows`` with the skill half from ``levels`` (the best ``pool // 2`` by
+        coverage, ties by ``lightfm_of_rows`` of graduate rows), ``lightfm_half`` and the sponsor's channel
+        (ties by ``lightfm`` of positions in ``rows``); ``None`` when it holds fewer than ``k`` (the caller
+        tops it up from dense scores)."""
+        chosen = [
+            levels.top(pool // 2, lightfm_of_rows, graduates.order_key),
+            lightfm_half,
+            self._sponsor_rows(
+                query, query_row, graduates, rows, lambda at: levels.scores(rows[at]), lightfm
+            ),
+        ]
+        pool_rows = np.unique(np.concatenate(chosen))
+        return pool_rows if len(pool_rows) >= k else None
 
     def _sponsor_rows(
         self,
@@ -647,16 +678,11 @@ class Matcher(BaseMatcher):
         # The skill half from bits per skill (models.skill_bits): no score per graduate.
         levels = self._skill_levels(query, query_row, graduates, rows)
         if levels is not None:
-            chosen = [
-                levels.top(half, lightfm_of_rows, graduates.order_key),
-                lightfm_half,
-                self._sponsor_rows(
-                    query, query_row, graduates, rows, lambda at: levels.scores(rows[at]), lightfm_of
-                ),
-            ]
-            pool_rows = np.unique(np.concatenate(chosen))
-            if len(pool_rows) >= k:
-                return pool_rows
+            by_levels = self._pool_by_levels(
+                query, query_row, graduates, rows, levels, lightfm_half, lightfm_of_rows, lightfm_of, pool, k
+            )
+            if by_levels is not None:
+                return by_levels
         _, skill = self._retrieval_scores(query, np.array([query_row]), graduates, lightfm_scores=False)
         everyone = _every_row(rows, graduates)
         skill_scores = skill[:, 0] if everyone else np.take(skill[:, 0], rows)  # take: ~3x fancy indexing

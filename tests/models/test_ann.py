@@ -245,15 +245,7 @@ def test_the_skill_half_from_bits_answers_as_the_dense_scores(
         assert answers[True] == answers[False]
 
     same_answers(fresh)  # the bits built here, then carried over by the updates
-    updated = fresh
-    for step in range(6):
-        g, v, removed = _changes(market, graduates, vacancies, rng, step)
-        graduates = pd.concat([graduates[~graduates[C.graduate].isin([*g[C.graduate], *removed])], g])
-        updated = matcher.update_index(
-            updated,
-            MarketData(graduates=g[g[C.status] == "seeking"]),
-            removed_graduates=[*removed, *g.loc[g[C.status] != "seeking", C.graduate]],
-        )
+    updated = _graduates_written(matcher, fresh, market, graduates, vacancies, rng, steps=6)
     bits = updated.graduates.skill_bits
     assert updated.graduates.order is not None and bits is not None
     assert bits.covered == len(fresh.graduates) < len(updated.graduates)  # appended rows scored densely
@@ -298,14 +290,28 @@ def test_exact_retrieval_reads_the_skill_half_from_bits_as_the_dense_scores(
         assert answers[True] == answers[False]
 
     same_answers(fresh)
-    updated = fresh
-    for step in range(6):
+    updated = _graduates_written(matcher, fresh, market, graduates, vacancies, rng, steps=6)
+    assert updated.graduates.order is not None  # rows no longer in id order
+    same_answers(updated)
+
+
+def _graduates_written(
+    matcher: Matcher,
+    index: MatchIndex,
+    market: MarketData,
+    graduates: pd.DataFrame,
+    vacancies: pd.DataFrame,
+    rng: random.Random,
+    *,
+    steps: int,
+) -> MatchIndex:
+    """``index`` updated by ``steps`` random rounds of graduates added, edited, placed and gone."""
+    for step in range(steps):
         g, _, removed = _changes(market, graduates, vacancies, rng, step)
         graduates = pd.concat([graduates[~graduates[C.graduate].isin([*g[C.graduate], *removed])], g])
-        updated = matcher.update_index(
-            updated,
+        index = matcher.update_index(
+            index,
             MarketData(graduates=g[g[C.status] == "seeking"]),
             removed_graduates=[*removed, *g.loc[g[C.status] != "seeking", C.graduate]],
         )
-    assert updated.graduates.order is not None  # rows no longer in id order
-    same_answers(updated)
+    return index
