@@ -510,12 +510,23 @@ class Matcher(BaseMatcher):
         # alone, not over the block (~25x less at a million graduates when 4% pass).
         few = not everyone and FEW_ROWS * len(rows) < len(others)
         lightfm = self._lightfm_scores(query, np.array([query_row]), others, rows if few else None)
-        levels = None if lightfm is None else self._skill_levels(query, query_row, others, rows)
-        if lightfm is not None and levels is not None:
+
+        def dense_skill_scores() -> np.ndarray:
+            _, skill = self._retrieval_scores(query, np.array([query_row]), others, lightfm_scores=False)
+            return skill[:, 0] if everyone else np.take(skill[:, 0], rows)  # take: ~3x fancy indexing
+
+        if lightfm is None:
+            skill_scores = dense_skill_scores()
+            sponsored = self._sponsor_rows(query, query_row, others, rows, skill_scores, np.zeros(len(rows)))
+            return np.union1d(_top(rows, skill_scores, pool), sponsored)
+        column = lightfm[:, 0]
+        lightfm_scores = column if everyone or few else np.take(column, rows)
+        lightfm_half = _top(rows, lightfm_scores, pool // 2, untied=True)
+        levels = self._skill_levels(query, query_row, others, rows)
+        if levels is not None:
             # The skill half from bits per skill, as the approximate path has it: no score per graduate.
             assert isinstance(others, GraduateBlock)
-            graduates, column = others, lightfm[:, 0]
-            lightfm_scores = column if everyone or few else np.take(column, rows)
+            graduates = others
 
             def lightfm_of_rows(chosen: np.ndarray) -> np.ndarray:
                 if not few:  # a score for every row of the block
@@ -523,7 +534,6 @@ class Matcher(BaseMatcher):
                 # Scored over ``rows`` only, which are in id order: found by their keys.
                 return column[np.searchsorted(graduates.rows_keys(rows), graduates.order_key(chosen))]
 
-            lightfm_half = _top(rows, lightfm_scores, pool // 2, untied=True)
             by_levels = self._pool_by_levels(
                 query,
                 query_row,
@@ -538,15 +548,10 @@ class Matcher(BaseMatcher):
             )
             if by_levels is not None:
                 return by_levels
-        _, skill = self._retrieval_scores(query, np.array([query_row]), others, lightfm_scores=False)
-        skill_scores = skill[:, 0] if everyone else np.take(skill[:, 0], rows)  # take: ~3x fancy indexing
-        if lightfm is None:
-            sponsored = self._sponsor_rows(query, query_row, others, rows, skill_scores, np.zeros(len(rows)))
-            return np.union1d(_top(rows, skill_scores, pool), sponsored)
-        lightfm_scores = lightfm[:, 0] if everyone or few else np.take(lightfm[:, 0], rows)
+        skill_scores = dense_skill_scores()
         chosen = [
             _top_tie_broken(rows, skill_scores, lightfm_scores, pool // 2),
-            _top(rows, lightfm_scores, pool // 2, untied=True),
+            lightfm_half,
             self._sponsor_rows(query, query_row, others, rows, skill_scores, lightfm_scores),
         ]
         return fill_pool(np.unique(np.concatenate(chosen)), rows, skill_scores, lightfm_scores, k)
@@ -952,8 +957,8 @@ def _skill_weights(
     n_preferred: np.ndarray,
     row: int,
 ) -> np.ndarray:
-    """``_wanted`` of one vacancy row, the same floats and dtype (float32 matrices give float32 weights, and
-    the skill scores are summed in float32): each matrix's row as a dense column (duplicates summed, as
+    """``_wanted``'s expression for one vacancy row, the same floats and dtype (float32 matrices give float32
+    weights, which ``_wanted`` then widens): each matrix's row as a dense column (duplicates summed, as
     ``toarray`` does), divided, then the preferred half added in place."""
     shares = []
     for matrix, n, scale in ((required, n_required, None), (preferred, n_preferred, 0.5)):
