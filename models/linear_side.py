@@ -198,7 +198,7 @@ class LinearSide(_Probabilities, ClassifierMixin, BaseEstimator):
     def _membership(self, names: list[str], groups: Mapping[str, Sequence[int]]) -> np.ndarray:
         """``(groups, design columns)``: 1 where the design column is computed from one of the group's
         columns (cached per grouping: requests ask with the same groups every time)."""
-        key = tuple((name, tuple(int(c) for c in groups[name])) for name in names)
+        key = tuple((name, tuple(groups[name])) for name in names)  # numpy integers hash as ints
         cache: dict[Any, np.ndarray] = self.__dict__.setdefault("membership_cache_", {})
         if key not in cache:
             cache[key] = np.array(

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from sklearn.base import clone
 
 from models.ranker import PackedTrees, PairRanker, SuccessCalibration
@@ -84,17 +85,35 @@ def test_trees_with_many_leaves_are_walked() -> None:
     assert np.allclose(ranker.decision(X[:50]), ranker.model_.predict_proba(X[:50])[:, 1], atol=1e-12)
 
 
-def test_contributions_equal_the_stacked_predictions() -> None:
+@pytest.mark.parametrize("leaves", [7, 15])  # 8-bit masks (a leaf table) and 16-bit ones
+def test_contributions_equal_the_stacked_predictions(leaves: int) -> None:
     X, y = _awkward(seed=4)
-    ranker = PairRanker(max_iter=30, max_leaf_nodes=15, min_samples_leaf=5).fit(X, y)
-    groups = {"a": [0], "b": [1, 2], "c": [3], "d": [5]}  # column 4 in no group
-    for rows in (X[:20], X[:1], X[::3][:200]):
-        got, names = ranker.contributions(rows, groups)
-        assert names == list(groups)
-        assert np.array_equal(got, _stacked_contributions(ranker, rows, groups))
+    ranker = PairRanker(max_iter=30, max_leaf_nodes=leaves, min_samples_leaf=5).fit(X, y)
+    several = {"a": [0], "b": [1, 2], "c": [3], "d": [5]}  # column 4 in no group
+    each = {name: [c] for name, c in zip("abcdef", range(6), strict=True)}  # every column its own group
+    for groups in (several, each, {"a": [2]}):
+        for rows in (X[:20], X[:1], X[::3][:200]):
+            got, names = ranker.contributions(rows, groups)
+            assert names == list(groups)
+            assert np.array_equal(got, _stacked_contributions(ranker, rows, groups))
     overlapping = {"a": [0, 1], "b": [1, 2]}
     got, _ = ranker.contributions(X[:10], overlapping)
     assert np.array_equal(got, _stacked_contributions(ranker, X[:10], overlapping))
+
+
+def test_replacing_by_another_reference_is_not_answered_from_the_last_one() -> None:
+    X, y = _awkward(seed=6)
+    packed = PairRanker(max_iter=20, min_samples_leaf=5).fit(X, y).packed_
+    groups = [[0], [1, 2], [5]]
+    rows = X[:30]
+    for reference in (X[40], X[41], X[40], np.full(6, np.nan, dtype=np.float32)):
+        got = packed.raw_replacing(rows, reference, groups)
+        expected = [packed.raw(rows)]
+        for columns in groups:
+            modified = rows.copy()
+            modified[:, columns] = reference[columns]
+            expected.append(packed.raw(modified))
+        assert np.array_equal(got, np.array(expected))
 
 
 def test_pickled_ranker_rebuilds_its_packed_trees() -> None:
@@ -110,6 +129,7 @@ def test_pickled_ranker_rebuilds_its_packed_trees() -> None:
     assert np.array_equal(restored.decision(X), ranker.decision(X))
     again = pickle.loads(pickle.dumps(ranker))
     assert "_plans" not in again.packed_.__dict__
+    assert "_reference_cache" not in again.packed_.__dict__
     assert np.array_equal(again.decision(X), ranker.decision(X))
 
 
