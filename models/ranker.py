@@ -197,7 +197,10 @@ class PackedTrees:
         return self._leaf_sum(reach.reshape(n_trees, -1)).reshape(n_groups + 1, n)
 
     def _reference_masks(
-        self, plan: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], n_groups: int, reference: np.ndarray
+        self,
+        plan: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        n_groups: int,
+        reference: np.ndarray,
     ) -> np.ndarray:
         """``(1 + n_groups, tree)``: the AND of the reference row's masks over each (group, tree)'s splits
         (all ones where a group has none); cached per plan and reference (the same every request)."""
