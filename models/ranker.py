@@ -205,18 +205,16 @@ class PackedTrees:
         """``(1 + n_groups, tree)``: the AND of the reference row's masks over each (group, tree)'s splits
         (all ones where a group has none); cached per plan and reference (the same every request)."""
         order, starts, group, tree = plan
-        key = (id(plan), reference.tobytes())
-        cache = self.__dict__.setdefault("_reference_cache", {})
-        entry = cache.get(key)
-        if entry is None:
+        key = (id(plan), reference.tobytes())  # ``_plans`` keeps every plan, so an id stays its plan's
+        cache: dict[tuple[int, bytes], np.ndarray] = self.__dict__.setdefault("_reference_cache", {})
+        fixed = cache.get(key)
+        if fixed is None:
             fixed = np.full((n_groups + 1, self.mask.shape[1]), self._keep_all())
             masked_reference = self._masked(self._goes_right(reference[None, :]))
             fixed[group, tree] = np.bitwise_and.reduceat(masked_reference.ravel()[order], starts)
-            entry = (plan, fixed)  # the plan held, so its id stays its own
             cache.clear()  # one reference per model in practice: never grows
-            cache[key] = entry
-        fixed_masks: np.ndarray = entry[1]
-        return fixed_masks
+            cache[key] = fixed
+        return fixed
 
     def _group_plan(
         self, groups: list[list[int]]
