@@ -100,15 +100,23 @@ Send = Callable[[str], Awaitable[str]]
 
 
 async def drive(
-    senders: list[Send], paths: list[str], *, seconds: float, max_requests: int, seed: int = 0
+    senders: list[Send],
+    paths: list[str],
+    *,
+    seconds: float,
+    max_requests: int,
+    seed: int = 0,
+    samples: list[float] | None = None,
 ) -> dict[str, Any]:
     """One concurrent client per sender, each sending a random one of ``paths`` (client ``i`` draws from
     ``random.Random(seed + i)``) one at a time until ``seconds`` pass or ``max_requests`` were issued in all.
 
     Returns requests/s, latency percentiles (ms), errors (any answer but "200", by kind) and the CPU time of
-    this process per request (the load generator's own, when nothing else runs in it).
+    this process per request (the load generator's own, when nothing else runs in it). Each latency (ms) is
+    also appended to ``samples`` when given (to pool several runs' percentiles).
     """
-    samples: list[float] = []
+    samples = [] if samples is None else samples
+    already = len(samples)
     errors: dict[str, int] = {}
     issued = 0
     deadline = time.perf_counter() + seconds
@@ -129,15 +137,16 @@ async def drive(
     await asyncio.gather(*(client(i, send) for i, send in enumerate(senders)))
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu
+    mine = samples[already:]
     return {
         "clients": len(senders),
         "seconds": round(elapsed, 2),
-        "requests": len(samples),
-        "requests_per_s": round(len(samples) / elapsed, 1) if elapsed else None,
-        **percentiles(samples or [float("nan")]),
+        "requests": len(mine),
+        "requests_per_s": round(len(mine) / elapsed, 1) if elapsed else None,
+        **percentiles(mine or [float("nan")]),
         "errors": sum(errors.values()),
         "error_kinds": errors,
-        "client_cpu_ms_per_request": round(cpu * 1000 / len(samples), 3) if samples else None,
+        "client_cpu_ms_per_request": round(cpu * 1000 / len(mine), 3) if mine else None,
     }
 
 
@@ -154,13 +163,15 @@ async def load(
     max_requests: int,
     seed: int = 0,
     client: str = "lean",
+    samples: list[float] | None = None,
 ) -> dict[str, Any]:
-    """``clients`` connections to ``base`` sending ``GET`` for random ``paths`` (:func:`drive`). ``client``
+    """``clients`` connections to ``base`` sending ``GET`` for random ``paths`` (:func:`drive`, which also
+    appends each latency to ``samples`` when given). ``client``
     "lean": kept-alive connections of this module (tens of microseconds of CPU per request, like ``wrk``);
     "httpx": an ``httpx.AsyncClient``, kept to compare the two (about a millisecond per request, on the
     same cores as the server)."""
     if client == "httpx":
-        return await _httpx_load(base, headers, paths, clients, seconds, max_requests, seed)
+        return await _httpx_load(base, headers, paths, clients, seconds, max_requests, seed, samples)
     if client != "lean":
         raise ValueError(f"client must be one of {CLIENTS}, got {client!r}")
     split = urlsplit(base)
@@ -169,7 +180,12 @@ async def load(
     connections = [_Connection(host, port, encoded) for _ in range(clients)]
     try:
         return await drive(
-            [c.send for c in connections], paths, seconds=seconds, max_requests=max_requests, seed=seed
+            [c.send for c in connections],
+            paths,
+            seconds=seconds,
+            max_requests=max_requests,
+            seed=seed,
+            samples=samples,
         )
     finally:
         for connection in connections:
@@ -177,7 +193,14 @@ async def load(
 
 
 async def _httpx_load(
-    base: str, headers: dict[str, str], paths: list[str], clients: int, seconds: float, cap: int, seed: int
+    base: str,
+    headers: dict[str, str],
+    paths: list[str],
+    clients: int,
+    seconds: float,
+    cap: int,
+    seed: int,
+    samples: list[float] | None,
 ) -> dict[str, Any]:
     import httpx
 
@@ -190,7 +213,9 @@ async def _httpx_load(
             except httpx.HTTPError as error:
                 return type(error).__name__
 
-        return await drive([send] * clients, paths, seconds=seconds, max_requests=cap, seed=seed)
+        return await drive(
+            [send] * clients, paths, seconds=seconds, max_requests=cap, seed=seed, samples=samples
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,11 @@ scale's duration:
   version, so this shows what a trickle of HR activity costs the readers;
 - **2 workers**: ``--workers 2``, 8 clients, read-only.
 
+The first two cases share one server and are compared side by side: :data:`ROUNDS` rounds of one window
+of each (``seconds / ROUNDS`` long, the same request sequence in both, their order swapped every round), so
+that a busy moment of the host falls on both cases rather than on one; each case's percentiles are of its
+windows' latencies pooled, and the per-round ratios are kept beside the pooled ones.
+
 Targets (issue 14): with a writer, read throughput ≥ 0.8 of read-only and p99 ≤ 2× read-only; 2 workers ≥ 300
 requests/s with p99 ≤ 50 ms at medium. The load generator runs on the same 2 cores as the server, so
 throughputs are lower bounds.
@@ -43,6 +48,8 @@ TARGETS = {
     "two_workers_p99_ms": 50.0,
 }
 WRITE_EVERY_S = 0.5
+ROUNDS = 6  # read-only and with-writer windows, alternated (see the module docstring)
+READ_ONLY, WITH_WRITER = "read-only", "with a writer"
 
 
 @contextmanager
@@ -70,10 +77,15 @@ def _warm(base: str, headers: dict[str, str], paths: list[str], n: int) -> None:
 
 
 def _writer(
-    base: str, headers: dict[str, str], open_ids: list[str], stop: threading.Event, done: list[dict[str, Any]]
+    base: str,
+    headers: dict[str, str],
+    open_ids: list[tuple[str, str]],
+    stop: threading.Event,
+    done: list[dict[str, Any]],
+    rng: random.Random,
 ) -> None:
-    """Every WRITE_EVERY_S: post a vacancy, then record ``shortlisted`` for a candidate of an open vacancy."""
-    rng = random.Random(7)
+    """Every WRITE_EVERY_S until ``stop``: post a vacancy, then record ``shortlisted`` for a candidate of an
+    open vacancy (what to write drawn from ``rng``)."""
     with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
         while not stop.is_set():
             started = time.perf_counter()
@@ -123,6 +135,85 @@ def _read(
     )
 
 
+def _side_by_side(
+    base: str, headers: dict[str, str], paths: list[str], open_ids: list[tuple[str, str]], bench: Bench
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """The read-only and the with-writer case, 2 clients each, in :data:`ROUNDS` alternating windows on one
+    server: (read-only row, with-writer row, each round's ratios)."""
+    seconds = bench.bounds.http_seconds / ROUNDS
+    cap = max(1, bench.bounds.http_max_requests // ROUNDS)
+    pooled: dict[str, list[float]] = {READ_ONLY: [], WITH_WRITER: []}
+    windows: dict[str, list[dict[str, Any]]] = {READ_ONLY: [], WITH_WRITER: []}
+    writes: list[dict[str, Any]] = []
+    rng = random.Random(7)
+    for round_ in range(ROUNDS):
+        cases = (READ_ONLY, WITH_WRITER) if round_ % 2 == 0 else (WITH_WRITER, READ_ONLY)
+        for case in cases:
+            stop = threading.Event()
+            writer = None
+            if case == WITH_WRITER:
+                writer = threading.Thread(
+                    target=_writer, args=(base, headers, open_ids, stop, writes, rng), daemon=True
+                )
+                writer.start()
+            try:
+                window = asyncio.run(
+                    load(
+                        base,
+                        headers,
+                        paths,
+                        clients=2,
+                        seconds=seconds,
+                        max_requests=cap,
+                        seed=round_,
+                        samples=pooled[case],
+                    )
+                )
+            finally:
+                stop.set()
+                if writer is not None:
+                    writer.join(60)
+            windows[case].append(window)
+    rounds = [
+        {
+            "round": i + 1,
+            "throughput_ratio": round(w["requests_per_s"] / r["requests_per_s"], 2),
+            "p99_ratio": round(w["p99_ms"] / r["p99_ms"], 2),
+        }
+        for i, (r, w) in enumerate(zip(windows[READ_ONLY], windows[WITH_WRITER], strict=True))
+    ]
+    read_only = _pooled(windows[READ_ONLY], pooled[READ_ONLY])
+    with_writer = _pooled(windows[WITH_WRITER], pooled[WITH_WRITER])
+    failed = len([w for w in writes if w["post"] != 201 or w["outcome"] not in (200, 201, None)])
+    with_writer.update(
+        writes=len(writes),
+        write_errors=failed,
+        write_p50_ms=percentiles([w["ms"] for w in writes] or [float("nan")])["p50_ms"],
+    )
+    return read_only, with_writer, rounds
+
+
+def _pooled(windows: list[dict[str, Any]], samples: list[float]) -> dict[str, Any]:
+    """One row of :func:`~benchmarks.loadgen.load`'s shape for several windows of one case."""
+    seconds = sum(w["seconds"] for w in windows)
+    kinds: dict[str, int] = {}
+    for window in windows:
+        for kind, count in window["error_kinds"].items():
+            kinds[kind] = kinds.get(kind, 0) + count
+    cpu = [w["client_cpu_ms_per_request"] * w["requests"] for w in windows if w["requests"]]
+    return {
+        "clients": windows[0]["clients"],
+        "seconds": round(seconds, 2),
+        "windows": len(windows),
+        "requests": len(samples),
+        "requests_per_s": round(len(samples) / seconds, 1) if seconds else None,
+        **percentiles(samples or [float("nan")]),
+        "errors": sum(kinds.values()),
+        "error_kinds": kinds,
+        "client_cpu_ms_per_request": round(sum(cpu) / len(samples), 3) if samples else None,
+    }
+
+
 def run(bench: Bench) -> dict[str, Any]:
     from sqlalchemy import select
 
@@ -154,33 +245,9 @@ def run(bench: Bench) -> dict[str, Any]:
 
         with serving(bench, store, workers=1) as base:
             _warm(base, headers, paths, 3)
-            rows.append(
-                {
-                    "case": "1 worker, 2 clients, read-only",
-                    **_read(base, headers, paths, clients=2, bench=bench),
-                }
-            )
-            stop, writes = threading.Event(), list[dict[str, Any]]()
-            writer = threading.Thread(
-                target=_writer, args=(base, headers, open_ids, stop, writes), daemon=True
-            )
-            writer.start()
-            try:
-                mixed = _read(base, headers, paths, clients=2, bench=bench)
-            finally:
-                stop.set()
-                writer.join(60)
-            failed = len([w for w in writes if w["post"] != 201 or w["outcome"] not in (200, 201, None)])
-            write_ms = percentiles([w["ms"] for w in writes] or [float("nan")])
-            rows.append(
-                {
-                    "case": f"1 worker, 2 clients, a writer every {WRITE_EVERY_S} s",
-                    **mixed,
-                    "writes": len(writes),
-                    "write_errors": failed,
-                    "write_p50_ms": write_ms["p50_ms"],
-                }
-            )
+            read_only, with_writer, rounds = _side_by_side(base, headers, paths, open_ids, bench)
+            rows.append({"case": "1 worker, 2 clients, read-only", **read_only})
+            rows.append({"case": f"1 worker, 2 clients, a writer every {WRITE_EVERY_S} s", **with_writer})
         with serving(bench, store, workers=2) as base:
             _warm(base, headers, paths, 40)  # each worker builds its own index
             rows.append(
@@ -203,6 +270,9 @@ def run(bench: Bench) -> dict[str, Any]:
         [{k: v for k, v in row.items() if k != "error_kinds"} for row in rows],
     )
     print_table(
+        f"Each round's pair of windows ({ROUNDS} rounds, alternated), with the writer / read-only", rounds
+    )
+    print_table(
         "Against the targets",
         [{"measure": k, "measured": v, "target": TARGETS[k]} for k, v in ratios.items()],
     )
@@ -212,6 +282,7 @@ def run(bench: Bench) -> dict[str, Any]:
         "model_version": loaded.version,
         "server": "talentmatch serve (uvicorn), a private copy of the SQLite store",
         "rows": rows,
+        "rounds": rounds,
         "ratios": ratios,
         "targets": TARGETS,
     }

@@ -155,9 +155,14 @@ class MatchingService:
     """Answers candidates, recommendations and pair scores from a :class:`Snapshot` kept up to date.
 
     The first snapshot is built while the caller waits (one build, however many requests arrive). After
-    that, a request that finds the store's data version moved brings the snapshot up to date from the change
-    log before answering (:meth:`_up_to_date`: a few milliseconds, under a lock so that one thread does it
-    and the others take its result). A change the log cannot describe row by row (an import of skills,
+    that, a write made through this process brings the snapshot up to date from the change log in the
+    writer's own thread, right after its commit (:meth:`catch_up`, from
+    :meth:`~service.usecases.context.Context.commit`), and a request that finds the store's data version
+    moved (a write made elsewhere) does so before answering (:meth:`_up_to_date`: a few milliseconds, under a
+    lock so that one thread does it). A read never waits for another thread's update: while one is under
+    way it answers from the snapshot as it is (a write is visible to reads once it has returned to the
+    writer, or, made elsewhere, within the version check's interval); only ``fresh`` reads and the writer
+    itself wait for it. A change the log cannot describe row by row (an import of skills,
     schools, programmes or enterprises, a log pruned past the snapshot, more rows than
     :func:`_update_limit`) and a new model are built in full in a background thread, while the current
     snapshot keeps answering: for a new model, still updated by each write; otherwise as it was, until
@@ -243,7 +248,21 @@ class MatchingService:
             return self.snapshot(session=session, model=model, fresh=fresh)
         if cached.model is not model:
             self.refresh_in_background()
-        return self._up_to_date(cached, self.versions.version(session, fresh=fresh), session)
+        return self._up_to_date(cached, self.versions.version(session, fresh=fresh), session, wait=fresh)
+
+    def catch_up(self) -> None:
+        """Bring the snapshot up to the store's data version now: a write's own thread, right after its
+        commit (:meth:`~service.usecases.context.Context.commit`), so that the update is paid by the write
+        and its reads find it done. Nothing when there is no snapshot yet (the first read builds it). A
+        failure here is logged, never raised: the write has committed, and the next read retries."""
+        cached = self._snapshot
+        if cached is None or self.sessionmaker is None:
+            return
+        try:
+            with self._reading() as session:
+                self._up_to_date(cached, self.versions.version(session, fresh=True))
+        except Exception:  # noqa: BLE001 - the write stands; a read brings the snapshot up to date
+            log.exception("bringing the candidate index up to date after a write failed")
 
     @contextmanager
     def _reading(self, session: Session | None = None) -> Iterator[Session]:
@@ -285,15 +304,20 @@ class MatchingService:
         )
         return snapshot
 
-    def _up_to_date(self, snapshot: Snapshot, version: int, session: Session | None = None) -> Snapshot:
+    def _up_to_date(
+        self, snapshot: Snapshot, version: int, session: Session | None = None, *, wait: bool = True
+    ) -> Snapshot:
         """``snapshot``, or the newest of its model, brought up to ``version`` or later from the change
-        log (and made the current one when it is the current model's)."""
+        log (and made the current one when it is the current model's). Unless ``wait``, a thread that finds
+        another one updating takes ``snapshot`` as it is rather than wait for it."""
         if snapshot.data_version >= version:
             return snapshot
         if self._rebuild_for is not None and self.sessionmaker is not None:
             self.refresh_in_background()  # answers come from the snapshot as it is until the build lands
             return snapshot
-        with self._update_lock:
+        if not self._update_lock.acquire(blocking=wait):
+            return snapshot  # another thread is updating it: this read answers from the snapshot as it is
+        try:
             current = self._snapshot
             if current is not None and current.model is snapshot.model:
                 snapshot = current if current.data_version > snapshot.data_version else snapshot
@@ -303,6 +327,8 @@ class MatchingService:
                 updated = self._apply_changes(reading, snapshot)
             if current is None or current.model is snapshot.model:
                 self._snapshot = updated
+        finally:
+            self._update_lock.release()
         if self._rebuild_for is not None:
             if self.sessionmaker is not None:
                 self.refresh_in_background()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.__main__ import BENCHMARKS, main
+from benchmarks.mixed_bench import ROUNDS
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +79,9 @@ def test_reads_while_writing_and_two_workers_have_no_errors(tiny_run: tuple[int,
     with_writer = payload["rows"][1]
     assert with_writer["writes"] > 0 and with_writer["write_errors"] == 0
     assert set(payload["ratios"]) == set(payload["targets"])
+    # read-only and with-writer side by side: alternated windows, pooled
+    assert len(payload["rounds"]) == ROUNDS
+    assert payload["rows"][0]["windows"] == payload["rows"][1]["windows"] == ROUNDS
 
 
 @pytest.mark.slow

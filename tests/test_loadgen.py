@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -105,3 +106,11 @@ def test_the_httpx_generator_reports_the_same_figures(server: str) -> None:
         assert result["client_cpu_ms_per_request"] is not None
     with pytest.raises(ValueError, match="client must be one of"):
         run_coroutine(loadgen.load(server, {}, paths, clients=1, seconds=1.0, max_requests=1, client="curl"))
+
+
+def test_latencies_of_several_runs_pool_into_one_list(server: str) -> None:
+    pooled: list[float] = []
+    first = _run(server, ["/ok"], max_requests=20, samples=pooled)
+    second = _run(server, ["/ok"], max_requests=30, samples=pooled)
+    assert len(pooled) == 50 and first["requests"] == 20 and second["requests"] == 30
+    assert second["n"] == 30 and second["mean_ms"] == round(statistics.fmean(pooled[20:]), 3)  # its own

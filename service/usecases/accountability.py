@@ -149,7 +149,7 @@ def export_outcomes(
             "enterprise": enterprise_id,
         },
     )
-    ctx.session.commit()
+    ctx.commit()
     return OutcomeExport(records, since, until)
 
 

@@ -194,7 +194,7 @@ def reload_model(ctx: Context) -> ReloadResult:
         error=getattr(status, "last_error", None),
     )
     ctx.audit("reload_model", "models", {"changed": changed, "serving": result.serving_version})
-    ctx.session.commit()
+    ctx.commit()
     return result
 
 
@@ -203,7 +203,7 @@ def promote_model(ctx: Context, version: str) -> Pointer:
     ctx.require(ADMIN_ROLES)
     pointer = _change_pointer(ctx, lambda registry: registry.promote(version))
     ctx.audit("promote_model", f"models/{pointer.version}", {"previous": pointer.previous})
-    ctx.session.commit()
+    ctx.commit()
     return pointer
 
 
@@ -212,7 +212,7 @@ def rollback_model(ctx: Context) -> Pointer:
     ctx.require(ADMIN_ROLES)
     pointer = _change_pointer(ctx, lambda registry: registry.rollback())
     ctx.audit("rollback_model", f"models/{pointer.version}", {"previous": pointer.previous})
-    ctx.session.commit()
+    ctx.commit()
     return pointer
 
 
@@ -280,7 +280,7 @@ def create_key(
     )
     info = ApiKeyInfo.of(key)
     ctx.audit("create_key", f"api_keys/{info.key_id}", {"role": role, "scope": info.scope})
-    ctx.session.commit()
+    ctx.commit()
     return CreatedKey(info=info, plaintext=plaintext)
 
 
@@ -297,7 +297,7 @@ def revoke_key(ctx: Context, key_id: str) -> ApiKeyInfo:
     if key is None:
         raise UnknownKey(f"no key with id {key_id!r}")
     ctx.audit("revoke_key", f"api_keys/{key_id}")
-    ctx.session.commit()
+    ctx.commit()
     # After the commit: a request reading the row from now on sees it revoked (other processes within
     # TALENTMATCH_KEY_CACHE_SECONDS, see service.usecases.key_cache).
     ctx.services.keys.forget(key_id)

@@ -22,6 +22,7 @@ from service.settings import Settings
 from service.store import audit
 from service.store.api_keys import KeyIdentity
 from service.store.audit_buffer import AuditBuffer
+from service.store.changes import local_commits
 from service.usecases.errors import Forbidden
 from service.usecases.key_cache import KeyCache
 from service.usecases.limits import RateLimiter, build_rate_limiter
@@ -156,9 +157,18 @@ class Context:
 
     def commit(self) -> None:
         """Commit the action's transaction, if it began one: a read answered from memory (the snapshot,
-        the key cache, the audit journal) has none, and committing an empty one costs ~0.1 ms."""
-        if self.session.in_transaction():
-            self.session.commit()
+        the key cache, the audit journal) has none, and committing an empty one costs ~0.1 ms.
+
+        A commit that moved the data version then brings this process's candidate indexes up to date in
+        this thread (:meth:`~service.matching.MatchingService.catch_up`): the write pays for its update, the
+        reads running beside it never wait for one, and the writer's next read has its write."""
+        if not self.session.in_transaction():
+            return
+        moved = local_commits()
+        self.session.commit()
+        if local_commits() != moved:
+            self.services.matching.catch_up()
+            self.services.plain_matching.catch_up()
 
     def audit_read(self, action: str, resource: str, detail: Mapping[str, Any] | None = None) -> None:
         """Audit an action that changes nothing: journaled now and written to the table in a batch by the

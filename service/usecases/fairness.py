@@ -70,5 +70,5 @@ def report(ctx: Context, *, k: int = 10) -> FairnessView:
         "fairness",
         {"model_version": model.version, "data_version": version, "k": k, "flags": len(found.flags)},
     )
-    ctx.session.commit()
+    ctx.commit()
     return FairnessView(report=found, model_version=model.version, data_version=version)

@@ -161,7 +161,7 @@ def upload_graduates(
             f"program:{program.program_id}",
             {"added": added, "updated": updated, "unchanged": unchanged},
         )
-        ctx.session.commit()
+        ctx.commit()
         return Upload(program.program_id, added, updated, unchanged, True, tuple(planned))
     try:
         result = store.import_graduates(
@@ -194,7 +194,7 @@ def upload_graduates(
         f"program:{program.program_id}",
         {"added": result.added, "updated": result.updated, "unchanged": result.unchanged},
     )
-    ctx.session.commit()
+    ctx.commit()
     return Upload(program.program_id, result.added, result.updated, result.unchanged, False, tuple(planned))
 
 

@@ -74,7 +74,7 @@ def view_graduate(ctx: Context, graduate_id: str) -> GraduateView:
     graduate = find_graduate(ctx, graduate_id)
     program = get_program(session=ctx.session, program_id=graduate.program_id)
     ctx.audit_read("view_graduate", f"graduate:{graduate.graduate_id}")
-    ctx.session.commit()
+    ctx.commit()
     return GraduateView(graduate_details(ctx, graduate), program)
 
 
@@ -171,5 +171,5 @@ def erase_graduate(ctx: Context, graduate_id: str) -> Erased:
     lock_out_audit_writes(ctx.session)  # batched audit entries naming them are redacted too
     rows = store.erase_graduate(session=ctx.session, graduate=graduate)
     ctx.audit("erase_graduate", f"program:{program_id}", {"rows": rows})
-    ctx.session.commit()
+    ctx.commit()
     return Erased(known_as, program_id, rows)

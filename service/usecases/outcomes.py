@@ -79,7 +79,7 @@ def record_outcome(ctx: Context, vacancy_id: str, outcome: FeedbackCreate) -> Ou
             "shown_score": interaction.shown_score,
         },
     )
-    ctx.session.commit()
+    ctx.commit()
     hired = store.hires(session=ctx.session, vacancy_ids=[vacancy.vacancy_id])[vacancy.vacancy_id]
     return Outcome(interaction, created, vacancy, hired)
 
@@ -134,7 +134,7 @@ def undo_outcome(ctx: Context, vacancy_id: str, outcome: FeedbackCreate) -> Undo
             "vacancy_status": vacancy.status,
         },
     )
-    ctx.session.commit()
+    ctx.commit()
     hired = store.hires(session=ctx.session, vacancy_ids=[vacancy.vacancy_id])[vacancy.vacancy_id]
     return UndoResult(undone, vacancy, hired)
 
@@ -176,7 +176,7 @@ def vacancy_outcomes(ctx: Context, vacancy_id: str) -> Pipeline:
     items = recorded_store.recorded(session=ctx.session, vacancy_id=vacancy.vacancy_id)
     shown = sorted({i.graduate_id for i in items})
     ctx.audit_read("list_outcomes", f"vacancy:{vacancy.vacancy_id}", {"graduates": shown})
-    ctx.session.commit()
+    ctx.commit()
     return Pipeline(vacancy.vacancy_id, items, undo_window(ctx), store.utcnow())
 
 
@@ -214,6 +214,6 @@ def placed_graduates(ctx: Context, program_id: str, *, limit: int = 50, offset: 
             "offset": offset,
         },
     )
-    ctx.session.commit()
+    ctx.commit()
     placed = [PlacedGraduate(shown_id(ctx, p.graduate), p) for p in items]
     return ProgramPlacements(program.program_id, placed, total, limit, offset)

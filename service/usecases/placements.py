@@ -155,7 +155,7 @@ def plan_placements(
             "model_version": planned.model_version,
         },
     )
-    ctx.session.commit()
+    ctx.commit()
     if ctx.principal.role == ROLE_SCHOOL:  # a school sees its own ids for its graduates
         known = student_ids(session=ctx.session, graduate_ids=shown)
         assignments = [replace(a, graduate_id=known.get(a.graduate_id, a.graduate_id)) for a in assignments]

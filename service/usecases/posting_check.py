@@ -113,7 +113,7 @@ def screen(
     if refused:
         ctx.session.rollback()
         ctx.audit("refuse_vacancy", resource, {"posting_warnings": warning_codes(refused)})
-        ctx.session.commit()
+        ctx.commit()
         raise DiscriminatoryPosting(refused)
     return warnings
 

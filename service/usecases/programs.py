@@ -126,5 +126,5 @@ def list_graduates(
             "offset": offset,
         },
     )
-    ctx.session.commit()
+    ctx.commit()
     return GraduateList(program, [graduate_details(ctx, g) for g in items], total, status, limit, offset)

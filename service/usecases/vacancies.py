@@ -226,7 +226,7 @@ def post(ctx: Context, data: VacancyCreate) -> VacancyView:
     if warnings:
         detail["posting_warnings"] = warning_codes(warnings)
     ctx.audit("post_vacancy", f"vacancy:{vacancy.vacancy_id}", detail)
-    ctx.session.commit()
+    ctx.commit()
     return VacancyView(vacancy, 0)
 
 
@@ -281,7 +281,7 @@ def patch(ctx: Context, vacancy_id: str, data: VacancyUpdate) -> VacancyView:
     if warnings:
         detail["posting_warnings"] = warning_codes(warnings)
     ctx.audit("patch_vacancy", f"vacancy:{vacancy.vacancy_id}", detail)
-    ctx.session.commit()
+    ctx.commit()
     return _view(ctx, vacancy)
 
 
@@ -305,7 +305,7 @@ def reopen(ctx: Context, vacancy_id: str, data: VacancyReopen | None = None) -> 
     if vacancy.headcount != seats:
         detail.update(headcount_before=seats, headcount=vacancy.headcount)
     ctx.audit("reopen_vacancy", f"vacancy:{vacancy.vacancy_id}", detail)
-    ctx.session.commit()
+    ctx.commit()
     return _view(ctx, vacancy)
 
 
@@ -315,5 +315,5 @@ def _change_status(ctx: Context, vacancy_id: str, action: str, change: StatusCha
     before = vacancy.status
     change(session=ctx.session, vacancy=vacancy)
     ctx.audit(action, f"vacancy:{vacancy.vacancy_id}", {"status_before": before})
-    ctx.session.commit()
+    ctx.commit()
     return _view(ctx, vacancy)

@@ -339,7 +339,7 @@ def upload_vacancies(
             **(rows_audit_detail(found) if found else {}),
         },
     )
-    ctx.session.commit()
+    ctx.commit()
     return VacancyUpload(enterprise, added, updated, unchanged, False, rows, tuple(written))
 
 

@@ -4,6 +4,7 @@ touched; a full build happens for a new model or a change the log cannot name, i
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -32,17 +33,21 @@ from service.store.vacancies import (
     update_vacancy,
 )
 from tests.bundles import tiny_market
+from tests.service.api.conftest import Api
 from training.registry import LoadedModel
 
 
 @dataclass
 class CountingLoader(PoolLoader):
-    """The real loader, counting what it reads; ``gate`` (when set) holds full builds until it opens."""
+    """The real loader, counting what it reads; ``gate`` (when set) holds full builds until it opens,
+    ``hold`` (when set) holds updates' reads of rows until it opens, and ``entered`` tells one began."""
 
     full: int = 0
     scans: int = 0
     reads: list[tuple[list[str], list[str], int, int]] = field(default_factory=list)
     gate: threading.Event | None = None
+    hold: threading.Event | None = None
+    entered: threading.Event = field(default_factory=threading.Event)
 
     def everything(self, session: Any) -> MarketData:
         if self.gate is not None and self.full >= 1:
@@ -55,6 +60,9 @@ class CountingLoader(PoolLoader):
         return super().seeking_ids(session)
 
     def rows(self, session: Any, *, graduate_ids: list[str], vacancy_ids: list[str]) -> MarketData:
+        self.entered.set()
+        if self.hold is not None:
+            assert self.hold.wait(30), "the hold never opened"
         data = super().rows(session, graduate_ids=graduate_ids, vacancy_ids=vacancy_ids)
         self.reads.append((graduate_ids, vacancy_ids, len(data.graduates), len(data.vacancies)))
         return data
@@ -116,6 +124,46 @@ def test_each_write_reads_only_the_rows_it_touched(seeded_sqlite: Engine, tiny_m
     assert "G50" not in _candidates(matching, sessions, "V3")
     assert loader.scans == 1 and loader.reads[-1] == (["G50"], [], 0, 0)
     assert loader.full == 1 and matching.builds == 1
+
+
+def test_a_read_answers_at_once_while_a_write_updates_the_snapshot(
+    seeded_sqlite: Engine, tiny_model: LoadedModel
+) -> None:
+    """Reads never wait for a write: while the writer's thread brings the snapshot up to date
+    (``catch_up``, held here inside its read of the changed rows), a read answers from the snapshot as it
+    is; a ``fresh`` read waits for the update, and the next read finds it done without updating again."""
+    sessions = make_sessionmaker(seeded_sqlite)
+    loader = CountingLoader()
+    matching = MatchingService(lambda: tiny_model, sessionmaker=sessions, loader=loader)
+    with sessions() as session:
+        before = matching.snapshot(session=session)
+    with sessions() as session, session.begin():
+        posted = create_vacancy(
+            session=session,
+            data=NewVacancy(title="倒装焊技术员", district="滨海新区", required_skills=["flip_chip"]),
+            enterprise_id="E2",
+        ).vacancy_id
+    loader.hold = threading.Event()
+
+    def read(fresh: bool) -> Any:
+        with sessions() as session:
+            return matching.latest(session=session, fresh=fresh)
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        writer = pool.submit(matching.catch_up)
+        try:
+            assert loader.entered.wait(30), "the writer's update never began"
+            assert pool.submit(read, False).result(timeout=10) is before  # not waiting for the writer
+            waiting = pool.submit(read, True)
+            assert not waiting.done() and matching.updates == 0
+        finally:
+            loader.hold.set()
+        writer.result(timeout=30)
+        assert posted in waiting.result(timeout=30).vacancies
+    with sessions() as session:
+        snapshot, result = matching.candidates(session=session, vacancy=posted)
+    assert posted in snapshot.vacancies and result.items
+    assert matching.updates == 1 and matching.builds == 1 and len(loader.reads) == 1
 
 
 def test_answers_follow_writes_while_a_new_model_is_built(
@@ -270,3 +318,35 @@ def test_the_operator_switches_approximate_retrieval_without_retraining(
     with sessions() as session:
         fresh, _ = matching.candidates(session=session, vacancy=posted)
     assert matching.builds == 1 and (fresh.index.ann is not None) is approximate
+
+
+def test_a_write_brings_the_snapshot_up_to_date_before_it_answers(api_with_model: Api) -> None:
+    """The write pays for its update (``Context.commit`` -> ``catch_up``): once the API has answered a
+    post or an outcome, the snapshot has it, and the reads after it update nothing."""
+    api = api_with_model
+    matching = api.client.app.state.services.matching  # type: ignore[attr-defined]
+    hr = api.headers["hr_e2"]
+    first = api.client.get("/api/v1/vacancies/V3/candidates?limit=50", headers=api.headers["admin"])
+    assert first.status_code == 200, first.text
+    assert matching.builds == 1 and matching.updates == 0
+    refused = api.client.post("/api/v1/vacancies", json={"title": ""}, headers=hr)
+    assert refused.status_code == 422 and matching.updates == 0  # nothing committed, nothing to update
+    posted = api.client.post(
+        "/api/v1/vacancies",
+        json={"title": "倒装焊技术员", "district": "滨海新区", "required_skills": ["flip_chip"]},
+        headers=hr,
+    )
+    assert posted.status_code == 201, posted.text
+    assert matching.updates == 1  # before the answer
+    vacancy = posted.json()["vacancy_id"]
+    candidates = api.client.get(f"/api/v1/vacancies/{vacancy}/candidates?limit=50", headers=hr)
+    assert candidates.status_code == 200 and candidates.json()["items"], candidates.text
+    hired = candidates.json()["items"][0]["graduate_id"]
+    outcome = api.client.post(
+        f"/api/v1/vacancies/{vacancy}/feedback", json={"graduate_id": hired, "event": "hired"}, headers=hr
+    )
+    assert outcome.status_code in (200, 201), outcome.text
+    assert matching.updates == 2
+    again = api.client.get("/api/v1/vacancies/V3/candidates?limit=50", headers=api.headers["admin"])
+    assert hired not in {m["graduate_id"] for m in again.json()["items"]}
+    assert matching.updates == 2 and matching.builds == 1
