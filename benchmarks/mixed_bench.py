@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 
 from benchmarks.common import percentiles, print_table
-from benchmarks.http_bench import ensure_store, served
+from benchmarks.http_bench import ensure_store, served, warm_every_worker
 from benchmarks.loadgen import load
 from benchmarks.world import Bench
 
@@ -63,17 +63,6 @@ def serving(bench: Bench, store: Path, *, workers: int) -> Iterator[str]:
     }
     with served(env, store.with_name(f"serve-{workers}.log"), workers=workers) as base:
         yield base
-
-
-def _warm(base: str, headers: dict[str, str], paths: list[str], n: int) -> None:
-    """First requests build each worker's candidate index; not measured. Each on a connection of its own
-    (``Connection: close``): a kept-alive connection stays with one worker, so the other built its index
-    during the measured run (the 2-worker case measured 191 requests/s, one worker's rate, p99 66 ms).
-    The kernel spreads new connections over the workers' sockets at random: with ``n`` of them every
-    worker of two is reached unless ``n`` coin tosses all fall the same way."""
-    for path in (paths * (n // max(len(paths), 1) + 1))[:n]:
-        response = httpx.get(f"{base}{path}", headers={**headers, "Connection": "close"}, timeout=900)
-        response.raise_for_status()
 
 
 def _writer(
@@ -244,12 +233,12 @@ def run(bench: Bench) -> dict[str, Any]:
         paths = [f"/api/v1/vacancies/{v}/candidates?limit=20" for v, _ in sorted(open_ids)]
 
         with serving(bench, store, workers=1) as base:
-            _warm(base, headers, paths, 3)
+            warm_every_worker(base, headers, paths, 3)
             read_only, with_writer, rounds = _side_by_side(base, headers, paths, open_ids, bench)
             rows.append({"case": "1 worker, 2 clients, read-only", **read_only})
             rows.append({"case": f"1 worker, 2 clients, a writer every {WRITE_EVERY_S} s", **with_writer})
         with serving(bench, store, workers=2) as base:
-            _warm(base, headers, paths, 40)  # each worker builds its own index
+            warm_every_worker(base, headers, paths, 40)  # each worker builds its own index
             rows.append(
                 {
                     "case": "2 workers, 8 clients, read-only",

@@ -45,7 +45,7 @@ from typing import Any
 import httpx
 
 from benchmarks.common import percentiles, print_table, write_result
-from benchmarks.http_bench import free_port, stop_server, wait_ready
+from benchmarks.http_bench import free_port, stop_server, wait_ready, warm_every_worker
 from benchmarks.loadgen import CLIENTS, load
 from benchmarks.world import CACHE_ROOT, SCALES, Bench
 
@@ -371,6 +371,7 @@ def load_scale(
             servers.append(server)
         paths = [f"/api/v1/vacancies/{v}/candidates?limit=20" for v in vacancies]
         for server in servers:  # every worker's index build, and a warm-up
+            warm_every_worker(_base(server), server.headers, paths, 20 * workers)
             asyncio.run(
                 load(_base(server), server.headers, paths, clients=clients, seconds=5.0, max_requests=10**9)
             )

@@ -52,7 +52,9 @@ class BaseMatcher:
     def _encoder(self) -> Encoder | None:
         return None
 
-    def _tables(self, index: MatchIndex) -> dict[str, np.ndarray]:
+    def _tables(self, index: MatchIndex, previous: MatchIndex | None = None) -> dict[str, np.ndarray]:
+        """Model-specific lookups in ``index``'s codes; ``previous``: the index ``index`` was updated from,
+        whose tables may be reused where their vocabularies did not change."""
         return {}
 
     def _ann_options(self) -> AnnOptions | None:
@@ -145,7 +147,7 @@ class BaseMatcher:
             encoder=self._encoder(),
         )
         if updated.vocab is not index.vocab:
-            updated.tables = self._tables(updated)
+            updated.tables = self._tables(updated, previous=index)
         if index.ann is not None and (len(data.graduates) or len(removed_graduates)):
             # New and edited graduates' vectors go in (an old one is marked deleted); leavers marked deleted.
             block = updated.graduates

@@ -68,7 +68,7 @@ class PopularityMatcher(BaseMatcher):
     def _encoder(self) -> _StatsEncoder:
         return _StatsEncoder(self.stats_)
 
-    def _tables(self, index: MatchIndex) -> dict[str, np.ndarray]:
+    def _tables(self, index: MatchIndex, previous: MatchIndex | None = None) -> dict[str, np.ndarray]:
         return {"enterprise_appeal": self.stats_.enterprise_vector(index.vocab.enterprises)}
 
     def _pair_scores(

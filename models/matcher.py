@@ -417,8 +417,8 @@ class Matcher(BaseMatcher):
         self._check_fitted()
         return _Encoder(self.features_, self.by_graduate_, self.by_vacancy_, self.stats_)
 
-    def _tables(self, index: MatchIndex) -> dict[str, np.ndarray]:
-        return history_tables(self.stats_, index)
+    def _tables(self, index: MatchIndex, previous: MatchIndex | None = None) -> dict[str, np.ndarray]:
+        return history_tables(self.stats_, index, previous)
 
     def _ann_options(self) -> AnnOptions | None:
         config = self.config

@@ -21,6 +21,7 @@ from models.ids import IdMap, Splice
 from models.index import MatchIndex
 from models.keyword import KeywordMatcher
 from models.matcher import Matcher as TrainedMatcher
+from models.pairs import history_tables
 from models.protocol import Matcher
 from models.results import CandidateFilters, UnknownGraduate, VacancyFilters
 
@@ -165,6 +166,24 @@ def test_a_block_nothing_touched_is_shared(trained: TrainedMatcher, market: Mark
     assert (
         trained.update_index(index, MarketData(), removed_graduates=["nobody"]).graduates is index.graduates
     )
+
+
+def test_a_grown_vocabulary_recomputes_only_the_tables_it_codes(
+    trained: TrainedMatcher, market: MarketData
+) -> None:
+    """A vacancy with a role no one had: the roles and families grow, so the history tables coded by them
+    are computed again (as a fresh computation gives them) and every other table is the old one."""
+    index = trained.index(_pool(market, market.graduates, market.vacancies))
+    vacancy = market.vacancies.iloc[[0]].assign(**{C.vacancy: "V_NEW", C.role: "全新的岗位"})
+    updated = trained.update_index(index, MarketData(vacancies=vacancy))
+    assert updated.vocab.roles is not index.vocab.roles and updated.vocab.families is not index.vocab.families
+    assert updated.vocab.enterprises is index.vocab.enterprises
+    fresh = history_tables(trained.stats_, updated)
+    assert set(updated.tables) == set(fresh) == set(index.tables)
+    for name, table in fresh.items():
+        np.testing.assert_array_equal(updated.tables[name], table, err_msg=name)
+    recomputed = {name for name in fresh if updated.tables[name] is not index.tables[name]}
+    assert recomputed == {"program_role", "program_family", "program_family_rate"}
 
 
 def test_a_graduate_gone_is_found_and_ranked_nowhere(trained: TrainedMatcher, market: MarketData) -> None:
