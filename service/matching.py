@@ -209,7 +209,8 @@ class MatchingService:
         self._build_lock = threading.Lock()  # one full build at a time
         self._update_lock = threading.Lock()  # one thread at a time moves ``_snapshot`` on
         self._refresh_lock = threading.Lock()
-        self._refresher: threading.Thread | None = None
+        self._refresher: threading.Thread | None = None  # the running background build, until it stops
+        self._refresh_wanted = False  # asked for since the running one began its last round
         # The newest data version whose changes only a full build takes in (None: none pending).
         self._rebuild_for: int | None = None
         self.builds = 0  # full builds (tests check concurrent requests build one)
@@ -362,11 +363,13 @@ class MatchingService:
 
     def refresh_in_background(self) -> None:
         """Build the snapshot of the current model in a daemon thread when it is missing, or when a change
-        needs a full build (one thread at a time)."""
+        needs a full build (one thread at a time). Asked while one runs, that one goes round once more
+        (a model promoted during its build is built next, not left for some later request)."""
         if self.sessionmaker is None:
             return
         with self._refresh_lock:
-            if self._refresher is not None and self._refresher.is_alive():
+            self._refresh_wanted = True
+            if self._refresher is not None:
                 return
             self._refresher = threading.Thread(target=self._refresh, name="matching-refresh", daemon=True)
             self._refresher.start()
@@ -374,6 +377,8 @@ class MatchingService:
     def _refresh(self) -> None:
         try:
             for _ in range(3):  # catch up with what landed during a build, but never spin
+                with self._refresh_lock:
+                    self._refresh_wanted = False
                 model = self.model_source()
                 if model is None:
                     return
@@ -382,10 +387,17 @@ class MatchingService:
                     cached = self._build_now(model)
                 with self._reading() as session:
                     self._up_to_date(cached, data_version(session))
-                if self._rebuild_for is None:
-                    return
+                with self._refresh_lock:
+                    # Stopping is decided under the lock that asks: no request falls between the two.
+                    if not self._refresh_wanted and self._rebuild_for is None:
+                        self._refresher = None
+                        return
         except Exception:  # noqa: BLE001 - the next request retries; the current snapshot keeps serving
             log.exception("background build of the candidate index failed")
+        finally:
+            with self._refresh_lock:
+                if self._refresher is threading.current_thread():
+                    self._refresher = None
 
     def wait_for_refresh(self, timeout: float = 30.0) -> None:
         """Block until a running background build finishes (tests, benchmarks, warm-up)."""

@@ -48,9 +48,11 @@ class CountingLoader(PoolLoader):
     gate: threading.Event | None = None
     hold: threading.Event | None = None
     entered: threading.Event = field(default_factory=threading.Event)
+    held: threading.Event = field(default_factory=threading.Event)  # a full build is waiting at the gate
 
     def everything(self, session: Any) -> MarketData:
         if self.gate is not None and self.full >= 1:
+            self.held.set()
             assert self.gate.wait(30), "the gate never opened"
         self.full += 1
         return super().everything(session)
@@ -218,6 +220,35 @@ def test_answers_follow_writes_while_a_new_model_is_built(
         fresh, result = matching.candidates(session=session, vacancy=posted, limit=100)
         assert fresh.model is served["model"] and posted in fresh.vacancies
         assert hired not in {m.graduate_id for m in result.items}
+
+
+def test_a_model_promoted_during_a_background_build_is_built_next(
+    seeded_sqlite: Engine, tiny_model: LoadedModel
+) -> None:
+    """A build asked for while the background thread is busy is not dropped: the thread goes round once
+    more. (The app's start-up build was still running when a test promoted a model: the request that
+    asked for the new model's build found the thread alive, and nothing built it.)"""
+    sessions = make_sessionmaker(seeded_sqlite)
+    served = {"model": tiny_model}
+    gate = threading.Event()
+    loader = CountingLoader(gate=gate)
+    matching = MatchingService(lambda: served["model"], sessionmaker=sessions, loader=loader)
+    with sessions() as session:
+        matching.snapshot(session=session)
+    second = LoadedModel(version="tiny-2", matcher=tiny_model.matcher, manifest={})
+    third = LoadedModel(version="tiny-3", matcher=tiny_model.matcher, manifest={})
+    served["model"] = second
+    matching.refresh_in_background()
+    try:
+        assert loader.held.wait(30), "the build of tiny-2 never began"
+        served["model"] = third  # promoted while tiny-2 is being built
+        matching.refresh_in_background()  # asked while the thread is busy
+    finally:
+        gate.set()
+    matching.wait_for_refresh()
+    with sessions() as session:
+        assert matching.latest(session=session).model is third
+    assert matching.builds == 3 and loader.full == 3
 
 
 def test_a_change_the_log_cannot_name_is_built_in_the_background(
