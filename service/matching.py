@@ -1,9 +1,9 @@
 """Matching for the service: answers from a snapshot of the candidate pool that follows every write.
 
 The snapshot (:class:`~service.snapshot.Snapshot`) holds the matcher's index of the store's seeking graduates
-and vacancies. It is built in full once per model; after that, a request that finds the data version moved
-(read from the store at most every ``TALENTMATCH_DATA_VERSION_CHECK_SECONDS``, and at once after a write made
-by this process: :class:`VersionWatch`)
+and vacancies. It is built in full once per model; after that, a write made through this process (right after
+its commit: :meth:`MatchingService.catch_up`), or a request that finds the data version moved by another
+process (read from the store at most every ``TALENTMATCH_DATA_VERSION_CHECK_SECONDS``: :class:`VersionWatch`),
 reads the store's change log after the snapshot's version (one indexed query), reads just the graduates and
 vacancies named there, and swaps in a snapshot updated in O(changed rows): a vacancy posted a moment ago has
 candidates, a graduate hired or erased is gone, without rebuilding and without retraining. A new model is
