@@ -76,6 +76,16 @@ def _candidates(matching: MatchingService, sessions: Any, vacancy: str) -> list[
     return [m.graduate_id for m in result.items]
 
 
+def _post_vacancy(sessions: Any) -> str:
+    """A flip-chip vacancy posted for E2 through the store, committed; its id."""
+    with sessions() as session, session.begin():
+        return create_vacancy(
+            session=session,
+            data=NewVacancy(title="倒装焊技术员", district="滨海新区", required_skills=["flip_chip"]),
+            enterprise_id="E2",
+        ).vacancy_id
+
+
 def test_each_write_reads_only_the_rows_it_touched(seeded_sqlite: Engine, tiny_model: LoadedModel) -> None:
     sessions = make_sessionmaker(seeded_sqlite)
     loader = CountingLoader()
@@ -83,12 +93,7 @@ def test_each_write_reads_only_the_rows_it_touched(seeded_sqlite: Engine, tiny_m
     first = _candidates(matching, sessions, "V3")
     assert loader.full == 1 and loader.reads == []
 
-    with sessions() as session, session.begin():
-        posted = create_vacancy(
-            session=session,
-            data=NewVacancy(title="倒装焊技术员", district="滨海新区", required_skills=["flip_chip"]),
-            enterprise_id="E2",
-        ).vacancy_id
+    posted = _post_vacancy(sessions)
     assert _candidates(matching, sessions, posted)
     assert loader.reads[-1] == ([], [posted], 0, 1)  # one vacancy read, not the pool
 
@@ -139,12 +144,7 @@ def test_a_read_answers_at_once_while_a_write_updates_the_snapshot(
     matching = MatchingService(lambda: tiny_model, sessionmaker=sessions, loader=loader)
     with sessions() as session:
         before = matching.snapshot(session=session)
-    with sessions() as session, session.begin():
-        posted = create_vacancy(
-            session=session,
-            data=NewVacancy(title="倒装焊技术员", district="滨海新区", required_skills=["flip_chip"]),
-            enterprise_id="E2",
-        ).vacancy_id
+    posted = _post_vacancy(sessions)
     loader.hold = threading.Event()
 
     def read(fresh: bool) -> Any:
