@@ -77,7 +77,7 @@ def test_reads_while_writing_and_two_workers_have_no_errors(tiny_run: tuple[int,
     payload = json.loads((results / "mixed-tiny.json").read_text(encoding="utf-8"))
     assert [row["errors"] for row in payload["rows"]] == [0, 0, 0]
     with_writer = payload["rows"][1]
-    assert with_writer["writes"] > 0 and with_writer["write_errors"] == 0
+    assert with_writer["writes"] >= ROUNDS and with_writer["write_errors"] == 0  # one per window at least
     assert set(payload["ratios"]) == set(payload["targets"])
     # read-only and with-writer side by side: alternated windows, pooled
     assert len(payload["rounds"]) == ROUNDS
