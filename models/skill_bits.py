@@ -24,6 +24,8 @@ import scipy.sparse as sp
 
 __all__ = [
     "MAX_SKILLS",
+    "MAX_SKILLS_WIDE",
+    "WIDE_FROM",
     "SkillBits",
     "SkillLevels",
     "level_values",
@@ -32,8 +34,21 @@ __all__ = [
     "top_by_skill",
 ]
 
-# Levels are the subsets of the vacancy's skills: beyond this many skills the dense path is cheaper.
+# Levels are the subsets of the vacancy's skills: beyond this many skills the dense path is cheaper while
+# the block's skill matrix is read from cache (at 168k graduates, vacancies naming 7-8 skills took 1.03x as
+# long by levels as densely).
 MAX_SKILLS = 6
+# From this many covered rows the dense product reads its matrix from memory (tens of MB at a million
+# graduates, against n/8 bytes of bits per skill): up to MAX_SKILLS_WIDE skills go by levels (at 1M, the
+# vacancies naming 7-8 skills took 9.4 against 12.8 ms, the same answers).
+WIDE_FROM = 500_000
+MAX_SKILLS_WIDE = 8
+
+
+def max_skills(covered: int) -> int:
+    """The most skills a vacancy may name for its coverage over a block of ``covered`` rows to be read by
+    levels (:class:`SkillLevels`) rather than densely."""
+    return MAX_SKILLS_WIDE if covered >= WIDE_FROM else MAX_SKILLS
 
 
 def _words(n: int) -> int:
@@ -125,7 +140,7 @@ def top_by_skill(
     the highest ``tie_break`` and then the lowest ``order_key`` (rows, unordered).
 
     ``passing``: bits of the passing covered rows (:func:`pack_rows` over ``bits.covered``); ``columns``
-    (ascending) and ``weights``: the vacancy's skills and their weights (at most :data:`MAX_SKILLS`);
+    (ascending) and ``weights``: the vacancy's skills and their weights (at most :data:`MAX_SKILLS_WIDE`);
     ``tail_rows``/``tail_scores``: the passing rows past the covered ones with their dense scores.
     """
     covered, values = bits.covered, level_values(weights)
@@ -193,9 +208,9 @@ class SkillLevels:
         """``wanted``: the vacancy's weight per skill (skills x 1, as the dense path has it); ``skills``:
         the block's skill matrix by row; ``passing``: the passing rows as :func:`split_rows` gives them
         (asked for only when used). ``None`` (score densely) without bits or for a vacancy naming no
-        skill or more than :data:`MAX_SKILLS`."""
+        skill or more than :func:`max_skills` of the block."""
         columns = np.flatnonzero(wanted[:, 0])
-        if bits is None or not 0 < len(columns) <= MAX_SKILLS:
+        if bits is None or not 0 < len(columns) <= max_skills(bits.covered):
             return None
         head, tail = passing()
         if len(tail) == 0:  # no passing row appended since the bits (a sparse slice costs ~0.2 ms)

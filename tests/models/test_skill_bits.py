@@ -8,8 +8,18 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import models.skill_bits as skill_bits
 from models.matcher import _top_tie_broken
-from models.skill_bits import MAX_SKILLS, SkillBits, SkillLevels, level_values, split_rows, top_by_skill
+from models.skill_bits import (
+    MAX_SKILLS,
+    MAX_SKILLS_WIDE,
+    SkillBits,
+    SkillLevels,
+    level_values,
+    max_skills,
+    split_rows,
+    top_by_skill,
+)
 
 
 def _market(seed: int, n: int, covered: int, skills: int) -> sp.csr_matrix:
@@ -25,7 +35,7 @@ def _market(seed: int, n: int, covered: int, skills: int) -> sp.csr_matrix:
     appended=st.integers(0, 90),
     k=st.integers(1, 400),
     n_required=st.integers(1, 4),
-    n_preferred=st.integers(0, 2),
+    n_preferred=st.integers(0, 4),
     share=st.floats(0.05, 1.0),
     ordered=st.booleans(),
 )
@@ -48,7 +58,7 @@ def test_bits_pick_the_rows_the_dense_scores_pick(
     wanted[picked[:n_required], 0] = 1.0 / n_required
     wanted[picked[n_required:], 0] = 0.5 / n_preferred if n_preferred else 0.0
     columns = np.flatnonzero(wanted[:, 0])
-    assert len(columns) <= MAX_SKILLS
+    assert len(columns) <= MAX_SKILLS_WIDE
     # Dense, as GraduateBlock.skill_scores: covered rows by column, appended ones by row.
     by_skill = sp.csc_matrix(matrix[:n])
     dense = np.vstack(
@@ -78,9 +88,13 @@ def test_bits_pick_the_rows_the_dense_scores_pick(
     old = rows[rows < n]
     codes = bits.held(old, columns) @ (1 << np.arange(len(columns)))
     assert np.array_equal(values[codes], dense[old])
-    # The same through SkillLevels, as the matcher uses it (appended rows scored from the matrix by row).
-    levels = SkillLevels.of(bits, matrix, lambda: (head, tail), wanted)
+    # The same through SkillLevels, as the matcher uses it (appended rows scored from the matrix by row);
+    # a block this small reads by levels up to MAX_SKILLS skills, a wide one up to MAX_SKILLS_WIDE.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(skill_bits, "WIDE_FROM", 0)
+        levels = SkillLevels.of(bits, matrix, lambda: (head, tail), wanted)
     assert levels is not None
+    assert (SkillLevels.of(bits, matrix, lambda: (head, tail), wanted) is None) is (len(columns) > MAX_SKILLS)
     assert np.array_equal(levels.scores(rows), dense[rows])
     assert sorted(levels.top(k, lambda r: lightfm[r], lambda r: rank[r]).tolist()) == sorted(
         expected.tolist()
@@ -126,3 +140,10 @@ def test_float32_weights_summed_in_float64_match_the_levels_whatever_the_skills_
     # Skills 0, 1, 2, 4 and skills 1, 2, 3, 4 both hold one 1/4 and three 1/3: one level, two float32 sums
     # (the 1/4 added first or third).
     assert values[0b10111] == values[0b11110] and in_float32[0b10111] != in_float32[0b11110]
+
+
+def test_a_wide_block_reads_more_skills_by_levels(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert max_skills(skill_bits.WIDE_FROM - 1) == MAX_SKILLS
+    assert max_skills(skill_bits.WIDE_FROM) == MAX_SKILLS_WIDE > MAX_SKILLS
+    monkeypatch.setattr(skill_bits, "WIDE_FROM", 100)
+    assert max_skills(99) == MAX_SKILLS and max_skills(100) == MAX_SKILLS_WIDE
