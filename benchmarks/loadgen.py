@@ -137,16 +137,23 @@ async def drive(
     await asyncio.gather(*(client(i, send) for i, send in enumerate(senders)))
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu
-    mine = samples[already:]
+    return summary(len(senders), elapsed, samples[already:], errors, cpu)
+
+
+def summary(
+    clients: int, seconds: float, samples: list[float], error_kinds: dict[str, int], cpu_seconds: float
+) -> dict[str, Any]:
+    """The row :func:`drive` returns, of ``samples`` (ms) taken by ``clients`` clients over ``seconds``, with
+    this process's ``cpu_seconds`` (also for several runs pooled into one)."""
     return {
-        "clients": len(senders),
-        "seconds": round(elapsed, 2),
-        "requests": len(mine),
-        "requests_per_s": round(len(mine) / elapsed, 1) if elapsed else None,
-        **percentiles(mine or [float("nan")]),
-        "errors": sum(errors.values()),
-        "error_kinds": errors,
-        "client_cpu_ms_per_request": round(cpu * 1000 / len(mine), 3) if mine else None,
+        "clients": clients,
+        "seconds": round(seconds, 2),
+        "requests": len(samples),
+        "requests_per_s": round(len(samples) / seconds, 1) if seconds else None,
+        **percentiles(samples or [float("nan")]),
+        "errors": sum(error_kinds.values()),
+        "error_kinds": error_kinds,
+        "client_cpu_ms_per_request": round(cpu_seconds * 1000 / len(samples), 3) if samples else None,
     }
 
 

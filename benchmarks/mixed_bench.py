@@ -38,7 +38,7 @@ import httpx
 
 from benchmarks.common import percentiles, print_table
 from benchmarks.http_bench import ensure_store, served, warm_every_worker
-from benchmarks.loadgen import load
+from benchmarks.loadgen import load, summary
 from benchmarks.world import Bench
 
 TARGETS = {
@@ -187,23 +187,13 @@ def _side_by_side(
 
 def _pooled(windows: list[dict[str, Any]], samples: list[float]) -> dict[str, Any]:
     """One row of :func:`~benchmarks.loadgen.load`'s shape for several windows of one case."""
-    seconds = sum(w["seconds"] for w in windows)
     kinds: dict[str, int] = {}
     for window in windows:
         for kind, count in window["error_kinds"].items():
             kinds[kind] = kinds.get(kind, 0) + count
-    cpu = [w["client_cpu_ms_per_request"] * w["requests"] for w in windows if w["requests"]]
-    return {
-        "clients": windows[0]["clients"],
-        "seconds": round(seconds, 2),
-        "windows": len(windows),
-        "requests": len(samples),
-        "requests_per_s": round(len(samples) / seconds, 1) if seconds else None,
-        **percentiles(samples or [float("nan")]),
-        "errors": sum(kinds.values()),
-        "error_kinds": kinds,
-        "client_cpu_ms_per_request": round(sum(cpu) / len(samples), 3) if samples else None,
-    }
+    cpu_ms = sum(w["client_cpu_ms_per_request"] * w["requests"] for w in windows if w["requests"])
+    seconds = sum(w["seconds"] for w in windows)
+    return {**summary(windows[0]["clients"], seconds, samples, kinds, cpu_ms / 1000), "windows": len(windows)}
 
 
 def run(bench: Bench) -> dict[str, Any]:
