@@ -6,8 +6,8 @@ the store's functions, each committed and followed by the time until the service
 that has it (``MatchingService.snapshot``: the data version, the change log after the snapshot's version,
 the rows named there, the index update, the swap): post, edit or close a vacancy, a hire (the graduate
 leaves the pool, the vacancy may fill), an outcome that is only history, the issue's writer (a vacancy
-posted and an outcome recorded), a graduate uploaded, one erased (the log names no one erased: one
-id-only select of the seeking graduates).
+posted and an outcome recorded), a graduate uploaded, one erased (logged by a 16-bit digest of the id:
+the pool's few graduates of that digest are read again).
 
 **At the large pool size** (170,000 seeking graduates, 20,000 vacancies; the scale's pool repeated with new
 ids): the full index build, then ``Snapshot.updated`` for the same kinds of change (the index update and the
@@ -151,7 +151,7 @@ def _through_the_store(bench: Bench, loaded: Any, repeat: int) -> tuple[list[dic
             "outcome, history only": lambda s: outcome(s, "shortlisted"),
             "post + outcome (the writer)": writer,
             "upload a graduate": upload,
-            "erase a graduate (id scan)": erase,
+            "erase a graduate": erase,
         }
         rows = []
         for name, write in writes.items():

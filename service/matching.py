@@ -32,7 +32,7 @@ from models.data import MarketData
 from models.protocol import GraduateQuery, VacancyQuery
 from models.results import CandidateFilters, Match, MatchResult, VacancyFilters
 from service.snapshot import GraduateInfo, PoolLoader, Snapshot, VacancyInfo, build_snapshot
-from service.store.changes import changes_since, local_commits
+from service.store.changes import UNKNOWN_DIGEST, changes_since, local_commits
 from service.store.session import data_version
 from training.registry import LoadedModel
 
@@ -345,9 +345,11 @@ class MatchingService:
             self._rebuild_for = max(self._rebuild_for or 0, changes.version)
             return snapshot
         graduates = set(changes.graduates)
-        if changes.erased:  # the log names no erased graduate: whoever is no longer seeking left
+        if UNKNOWN_DIGEST in changes.erased:  # an erasure logged by no digest: whoever is not seeking left
             seeking = self.loader.seeking_ids(session)
             graduates.update(g for g in snapshot.graduate_ids() if g not in seeking)
+        elif changes.erased:  # by digest: the pool's graduates of those digests are read again
+            graduates.update(snapshot.erasure_buckets.ids(changes.erased))
         graduate_ids, vacancy_ids = sorted(graduates), sorted(changes.vacancies)
         rows = MarketData()
         if graduate_ids or vacancy_ids:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Collection, Iterator, Mapping
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, TypeVar
@@ -25,6 +26,7 @@ from models.data import ENTITY_COLUMNS, MarketData
 from models.index import MatchIndex
 from models.matcher import Matcher as TrainedMatcher
 from models.protocol import Matcher
+from service.store.changes import erasure_digest
 from service.store.market import load_market, load_pool_rows
 from service.store.vacancies import seeking_graduate_ids
 from training.registry import LoadedModel
@@ -50,6 +52,27 @@ class VacancyInfo:
     status: str
 
 
+class ErasureBuckets:
+    """The ids of a pool's graduates by their erasure digest (:func:`~service.store.changes.erasure_digest`):
+    whom an erasure logged by digest may have removed, found without listing the pool.
+
+    Made with a full build and shared by every snapshot updated from it; it only grows (a graduate written
+    is added; one who left stays, and is found gone when read again), under the service's update lock.
+    """
+
+    def __init__(self, graduate_ids: Iterable[str] = ()) -> None:
+        self._ids: defaultdict[str, list[str]] = defaultdict(list)
+        self.add(graduate_ids)
+
+    def add(self, graduate_ids: Iterable[str]) -> None:
+        for graduate_id in graduate_ids:
+            self._ids[erasure_digest(graduate_id)].append(graduate_id)
+
+    def ids(self, digests: Iterable[str]) -> set[str]:
+        """The graduates of these digests (a superset of the pool's)."""
+        return {g for d in digests for g in self._ids.get(d, ())}
+
+
 @dataclass
 class Snapshot:
     """One model and the index of one data version of the pool; everything a request answers from.
@@ -66,6 +89,7 @@ class Snapshot:
     vacancies: Mapping[str, VacancyInfo] = field(default_factory=dict)
     vacancy_rows: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
     built_seconds: float = 0.0  # of the full build this snapshot descends from
+    erasure_buckets: ErasureBuckets = field(default_factory=ErasureBuckets, repr=False)
 
     @property
     def matcher(self) -> Matcher:
@@ -112,6 +136,7 @@ class Snapshot:
         if graduate_ids:
             fresh = graduate_infos(rows.graduates, index) if len(rows.graduates) else {}
             graduates = _patched(graduates, gone_g, fresh)
+            self.erasure_buckets.add(g for g in fresh if g not in self.graduates)
         if vacancy_ids:
             vacancies = _patched(vacancies, gone_v, vacancy_infos(rows.vacancies, index))
             vacancy_rows = _patched(vacancy_rows, gone_v, _records(rows.vacancies))
@@ -141,6 +166,7 @@ def build_snapshot(
         vacancies=vacancy_infos(data.vacancies, index),
         vacancy_rows=_records(data.vacancies),
     )
+    snapshot.erasure_buckets.add(snapshot.graduates)
     snapshot.built_seconds = time.perf_counter() - started
     return snapshot
 
@@ -167,7 +193,7 @@ class PoolLoader:
         return load_market(session=session, seeking_only=True, with_interactions=False)
 
     def seeking_ids(self, session: Session) -> set[str]:
-        """The ids of every seeking graduate (after an erasure, which the change log does not name)."""
+        """The ids of every seeking graduate (after an erasure logged without a digest)."""
         return seeking_graduate_ids(session=session)
 
     def rows(self, session: Session, *, graduate_ids: list[str], vacancy_ids: list[str]) -> MarketData:

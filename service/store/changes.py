@@ -17,13 +17,19 @@ keeps the version it last read for a moment (:class:`service.matching.VersionWat
 after a write made here, and within its interval after one made elsewhere.
 
 An erasure may not leave the graduate's id behind, here either: it deletes every row naming them
-(:func:`forget_graduates`) and logs an ``erased`` row naming no one; a reader then finds who left its pool
-by listing the ids of the seeking graduates (one id-only select).
+(:func:`forget_graduates`) and logs an ``erased`` row holding only a 16-bit digest of the id
+(:func:`erasure_digest`). A digest names no one: every possible id falls into one of 65,536 buckets, and
+only someone who already holds the id can tell it is one of those of its bucket, which the id's absence
+from the store tells them anyway (and the row goes with the rest of the log after :data:`RETENTION`). A
+reader re-reads the graduates of its pool in those buckets (~3 per bucket at 170k graduates), so an
+erasure costs it O(graduates erased) instead of a list of the whole pool. A row without a digest (an
+older log) makes the reader list the ids of the seeking graduates, as it did before digests.
 """
 
 from __future__ import annotations
 
 import itertools
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,6 +43,7 @@ GRADUATE = "graduate"
 VACANCY = "vacancy"
 EVERYTHING = "*"
 ERASED = "erased"
+UNKNOWN_DIGEST = ""  # an erased row logged without a digest (before digests): the reader lists the pool
 # A write touching more rows logs "everything": re-reading that many rows costs about a rebuild anyway.
 MAX_ROWS = 10_000
 RETENTION = timedelta(days=1)
@@ -57,7 +64,8 @@ class Changes:
     graduates, vacancies
         Ids to read again: each may have been added, edited, or removed (or left the candidate pool).
     erased
-        Graduates were erased: which ones the log does not say (see the module docstring).
+        The digests of the graduates erased (:func:`erasure_digest`; :data:`UNKNOWN_DIGEST`: an erasure
+        logged without one).
     everything
         A change that names no rows, a gap left by pruning, or more rows than asked for: rebuild.
     """
@@ -65,11 +73,17 @@ class Changes:
     version: int
     graduates: frozenset[str] = frozenset()
     vacancies: frozenset[str] = frozenset()
-    erased: bool = False
+    erased: frozenset[str] = frozenset()
     everything: bool = False
 
     def __len__(self) -> int:
         return len(self.graduates) + len(self.vacancies)
+
+
+def erasure_digest(graduate_id: str) -> str:
+    """The 16 bits of the id's CRC-32 an erasure is logged by, as 4 hex digits (stable across processes
+    and Python versions, unlike ``hash``; not a secret, nor meant to be: see the module docstring)."""
+    return f"{zlib.crc32(str(graduate_id).encode()) & 0xFFFF:04x}"
 
 
 def _utcnow() -> datetime:
@@ -93,14 +107,14 @@ def record_changes(
     session: Session,
     graduates: Iterable[str] = (),
     vacancies: Iterable[str] = (),
-    erased: bool = False,
+    erased: Iterable[str] = (),
     everything: bool = False,
 ) -> int:
     """Move the data version in the caller's transaction and log what moved it; returns the new version.
 
-    ``erased``: graduates were erased (after :func:`forget_graduates`). With no ids and neither flag:
-    nothing the candidate pool holds changed (an outcome other than a hire: interactions are history,
-    read by training, not by the index).
+    ``erased``: the ids of graduates erased (after :func:`forget_graduates`), logged as their digests
+    only. With no ids and no flag: nothing the candidate pool holds changed (an outcome other than a
+    hire: interactions are history, read by training, not by the index).
     """
     version = _bump(session)
     session.info[_MOVED] = True
@@ -108,7 +122,7 @@ def record_changes(
     rows = [(GRADUATE, g) for g in dict.fromkeys(graduates)] + [
         (VACANCY, v) for v in dict.fromkeys(vacancies)
     ]
-    rows += [(ERASED, "")] if erased else []
+    rows += [(ERASED, d) for d in sorted({erasure_digest(g) for g in erased})]
     if everything or len(rows) > MAX_ROWS:
         rows = [(EVERYTHING, "")]
     if rows:
@@ -182,5 +196,5 @@ def changes_since(*, session: Session, version: int, limit: int) -> Changes:
         version=newest,
         graduates=frozenset(str(r[2]) for r in rows if r[1] == GRADUATE),
         vacancies=frozenset(str(r[2]) for r in rows if r[1] == VACANCY),
-        erased=any(r[1] == ERASED for r in rows),
+        erased=frozenset(str(r[2]) for r in rows if r[1] == ERASED),
     )

@@ -95,9 +95,10 @@ def erase_graduate(*, session: Session, graduate: Graduate) -> dict[str, int]:
     """Erase a graduate: their interactions, skills, districts and the graduate row.
 
     Audit entries that named the graduate keep the fact of access but lose the id. The erasure is logged
-    for the candidate index without the id (:mod:`service.store.changes`), so they leave matching answers
-    at once; training reads the store, so the next model never sees them. Hires recorded for the graduate
-    go too, but their seats stay taken (``Vacancy.erased_hires``). Returns the rows deleted per table.
+    for the candidate index by a 16-bit digest of the id, not the id (:mod:`service.store.changes`), so
+    they leave matching answers at once; training reads the store, so the next model never sees them.
+    Hires recorded for the graduate go too, but their seats stay taken (``Vacancy.erased_hires``).
+    Returns the rows deleted per table.
     """
     graduate_id = graduate.graduate_id
     session.expunge(graduate)  # the rows go by SQL below; keep the ORM from flushing the stale object
@@ -119,7 +120,7 @@ def erase_graduate(*, session: Session, graduate: Graduate) -> dict[str, int]:
     )
     deleted["audit_log (redacted)"] = redacted + int(result.rowcount or 0)  # type: ignore[attr-defined]
     forget_graduates(session=session, graduate_ids=[graduate_id])
-    record_changes(session=session, erased=True)
+    record_changes(session=session, erased=[graduate_id])
     return deleted
 
 

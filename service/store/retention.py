@@ -192,7 +192,7 @@ def purge_expired(
         redacted += int(result.rowcount or 0)  # type: ignore[attr-defined]
     report.rows["audit_log (redacted)"] = redacted
     forget_graduates(session=session, graduate_ids=ids)
-    record_changes(session=session, erased=True)
+    record_changes(session=session, erased=ids)
     audit.record(
         session=session,
         key_id=None,

@@ -11,14 +11,14 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 
 import service.matching as matching_module
 from models.columns import Columns as C
 from models.data import MarketData
 from service.matching import MatchingService, PoolLoader
 from service.settings import Settings
-from service.store.changes import PRUNE_EVERY, prune_changes
+from service.store.changes import ERASED, PRUNE_EVERY, UNKNOWN_DIGEST, erasure_digest, prune_changes
 from service.store.graduates import erase_graduate, get_graduate
 from service.store.market import import_market
 from service.store.session import make_sessionmaker
@@ -126,11 +126,51 @@ def test_each_write_reads_only_the_rows_it_touched(seeded_sqlite: Engine, tiny_m
     assert {"G50", "G06"} <= set(_candidates(matching, sessions, "V3"))
     assert loader.reads[-1] == (["G06", "G50"], [], 2, 0)
 
-    with sessions() as session, session.begin():  # an erasure names no one in the log: one id scan
+    with sessions() as session, session.begin():  # an erasure is logged by a digest of the id, not the id
         erase_graduate(session=session, graduate=get_graduate(session=session, graduate_id="G50"))
+    with sessions() as session:
+        logged = session.execute(select(DataChange.entity, DataChange.entity_id)).all()
+    assert (ERASED, erasure_digest("G50")) in logged and not [r for r in logged if "G50" in r[1]]
     assert "G50" not in _candidates(matching, sessions, "V3")
-    assert loader.scans == 1 and loader.reads[-1] == (["G50"], [], 0, 0)
+    # The graduates of that digest are read again (G50 alone among these few), the pool is not listed.
+    assert loader.scans == 0 and loader.reads[-1] == (["G50"], [], 0, 0)
+
+    with sessions() as session, session.begin():  # an erasure logged without a digest: one id scan
+        erase_graduate(session=session, graduate=get_graduate(session=session, graduate_id="G06"))
+        session.execute(
+            update(DataChange).where(DataChange.entity == ERASED).values(entity_id=UNKNOWN_DIGEST)
+        )
+    assert "G06" not in _candidates(matching, sessions, "V3")
+    assert loader.scans == 1 and loader.reads[-1] == (["G06"], [], 0, 0)
     assert loader.full == 1 and matching.builds == 1
+
+
+def test_an_erasure_reads_again_the_graduates_of_its_digest(
+    seeded_sqlite: Engine, tiny_model: LoadedModel
+) -> None:
+    """Graduates sharing the erased one's digest are read again and stay (the digest does not say which of
+    them went); a graduate uploaded after the build is found by its digest too."""
+    sessions = make_sessionmaker(seeded_sqlite)
+    loader = CountingLoader()
+    matching = MatchingService(lambda: tiny_model, sessionmaker=sessions, loader=loader)
+    _candidates(matching, sessions, "V3")
+    digest = erasure_digest("G05")
+    twin = next(f"G{i}" for i in range(100, 10**6) if erasure_digest(f"G{i}") == digest)
+    with sessions() as session, session.begin():
+        graduates = tiny_market().graduates
+        import_market(
+            session=session,
+            data=MarketData(graduates=graduates[graduates[C.graduate] == "G07"].assign(**{C.graduate: twin})),
+        )
+    with sessions() as session:
+        assert twin in matching.latest(session=session).graduates
+    with sessions() as session, session.begin():
+        erase_graduate(session=session, graduate=get_graduate(session=session, graduate_id="G05"))
+    with sessions() as session:
+        snapshot = matching.latest(session=session)
+    assert "G05" not in snapshot.graduates and twin in snapshot.graduates
+    assert loader.scans == 0 and sorted(loader.reads[-1][0]) == sorted(["G05", twin])
+    assert loader.reads[-1][2] == 1  # the twin, read again; G05 is gone
 
 
 def test_a_read_answers_at_once_while_a_write_updates_the_snapshot(
