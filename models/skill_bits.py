@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from math import comb
 
 import numpy as np
 import scipy.sparse as sp
@@ -35,13 +36,13 @@ __all__ = [
 ]
 
 # Levels are the subsets of the vacancy's skills: beyond this many skills the dense path is cheaper while
-# the block's skill matrix is read from cache (at 168k graduates, vacancies naming 7-8 skills took 1.03x as
-# long by levels as densely).
+# the block's skill matrix is read from cache (vacancies naming 7-8 skills took 1.12x as long by levels as
+# densely at 16k graduates, 1.04x at 60k).
 MAX_SKILLS = 6
-# From this many covered rows the dense product reads its matrix from memory (tens of MB at a million
-# graduates, against n/8 bytes of bits per skill): up to MAX_SKILLS_WIDE skills go by levels (at 1M, the
-# vacancies naming 7-8 skills took 9.4 against 12.8 ms, the same answers).
-WIDE_FROM = 500_000
+# From this many covered rows the dense product's matrix no longer stays in cache: up to MAX_SKILLS_WIDE
+# skills go by levels (vacancies naming 7-8 skills, by levels against densely: 0.95x at 110k and at 168k
+# graduates, 0.6x at 1M; the same answers). Measured with the levels read off counts (``COUNT_FROM``).
+WIDE_FROM = 100_000
 MAX_SKILLS_WIDE = 8
 
 
@@ -125,6 +126,66 @@ def level_values(weights: np.ndarray) -> np.ndarray:
     return values
 
 
+# From this many skills a vacancy's levels are read off bit-sliced counts of the skills held of each weight
+# (:class:`_HeldCounts`: ~2 ANDs per skill and count bit, then a few per level) rather than one AND per
+# skill for each subset of them (at 8 skills, up to a few hundred subsets above the cut-off).
+COUNT_FROM = 6
+
+
+class _HeldCounts:
+    """How many of a vacancy's skills of each weight every passing row holds, as bits: per distinct weight,
+    a binary counter of bit planes (a row's count in its bits down the planes), summed skill by skill.
+
+    A subset of the skills (a pattern: bit ``i`` for skill ``i``) belongs to the class of its counts per
+    weight; the rows of a class are those whose counters equal them (:meth:`bits`)."""
+
+    def __init__(self, have: list[np.ndarray], weights: np.ndarray, passing: np.ndarray) -> None:
+        kinds, self._kind = np.unique(np.asarray(weights, dtype=np.float64), return_inverse=True)
+        self._kind = self._kind.tolist()
+        self._of_kind = [self._kind.count(k) for k in range(len(kinds))]
+        self._passing = passing
+        self._planes: list[list[np.ndarray]] = []
+        for kind, n in enumerate(self._of_kind):
+            planes = [np.zeros_like(passing) for _ in range(n.bit_length())]
+            for i in (i for i, k in enumerate(self._kind) if k == kind):
+                carry = have[i]
+                for plane in planes:
+                    next_carry = np.bitwise_and(plane, carry)
+                    np.bitwise_xor(plane, carry, out=plane)
+                    carry = next_carry
+            self._planes.append(planes)
+        self._equal: dict[tuple[int, int], np.ndarray] = {}
+
+    def held(self, pattern: int) -> tuple[int, ...]:
+        """The pattern's class: how many skills of each weight it holds."""
+        out = [0] * len(self._of_kind)
+        for i, kind in enumerate(self._kind):
+            out[kind] += pattern >> i & 1
+        return tuple(out)
+
+    def size(self, held: tuple[int, ...]) -> int:
+        """How many patterns the class has."""
+        return int(np.prod([comb(n, c) for n, c in zip(self._of_kind, held, strict=True)]))
+
+    def classes(self, patterns: list[int]) -> dict[tuple[int, ...], list[int]]:
+        out: dict[tuple[int, ...], list[int]] = {}
+        for pattern in patterns:
+            out.setdefault(self.held(pattern), []).append(pattern)
+        return out
+
+    def bits(self, held: tuple[int, ...]) -> np.ndarray:
+        """The passing rows of the class ``held``."""
+        out = self._passing.copy()
+        for kind, count in enumerate(held):
+            if (kind, count) not in self._equal:
+                equal = np.full_like(self._passing, np.uint64(0xFFFFFFFFFFFFFFFF))
+                for j, plane in enumerate(self._planes[kind]):
+                    np.bitwise_and(equal, plane if count >> j & 1 else ~plane, out=equal)
+                self._equal[kind, count] = equal
+            np.bitwise_and(out, self._equal[kind, count], out=out)
+        return out
+
+
 def top_by_skill(
     bits: SkillBits,
     passing: np.ndarray,
@@ -148,14 +209,27 @@ def top_by_skill(
     missing = [~b for b in have]  # the padding bits set here are cleared by ``passing``
     levels = np.unique(np.concatenate([values, tail_scores]))[::-1]
     patterns = np.argsort(-values, kind="stable")
+    counts = _HeldCounts(have, weights, passing) if len(columns) >= COUNT_FROM else None
+
+    def pattern_bits(pattern: int) -> np.ndarray:
+        match = passing.copy()
+        for i in range(len(columns)):
+            np.bitwise_and(match, have[i] if pattern >> i & 1 else missing[i], out=match)
+        return match
 
     def level_bits(value: float) -> np.ndarray:
         out = np.zeros_like(passing)
-        for pattern in patterns[values[patterns] == value].tolist():
-            match = passing.copy()
-            for i in range(len(columns)):
-                np.bitwise_and(match, have[i] if pattern >> i & 1 else missing[i], out=match)
-            np.bitwise_or(out, match, out=out)
+        at_value = patterns[values[patterns] == value].tolist()
+        if counts is None:
+            for pattern in at_value:
+                np.bitwise_or(out, pattern_bits(pattern), out=out)
+            return out
+        for held, members in counts.classes(at_value).items():
+            if len(members) == counts.size(held):  # every pattern of these counts has this value
+                np.bitwise_or(out, counts.bits(held), out=out)
+            else:  # sums of the same weights in another order can differ in the last bit
+                for pattern in members:
+                    np.bitwise_or(out, pattern_bits(pattern), out=out)
         return out
 
     above: list[np.ndarray] = []

@@ -28,6 +28,7 @@ def _market(seed: int, n: int, covered: int, skills: int) -> sp.csr_matrix:
     return sp.csr_matrix(held.astype(np.float32))
 
 
+@pytest.mark.parametrize("count_from", [1, skill_bits.COUNT_FROM, MAX_SKILLS_WIDE + 1])
 @settings(max_examples=60, deadline=None)
 @given(
     seed=st.integers(0, 10**6),
@@ -40,6 +41,7 @@ def _market(seed: int, n: int, covered: int, skills: int) -> sp.csr_matrix:
     ordered=st.booleans(),
 )
 def test_bits_pick_the_rows_the_dense_scores_pick(
+    count_from: int,
     seed: int,
     n: int,
     appended: int,
@@ -75,30 +77,43 @@ def test_bits_pick_the_rows_the_dense_scores_pick(
     lightfm = rng.integers(0, 4, size=total).astype(np.float64)
 
     expected = _top_tie_broken(rows, dense[rows], lambda at: lightfm[rows[at]], k)
-    bits = SkillBits.of(by_skill, n)
-    assert bits is not None
-    head, tail = split_rows(rows, total, n)
-    assert tail.tolist() == sorted(r for r in rows.tolist() if r >= n)
-    got = top_by_skill(
-        bits, head, columns, wanted[columns, 0], tail, dense[tail], k, lambda r: lightfm[r], lambda r: rank[r]
-    )
-    assert sorted(got.tolist()) == sorted(expected.tolist())
-    # Each level's value is what the dense product gives its rows.
-    values = level_values(wanted[columns, 0])
-    old = rows[rows < n]
-    codes = bits.held(old, columns) @ (1 << np.arange(len(columns)))
-    assert np.array_equal(values[codes], dense[old])
-    # The same through SkillLevels, as the matcher uses it (appended rows scored from the matrix by row);
-    # a block this small reads by levels up to MAX_SKILLS skills, a wide one up to MAX_SKILLS_WIDE.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(skill_bits, "WIDE_FROM", 0)
-        levels = SkillLevels.of(bits, matrix, lambda: (head, tail), wanted)
-    assert levels is not None
-    assert (SkillLevels.of(bits, matrix, lambda: (head, tail), wanted) is None) is (len(columns) > MAX_SKILLS)
-    assert np.array_equal(levels.scores(rows), dense[rows])
-    assert sorted(levels.top(k, lambda r: lightfm[r], lambda r: rank[r]).tolist()) == sorted(
-        expected.tolist()
-    )
+    # Levels read by ANDing each subset of the skills, or off counts of the skills held (``count_from``).
+    with pytest.MonkeyPatch.context() as patch_counts:
+        patch_counts.setattr(skill_bits, "COUNT_FROM", count_from)
+        bits = SkillBits.of(by_skill, n)
+        assert bits is not None
+        head, tail = split_rows(rows, total, n)
+        assert tail.tolist() == sorted(r for r in rows.tolist() if r >= n)
+        got = top_by_skill(
+            bits,
+            head,
+            columns,
+            wanted[columns, 0],
+            tail,
+            dense[tail],
+            k,
+            lambda r: lightfm[r],
+            lambda r: rank[r],
+        )
+        assert sorted(got.tolist()) == sorted(expected.tolist())
+        # Each level's value is what the dense product gives its rows.
+        values = level_values(wanted[columns, 0])
+        old = rows[rows < n]
+        codes = bits.held(old, columns) @ (1 << np.arange(len(columns)))
+        assert np.array_equal(values[codes], dense[old])
+        # The same through SkillLevels, as the matcher uses it (appended rows scored from the matrix by row);
+        # a block this small reads by levels up to MAX_SKILLS skills, a wide one up to MAX_SKILLS_WIDE.
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(skill_bits, "WIDE_FROM", 0)
+            levels = SkillLevels.of(bits, matrix, lambda: (head, tail), wanted)
+        assert levels is not None
+        assert (SkillLevels.of(bits, matrix, lambda: (head, tail), wanted) is None) is (
+            len(columns) > MAX_SKILLS
+        )
+        assert np.array_equal(levels.scores(rows), dense[rows])
+        assert sorted(levels.top(k, lambda r: lightfm[r], lambda r: rank[r]).tolist()) == sorted(
+            expected.tolist()
+        )
 
 
 def test_a_matrix_that_is_not_0_1_has_no_bits() -> None:
