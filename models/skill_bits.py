@@ -140,8 +140,8 @@ class _HeldCounts:
     weight; the rows of a class are those whose counters equal them (:meth:`bits`)."""
 
     def __init__(self, have: list[np.ndarray], weights: np.ndarray, passing: np.ndarray) -> None:
-        kinds, self._kind = np.unique(np.asarray(weights, dtype=np.float64), return_inverse=True)
-        self._kind = self._kind.tolist()
+        kinds, kind_of = np.unique(np.asarray(weights, dtype=np.float64), return_inverse=True)
+        self._kind: list[int] = kind_of.tolist()  # each skill's weight, as its index among the distinct ones
         self._of_kind = [self._kind.count(k) for k in range(len(kinds))]
         self._passing = passing
         self._planes: list[list[np.ndarray]] = []
