@@ -518,6 +518,11 @@ def test_gathered_rows_score_as_the_full_product_to_the_last_bit(n: int) -> None
         rows = np.sort(rng.choice(n, min(k, n), replace=False))
         np.testing.assert_array_equal(gathered_product(matrix, rows, vector), full[rows])
         np.testing.assert_array_equal(gathered_product(matrix, rows, vector[:, None]), full_column[rows])
+    # Indexes as numpy's take reads them by default: negative from the end, out of range refused.
+    np.testing.assert_array_equal(gathered_product(matrix, np.array([-1]), vector), full[[-1]])
+    for outside in (n, -n - 1):
+        with pytest.raises(IndexError):
+            gathered_product(matrix, np.array([0, outside]), vector)
 
 
 def test_a_narrow_filter_retrieves_over_its_own_rows(
