@@ -668,11 +668,18 @@ class Matcher(BaseMatcher):
             million graduates, few skill scores being possible): those are the group's best as far as the
             shortlist can tell, so only they are scored and the rest rank below them."""
             if len(chosen) > _TIES_SCORED:
-                at = np.minimum(np.searchsorted(listed, chosen), len(listed) - 1)
-                inside = listed[at] == chosen
-                if np.count_nonzero(inside) >= half:
-                    out = np.full(len(chosen), -np.inf, dtype=shortlisted.dtype)
-                    out[inside] = listed_scores[at[inside]]
+                out = np.full(len(chosen), -np.inf, dtype=shortlisted.dtype)
+                if len(chosen) < 2 or bool(np.all(chosen[1:] > chosen[:-1])):
+                    # Ascending (a skill level's rows): the shortlist looked up in the group, not the
+                    # group's tens of thousands in the shortlist.
+                    at = np.minimum(np.searchsorted(chosen, listed), len(chosen) - 1)
+                    found = chosen[at] == listed
+                    out[at[found]] = listed_scores[found]
+                else:
+                    at = np.minimum(np.searchsorted(listed, chosen), len(listed) - 1)
+                    found = listed[at] == chosen
+                    out[found] = listed_scores[at[found]]
+                if np.count_nonzero(found) >= half:
                     return out
             return gathered_product(g_rep, chosen, vector)
 
