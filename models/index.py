@@ -291,7 +291,7 @@ class GraduateBlock:
         live = self.live.copy()
         live[rows[rows >= 0]] = False
         out = replace(self, ids=self.ids.without(gone), live=live)
-        for name in ("skills_by_skill", "skill_bits", "rank"):
+        for name in ("skills_by_skill", "skill_bits", "by_sponsor", "rank"):
             if name in vars(self):
                 vars(out)[name] = vars(self)[name]  # the same rows: the same matrix, the same order
         return out
@@ -331,6 +331,23 @@ class GraduateBlock:
         """Which of the rows :attr:`skills_by_skill` covers hold each skill, as bits (``None`` when the
         skill matrix is not 0/1); carried over by updates as that is."""
         return SkillBits.of(*self.skills_by_skill)
+
+    @cached_property
+    def by_sponsor(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """The block's rows by sponsor, as of first use: the sponsor codes in ascending order, the rows in
+        that order (ascending within a sponsor) and how many rows that covers (rows appended since are
+        read from ``sponsor``); carried over by updates as :attr:`skills_by_skill` is."""
+        order = np.argsort(self.sponsor, kind="stable")
+        return self.sponsor[order], order, len(self)
+
+    def sponsored_rows(self, code: int) -> np.ndarray:
+        """The rows (dead ones too) of sponsor ``code``, ascending: two binary searches and a look at the
+        rows appended since :attr:`by_sponsor`, instead of comparing every row (~0.3 ms at 1M)."""
+        codes, order, covered = self.by_sponsor
+        # Searched with the codes' own dtype: another one would make numpy convert the whole array first.
+        low, high = np.searchsorted(codes, np.array([code, code + 1], dtype=codes.dtype))
+        appended = np.flatnonzero(self.sponsor[covered:] == code)
+        return np.concatenate([order[low:high], appended + covered]) if len(appended) else order[low:high]
 
     def skill_scores(self, wanted: np.ndarray) -> np.ndarray:
         """``skills @ wanted`` for dense ``wanted`` (skills x queries), reading only the wanted columns.

@@ -89,6 +89,8 @@ def updated_index(
             graduate_block.skills_by_skill  # noqa: B018
         if "skill_bits" in vars(index.graduates):
             graduate_block.skill_bits  # noqa: B018
+        if "by_sponsor" in vars(index.graduates):
+            graduate_block.by_sponsor  # noqa: B018
     vacancy_block = _updated_block(
         index.vacancies,
         vacancies,
@@ -181,6 +183,8 @@ def _appended(
         if "skill_bits" in vars(block):  # the same rows covered
             bits = block.skill_bits
             vars(out)["skill_bits"] = None if bits is None else bits.widened(widths["skills"])
+    if "by_sponsor" in vars(block):  # the rows it covers keep their sponsor: appended ones are read by row
+        vars(out)["by_sponsor"] = block.by_sponsor
     return out
 
 

@@ -603,19 +603,19 @@ class Matcher(BaseMatcher):
         else:
             assert isinstance(others, VacancyBlock)
             key, theirs = int(query.sponsor[query_row]), others.enterprise
-        if cap <= 0 or key < 0:
+        if cap <= 0 or key < 0 or not len(rows):
             return np.zeros(0, dtype=np.int64)
-        if _every_row(rows, others):
-            hit = np.flatnonzero(theirs == key)
-        elif getattr(others, "order", None) is None:
-            # ``rows`` ascend: find the sponsor's rows in the whole column (one contiguous comparison),
-            # then their positions among ``rows``; at a million graduates ~3x cheaper than comparing
-            # the gathered ``theirs[rows]``.
-            sponsored = np.flatnonzero(theirs == key)
-            at = np.minimum(np.searchsorted(rows, sponsored), len(rows) - 1)
-            hit = at[rows[at] == sponsored]
+        # The sponsor's rows in the whole block, then their positions among ``rows`` (which are in id
+        # order: found by their keys, ascending). A graduate block lists them from its index by sponsor
+        # (not a comparison of every graduate: ~0.3 ms at a million), a vacancy block by one comparison.
+        if isinstance(others, GraduateBlock):
+            keys, wanted = others.rows_keys(rows), others.sponsored_rows(key)
+            if others.rank is not None:  # rows appended since the last splice: ascending by key instead
+                wanted = np.sort(others.order_key(wanted))
         else:
-            hit = np.flatnonzero(theirs[rows] == key)
+            keys, wanted = rows, np.flatnonzero(theirs == key)
+        at = np.minimum(np.searchsorted(keys, wanted), len(rows) - 1)
+        hit = at[keys[at] == wanted]
         if len(hit) > cap:
             tie_break = lightfm(hit) if callable(lightfm) else lightfm[hit]
             scores = skill(hit) if callable(skill) else skill[hit]

@@ -18,7 +18,7 @@ from models.columns import Columns as C
 from models.data import MarketData
 from models.filters import candidate_rows, graduate_mask
 from models.ids import IdMap, Splice
-from models.index import MatchIndex
+from models.index import GraduateBlock, MatchIndex
 from models.keyword import KeywordMatcher
 from models.matcher import Matcher as TrainedMatcher
 from models.pairs import history_tables
@@ -153,8 +153,16 @@ def test_an_updated_index_answers_as_a_fresh_one(
         )
         grew |= index.vocab is not before.vocab
         assert len(before.graduates.ids) == len(before.graduates)  # the old index is left as it was
+        _assert_sponsored_rows(index.graduates)  # made here, then carried over by the next updates
     assert grew, "no write brought a value new to the vocabularies"
     _assert_same_answers(matcher, index, matcher.index(_pool(market, graduates, vacancies)))
+
+
+def _assert_sponsored_rows(block: GraduateBlock) -> None:
+    """Each sponsor's rows from the block's index by sponsor (carried over, rows appended since read from
+    the column) are those a comparison of the whole column finds."""
+    for code in [-1, *np.unique(block.sponsor).tolist(), int(block.sponsor.max(initial=0)) + 1]:
+        np.testing.assert_array_equal(block.sponsored_rows(code), np.flatnonzero(block.sponsor == code))
 
 
 def test_a_block_nothing_touched_is_shared(trained: TrainedMatcher, market: MarketData) -> None:
