@@ -599,10 +599,10 @@ class Matcher(BaseMatcher):
         cap = self.config.sponsor_pool
         if isinstance(query, VacancyBlock):
             assert isinstance(others, GraduateBlock)
-            key, theirs = int(query.enterprise[query_row]), others.sponsor
+            key = int(query.enterprise[query_row])
         else:
             assert isinstance(others, VacancyBlock)
-            key, theirs = int(query.sponsor[query_row]), others.enterprise
+            key = int(query.sponsor[query_row])
         if cap <= 0 or key < 0 or not len(rows):
             return np.zeros(0, dtype=np.int64)
         # The sponsor's rows in the whole block, then their positions among ``rows`` (which are in id
@@ -613,7 +613,7 @@ class Matcher(BaseMatcher):
             if others.rank is not None:  # rows appended since the last splice: ascending by key instead
                 wanted = np.sort(others.order_key(wanted))
         else:
-            keys, wanted = rows, np.flatnonzero(theirs == key)
+            keys, wanted = rows, np.flatnonzero(others.enterprise == key)
         at = np.minimum(np.searchsorted(keys, wanted), len(rows) - 1)
         hit = at[keys[at] == wanted]
         if len(hit) > cap:
@@ -668,18 +668,19 @@ class Matcher(BaseMatcher):
             million graduates, few skill scores being possible): those are the group's best as far as the
             shortlist can tell, so only they are scored and the rest rank below them."""
             if len(chosen) > _TIES_SCORED:
-                out = np.full(len(chosen), -np.inf, dtype=shortlisted.dtype)
                 if len(chosen) < 2 or bool(np.all(chosen[1:] > chosen[:-1])):
                     # Ascending (a skill level's rows): the shortlist looked up in the group, not the
                     # group's tens of thousands in the shortlist.
                     at = np.minimum(np.searchsorted(chosen, listed), len(chosen) - 1)
                     found = chosen[at] == listed
-                    out[at[found]] = listed_scores[found]
+                    inside, scores = at[found], listed_scores[found]
                 else:
                     at = np.minimum(np.searchsorted(listed, chosen), len(listed) - 1)
                     found = listed[at] == chosen
-                    out[found] = listed_scores[at[found]]
-                if np.count_nonzero(found) >= half:
+                    inside, scores = np.flatnonzero(found), listed_scores[at[found]]
+                if len(inside) >= half:
+                    out = np.full(len(chosen), -np.inf, dtype=shortlisted.dtype)
+                    out[inside] = scores
                     return out
             return gathered_product(g_rep, chosen, vector)
 
