@@ -281,6 +281,35 @@ class GraduateBlock:
     def _rows_keys(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         return {}
 
+    def positions(self, rows: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+        """The positions in ``rows`` (in id order) of the rows ``wanted`` that ``rows`` holds, ascending and
+        each once (``wanted`` may repeat rows, and holds ``-1`` for ids not found).
+
+        For the arrays :meth:`passing_rows` gives, one read each of a kept map from row to position, made
+        on first use (~3 ms at a million graduates, once per block and filter); otherwise binary searches
+        in the rows' id order. A query asks this of its shortlist (~1,000 rows) and of its sponsor's
+        order-class graduates (thousands at a million): the binary searches, cold in cache after the
+        query's gathers, cost ~0.3-0.7 ms there."""
+        wanted = wanted[wanted >= 0]
+        if not len(rows) or not len(wanted):
+            return np.zeros(0, dtype=np.int64)
+        kept = self._positions.get(id(rows))
+        if (kept is None or kept[0] is not rows) and any(rows is p for p in self._passing.values()):
+            position = np.full(len(self), -1, dtype=np.int32 if len(self) < 2**31 else np.int64)
+            position[rows] = np.arange(len(rows), dtype=position.dtype)
+            position.flags.writeable = False
+            kept = self._positions[id(rows)] = (rows, position)
+        if kept is not None and kept[0] is rows:
+            at = np.take(kept[1], wanted)
+            return np.unique(at[at >= 0]).astype(np.int64)
+        keys, found = self.rows_keys(rows), np.unique(self.order_key(wanted))
+        at = np.minimum(np.searchsorted(keys, found), len(rows) - 1)
+        return at[keys[at] == found]
+
+    @cached_property
+    def _positions(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        return {}
+
     def without(self, graduate_ids: Iterable[str]) -> GraduateBlock:
         """This block with ``graduate_ids`` gone, without copying its arrays: their rows stay, dead (found
         by no id, passing no filter), until the next splice drops them. O(len) booleans and integers."""

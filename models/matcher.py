@@ -606,20 +606,25 @@ class Matcher(BaseMatcher):
         if cap <= 0 or key < 0 or not len(rows):
             return np.zeros(0, dtype=np.int64)
         # The sponsor's rows in the whole block, then their positions among ``rows`` (which are in id
-        # order: found by their keys, ascending). A graduate block lists them from its index by sponsor
-        # (not a comparison of every graduate: ~0.3 ms at a million), a vacancy block by one comparison.
+        # order). A graduate block lists them from its index by sponsor (not a comparison of every graduate:
+        # ~0.3 ms at a million) and finds them in ``rows`` by its map of positions; a vacancy block by one
+        # comparison, its rows in row order.
         if isinstance(others, GraduateBlock):
-            keys, wanted = others.rows_keys(rows), others.sponsored_rows(key)
-            if others.rank is not None:  # rows appended since the last splice: ascending by key instead
-                wanted = np.sort(others.order_key(wanted))
+            hit = others.positions(rows, others.sponsored_rows(key))
         else:
-            keys, wanted = rows, np.flatnonzero(others.enterprise == key)
-        at = np.minimum(np.searchsorted(keys, wanted), len(rows) - 1)
-        hit = at[keys[at] == wanted]
+            wanted = np.flatnonzero(others.enterprise == key)
+            at = np.minimum(np.searchsorted(rows, wanted), len(rows) - 1)
+            hit = at[rows[at] == wanted]
         if len(hit) > cap:
-            tie_break = lightfm(hit) if callable(lightfm) else lightfm[hit]
             scores = skill(hit) if callable(skill) else skill[hit]
-            hit = hit[_top_tie_broken(np.arange(len(hit)), scores, tie_break, cap)]
+            # LightFM scores of the graduates tied at the cut-off only (a gather each on the approximate
+            # path), not of every graduate of the sponsor's order classes.
+            sponsored = hit
+            hit = hit[
+                _top_tie_broken(
+                    np.arange(len(hit)), scores, lambda at: _tie_break_of(lightfm, sponsored[at]), cap
+                )
+            ]
         return rows[hit]
 
     def _retrieve_approximate(
@@ -652,10 +657,7 @@ class Matcher(BaseMatcher):
             found = graduates.ids.rows(ann.candidate_ids(vector, ann.depth(share, floor), floor=floor))
         except RuntimeError:  # hnswlib found fewer than asked (many deleted): exact
             return None
-        # ``rows`` are in id order: searched by that key (their row numbers when the rows are in id order).
-        keys, found = graduates.rows_keys(rows), np.sort(graduates.order_key(np.unique(found[found >= 0])))
-        at = np.minimum(np.searchsorted(keys, found), len(rows) - 1)
-        passing = at[keys[at] == found]  # positions in ``rows`` of the shortlist that passes the filters
+        passing = graduates.positions(rows, found)  # positions in ``rows`` of the shortlist that passes
         if len(passing) < half:
             return None
         shortlisted = gathered_product(g_rep, rows[passing], vector)
@@ -1046,11 +1048,16 @@ def _top_tie_broken(rows: np.ndarray, scores: np.ndarray, tie_break: TieBreak, k
     if len(tied) > need:
         # The same selection once more on the tie-break, then the lower row (graduates with the same
         # features have the same LightFM score); linear, as the tied group can be most of the pool.
-        values = tie_break(tied) if callable(tie_break) else tie_break[tied]
+        values = _tie_break_of(tie_break, tied)
         bar = np.partition(values, len(values) - need)[len(values) - need]
         over = tied[values > bar]
         tied = np.concatenate([over, tied[values == bar][: need - len(over)]])
     return rows[np.concatenate([above, tied])]
+
+
+def _tie_break_of(tie_break: TieBreak, at: np.ndarray) -> np.ndarray:
+    """The tie-break values of positions ``at``: looked up in an array, or computed for those alone."""
+    return tie_break(at) if callable(tie_break) else tie_break[at]
 
 
 def _kth_largest(scores: np.ndarray, k: int) -> float:

@@ -154,6 +154,7 @@ def test_an_updated_index_answers_as_a_fresh_one(
         grew |= index.vocab is not before.vocab
         assert len(before.graduates.ids) == len(before.graduates)  # the old index is left as it was
         _assert_sponsored_rows(index.graduates)  # made here, then carried over by the next updates
+        _assert_positions(index.graduates, np.random.default_rng(step))
     assert grew, "no write brought a value new to the vocabularies"
     _assert_same_answers(matcher, index, matcher.index(_pool(market, graduates, vacancies)))
 
@@ -163,6 +164,19 @@ def _assert_sponsored_rows(block: GraduateBlock) -> None:
     the column) are those a comparison of the whole column finds."""
     for code in [-1, *np.unique(block.sponsor).tolist(), int(block.sponsor.max(initial=0)) + 1]:
         np.testing.assert_array_equal(block.sponsored_rows(code), np.flatnonzero(block.sponsor == code))
+
+
+def _assert_positions(block: GraduateBlock, rng: np.random.Generator) -> None:
+    """``positions`` of rows (repeated, dead, unknown, of every kind of block) in a kept passing array, by
+    its map, and in another array in id order, by binary searches: those a plain lookup finds."""
+    kept = block.passing_rows(seeking_only=True, min_education=-1)
+    other = kept[::2].copy()  # not one that ``passing_rows`` gives: searched
+    wanted = np.concatenate([rng.integers(-1, len(block), size=50), kept[:3], kept[:3]])
+    for rows in (kept, other, other[:0]):
+        where = {int(r): i for i, r in enumerate(rows.tolist())}
+        expected = sorted({where[w] for w in wanted.tolist() if w in where})
+        for _ in range(2):  # the map made, then read
+            np.testing.assert_array_equal(block.positions(rows, wanted), np.array(expected, dtype=np.int64))
 
 
 def test_a_block_nothing_touched_is_shared(trained: TrainedMatcher, market: MarketData) -> None:
