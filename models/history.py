@@ -223,12 +223,17 @@ class HistoryStats:
         out[rows[keep], cols[keep]] = shares.to_numpy(dtype=np.float32)[keep]
         return out
 
-    def rate_matrix(self, name: str, left_ids: IdMap, right_ids: IdMap) -> np.ndarray:
-        """Dense ``(len(left)+1, len(right)+1)`` log conversion lift; 0 where unseen."""
+    def rate_matrix(
+        self, name: str, left_ids: IdMap, right_ids: IdMap, *, only: pd.Series | None = None
+    ) -> np.ndarray:
+        """Dense ``(len(left)+1, len(right)+1)`` log conversion lift; 0 where unseen. ``only``: some of
+        ``rates[name]`` (:meth:`touching`), the entries of the others left out."""
         out = np.zeros((len(left_ids) + 1, len(right_ids) + 1), dtype=np.float32)
         rates = self.rates.get(name)
         if rates is None or rates.empty:
             return out
+        if only is not None:
+            rates = only
         frame = rates.rename("r").reset_index()
         rows = left_ids.rows(frame.iloc[:, 0].to_numpy())
         cols = right_ids.rows(frame.iloc[:, 1].to_numpy())
@@ -245,13 +250,18 @@ class HistoryStats:
             out[rows] = values.astype(np.float32)
         return out
 
-    def lift_matrix(self, name: str, left_ids: IdMap, right_ids: IdMap) -> np.ndarray:
+    def lift_matrix(
+        self, name: str, left_ids: IdMap, right_ids: IdMap, *, only: pd.Series | None = None
+    ) -> np.ndarray:
         """Dense ``(len(left)+1, len(right)+1)`` smoothed log-lift; the last row (an unknown left key) is 0,
-        the last column (an unknown right value) is what an unseen combination gets."""
+        the last column (an unknown right value) is what an unseen combination gets. ``only``: some of
+        ``pair_counts[name]`` (:meth:`touching`), the others' entries left at what an unseen one gets."""
         out = np.zeros((len(left_ids) + 1, len(right_ids) + 1), dtype=np.float32)
         counts = self.pair_counts.get(name)
         if counts is None or counts.empty:
             return out
+        if only is not None:
+            counts = only
         shares = self.right_shares[name]
         totals = self.left_totals[name]
         frame = counts.rename("n").reset_index()
@@ -272,6 +282,21 @@ class HistoryStats:
         lift = ((frame["n"].to_numpy(dtype=float) + self.alpha * share) / (total + self.alpha)) / share
         out[rows[keep], cols[keep]] = np.log(lift)
         return out
+
+    @staticmethod
+    def touching(pairs: pd.Series, left: np.ndarray, right: np.ndarray) -> pd.Series | None:
+        """The entries of ``pairs`` (keyed by (left key, right key)) whose left key is one of ``left`` or
+        whose right key is one of ``right``, found by the index's integer codes (the keys are not
+        compared one by one); ``None`` when ``pairs`` is not keyed that way."""
+        index = pairs.index
+        if not isinstance(index, pd.MultiIndex) or index.nlevels != 2:
+            return None
+        mask = np.zeros(len(pairs), dtype=bool)
+        for level, keys in enumerate((left, right)):
+            if len(keys):
+                codes = index.levels[level].get_indexer(pd.Index(keys))
+                mask |= np.isin(index.codes[level], codes[codes >= 0])
+        return pairs[mask]
 
     def enterprise_vector(self, enterprise_ids: IdMap) -> np.ndarray:
         """Log positives per vacancy of each enterprise (+1 smoothed) against the market's; extra last

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from models.baselines import PopularityMatcher, RandomMatcher
 from models.columns import Columns as C
 from models.data import MarketData
 from models.filters import candidate_rows, graduate_mask
+from models.history import HistoryStats
 from models.ids import IdMap, Splice
 from models.index import GraduateBlock, MatchIndex
 from models.keyword import KeywordMatcher
@@ -206,6 +208,39 @@ def test_a_grown_vocabulary_recomputes_only_the_tables_it_codes(
         np.testing.assert_array_equal(updated.tables[name], table, err_msg=name)
     recomputed = {name for name in fresh if updated.tables[name] is not index.tables[name]}
     assert recomputed == {"program_role", "program_family", "program_family_rate"}
+
+
+def test_a_vocabulary_grown_by_values_with_history_is_computed_for_those_values_only(
+    trained: TrainedMatcher, market: MarketData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A role the pool lacks but the history knows (its vacancies closed, one posted again): the tables
+    coded by roles gain a column computed from the statistics that name the role, the old values' block
+    kept, and equal a full computation's, the role's history included."""
+    stats = trained.stats_
+    role = str(stats.pair_counts["program_role"].groupby(level=1).size().idxmax())  # the most history
+    index = trained.index(_pool(market, market.graduates, market.vacancies[market.vacancies[C.role] != role]))
+    assert role not in index.vocab.roles
+    asked: list[tuple[str, int]] = []
+    lift_matrix = HistoryStats.lift_matrix
+
+    def spied(self: HistoryStats, name: str, *args: Any, **kwargs: Any) -> np.ndarray:
+        only = kwargs.get("only")
+        asked.append((name, -1 if only is None else len(only)))
+        return lift_matrix(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(HistoryStats, "lift_matrix", spied)
+    posted = market.vacancies[market.vacancies[C.role] == role].iloc[[0]]
+    updated = trained.update_index(index, MarketData(vacancies=posted))
+    monkeypatch.undo()
+    fresh = history_tables(stats, updated)
+    for name, table in fresh.items():
+        np.testing.assert_array_equal(updated.tables[name], table, err_msg=name)
+    column = updated.vocab.roles.row(role)
+    assert (fresh["program_role"][:-1, column] != fresh["program_role"][:-1, -1]).any()  # seen, not unseen
+    # Only the role's entries were read for its table (not a full computation).
+    assert dict(asked)["program_role"] == int(
+        (stats.pair_counts["program_role"].index.get_level_values(1) == role).sum()
+    )
 
 
 def test_a_graduate_gone_is_found_and_ranked_nowhere(trained: TrainedMatcher, market: MarketData) -> None:
