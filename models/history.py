@@ -206,14 +206,19 @@ class HistoryStats:
             self.advanced_by_enterprise = by_enterprise
         return by_enterprise or {}
 
-    def advanced_skill_matrix(self, enterprise_ids: IdMap, skill_ids: IdMap) -> np.ndarray:
+    def advanced_skill_matrix(
+        self, enterprise_ids: IdMap, skill_ids: IdMap, *, only: pd.Series | None = None
+    ) -> np.ndarray:
         """Dense ``(len(enterprises)+1, len(skills))``: share of each employer's advanced applicants who
         held each skill (smoothed); the whole market's share for an employer or skill without history
-        (the last row is the unknown employer)."""
+        (the last row is the unknown employer). ``only``: some of ``advanced_skills`` (:meth:`touching`),
+        the others' entries left at the market's share."""
         out = np.zeros((len(enterprise_ids) + 1, len(skill_ids)), dtype=np.float32)
         shares = self.advanced_skills
         if shares is None or shares.empty:
             return out
+        if only is not None:
+            shares = only
         prior_cols = skill_ids.rows(self.advanced_prior.index.to_numpy())
         known = prior_cols >= 0
         out[:, prior_cols[known]] = self.advanced_prior.to_numpy(dtype=np.float32)[known]

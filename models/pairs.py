@@ -124,7 +124,10 @@ def history_tables(
             tables[name] = table(name, (_VOCAB_OF[a], _VOCAB_OF[b]), build, series.get(name))
     tables["enterprise_advance"] = table("enterprise_advance", ("enterprises",), stats.rate_vector)
     tables["advanced_skills"] = table(
-        "advanced_skills", ("enterprises", "skills"), lambda _, e, k: stats.advanced_skill_matrix(e, k)
+        "advanced_skills",
+        ("enterprises", "skills"),
+        lambda _, e, k, **only: stats.advanced_skill_matrix(e, k, **only),
+        stats.advanced_skills,
     )
     tables["enterprise_rate"] = table("enterprise_rate", ("enterprises",), stats.rate_vector)
     tables["enterprise_appeal"] = table(
@@ -141,15 +144,16 @@ def _grown_table(
     build: Callable[..., np.ndarray],
     name: str,
 ) -> np.ndarray | None:
-    """The pair table ``build`` gives for the grown vocabularies ``vocabs`` (``(left, right)``), from
+    """The table ``build`` gives for the grown vocabularies ``vocabs`` (``(left, right)``), from
     ``old`` (its table for ``olds``): the rows and columns of the appended values computed from the entries
     of ``pairs`` that name one of them (``build(..., only=...)``), the old values' block copied. ``None``
     when a vocabulary is not the old one with values appended.
 
     Every entry of a new value's row or column is one of those entries or what an unseen pair gets, and
-    the latter depends on the left key's totals only, so the table is the one a full computation gives
-    (tested); the cost is that of the new values' entries, not of every entry of the statistics (a new job
-    family took ~15 ms more than any other post at the large scale)."""
+    the latter depends on one key alone (a lift table's left key's totals; the market's share of a skill),
+    so the table is the one a full computation gives (tested); the cost is that of the new values' entries,
+    not of every entry of the statistics (a new job family took ~15 ms more than any other post at the
+    large scale)."""
     for before, now in zip(olds, vocabs, strict=True):
         if len(now) < len(before) or not np.array_equal(now.ids[: len(before)], before.ids):
             return None

@@ -243,6 +243,50 @@ def test_a_vocabulary_grown_by_values_with_history_is_computed_for_those_values_
     )
 
 
+def test_a_skill_new_to_the_pool_gets_its_employer_shares_from_its_own_statistics(
+    trained: TrainedMatcher, market: MarketData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A skill the history knows but the pool (catalogue, graduates, vacancies) lacks, brought by an
+    uploaded graduate: the employer x skill table gains its column from the skill's own entries, the
+    other columns kept, and equals a full computation's."""
+    stats = trained.stats_
+    skill = str(stats.advanced_skills.groupby(level=1).size().idxmax())
+
+    def without(values: object) -> list[str]:
+        return [v for v in (values or []) if v != skill]  # type: ignore[attr-defined]
+
+    frames = _pool(market, market.graduates, market.vacancies).frames()
+    frames["skills"] = frames["skills"][frames["skills"][C.skill] != skill]
+    frames["graduates"] = frames["graduates"].assign(**{C.skills: frames["graduates"][C.skills].map(without)})
+    for column in (C.required_skills, C.preferred_skills):
+        frames["vacancies"] = frames["vacancies"].assign(**{column: frames["vacancies"][column].map(without)})
+    index = trained.index(MarketData(**frames))
+    assert skill not in index.vocab.skills
+    uploaded = (
+        frames["graduates"]
+        .iloc[[0]]
+        .assign(**{C.graduate: "G_NEW", C.skills: [[*frames["graduates"][C.skills].iat[0], skill]]})
+    )
+    asked: list[int] = []
+    advanced_skill_matrix = HistoryStats.advanced_skill_matrix
+
+    def spied(self: HistoryStats, *args: Any, only: pd.Series | None = None) -> np.ndarray:
+        asked.append(-1 if only is None else len(only))
+        return advanced_skill_matrix(self, *args, only=only)
+
+    monkeypatch.setattr(HistoryStats, "advanced_skill_matrix", spied)
+    updated = trained.update_index(index, MarketData(graduates=uploaded))
+    monkeypatch.undo()
+    assert skill in updated.vocab.skills
+    # Only the skill's entries were read for its column.
+    assert asked == [int((stats.advanced_skills.index.get_level_values(1) == skill).sum())]
+    fresh = history_tables(stats, updated)
+    for name, table in fresh.items():
+        np.testing.assert_array_equal(updated.tables[name], table, err_msg=name)
+    column = updated.tables["advanced_skills"][:-1, updated.vocab.skills.row(skill)]
+    assert (column != updated.tables["advanced_skills"][-1, updated.vocab.skills.row(skill)]).any()
+
+
 def test_a_graduate_gone_is_found_and_ranked_nowhere(trained: TrainedMatcher, market: MarketData) -> None:
     index = trained.index(_pool(market, market.graduates, market.vacancies))
     vacancy = str(index.vacancies.ids.ids[0])
