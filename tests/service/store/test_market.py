@@ -177,6 +177,12 @@ def test_a_few_pool_rows_read_in_python_equal_the_pandas_read(engine: Engine) ->
                 general = market._load_entity(connection, entity, ids=ids, seeking_only=seeking)
                 few = market._load_few(connection, entity, ids=ids, seeking_only=seeking)
                 pd.testing.assert_frame_equal(few, general, check_exact=True)
+        # No row (a graduate placed, an id gone): the empty frame is kept, and a caller's change to it
+        # stays with that caller.
+        empty = market._load_few(connection, "graduates", ids=["G-missing"], seeking_only=True)
+        empty["changed"] = 1
+        again = market._load_few(connection, "graduates", ids=["G-missing"], seeking_only=True)
+        assert "changed" not in again and again.empty
         read = market.load_pool_rows(session=session, graduate_ids=graduate_ids, vacancy_ids=vacancy_ids)
     assert len(read.graduates) == (graduates[C.status] == "seeking").sum()
     assert read.vacancies[C.vacancy].tolist() == vacancy_ids
