@@ -54,16 +54,8 @@ def candidate_rows(
     rows = g.passing_rows(seeking_only=filters.seeking_only, min_education=max(min_edu, -1))
     if not filters.exclude_graduates:
         return rows
-    excluded = g.ids.rows(list(filters.exclude_graduates))
-    excluded = excluded[excluded >= 0]
-    if len(excluded) == 0:
-        return rows
-    if g.order is not None:  # ``rows`` are in id order, not ascending
-        keep = np.ones(len(g), dtype=bool)
-        keep[excluded] = False
-        return rows[np.take(keep, rows)]
-    at = np.minimum(np.searchsorted(rows, excluded), len(rows) - 1)
-    return np.delete(rows, at[rows[at] == excluded])
+    at = g.positions(rows, g.ids.rows(list(filters.exclude_graduates)))
+    return np.delete(rows, at) if len(at) else rows
 
 
 def vacancy_mask(
