@@ -619,12 +619,10 @@ class Matcher(BaseMatcher):
             scores = skill(hit) if callable(skill) else skill[hit]
             # LightFM scores of the graduates tied at the cut-off only (a gather each on the approximate
             # path), not of every graduate of the sponsor's order classes.
-            sponsored = hit
-            hit = hit[
-                _top_tie_broken(
-                    np.arange(len(hit)), scores, lambda at: _tie_break_of(lightfm, sponsored[at]), cap
-                )
-            ]
+            taken = _top_tie_broken(
+                np.arange(len(hit)), scores, lambda at: _tie_break_of(lightfm, hit[at]), cap
+            )
+            hit = hit[taken]
         return rows[hit]
 
     def _retrieve_approximate(
